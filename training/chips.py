@@ -1,0 +1,121 @@
+"""Cut an image raster and its label raster into georeferenced training chips."""
+from __future__ import annotations
+
+import json
+import shutil
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+from osgeo import gdal
+
+from .classes import NODATA_CLASS, scheme_to_dicts, class_scheme
+from .progress import Progress
+from .raster import open_raster
+
+CLASSES_FILE = "classes.json"
+
+
+@dataclass
+class ChipsResult:
+    output_dir: str
+    chip_count: int
+    skipped: int
+
+
+def _label_on_image_grid(image: gdal.Dataset, label_path: str) -> gdal.Dataset:
+    """The label raster, resampled by nearest neighbour onto the image grid when the grids differ."""
+    label = open_raster(label_path, "label raster")
+    if label.RasterCount != 1:
+        raise ValueError(f"The label raster {label_path} has {label.RasterCount} bands: give a single-band class raster.")
+    same_grid = (label.RasterXSize, label.RasterYSize, label.GetGeoTransform()) == (
+        image.RasterXSize, image.RasterYSize, image.GetGeoTransform())
+    if same_grid:
+        return label
+    gt = image.GetGeoTransform()
+    bounds = [gt[0], gt[3] + gt[5] * image.RasterYSize, gt[0] + gt[1] * image.RasterXSize, gt[3]]
+    return gdal.Warp("", label, format="MEM", outputBounds=bounds, width=image.RasterXSize,
+                     height=image.RasterYSize, dstSRS=image.GetProjection() or None,
+                     resampleAlg="near", dstNodata=NODATA_CLASS)
+
+
+def _label_names(label: gdal.Dataset) -> list[str] | None:
+    """Class names from the label raster's category names, if it has any."""
+    names = list(label.GetRasterBand(1).GetCategoryNames() or [])[:NODATA_CLASS]
+    while names and not names[-1]:
+        names.pop()
+    return [name or f"Class {i}" for i, name in enumerate(names)] or None
+
+
+def create_chips(image_path: str, label_path: str, output_dir: str, chip_size: int = 64,
+                 min_labelled: float = 0.5, progress: Progress | None = None) -> ChipsResult:
+    """Write ``images/`` and ``labels/`` chips of ``chip_size`` pixels, each with its own geotransform.
+
+    Label values outside 0..254 and the label's nodata are written as 255 (unlabelled). Chips whose
+    labelled share is below ``min_labelled`` are skipped. The output folder is written whole or not at all.
+    """
+    progress = progress or Progress()
+    if chip_size < 8:
+        raise ValueError(f"Chip size {chip_size} is too small: use at least 8 pixels (the study used 64).")
+    if not 0.0 <= min_labelled <= 1.0:
+        raise ValueError(f"Minimum labelled share {min_labelled} must lie between 0 and 1.")
+    image = open_raster(image_path, "image raster")
+    label = _label_on_image_grid(image, label_path)
+    label_band = label.GetRasterBand(1)
+    label_nodata = label_band.GetNoDataValue()
+
+    out = Path(output_dir)
+    if out.exists() and any(out.iterdir()):
+        raise ValueError(f"The chips folder {out} is not empty: choose a new or empty folder.")
+    out.parent.mkdir(parents=True, exist_ok=True)
+    tmp = out.with_name(f".{out.name}.partial")
+    shutil.rmtree(tmp, ignore_errors=True)
+    (tmp / "images").mkdir(parents=True)
+    (tmp / "labels").mkdir()
+
+    windows = [(x, y) for y in range(0, image.RasterYSize - chip_size + 1, chip_size)
+               for x in range(0, image.RasterXSize - chip_size + 1, chip_size)]
+    if not windows:
+        raise ValueError(f"The image {image_path} ({image.RasterXSize}×{image.RasterYSize} px) is smaller "
+                         f"than one {chip_size}×{chip_size} chip: use a smaller chip size.")
+    written = 0
+    try:
+        for done, (x, y) in enumerate(windows):
+            progress.check()
+            values = label_band.ReadAsArray(x, y, chip_size, chip_size).astype(np.int64)
+            unlabelled = (values < 0) | (values >= NODATA_CLASS)
+            if label_nodata is not None:
+                unlabelled |= values == label_nodata
+            if 1.0 - unlabelled.mean() >= max(min_labelled, 1e-9):
+                name = f"chip_{y:06d}_{x:06d}.tif"
+                gdal.Translate(str(tmp / "images" / name), image, srcWin=[x, y, chip_size, chip_size],
+                               creationOptions=["COMPRESS=DEFLATE"])
+                chip_label = np.where(unlabelled, NODATA_CLASS, values).astype(np.uint8)
+                _write_label_chip(str(tmp / "labels" / name), chip_label, image, x, y)
+                written += 1
+            progress.update((done + 1) / len(windows))
+        if written == 0:
+            raise ValueError(f"No chip of {label_path} has a labelled share of {min_labelled:.0%} or more: "
+                             "lower the minimum labelled share or check that labels overlap the image.")
+        names = _label_names(label)
+        if names:
+            (tmp / CLASSES_FILE).write_text(json.dumps(scheme_to_dicts(class_scheme(names)), indent=2))
+        if out.exists():
+            out.rmdir()
+        tmp.rename(out)
+    finally:
+        shutil.rmtree(tmp, ignore_errors=True)
+    progress.update(1.0, f"Wrote {written} chips to {out} ({len(windows) - written} skipped).")
+    return ChipsResult(str(out), written, len(windows) - written)
+
+
+def _write_label_chip(path: str, values: np.ndarray, image: gdal.Dataset, x: int, y: int) -> None:
+    gt = image.GetGeoTransform()
+    ds = gdal.GetDriverByName("GTiff").Create(path, values.shape[1], values.shape[0], 1, gdal.GDT_Byte,
+                                              options=["COMPRESS=DEFLATE"])
+    ds.SetGeoTransform((gt[0] + x * gt[1] + y * gt[2], gt[1], gt[2], gt[3] + x * gt[4] + y * gt[5], gt[4], gt[5]))
+    ds.SetProjection(image.GetProjection())
+    band = ds.GetRasterBand(1)
+    band.SetNoDataValue(NODATA_CLASS)
+    band.WriteArray(values)
+    ds = None

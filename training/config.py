@@ -1,0 +1,36 @@
+"""Plain, serialisable configurations and results: what crosses the seam between GeoSeg's callers and
+its training code. No TensorFlow here, so the QGIS plugin can build them without importing it."""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+
+@dataclass
+class TrainConfig:
+    chips_dir: str
+    output_model: str
+    bands: str = "all"
+    architecture: str = "unet"
+    epochs: int = 200
+    batch_size: int = 16
+    learning_rate: float = 1e-3
+    patience: int = 10
+    validation_split: float = 0.2
+    test_split: float = 0.1
+    seed: int = 0
+    normalization: str = "standard"
+    class_names: list[str] | None = None
+    image_suffix: str = ""
+    label_suffix: str = ""
+    model_options: dict = field(default_factory=dict)
+
+
+@dataclass
+class TrainResult:
+    model_path: str
+    history_path: str
+    epochs_run: int
+    best_epoch: int
+    cancelled: bool
+    test_metrics: dict
+    baseline: dict

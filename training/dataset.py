@@ -1,0 +1,112 @@
+"""Chip datasets: pair image and label chips, load the chosen bands, split, and feed tf.data."""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+from .classes import NODATA_CLASS
+from .progress import Progress
+from .raster import open_raster, read_bands
+
+RASTER_SUFFIXES = (".tif", ".tiff")
+
+
+@dataclass
+class Chips:
+    images: np.ndarray  # (N, H, W, B) float32, the selected bands
+    labels: np.ndarray  # (N, H, W) uint8, NODATA_CLASS = unlabelled
+    names: list[str]
+
+
+def find_pairs(chips_dir: str, image_suffix: str = "", label_suffix: str = "") -> list[tuple[Path, Path]]:
+    """Pair ``images/<stem><image_suffix>.tif`` with ``labels/<stem><label_suffix>.tif`` by stem."""
+    root = Path(chips_dir)
+    folders = root / "images", root / "labels"
+    for folder in folders:
+        if not folder.is_dir():
+            raise ValueError(f"{folder} is missing: a chips folder holds images/ and labels/ sub-folders "
+                             "(make one with GeoSeg's Create chips).")
+
+    def by_stem(folder: Path, suffix: str) -> dict[str, Path]:
+        found = {}
+        for path in folder.iterdir():
+            if path.suffix.lower() in RASTER_SUFFIXES and path.stem.endswith(suffix):
+                found[path.stem[: len(path.stem) - len(suffix)]] = path
+        return found
+
+    images, labels = by_stem(folders[0], image_suffix), by_stem(folders[1], label_suffix)
+    stems = sorted(images.keys() & labels.keys())
+    if not stems:
+        raise ValueError(f"No image chip in {folders[0]} has a label chip of the same name in {folders[1]}: "
+                         "check the folders, or set the image/label name suffixes.")
+    return [(images[s], labels[s]) for s in stems]
+
+
+def load_chips(pairs: list[tuple[Path, Path]], bands: tuple[int, ...], progress: Progress | None = None) -> Chips:
+    """Read every pair; each must share size and geotransform, and all chips must share a size."""
+    progress = progress or Progress()
+    images, labels = [], []
+    for i, (image_path, label_path) in enumerate(pairs):
+        progress.check()
+        image, label = open_raster(image_path, "image chip"), open_raster(label_path, "label chip")
+        if (image.RasterXSize, image.RasterYSize) != (label.RasterXSize, label.RasterYSize):
+            raise ValueError(f"{image_path} and {label_path} differ in size: each label must cover its image.")
+        if image.GetGeoTransform() != label.GetGeoTransform():
+            raise ValueError(f"{image_path} and {label_path} have different geotransforms: "
+                             "each label must lie on its image's pixel grid.")
+        if images and images[0].shape[:2] != (image.RasterYSize, image.RasterXSize):
+            raise ValueError(f"{image_path} is {image.RasterXSize}×{image.RasterYSize} px but earlier chips are "
+                             f"{images[0].shape[1]}×{images[0].shape[0]}: all chips must share one size.")
+        if max(bands) > image.RasterCount:
+            raise ValueError(f"{image_path} has {image.RasterCount} bands; band {max(bands)} was asked for.")
+        images.append(read_bands(image, bands))
+        labels.append(label.GetRasterBand(1).ReadAsArray().astype(np.uint8))
+        progress.update((i + 1) / len(pairs))
+    return Chips(np.stack(images), np.stack(labels), [p[0].stem for p in pairs])
+
+
+def split_indices(count: int, validation: float, test: float, seed: int) -> tuple[np.ndarray, ...]:
+    """Deterministic train/validation/test indices; shares below 1 are fractions, 1 or more are counts."""
+    def size(share: float) -> int:
+        return int(share) if share >= 1 else int(round(share * count))
+
+    n_val, n_test = size(validation), size(test)
+    if n_val < 1:
+        raise ValueError(f"A validation share of {validation} leaves no validation chip out of {count}: raise it.")
+    if count - n_val - n_test < 1:
+        raise ValueError(f"{count} chips cannot give {n_val} validation and {n_test} test chips and still train: "
+                         "make more chips or lower the shares.")
+    order = np.random.default_rng(seed).permutation(count)
+    return order[n_val + n_test:], order[:n_val], order[n_val:n_val + n_test]
+
+
+def pixel_weights(labels: np.ndarray, class_weights: np.ndarray | None = None) -> np.ndarray:
+    """Per-pixel loss weights: 0 on unlabelled pixels, else 1 or the class weight."""
+    labelled = labels != NODATA_CLASS
+    if class_weights is None:
+        return labelled.astype(np.float32)
+    return np.where(labelled, class_weights[np.minimum(labels, len(class_weights) - 1)], 0.0).astype(np.float32)
+
+
+def to_dataset(images: np.ndarray, labels: np.ndarray, weights: np.ndarray, batch_size: int,
+               augment: bool = False, seed: int = 0):
+    """A batched tf.data pipeline of (image, label, weight); flips and 90° turns when ``augment``."""
+    import tensorflow as tf
+
+    targets = np.where(labels == NODATA_CLASS, 0, labels).astype(np.int32)
+    data = tf.data.Dataset.from_tensor_slices((images, targets, weights)).cache()
+    if augment:
+        data = data.shuffle(len(images), seed=seed, reshuffle_each_iteration=True)
+        data = data.map(_random_turn_and_flip, num_parallel_calls=tf.data.AUTOTUNE)
+    return data.batch(batch_size).prefetch(tf.data.AUTOTUNE)
+
+
+def _random_turn_and_flip(image, label, weight):
+    import tensorflow as tf
+
+    stacked = tf.concat([image, tf.cast(label[..., None], image.dtype), weight[..., None]], axis=-1)
+    stacked = tf.image.rot90(stacked, k=tf.random.uniform((), 0, 4, dtype=tf.int32))
+    stacked = tf.image.random_flip_left_right(stacked)
+    return stacked[..., :-2], tf.cast(stacked[..., -2], tf.int32), stacked[..., -1]

@@ -1,0 +1,21 @@
+"""Model builders. Each returns a ``keras.Model`` mapping (H, W, bands) to per-pixel class probabilities."""
+from __future__ import annotations
+
+from collections.abc import Callable
+
+import keras
+
+from .unet import unet
+
+ARCHITECTURES: dict[str, Callable[..., keras.Model]] = {
+    "unet": unet,
+}
+
+
+def build_model(architecture: str, num_bands: int, num_classes: int, **options) -> keras.Model:
+    """Build ``architecture`` for ``num_bands`` input bands and ``num_classes`` output classes."""
+    try:
+        builder = ARCHITECTURES[architecture]
+    except KeyError:
+        raise ValueError(f"Unknown model {architecture!r}: choose one of {', '.join(ARCHITECTURES)}.") from None
+    return builder(num_bands=num_bands, num_classes=num_classes, **options)

@@ -1,0 +1,31 @@
+"""Per-band input normalisation, fitted on the training split and stored with the model."""
+from __future__ import annotations
+
+import numpy as np
+
+METHODS = ("standard", "stretch")
+
+
+def fit_normalization(images: np.ndarray, method: str = "standard") -> dict:
+    """Fit on training images (N, H, W, B).
+
+    ``standard``: per-band mean and standard deviation. ``stretch``: the study's 2–98 % percentile stretch,
+    with percentiles taken over the whole training split so every tile of a scene is scaled alike.
+    """
+    if method not in METHODS:
+        raise ValueError(f"Unknown normalisation {method!r}: choose one of {', '.join(METHODS)}.")
+    pixels = images.reshape(-1, images.shape[-1]).astype(np.float64)
+    if method == "standard":
+        offset, scale = pixels.mean(axis=0), pixels.std(axis=0)
+    else:
+        low, high = np.percentile(pixels, [2, 98], axis=0)
+        offset, scale = low, high - low
+    scale = np.where(scale > 1e-6, scale, 1.0)
+    return {"method": method, "offset": offset.tolist(), "scale": scale.tolist()}
+
+
+def normalize(images, stats: dict):
+    """Apply fitted statistics; works on NumPy arrays and TensorFlow tensors alike."""
+    offset = np.asarray(stats["offset"], dtype=np.float32)
+    scale = np.asarray(stats["scale"], dtype=np.float32)
+    return (images - offset) / scale
