@@ -34,3 +34,22 @@ class TrainResult:
     cancelled: bool
     test_metrics: dict
     baseline: dict
+
+
+@dataclass
+class ClassifyConfig:
+    input_raster: str
+    model_path: str
+    output_raster: str
+    probabilities_raster: str | None = None
+    tile_size: int = 256
+    overlap: int = 32
+    batch_size: int = 8
+    cog: bool = False
+
+
+@dataclass
+class ClassifyResult:
+    output_raster: str
+    probabilities_raster: str | None
+    class_pixels: dict[str, int]
