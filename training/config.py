@@ -53,3 +53,12 @@ class ClassifyResult:
     output_raster: str
     probabilities_raster: str | None
     class_pixels: dict[str, int]
+
+
+# Model architectures the training module builds, with the names users see.
+ARCHITECTURES = {
+    "unet": "U-Net (from scratch)",
+    "unet_vgg16": "U-Net with VGG16 encoder (ImageNet)",
+    "unet_vgg19": "U-Net with VGG19 encoder (ImageNet)",
+    "deeplabv3_resnet50": "DeepLabv3+ with ResNet50 backbone (ImageNet)",
+}

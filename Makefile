@@ -1,0 +1,40 @@
+# GeoSeg: `make demo` and `make test` each do all set-up on a fresh Debian 12 machine.
+SHELL := /bin/bash
+VENV := .venv
+PY := $(VENV)/bin/python
+SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
+APT_PACKAGES := qgis python3-qgis qgis-providers gdal-bin python3-gdal python3-venv
+export QT_QPA_PLATFORM := offscreen
+export TF_CPP_MIN_LOG_LEVEL := 2
+
+.PHONY: setup demo test test-unit test-qgis package bench clean
+
+setup: $(VENV)/.installed
+
+$(VENV)/.installed: requirements.txt
+	@dpkg -s $(APT_PACKAGES) >/dev/null 2>&1 || { $(SUDO) apt-get update -qq && \
+		DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq --no-install-recommends $(APT_PACKAGES); }
+	/usr/bin/python3 -m venv --system-site-packages $(VENV)
+	$(PY) -m pip install --quiet --disable-pip-version-check -r requirements.txt
+	touch $@
+
+demo: setup
+	$(PY) demo/run.py
+
+test: test-unit test-qgis
+
+test-unit: setup
+	$(PY) -m pytest -p no:qgis tests/unit
+
+test-qgis: setup
+	$(PY) -m pytest tests/qgis
+
+package: setup
+	$(PY) tools/package.py dist
+
+bench: setup
+	$(PY) bench/quality.py
+	$(PY) bench/classify.py
+
+clean:
+	rm -rf dist demo-output bench-output .pytest_cache

@@ -1,0 +1,1 @@
+"""GeoSeg Processing algorithms: each parses its parameters and calls the ``training`` package."""

@@ -1,0 +1,83 @@
+"""geoseg:classify — classify a multispectral raster with a trained GeoSeg model."""
+from qgis.core import (QgsProcessingParameterBoolean, QgsProcessingParameterDefinition,
+                       QgsProcessingParameterFile, QgsProcessingParameterNumber,
+                       QgsProcessingParameterRasterDestination, QgsProcessingParameterRasterLayer)
+
+from training.bundle import read_info
+from training.config import ClassifyConfig
+
+from .base import GeoSegAlgorithm, processing_errors, progress_for, raster_file, require_tensorflow
+from .styling import ClassStyler
+
+DEFAULTS = ClassifyConfig("", "", "")
+
+
+class ClassifyAlgorithm(GeoSegAlgorithm):
+    INPUT = "INPUT"
+    MODEL = "MODEL"
+    TILE_SIZE = "TILE_SIZE"
+    OVERLAP = "OVERLAP"
+    BATCH_SIZE = "BATCH_SIZE"
+    COG = "COG"
+    PROBABILITIES = "PROBABILITIES"
+    OUTPUT = "OUTPUT"
+
+    NAME = "classify"
+    DISPLAY_NAME = "Classify raster"
+    HELP = (
+        "Classifies every pixel of a multispectral raster with a model trained by <i>Train segmentation "
+        "model</i>. The model file knows which bands it reads (e.g. 4,3,2 or all 12), how to normalise them and "
+        "the class names and colours.<br><br>"
+        "The raster is processed in overlapping tiles whose predictions are blended smoothly, so rasters of any "
+        "size (whole Sentinel-2 tiles) are classified without seams and with bounded memory.<br><br>"
+        "The output is a Byte GeoTIFF with the input's CRS, geotransform and size: class values 0, 1, 2, …, "
+        "255 = nodata wherever the input is nodata (or NaN). Class colours and names are written into the file "
+        "(colour table and category names), so it opens with a legend in QGIS and other GIS software.<br>"
+        "Optionally also writes per-class probabilities."
+    )
+
+    def initAlgorithm(self, config=None):  # noqa: N802 (QGIS API name)
+        self.addParameter(QgsProcessingParameterRasterLayer(self.INPUT, self.tr("Multispectral raster")))
+        self.addParameter(QgsProcessingParameterFile(
+            self.MODEL, self.tr("GeoSeg model file"), extension="keras"))
+        for parameter in (
+            QgsProcessingParameterNumber(self.TILE_SIZE, self.tr("Tile size (pixels, multiple of 32)"),
+                                         QgsProcessingParameterNumber.Integer, DEFAULTS.tile_size, minValue=32),
+            QgsProcessingParameterNumber(self.OVERLAP, self.tr("Tile overlap (pixels)"),
+                                         QgsProcessingParameterNumber.Integer, DEFAULTS.overlap, minValue=0),
+            QgsProcessingParameterNumber(self.BATCH_SIZE, self.tr("Tiles per batch"),
+                                         QgsProcessingParameterNumber.Integer, DEFAULTS.batch_size, minValue=1),
+            QgsProcessingParameterBoolean(self.COG, self.tr("Write Cloud Optimized GeoTIFFs"), DEFAULTS.cog),
+            QgsProcessingParameterRasterDestination(self.PROBABILITIES, self.tr("Class probabilities"),
+                                                    optional=True, createByDefault=False),
+        ):
+            parameter.setFlags(parameter.flags() | QgsProcessingParameterDefinition.FlagAdvanced)
+            self.addParameter(parameter)
+        self.addParameter(QgsProcessingParameterRasterDestination(self.OUTPUT, self.tr("Classified raster")))
+
+    def processAlgorithm(self, parameters, context, feedback):  # noqa: N802 (QGIS API name)
+        require_tensorflow()
+        from training.predict import classify_raster
+
+        config = ClassifyConfig(
+            input_raster=raster_file(self.parameterAsRasterLayer(parameters, self.INPUT, context), self.INPUT),
+            model_path=self.parameterAsFile(parameters, self.MODEL, context),
+            output_raster=self.parameterAsOutputLayer(parameters, self.OUTPUT, context),
+            probabilities_raster=self.parameterAsOutputLayer(parameters, self.PROBABILITIES, context) or None,
+            tile_size=self.parameterAsInt(parameters, self.TILE_SIZE, context),
+            overlap=self.parameterAsInt(parameters, self.OVERLAP, context),
+            batch_size=self.parameterAsInt(parameters, self.BATCH_SIZE, context),
+            cog=self.parameterAsBool(parameters, self.COG, context),
+        )
+        with processing_errors():
+            info = read_info(config.model_path)
+            result = classify_raster(config, progress_for(feedback))
+        for name, pixels in result.class_pixels.items():
+            feedback.pushInfo(f"{name}: {pixels} px")
+        if context.willLoadLayerOnCompletion(result.output_raster):
+            self._styler = ClassStyler(info.classes)
+            context.layerToLoadOnCompletionDetails(result.output_raster).setPostProcessor(self._styler)
+        outputs = {self.OUTPUT: result.output_raster}
+        if result.probabilities_raster:
+            outputs[self.PROBABILITIES] = result.probabilities_raster
+        return outputs

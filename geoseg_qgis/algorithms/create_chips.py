@@ -1,0 +1,75 @@
+"""geoseg:createchips — cut a raster and its labels into training chips."""
+import tempfile
+from pathlib import Path
+
+from qgis.core import (QgsProcessing, QgsProcessingException, QgsProcessingOutputNumber,
+                       QgsProcessingParameterFeatureSource, QgsProcessingParameterField,
+                       QgsProcessingParameterFolderDestination, QgsProcessingParameterNumber,
+                       QgsProcessingParameterRasterLayer)
+
+from .base import GeoSegAlgorithm, processing_errors, progress_for, raster_file
+
+
+class CreateChipsAlgorithm(GeoSegAlgorithm):
+    INPUT = "INPUT"
+    LABELS = "LABELS"
+    LABEL_POLYGONS = "LABEL_POLYGONS"
+    CLASS_FIELD = "CLASS_FIELD"
+    CHIP_SIZE = "CHIP_SIZE"
+    MIN_LABELLED = "MIN_LABELLED"
+    OUTPUT = "OUTPUT"
+    CHIP_COUNT = "CHIP_COUNT"
+
+    NAME = "createchips"
+    DISPLAY_NAME = "Create training chips"
+    HELP = (
+        "Cuts a multispectral raster and its labels into square GeoTIFF chips for training: "
+        "<b>images/</b> holds the raster's bands, <b>labels/</b> one class band per chip with the same name. "
+        "Every chip keeps the source CRS and its own geotransform.<br><br>"
+        "Give the labels either as a <b>label raster</b> (class values 0, 1, 2, …; 255 or the raster's nodata "
+        "= unlabelled; resampled by nearest neighbour onto the image grid if needed) or as <b>label polygons</b> "
+        "with a numeric <b>class field</b>. Pixels outside any polygon are unlabelled and ignored in training.<br><br>"
+        "Chips whose labelled share is below <b>minimum labelled share</b> are skipped. Class names stored as "
+        "category names in the label raster are kept for training (classes.json)."
+    )
+
+    def initAlgorithm(self, config=None):  # noqa: N802 (QGIS API name)
+        self.addParameter(QgsProcessingParameterRasterLayer(self.INPUT, self.tr("Multispectral raster")))
+        self.addParameter(QgsProcessingParameterRasterLayer(
+            self.LABELS, self.tr("Label raster (class values 0, 1, 2, …; 255 = unlabelled)"), optional=True))
+        self.addParameter(QgsProcessingParameterFeatureSource(
+            self.LABEL_POLYGONS, self.tr("…or label polygons"), [QgsProcessing.TypeVectorPolygon], optional=True))
+        self.addParameter(QgsProcessingParameterField(
+            self.CLASS_FIELD, self.tr("Class field of the label polygons (0, 1, 2, …)"),
+            parentLayerParameterName=self.LABEL_POLYGONS, type=QgsProcessingParameterField.Numeric, optional=True))
+        self.addParameter(QgsProcessingParameterNumber(
+            self.CHIP_SIZE, self.tr("Chip size (pixels)"), QgsProcessingParameterNumber.Integer, 64, minValue=8))
+        self.addParameter(QgsProcessingParameterNumber(
+            self.MIN_LABELLED, self.tr("Minimum labelled share of a chip"), QgsProcessingParameterNumber.Double,
+            0.5, minValue=0.0, maxValue=1.0))
+        self.addParameter(QgsProcessingParameterFolderDestination(self.OUTPUT, self.tr("Chips folder")))
+        self.addOutput(QgsProcessingOutputNumber(self.CHIP_COUNT, self.tr("Number of chips written")))
+
+    def processAlgorithm(self, parameters, context, feedback):  # noqa: N802 (QGIS API name)
+        from training.chips import create_chips
+        from training.labels import rasterize_labels
+
+        image = raster_file(self.parameterAsRasterLayer(parameters, self.INPUT, context), self.INPUT)
+        label_layer = self.parameterAsRasterLayer(parameters, self.LABELS, context)
+        has_polygons = parameters.get(self.LABEL_POLYGONS) not in (None, "")
+        if (label_layer is None) == (not has_polygons):
+            raise QgsProcessingException("Give either a label raster or label polygons with a class field (not both).")
+        output = self.parameterAsString(parameters, self.OUTPUT, context)
+        with processing_errors(), tempfile.TemporaryDirectory(prefix="geoseg_") as scratch:
+            if label_layer is not None:
+                labels = raster_file(label_layer, self.LABELS)
+            else:
+                field = self.parameterAsString(parameters, self.CLASS_FIELD, context)
+                if not field:
+                    raise QgsProcessingException("Label polygons need a class field: choose the field holding 0, 1, 2, ….")
+                polygons = self.parameterAsCompatibleSourceLayerPath(
+                    parameters, self.LABEL_POLYGONS, context, ["gpkg", "shp"], "gpkg", feedback)
+                labels = rasterize_labels(polygons.split("|")[0], field, image, str(Path(scratch) / "labels.tif"))
+            result = create_chips(image, labels, output, self.parameterAsInt(parameters, self.CHIP_SIZE, context),
+                                  self.parameterAsDouble(parameters, self.MIN_LABELLED, context), progress_for(feedback))
+        return {self.OUTPUT: result.output_dir, self.CHIP_COUNT: result.chip_count}

@@ -1,0 +1,134 @@
+"""geoseg:train — train a segmentation model on a chips folder."""
+from qgis.core import (QgsProcessingException, QgsProcessingOutputFile, QgsProcessingOutputNumber,
+                       QgsProcessingParameterDefinition, QgsProcessingParameterEnum, QgsProcessingParameterFile,
+                       QgsProcessingParameterFileDestination, QgsProcessingParameterNumber,
+                       QgsProcessingParameterString)
+
+from training.config import ARCHITECTURES, TrainConfig
+from training.normalization import METHODS
+
+from .base import GeoSegAlgorithm, processing_errors, progress_for, require_tensorflow
+
+BAND_SETS = ("all", "rgb", "custom")
+
+
+class TrainAlgorithm(GeoSegAlgorithm):
+    INPUT = "INPUT"
+    BANDS = "BANDS"
+    BAND_LIST = "BAND_LIST"
+    ARCHITECTURE = "ARCHITECTURE"
+    CLASS_NAMES = "CLASS_NAMES"
+    EPOCHS = "EPOCHS"
+    BATCH_SIZE = "BATCH_SIZE"
+    LEARNING_RATE = "LEARNING_RATE"
+    PATIENCE = "PATIENCE"
+    VALIDATION_SHARE = "VALIDATION_SHARE"
+    TEST_SHARE = "TEST_SHARE"
+    NORMALIZATION = "NORMALIZATION"
+    SEED = "SEED"
+    OUTPUT = "OUTPUT"
+    HISTORY = "HISTORY"
+    HELD_OUT_ACCURACY = "HELD_OUT_ACCURACY"
+    HELD_OUT_MEAN_IOU = "HELD_OUT_MEAN_IOU"
+    BASELINE_ACCURACY = "BASELINE_ACCURACY"
+
+    NAME = "train"
+    DISPLAY_NAME = "Train segmentation model"
+    HELP = (
+        "Trains a semantic segmentation model on a chips folder (<b>images/</b> and <b>labels/</b>, as written by "
+        "<i>Create training chips</i>) and saves it as one <b>.keras</b> model file that also holds the bands, "
+        "normalisation, class names and colours — everything <i>Classify raster</i> needs.<br><br>"
+        "<b>Bands</b>: all bands, RGB (bands 4,3,2 of a Sentinel-2 12-band stack) or a custom list of 1-based band "
+        "numbers such as 2,3,4,8.<br>"
+        "Chips are split at random (fixed seed) into training, validation and held-out test chips. Training uses "
+        "Adam and cross-entropy; unlabelled pixels (255) are ignored. After every epoch with a lower validation "
+        "loss the model file is rewritten, and training stops early when the validation loss has not improved for "
+        "<b>patience</b> epochs. Cancelling keeps the best model so far.<br><br>"
+        "Outputs: the model, its training history (CSV), and the held-out pixel accuracy and mean IoU next to the "
+        "accuracy of always predicting the most frequent class (the baseline to beat)."
+    )
+
+    def initAlgorithm(self, config=None):  # noqa: N802 (QGIS API name)
+        self.addParameter(QgsProcessingParameterFile(
+            self.INPUT, self.tr("Chips folder"), behavior=QgsProcessingParameterFile.Folder))
+        self.addParameter(QgsProcessingParameterEnum(
+            self.BANDS, self.tr("Bands"), [self.tr("All bands"), self.tr("RGB (bands 4,3,2)"),
+                                           self.tr("Custom list")], defaultValue=0))
+        self.addParameter(QgsProcessingParameterString(
+            self.BAND_LIST, self.tr("Custom band list (1-based, e.g. 2,3,4,8)"), optional=True))
+        self.addParameter(QgsProcessingParameterEnum(
+            self.ARCHITECTURE, self.tr("Model"), [self.tr(label) for label in ARCHITECTURES.values()],
+            defaultValue=0))
+        self.addParameter(QgsProcessingParameterString(
+            self.CLASS_NAMES, self.tr("Class names, comma-separated (default: from the chips folder)"),
+            optional=True))
+        self.addParameter(QgsProcessingParameterNumber(
+            self.EPOCHS, self.tr("Maximum epochs"), QgsProcessingParameterNumber.Integer, 200, minValue=1))
+        self.addParameter(QgsProcessingParameterNumber(
+            self.PATIENCE, self.tr("Early-stopping patience (epochs)"), QgsProcessingParameterNumber.Integer,
+            10, minValue=1))
+        self.addParameter(QgsProcessingParameterFileDestination(
+            self.OUTPUT, self.tr("Model file"), self.tr("Keras model (*.keras)")))
+        for parameter in (
+            QgsProcessingParameterNumber(self.BATCH_SIZE, self.tr("Batch size"),
+                                         QgsProcessingParameterNumber.Integer, 16, minValue=1),
+            QgsProcessingParameterNumber(self.LEARNING_RATE, self.tr("Learning rate (Adam)"),
+                                         QgsProcessingParameterNumber.Double, 0.001, minValue=1e-7, maxValue=1.0),
+            QgsProcessingParameterNumber(self.VALIDATION_SHARE, self.tr("Validation share (fraction, or count ≥ 1)"),
+                                         QgsProcessingParameterNumber.Double, 0.2, minValue=0.0),
+            QgsProcessingParameterNumber(self.TEST_SHARE, self.tr("Held-out test share (fraction, or count ≥ 1)"),
+                                         QgsProcessingParameterNumber.Double, 0.1, minValue=0.0),
+            QgsProcessingParameterEnum(self.NORMALIZATION, self.tr("Normalisation"),
+                                       [self.tr("Per-band mean and standard deviation"),
+                                        self.tr("2–98 % percentile stretch")], defaultValue=0),
+            QgsProcessingParameterNumber(self.SEED, self.tr("Random seed"), QgsProcessingParameterNumber.Integer,
+                                         0, minValue=0),
+        ):
+            parameter.setFlags(parameter.flags() | QgsProcessingParameterDefinition.FlagAdvanced)
+            self.addParameter(parameter)
+        self.addOutput(QgsProcessingOutputFile(self.HISTORY, self.tr("Training history (CSV)")))
+        self.addOutput(QgsProcessingOutputNumber(self.HELD_OUT_ACCURACY, self.tr("Held-out pixel accuracy")))
+        self.addOutput(QgsProcessingOutputNumber(self.HELD_OUT_MEAN_IOU, self.tr("Held-out mean IoU")))
+        self.addOutput(QgsProcessingOutputNumber(self.BASELINE_ACCURACY, self.tr("Majority-class baseline accuracy")))
+
+    def processAlgorithm(self, parameters, context, feedback):  # noqa: N802 (QGIS API name)
+        require_tensorflow()
+        from training.train import train
+
+        config = TrainConfig(
+            chips_dir=self.parameterAsFile(parameters, self.INPUT, context),
+            output_model=self.parameterAsFileOutput(parameters, self.OUTPUT, context),
+            bands=self._bands(parameters, context),
+            architecture=list(ARCHITECTURES)[self.parameterAsEnum(parameters, self.ARCHITECTURE, context)],
+            class_names=[n.strip() for n in self.parameterAsString(parameters, self.CLASS_NAMES, context).split(",")
+                         if n.strip()] or None,
+            epochs=self.parameterAsInt(parameters, self.EPOCHS, context),
+            patience=self.parameterAsInt(parameters, self.PATIENCE, context),
+            batch_size=self.parameterAsInt(parameters, self.BATCH_SIZE, context),
+            learning_rate=self.parameterAsDouble(parameters, self.LEARNING_RATE, context),
+            validation_split=self.parameterAsDouble(parameters, self.VALIDATION_SHARE, context),
+            test_split=self.parameterAsDouble(parameters, self.TEST_SHARE, context),
+            normalization=METHODS[self.parameterAsEnum(parameters, self.NORMALIZATION, context)],
+            seed=self.parameterAsInt(parameters, self.SEED, context),
+        )
+        with processing_errors():
+            result = train(config, progress_for(feedback))
+        if result.cancelled:
+            feedback.reportError(f"Cancelled after {result.epochs_run} epoch(s); kept the best model "
+                                 f"(epoch {result.best_epoch}).")
+        return {
+            self.OUTPUT: result.model_path,
+            self.HISTORY: result.history_path,
+            self.HELD_OUT_ACCURACY: result.test_metrics["pixel_accuracy"],
+            self.HELD_OUT_MEAN_IOU: result.test_metrics["mean_iou"],
+            self.BASELINE_ACCURACY: result.baseline["pixel_accuracy"],
+        }
+
+    def _bands(self, parameters, context) -> str:
+        choice = BAND_SETS[self.parameterAsEnum(parameters, self.BANDS, context)]
+        if choice != "custom":
+            return choice
+        band_list = self.parameterAsString(parameters, self.BAND_LIST, context).strip()
+        if not band_list:
+            raise QgsProcessingException("Bands is set to 'Custom list': give 1-based band numbers such as 2,3,4,8.")
+        return band_list

@@ -1,0 +1,40 @@
+"""Burn polygon labels onto an image's pixel grid."""
+from __future__ import annotations
+
+from osgeo import gdal, ogr
+
+from .classes import NODATA_CLASS
+from .raster import open_raster
+
+ogr.UseExceptions()
+
+
+def rasterize_labels(vector_path: str, class_field: str, reference_raster: str, output_path: str,
+                     layer_name: str | None = None) -> str:
+    """Write a Byte label raster on ``reference_raster``'s grid from the integer ``class_field`` of polygons.
+
+    Pixels no polygon covers are 255 (unlabelled). GDAL reprojects the polygons when their CRS differs.
+    """
+    try:
+        source = ogr.Open(vector_path)
+    except RuntimeError as err:
+        raise ValueError(f"GDAL cannot read the label polygons {vector_path} ({err}).") from None
+    layer = source.GetLayerByName(layer_name) if layer_name else source.GetLayer(0)
+    definition = layer.GetLayerDefn()
+    index = definition.GetFieldIndex(class_field)
+    if index < 0:
+        raise ValueError(f"The label polygons {vector_path} have no field {class_field!r}: choose the class field.")
+    if definition.GetFieldDefn(index).GetType() not in (ogr.OFTInteger, ogr.OFTInteger64, ogr.OFTReal):
+        raise ValueError(f"The class field {class_field!r} of {vector_path} is not numeric: it must hold class "
+                         "values 0, 1, 2, … (add one with the Field calculator).")
+    reference = open_raster(reference_raster, "image raster")
+    target = gdal.GetDriverByName("GTiff").Create(output_path, reference.RasterXSize, reference.RasterYSize, 1,
+                                                  gdal.GDT_Byte, options=["COMPRESS=DEFLATE"])
+    target.SetGeoTransform(reference.GetGeoTransform())
+    target.SetProjection(reference.GetProjection())
+    band = target.GetRasterBand(1)
+    band.SetNoDataValue(NODATA_CLASS)
+    band.Fill(NODATA_CLASS)
+    gdal.RasterizeLayer(target, [1], layer, options=[f"ATTRIBUTE={class_field}"])
+    target = None
+    return output_path
