@@ -27,7 +27,7 @@ test-unit: setup
 	$(PY) -m pytest -p no:qgis tests/unit
 
 test-qgis: setup
-	$(PY) -m pytest tests/qgis
+	$(PY) -m pytest tests/in_qgis
 
 package: setup
 	$(PY) tools/package.py dist

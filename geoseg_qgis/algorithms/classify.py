@@ -57,8 +57,6 @@ class ClassifyAlgorithm(GeoSegAlgorithm):
 
     def processAlgorithm(self, parameters, context, feedback):  # noqa: N802 (QGIS API name)
         require_tensorflow()
-        from training.predict import classify_raster
-
         config = ClassifyConfig(
             input_raster=raster_file(self.parameterAsRasterLayer(parameters, self.INPUT, context), self.INPUT),
             model_path=self.parameterAsFile(parameters, self.MODEL, context),
@@ -71,6 +69,8 @@ class ClassifyAlgorithm(GeoSegAlgorithm):
         )
         with processing_errors():
             info = read_info(config.model_path)
+            from training.predict import classify_raster
+
             result = classify_raster(config, progress_for(feedback))
         for name, pixels in result.class_pixels.items():
             feedback.pushInfo(f"{name}: {pixels} px")

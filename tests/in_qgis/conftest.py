@@ -1,0 +1,14 @@
+import pytest
+
+from geoseg_qgis.provider import register_provider
+
+
+@pytest.fixture(scope="session")
+def geoseg(qgis_processing):
+    """QGIS Processing with the GeoSeg provider registered; yields ``processing``."""
+    import processing
+    from qgis.core import QgsApplication
+
+    provider = register_provider()
+    yield processing
+    QgsApplication.processingRegistry().removeProvider(provider)

@@ -1,0 +1,138 @@
+"""Each GeoSeg algorithm run through QGIS Processing on rasters the tests make."""
+import numpy as np
+import pytest
+from osgeo import gdal
+from qgis.core import (QgsApplication, QgsFeature, QgsField, QgsGeometry, QgsProcessingException, QgsProject,
+                       QgsRasterLayer,
+                       QgsRectangle, QgsVectorFileWriter, QgsVectorLayer)
+from qgis.PyQt.QtCore import QVariant
+
+from synthetic import CLASS_NAMES, EPSG, GEOTRANSFORM
+from training.bundle import read_info
+
+ALGORITHMS = ["geoseg:createchips", "geoseg:train", "geoseg:classify", "geoseg:train_and_classify"]
+
+
+def chip_origin(path):
+    gt = gdal.Open(str(path)).GetGeoTransform()
+    return round((gt[0] - GEOTRANSFORM[0]) / GEOTRANSFORM[1]), round((gt[3] - GEOTRANSFORM[3]) / GEOTRANSFORM[5])
+
+
+def test_provider_lists_every_algorithm_with_help(geoseg):
+    registry = QgsApplication.processingRegistry()
+    for algorithm_id in ALGORITHMS:
+        algorithm = registry.algorithmById(algorithm_id)
+        assert algorithm is not None, algorithm_id
+        assert algorithm.shortHelpString(), algorithm_id
+    model = registry.algorithmById("geoseg:train_and_classify")
+    assert [p.name() for p in model.destinationParameterDefinitions()] == ["classify:Classified raster",
+                                                                           "train:Model file"]
+
+
+def test_create_chips_from_label_raster_keeps_georeferencing(geoseg, scene, tmp_path):
+    image, labels = scene
+    result = geoseg.run("geoseg:createchips", {"INPUT": str(image), "LABELS": str(labels), "CHIP_SIZE": 32,
+                                               "OUTPUT": str(tmp_path / "chips")})
+    assert result["CHIP_COUNT"] == 16
+    chip = tmp_path / "chips" / "images" / "chip_000032_000064.tif"
+    ds = gdal.Open(str(chip))
+    assert (ds.RasterXSize, ds.RasterYSize, ds.RasterCount) == (32, 32, 12)
+    assert chip_origin(chip) == (64, 32)
+    assert ds.GetSpatialRef().GetAuthorityCode(None) == str(EPSG)
+    source = gdal.Open(str(image)).ReadAsArray(64, 32, 32, 32)
+    np.testing.assert_array_equal(ds.ReadAsArray(), source)
+    label = gdal.Open(str(tmp_path / "chips" / "labels" / chip.name)).ReadAsArray()
+    np.testing.assert_array_equal(label, gdal.Open(str(labels)).ReadAsArray(64, 32, 32, 32))
+
+
+def polygon_labels(path, crs="EPSG:32633"):
+    """Two polygons: class 0 over the left half of the synthetic scene, class 2 over the top-right quarter."""
+    layer = QgsVectorLayer(f"Polygon?crs={crs}", "labels", "memory")
+    layer.dataProvider().addAttributes([QgsField("class_id", QVariant.Int)])
+    layer.updateFields()
+    x0, y0 = GEOTRANSFORM[0], GEOTRANSFORM[3]
+    for value, rect in ((0, QgsRectangle(x0, y0 - 1280, x0 + 640, y0)),
+                        (2, QgsRectangle(x0 + 640, y0 - 640, x0 + 1280, y0))):
+        feature = QgsFeature(layer.fields())
+        feature.setGeometry(QgsGeometry.fromRect(rect))
+        feature.setAttribute("class_id", value)
+        layer.dataProvider().addFeature(feature)
+    options = QgsVectorFileWriter.SaveVectorOptions()
+    options.driverName = "GPKG"
+    QgsVectorFileWriter.writeAsVectorFormatV2(layer, str(path), QgsProject.instance().transformContext(), options)
+    return str(path)
+
+
+def test_create_chips_from_polygons_burns_the_class_field(geoseg, scene, tmp_path):
+    image, _ = scene
+    result = geoseg.run("geoseg:createchips", {
+        "INPUT": str(image), "LABEL_POLYGONS": polygon_labels(tmp_path / "labels.gpkg"), "CLASS_FIELD": "class_id",
+        "CHIP_SIZE": 64, "MIN_LABELLED": 0.9, "OUTPUT": str(tmp_path / "chips")})
+    assert result["CHIP_COUNT"] == 3  # the bottom-right chip has no polygon
+    labels = {chip_origin(p): gdal.Open(str(p)).ReadAsArray() for p in (tmp_path / "chips" / "labels").iterdir()}
+    assert set(labels) == {(0, 0), (64, 0), (0, 64)}
+    assert (labels[(0, 0)] == 0).all() and (labels[(64, 0)] == 2).all() and (labels[(0, 64)] == 0).all()
+
+
+def test_create_chips_needs_labels(geoseg, scene, tmp_path):
+    image, _ = scene
+    with pytest.raises(QgsProcessingException, match="label raster or label polygons"):
+        geoseg.run("geoseg:createchips", {"INPUT": str(image), "OUTPUT": str(tmp_path / "chips")})
+
+
+@pytest.fixture(scope="module")
+def trained(geoseg, tmp_path_factory):
+    """A U-Net trained for two epochs through geoseg:train on RGB chips of the synthetic scene."""
+    from synthetic import write_scene
+
+    folder = tmp_path_factory.mktemp("trained")
+    image, labels = write_scene(folder, 192, 192)
+    geoseg.run("geoseg:createchips", {"INPUT": str(image), "LABELS": str(labels), "OUTPUT": str(folder / "chips")})
+    result = geoseg.run("geoseg:train", {
+        "INPUT": str(folder / "chips"), "BANDS": 1, "EPOCHS": 2, "BATCH_SIZE": 4, "VALIDATION_SHARE": 2,
+        "TEST_SHARE": 1, "OUTPUT": str(folder / "model.keras")})
+    return image, result
+
+
+def test_train_writes_a_model_bundle_and_held_out_figures(trained):
+    _, result = trained
+    info = read_info(result["OUTPUT"])
+    assert info.architecture == "unet" and info.bands == [4, 3, 2]
+    assert [c.name for c in info.classes] == CLASS_NAMES
+    assert 0.0 <= result["HELD_OUT_ACCURACY"] <= 1.0 and 0.0 <= result["BASELINE_ACCURACY"] <= 1.0
+    history = open(result["HISTORY"]).read().splitlines()
+    assert history[0].startswith("epoch") and len(history) == 3
+
+
+def test_train_rejects_a_missing_custom_band_list(geoseg, trained, tmp_path):
+    with pytest.raises(QgsProcessingException, match="Custom list"):
+        geoseg.run("geoseg:train", {"INPUT": str(tmp_path), "BANDS": 2, "OUTPUT": str(tmp_path / "m.keras")})
+
+
+def test_classify_keeps_grid_and_writes_a_styled_class_raster(geoseg, trained, tmp_path):
+    image, result = trained
+    output = str(tmp_path / "classes.tif")
+    geoseg.run("geoseg:classify", {"INPUT": str(image), "MODEL": result["OUTPUT"], "OUTPUT": output})
+    source, classified = gdal.Open(str(image)), gdal.Open(output)
+    assert classified.GetGeoTransform() == source.GetGeoTransform()
+    assert classified.GetSpatialRef().IsSame(source.GetSpatialRef())
+    assert (classified.RasterXSize, classified.RasterYSize) == (source.RasterXSize, source.RasterYSize)
+    band = classified.GetRasterBand(1)
+    assert set(np.unique(band.ReadAsArray())) <= {0, 1, 2}
+    assert band.GetCategoryNames()[:3] == CLASS_NAMES
+    layer = QgsRasterLayer(output, "classes")
+    assert layer.renderer().type() == "paletted"
+
+    from geoseg_qgis.algorithms.styling import paletted_renderer
+
+    renderer = paletted_renderer(layer, read_info(result["OUTPUT"]).classes)
+    assert [(c.value, c.label) for c in renderer.classes()] == list(enumerate(CLASS_NAMES))
+
+
+def test_classify_names_a_missing_model_file(geoseg, scene, tmp_path):
+    image, _ = scene
+    missing = tmp_path / "nowhere.keras"
+    with pytest.raises(QgsProcessingException, match="nowhere.keras"):
+        geoseg.run("geoseg:classify", {"INPUT": str(image), "MODEL": str(missing),
+                                       "OUTPUT": str(tmp_path / "out.tif")})
+    assert not (tmp_path / "out.tif").exists()
