@@ -99,14 +99,19 @@ def to_dataset(images: np.ndarray, labels: np.ndarray, weights: np.ndarray, batc
     data = tf.data.Dataset.from_tensor_slices((images, targets, weights)).cache()
     if augment:
         data = data.shuffle(len(images), seed=seed, reshuffle_each_iteration=True)
-        data = data.map(_random_turn_and_flip, num_parallel_calls=tf.data.AUTOTUNE)
+        # Stateless random turns keyed by a seeded random stream: the same seed gives the same run.
+        keys = tf.data.Dataset.random(seed=seed, rerandomize_each_iteration=True)
+        data = tf.data.Dataset.zip((data, keys)).map(_random_turn_and_flip, num_parallel_calls=tf.data.AUTOTUNE)
     return data.batch(batch_size).prefetch(tf.data.AUTOTUNE)
 
 
-def _random_turn_and_flip(image, label, weight):
+def _random_turn_and_flip(example, key):
+    """Turn by a random multiple of 90° and maybe mirror: the 8 symmetries of a square chip."""
     import tensorflow as tf
 
+    image, label, weight = example
+    seed = tf.stack([key, key // 7 + 1])
     stacked = tf.concat([image, tf.cast(label[..., None], image.dtype), weight[..., None]], axis=-1)
-    stacked = tf.image.rot90(stacked, k=tf.random.uniform((), 0, 4, dtype=tf.int32))
-    stacked = tf.image.random_flip_left_right(stacked)
+    stacked = tf.image.rot90(stacked, k=tf.random.stateless_uniform((), seed, 0, 4, dtype=tf.int32))
+    stacked = tf.image.stateless_random_flip_left_right(stacked, seed + 1)
     return stacked[..., :-2], tf.cast(stacked[..., -2], tf.int32), stacked[..., -1]

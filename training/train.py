@@ -30,6 +30,9 @@ def train(config: TrainConfig, progress: Progress | None = None) -> TrainResult:
     """Train ``config.architecture`` with Adam and early stopping; the best epoch (lowest validation
     loss) is saved to ``config.output_model`` whenever it improves, so a cancelled run keeps it."""
     progress = progress or Progress()
+    if Path(config.output_model).suffix != ".keras":
+        raise ValueError(f"The model file {config.output_model} must end in .keras.")
+    Path(config.output_model).parent.mkdir(parents=True, exist_ok=True)
     keras.utils.set_random_seed(config.seed)
     pairs = find_pairs(config.chips_dir, config.image_suffix, config.label_suffix)
     bands = parse_bands(config.bands, open_raster(pairs[0][0], "image chip").RasterCount)
@@ -58,7 +61,7 @@ def train(config: TrainConfig, progress: Progress | None = None) -> TrainResult:
     fit_progress = FitProgress(progress.span(0.05, 0.95), config.epochs)
     history_path = history_path_for(config.output_model)
     model.fit(subset(train_idx, augment=True), validation_data=subset(val_idx), epochs=config.epochs,
-              verbose=0, callbacks=[
+              shuffle=False, verbose=0, callbacks=[
                   keras.callbacks.EarlyStopping(monitor="val_loss", patience=config.patience),
                   keras.callbacks.CSVLogger(history_path),
                   checkpoint, fit_progress])

@@ -1,0 +1,43 @@
+import numpy as np
+import pytest
+
+from training.bands import parse_bands
+from training.classes import class_scheme
+from training.metrics import confusion_matrix, majority_baseline, scores
+
+
+@pytest.mark.parametrize("spec, expected", [
+    ("all", tuple(range(1, 13))), ("RGB", (4, 3, 2)), ("2, 3,4,8", (2, 3, 4, 8)), ([8, 4], (8, 4))])
+def test_parse_bands(spec, expected):
+    assert parse_bands(spec, 12) == expected
+
+
+@pytest.mark.parametrize("spec, message", [
+    ("13", "numbered 1 to 12"), ("0,1", "numbered 1 to 12"), ("4,4", "repeat"), ("red", "not understood"), ("", "No bands")])
+def test_parse_bands_rejects_bad_lists(spec, message):
+    with pytest.raises(ValueError, match=message):
+        parse_bands(spec, 12)
+
+
+def test_class_scheme_needs_one_color_per_class():
+    assert [c.color for c in class_scheme(["a", "b"], [(1, 2, 3), (4, 5, 6)])] == [(1, 2, 3), (4, 5, 6)]
+    with pytest.raises(ValueError, match="one color per class"):
+        class_scheme(["a", "b"], [(1, 2, 3)])
+
+
+def test_scores_ignore_unlabelled_pixels_and_average_over_present_classes():
+    truth = np.array([[0, 0, 1, 1], [2, 2, 255, 255]])
+    predicted = np.array([[0, 1, 1, 1], [2, 0, 2, 2]])
+    matrix = confusion_matrix(truth, predicted, 3)
+    assert matrix.tolist() == [[1, 1, 0], [0, 2, 0], [1, 0, 1]]
+    result = scores(matrix, ["a", "b", "c"])
+    assert result["pixel_accuracy"] == pytest.approx(4 / 6)
+    assert result["iou"] == pytest.approx({"a": 1 / 3, "b": 2 / 3, "c": 1 / 2})
+    assert result["mean_iou"] == pytest.approx((1 / 3 + 2 / 3 + 1 / 2) / 3)
+    assert result["f1"]["b"] == pytest.approx(0.8)
+
+
+def test_majority_baseline_uses_the_training_majority():
+    train = np.array([1, 1, 1, 0, 255])
+    test = np.array([1, 0, 0, 255])
+    assert majority_baseline(train, test, 2) == {"class": 1, "pixel_accuracy": pytest.approx(1 / 3)}

@@ -1,0 +1,115 @@
+import json
+
+import numpy as np
+import pytest
+from osgeo import gdal
+
+from synthetic import CLASS_NAMES, GEOTRANSFORM, write_raster
+from training.chips import CLASSES_FILE, create_chips
+from training.dataset import find_pairs, load_chips, split_indices
+from training.labels import rasterize_labels
+from training.progress import Cancelled, Progress
+
+
+def test_create_chips_skips_chips_with_too_few_labels(scene, tmp_path):
+    image, labels = scene
+    values = gdal.Open(str(labels)).ReadAsArray()
+    values[:64, :64] = 255  # top-left chip unlabelled
+    write_raster(labels, values, category_names=CLASS_NAMES)
+    result = create_chips(str(image), str(labels), str(tmp_path / "chips"), 64, 0.5)
+    assert (result.chip_count, result.skipped) == (3, 1)
+    assert sorted(p.name for p in (tmp_path / "chips" / "images").iterdir()) == [
+        "chip_000000_000064.tif", "chip_000064_000000.tif", "chip_000064_000064.tif"]
+    classes = json.loads((tmp_path / "chips" / CLASSES_FILE).read_text())
+    assert [c["name"] for c in classes] == CLASS_NAMES
+
+
+def test_create_chips_resamples_labels_onto_the_image_grid(scene, tmp_path):
+    image, _ = scene
+    coarse = np.kron(np.array([[0, 1], [2, 1]], dtype=np.uint8), np.ones((32, 32), np.uint8))  # 20 m pixels
+    labels = write_raster(tmp_path / "coarse.tif", coarse, geotransform=(500000.0, 20.0, 0.0, 5800000.0, 0.0, -20.0))
+    create_chips(str(image), str(labels), str(tmp_path / "chips"), 64, 0.5)
+    chip = gdal.Open(str(tmp_path / "chips" / "labels" / "chip_000064_000000.tif"))
+    assert (chip.ReadAsArray() == 2).all()
+
+
+def test_create_chips_cancel_leaves_nothing(scene, tmp_path):
+    image, labels = scene
+    calls = []
+    progress = Progress(lambda p, m: calls.append(p), lambda: len(calls) > 1)
+    with pytest.raises(Cancelled):
+        create_chips(str(image), str(labels), str(tmp_path / "chips"), 32, 0.5, progress)
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["image.tif", "labels.tif", "labels.tif.aux.xml"]
+
+
+def test_create_chips_refuses_a_non_empty_folder(scene, tmp_path):
+    image, labels = scene
+    (tmp_path / "chips").mkdir()
+    (tmp_path / "chips" / "keep.txt").write_text("x")
+    with pytest.raises(ValueError, match="not empty"):
+        create_chips(str(image), str(labels), str(tmp_path / "chips"))
+
+
+def test_rasterize_labels_reprojects_polygons(scene, tmp_path):
+    from osgeo import ogr, osr
+
+    image, _ = scene
+    wgs84 = osr.SpatialReference()
+    wgs84.ImportFromEPSG(4326)
+    wgs84.SetAxisMappingStrategy(osr.OAMS_TRADITIONAL_GIS_ORDER)
+    utm = osr.SpatialReference()
+    utm.ImportFromEPSG(32633)
+    to_wgs84 = osr.CoordinateTransformation(utm, wgs84)
+    source = ogr.GetDriverByName("GPKG").CreateDataSource(str(tmp_path / "polygons.gpkg"))
+    layer = source.CreateLayer("labels", wgs84, ogr.wkbPolygon)
+    layer.CreateField(ogr.FieldDefn("cls", ogr.OFTInteger))
+    x0, y0 = GEOTRANSFORM[0], GEOTRANSFORM[3]
+    ring = ogr.Geometry(ogr.wkbLinearRing)
+    for x, y in ((x0, y0), (x0 + 640, y0), (x0 + 640, y0 - 640), (x0, y0 - 640), (x0, y0)):
+        ring.AddPoint_2D(*to_wgs84.TransformPoint(x, y)[:2])
+    polygon = ogr.Geometry(ogr.wkbPolygon)
+    polygon.AddGeometry(ring)
+    feature = ogr.Feature(layer.GetLayerDefn())
+    feature.SetGeometry(polygon)
+    feature.SetField("cls", 1)
+    layer.CreateFeature(feature)
+    source = None
+    out = rasterize_labels(str(tmp_path / "polygons.gpkg"), "cls", str(image), str(tmp_path / "labels.tif"))
+    ds = gdal.Open(out)
+    values = ds.ReadAsArray()
+    assert ds.GetGeoTransform() == GEOTRANSFORM
+    assert (values[2:62, 2:62] == 1).all() and (values[70:, :] == 255).all() and (values[:, 70:] == 255).all()
+    with pytest.raises(ValueError, match="no field 'missing'"):
+        rasterize_labels(str(tmp_path / "polygons.gpkg"), "missing", str(image), str(tmp_path / "other.tif"))
+
+
+def test_find_pairs_matches_suffixed_names(tmp_path):
+    for folder, suffix in (("images", "_img"), ("labels", "_label")):
+        (tmp_path / folder).mkdir()
+        for stem in ("a", "b"):
+            write_raster(tmp_path / folder / f"{stem}{suffix}.tif", np.zeros((8, 8), np.uint8))
+    (tmp_path / "images" / "c_img.tif").write_bytes(b"")  # no label: left out
+    pairs = find_pairs(str(tmp_path), "_img", "_label")
+    assert [(i.name, label.name) for i, label in pairs] == [("a_img.tif", "a_label.tif"), ("b_img.tif", "b_label.tif")]
+
+
+def test_load_chips_reads_every_requested_band_and_checks_grids(scene, tmp_path):
+    image, labels = scene
+    create_chips(str(image), str(labels), str(tmp_path / "chips"), 64, 0.0)
+    pairs = find_pairs(str(tmp_path / "chips"))
+    chips = load_chips(pairs, (4, 3, 2, 12))
+    source = gdal.Open(str(image)).ReadAsArray(0, 0, 64, 64)
+    np.testing.assert_array_equal(chips.images[0], np.moveaxis(source[[3, 2, 1, 11]], 0, -1))
+    shifted = tmp_path / "chips" / "labels" / pairs[1][1].name
+    write_raster(shifted, gdal.Open(str(shifted)).ReadAsArray(), geotransform=(0, 10, 0, 0, 0, -10))
+    with pytest.raises(ValueError, match="different geotransforms"):
+        load_chips(pairs, (1,))
+
+
+def test_split_is_deterministic_and_accepts_counts():
+    train, val, test = split_indices(20, 0.2, 3, seed=0)
+    assert (len(train), len(val), len(test)) == (13, 4, 3)
+    assert sorted(np.concatenate([train, val, test])) == list(range(20))
+    assert [a.tolist() for a in split_indices(20, 0.2, 3, seed=0)] == [train.tolist(), val.tolist(), test.tolist()]
+    with pytest.raises(ValueError, match="no validation chip"):
+        split_indices(4, 0.0, 0, seed=0)

@@ -1,0 +1,62 @@
+import csv
+import zipfile
+
+import numpy as np
+import pytest
+
+from synthetic import CLASS_NAMES, write_scene
+from training.bundle import METADATA_ENTRY, load_bundle, read_info
+from training.chips import create_chips
+from training.config import TrainConfig
+from training.progress import Progress
+from training.train import train
+
+TINY = {"base_filters": 4, "depth": 2}
+
+
+@pytest.fixture(scope="module")
+def chips(tmp_path_factory):
+    folder = tmp_path_factory.mktemp("chips")
+    image, labels = write_scene(folder, 256, 256)
+    create_chips(str(image), str(labels), str(folder / "chips"), 32, 0.5)
+    return folder / "chips"
+
+
+def config(chips, tmp_path, **overrides):
+    values = dict(chips_dir=str(chips), output_model=str(tmp_path / "model.keras"), bands="rgb", epochs=4,
+                  batch_size=8, learning_rate=0.01, model_options=TINY)
+    return TrainConfig(**{**values, **overrides})
+
+
+def test_training_lowers_the_loss_and_saves_a_complete_bundle(chips, tmp_path):
+    result = train(config(chips, tmp_path))
+    with open(result.history_path) as handle:
+        history = list(csv.DictReader(handle))
+    assert len(history) == result.epochs_run == 4
+    assert float(history[-1]["loss"]) < float(history[0]["loss"])
+    model, info = load_bundle(result.model_path)  # safe_mode=True
+    assert info.bands == [4, 3, 2] and [c.name for c in info.classes] == CLASS_NAMES
+    assert info.chip_size == 32 and info.training["chips"] == {"train": 45, "validation": 13, "test": 6}
+    assert info.metrics["held_out"]["pixel_accuracy"] == result.test_metrics["pixel_accuracy"]
+    assert model.predict(np.zeros((1, 32, 32, 3), np.float32), verbose=0).shape == (1, 32, 32, 3)
+    assert METADATA_ENTRY in zipfile.ZipFile(result.model_path).namelist()
+
+
+def test_training_is_reproducible_with_a_seed(chips, tmp_path):
+    first = train(config(chips, tmp_path / "a", epochs=2))
+    second = train(config(chips, tmp_path / "b", epochs=2))
+    assert first.test_metrics["confusion_matrix"] == second.test_metrics["confusion_matrix"]
+
+
+def test_cancel_keeps_the_best_model_so_far(chips, tmp_path):
+    messages = []
+    progress = Progress(lambda p, m: messages.append(m), lambda: any(m.startswith("Epoch 2/") for m in messages))
+    result = train(config(chips, tmp_path, epochs=50), progress)
+    assert result.cancelled and result.epochs_run <= 3
+    assert read_info(result.model_path).metrics["best_epoch"] == result.best_epoch
+    assert not list(tmp_path.glob(".*partial*"))
+
+
+def test_more_label_values_than_class_names_is_an_error(chips, tmp_path):
+    with pytest.raises(ValueError, match="name every class 0..2"):
+        train(config(chips, tmp_path, class_names=["water", "land"]))

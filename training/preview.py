@@ -1,0 +1,45 @@
+"""PNG previews for people: RGB composites, class maps and side-by-side panels (GDAL only)."""
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import numpy as np
+from osgeo import gdal
+
+from .classes import NODATA_CLASS, ClassInfo
+
+NODATA_COLOR = (40, 40, 40)
+
+
+def rgb_composite(bands: np.ndarray) -> np.ndarray:
+    """(H, W, 3) reflectances → uint8 with a per-band 2–98 % stretch."""
+    low, high = np.nanpercentile(bands.reshape(-1, 3), [2, 98], axis=0)
+    scaled = (bands - low) / np.where(high > low, high - low, 1.0)
+    return (np.clip(np.nan_to_num(scaled), 0, 1) * 255).astype(np.uint8)
+
+
+def class_colors(values: np.ndarray, classes: Sequence[ClassInfo]) -> np.ndarray:
+    """(H, W) class values → uint8 RGB using the class colors; unlabelled/nodata in dark grey."""
+    lookup = np.tile(np.array(NODATA_COLOR, dtype=np.uint8), (256, 1))
+    for info in classes:
+        lookup[info.value] = info.color
+    return lookup[np.where(values == NODATA_CLASS, NODATA_CLASS, values).astype(np.uint8)]
+
+
+def side_by_side(rows: Sequence[Sequence[np.ndarray]], gap: int = 4) -> np.ndarray:
+    """Tile equally sized RGB panels into a grid, rows by columns, on a white background."""
+    height, width = rows[0][0].shape[:2]
+    columns = max(len(row) for row in rows)
+    canvas = np.full((len(rows) * (height + gap) - gap, columns * (width + gap) - gap, 3), 255, np.uint8)
+    for r, row in enumerate(rows):
+        for c, panel in enumerate(row):
+            canvas[r * (height + gap):r * (height + gap) + height, c * (width + gap):c * (width + gap) + width] = panel
+    return canvas
+
+
+def write_png(path: str, image: np.ndarray) -> str:
+    memory = gdal.GetDriverByName("MEM").Create("", image.shape[1], image.shape[0], 3, gdal.GDT_Byte)
+    for i in range(3):
+        memory.GetRasterBand(i + 1).WriteArray(image[..., i])
+    gdal.GetDriverByName("PNG").CreateCopy(path, memory)
+    return path
