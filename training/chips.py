@@ -3,24 +3,19 @@ from __future__ import annotations
 
 import json
 import shutil
-from dataclasses import dataclass
+import tempfile
 from pathlib import Path
 
 import numpy as np
 from osgeo import gdal
 
-from .classes import NODATA_CLASS, scheme_to_dicts, class_scheme
+from .classes import NODATA_CLASS, class_scheme, scheme_to_dicts
+from .config import ChipsConfig, ChipsResult
+from .labels import rasterize_labels
 from .progress import Progress
 from .raster import open_raster
 
 CLASSES_FILE = "classes.json"
-
-
-@dataclass
-class ChipsResult:
-    output_dir: str
-    chip_count: int
-    skipped: int
 
 
 def _label_on_image_grid(image: gdal.Dataset, label_path: str) -> gdal.Dataset:
@@ -47,14 +42,23 @@ def _label_names(label: gdal.Dataset) -> list[str] | None:
     return [name or f"Class {i}" for i, name in enumerate(names)] or None
 
 
-def create_chips(image_path: str, label_path: str, output_dir: str, chip_size: int = 64,
-                 min_labelled: float = 0.5, progress: Progress | None = None) -> ChipsResult:
+def create_chips(config: ChipsConfig, progress: Progress | None = None) -> ChipsResult:
     """Write ``images/`` and ``labels/`` chips of ``chip_size`` pixels, each with its own geotransform.
 
     Label values outside 0..254 and the label's nodata are written as 255 (unlabelled). Chips whose
     labelled share is below ``min_labelled`` are skipped. The output folder is written whole or not at all.
     """
     progress = progress or Progress()
+    if bool(config.label_raster) == bool(config.label_polygons):
+        raise ValueError("Give either a label raster or label polygons with a class field (not both).")
+    with tempfile.TemporaryDirectory(prefix="geoseg-labels-") as scratch:
+        label_path = config.label_raster or rasterize_labels(
+            config.label_polygons, config.class_field, config.image_raster, str(Path(scratch) / "labels.tif"))
+        return _write_chips(config, label_path, progress)
+
+
+def _write_chips(config: ChipsConfig, label_path: str, progress: Progress) -> ChipsResult:
+    image_path, chip_size, min_labelled = config.image_raster, config.chip_size, config.min_labelled
     if chip_size < 8:
         raise ValueError(f"Chip size {chip_size} is too small: use at least 8 pixels (the study used 64).")
     if not 0.0 <= min_labelled <= 1.0:
@@ -64,7 +68,7 @@ def create_chips(image_path: str, label_path: str, output_dir: str, chip_size: i
     label_band = label.GetRasterBand(1)
     label_nodata = label_band.GetNoDataValue()
 
-    out = Path(output_dir)
+    out = Path(config.output_dir)
     if out.exists() and any(out.iterdir()):
         raise ValueError(f"The chips folder {out} is not empty: choose a new or empty folder.")
     out.parent.mkdir(parents=True, exist_ok=True)

@@ -6,6 +6,26 @@ from dataclasses import dataclass, field
 
 
 @dataclass
+class ChipsConfig:
+    """Labels come from ``label_raster``, or from ``label_polygons`` burnt by their numeric ``class_field``."""
+
+    image_raster: str
+    output_dir: str
+    label_raster: str = ""
+    label_polygons: str = ""
+    class_field: str = ""
+    chip_size: int = 64
+    min_labelled: float = 0.5
+
+
+@dataclass
+class ChipsResult:
+    output_dir: str
+    chip_count: int
+    skipped: int
+
+
+@dataclass
 class TrainConfig:
     chips_dir: str
     output_model: str

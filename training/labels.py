@@ -15,6 +15,8 @@ def rasterize_labels(vector_path: str, class_field: str, reference_raster: str, 
 
     Pixels no polygon covers are 255 (unlabelled). GDAL reprojects the polygons when their CRS differs.
     """
+    if not class_field:
+        raise ValueError(f"Label polygons {vector_path} need a class field: name the field holding 0, 1, 2, ….")
     try:
         source = ogr.Open(vector_path)
     except RuntimeError as err:

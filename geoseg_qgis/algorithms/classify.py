@@ -1,12 +1,13 @@
 """geoseg:classify — classify a multispectral raster with a trained GeoSeg model."""
-from qgis.core import (QgsProcessingParameterBoolean, QgsProcessingParameterDefinition,
+from qgis.core import (QgsProcessingException, QgsProcessingParameterBoolean, QgsProcessingParameterDefinition,
                        QgsProcessingParameterFile, QgsProcessingParameterNumber,
                        QgsProcessingParameterRasterDestination, QgsProcessingParameterRasterLayer)
 
 from training.bundle import read_info
 from training.config import ClassifyConfig
 
-from .base import GeoSegAlgorithm, processing_errors, progress_for, raster_file, require_tensorflow
+from ..runner import run
+from .base import GeoSegAlgorithm, raster_file
 from .styling import ClassStyler
 
 DEFAULTS = ClassifyConfig("", "", "")
@@ -56,7 +57,6 @@ class ClassifyAlgorithm(GeoSegAlgorithm):
         self.addParameter(QgsProcessingParameterRasterDestination(self.OUTPUT, self.tr("Classified raster")))
 
     def processAlgorithm(self, parameters, context, feedback):  # noqa: N802 (QGIS API name)
-        require_tensorflow()
         config = ClassifyConfig(
             input_raster=raster_file(self.parameterAsRasterLayer(parameters, self.INPUT, context), self.INPUT),
             model_path=self.parameterAsFile(parameters, self.MODEL, context),
@@ -67,17 +67,17 @@ class ClassifyAlgorithm(GeoSegAlgorithm):
             batch_size=self.parameterAsInt(parameters, self.BATCH_SIZE, context),
             cog=self.parameterAsBool(parameters, self.COG, context),
         )
-        with processing_errors():
-            info = read_info(config.model_path)
-            from training.predict import classify_raster
-
-            result = classify_raster(config, progress_for(feedback))
-        for name, pixels in result.class_pixels.items():
+        try:
+            classes = read_info(config.model_path).classes
+        except ValueError as err:
+            raise QgsProcessingException(str(err)) from err
+        result = run("classify", config, feedback)
+        for name, pixels in result["class_pixels"].items():
             feedback.pushInfo(f"{name}: {pixels} px")
-        if context.willLoadLayerOnCompletion(result.output_raster):
-            self._styler = ClassStyler(info.classes)
-            context.layerToLoadOnCompletionDetails(result.output_raster).setPostProcessor(self._styler)
-        outputs = {self.OUTPUT: result.output_raster}
-        if result.probabilities_raster:
-            outputs[self.PROBABILITIES] = result.probabilities_raster
+        if context.willLoadLayerOnCompletion(result["output_raster"]):
+            self._styler = ClassStyler(classes)
+            context.layerToLoadOnCompletionDetails(result["output_raster"]).setPostProcessor(self._styler)
+        outputs = {self.OUTPUT: result["output_raster"]}
+        if result["probabilities_raster"]:
+            outputs[self.PROBABILITIES] = result["probabilities_raster"]
         return outputs

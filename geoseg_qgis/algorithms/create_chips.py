@@ -1,13 +1,13 @@
 """geoseg:createchips — cut a raster and its labels into training chips."""
-import tempfile
-from pathlib import Path
-
-from qgis.core import (QgsProcessing, QgsProcessingException, QgsProcessingOutputNumber,
+from qgis.core import (QgsProcessing, QgsProcessingOutputNumber,
                        QgsProcessingParameterFeatureSource, QgsProcessingParameterField,
                        QgsProcessingParameterFolderDestination, QgsProcessingParameterNumber,
                        QgsProcessingParameterRasterLayer)
 
-from .base import GeoSegAlgorithm, processing_errors, progress_for, raster_file
+from training.config import ChipsConfig
+
+from ..runner import run
+from .base import GeoSegAlgorithm, raster_file
 
 
 class CreateChipsAlgorithm(GeoSegAlgorithm):
@@ -51,25 +51,19 @@ class CreateChipsAlgorithm(GeoSegAlgorithm):
         self.addOutput(QgsProcessingOutputNumber(self.CHIP_COUNT, self.tr("Number of chips written")))
 
     def processAlgorithm(self, parameters, context, feedback):  # noqa: N802 (QGIS API name)
-        from training.chips import create_chips
-        from training.labels import rasterize_labels
-
-        image = raster_file(self.parameterAsRasterLayer(parameters, self.INPUT, context), self.INPUT)
         label_layer = self.parameterAsRasterLayer(parameters, self.LABELS, context)
-        has_polygons = parameters.get(self.LABEL_POLYGONS) not in (None, "")
-        if (label_layer is None) == (not has_polygons):
-            raise QgsProcessingException("Give either a label raster or label polygons with a class field (not both).")
-        output = self.parameterAsString(parameters, self.OUTPUT, context)
-        with processing_errors(), tempfile.TemporaryDirectory(prefix="geoseg_") as scratch:
-            if label_layer is not None:
-                labels = raster_file(label_layer, self.LABELS)
-            else:
-                field = self.parameterAsString(parameters, self.CLASS_FIELD, context)
-                if not field:
-                    raise QgsProcessingException("Label polygons need a class field: choose the field holding 0, 1, 2, ….")
-                polygons = self.parameterAsCompatibleSourceLayerPath(
-                    parameters, self.LABEL_POLYGONS, context, ["gpkg", "shp"], "gpkg", feedback)
-                labels = rasterize_labels(polygons.split("|")[0], field, image, str(Path(scratch) / "labels.tif"))
-            result = create_chips(image, labels, output, self.parameterAsInt(parameters, self.CHIP_SIZE, context),
-                                  self.parameterAsDouble(parameters, self.MIN_LABELLED, context), progress_for(feedback))
-        return {self.OUTPUT: result.output_dir, self.CHIP_COUNT: result.chip_count}
+        polygons = ""
+        if parameters.get(self.LABEL_POLYGONS) not in (None, ""):
+            polygons = self.parameterAsCompatibleSourceLayerPath(
+                parameters, self.LABEL_POLYGONS, context, ["gpkg", "shp"], "gpkg", feedback).split("|")[0]
+        config = ChipsConfig(
+            image_raster=raster_file(self.parameterAsRasterLayer(parameters, self.INPUT, context), self.INPUT),
+            output_dir=self.parameterAsString(parameters, self.OUTPUT, context),
+            label_raster=raster_file(label_layer, self.LABELS) if label_layer else "",
+            label_polygons=polygons,
+            class_field=self.parameterAsString(parameters, self.CLASS_FIELD, context),
+            chip_size=self.parameterAsInt(parameters, self.CHIP_SIZE, context),
+            min_labelled=self.parameterAsDouble(parameters, self.MIN_LABELLED, context),
+        )
+        result = run("chips", config, feedback, needs_tensorflow=False)
+        return {self.OUTPUT: result["output_dir"], self.CHIP_COUNT: result["chip_count"]}

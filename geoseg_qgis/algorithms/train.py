@@ -7,7 +7,8 @@ from qgis.core import (QgsProcessingException, QgsProcessingOutputFile, QgsProce
 from training.config import ARCHITECTURES, TrainConfig
 from training.normalization import METHODS
 
-from .base import GeoSegAlgorithm, processing_errors, progress_for, require_tensorflow
+from ..runner import run
+from .base import GeoSegAlgorithm
 
 BAND_SETS = ("all", "rgb", "custom")
 
@@ -92,9 +93,6 @@ class TrainAlgorithm(GeoSegAlgorithm):
         self.addOutput(QgsProcessingOutputNumber(self.BASELINE_ACCURACY, self.tr("Majority-class baseline accuracy")))
 
     def processAlgorithm(self, parameters, context, feedback):  # noqa: N802 (QGIS API name)
-        require_tensorflow()
-        from training.train import train
-
         config = TrainConfig(
             chips_dir=self.parameterAsFile(parameters, self.INPUT, context),
             output_model=self.parameterAsFileOutput(parameters, self.OUTPUT, context),
@@ -111,17 +109,16 @@ class TrainAlgorithm(GeoSegAlgorithm):
             normalization=METHODS[self.parameterAsEnum(parameters, self.NORMALIZATION, context)],
             seed=self.parameterAsInt(parameters, self.SEED, context),
         )
-        with processing_errors():
-            result = train(config, progress_for(feedback))
-        if result.cancelled:
-            feedback.reportError(f"Cancelled after {result.epochs_run} epoch(s); kept the best model "
-                                 f"(epoch {result.best_epoch}).")
+        result = run("train", config, feedback)
+        if result["cancelled"]:
+            feedback.reportError(f"Cancelled after {result['epochs_run']} epoch(s); kept the best model "
+                                 f"(epoch {result['best_epoch']}).")
         return {
-            self.OUTPUT: result.model_path,
-            self.HISTORY: result.history_path,
-            self.HELD_OUT_ACCURACY: result.test_metrics["pixel_accuracy"],
-            self.HELD_OUT_MEAN_IOU: result.test_metrics["mean_iou"],
-            self.BASELINE_ACCURACY: result.baseline["pixel_accuracy"],
+            self.OUTPUT: result["model_path"],
+            self.HISTORY: result["history_path"],
+            self.HELD_OUT_ACCURACY: result["test_metrics"]["pixel_accuracy"],
+            self.HELD_OUT_MEAN_IOU: result["test_metrics"]["mean_iou"],
+            self.BASELINE_ACCURACY: result["baseline"]["pixel_accuracy"],
         }
 
     def _bands(self, parameters, context) -> str:

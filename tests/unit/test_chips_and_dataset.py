@@ -6,6 +6,7 @@ from osgeo import gdal
 
 from synthetic import CLASS_NAMES, GEOTRANSFORM, write_raster
 from training.chips import CLASSES_FILE, create_chips
+from training.config import ChipsConfig
 from training.dataset import find_pairs, load_chips, split_indices
 from training.labels import rasterize_labels
 from training.progress import Cancelled, Progress
@@ -16,7 +17,7 @@ def test_create_chips_skips_chips_with_too_few_labels(scene, tmp_path):
     values = gdal.Open(str(labels)).ReadAsArray()
     values[:64, :64] = 255  # top-left chip unlabelled
     write_raster(labels, values, category_names=CLASS_NAMES)
-    result = create_chips(str(image), str(labels), str(tmp_path / "chips"), 64, 0.5)
+    result = create_chips(ChipsConfig(str(image), str(tmp_path / "chips"), str(labels), chip_size=64, min_labelled=0.5))
     assert (result.chip_count, result.skipped) == (3, 1)
     assert sorted(p.name for p in (tmp_path / "chips" / "images").iterdir()) == [
         "chip_000000_000064.tif", "chip_000064_000000.tif", "chip_000064_000064.tif"]
@@ -28,7 +29,7 @@ def test_create_chips_resamples_labels_onto_the_image_grid(scene, tmp_path):
     image, _ = scene
     coarse = np.kron(np.array([[0, 1], [2, 1]], dtype=np.uint8), np.ones((32, 32), np.uint8))  # 20 m pixels
     labels = write_raster(tmp_path / "coarse.tif", coarse, geotransform=(500000.0, 20.0, 0.0, 5800000.0, 0.0, -20.0))
-    create_chips(str(image), str(labels), str(tmp_path / "chips"), 64, 0.5)
+    create_chips(ChipsConfig(str(image), str(tmp_path / "chips"), str(labels), chip_size=64, min_labelled=0.5))
     chip = gdal.Open(str(tmp_path / "chips" / "labels" / "chip_000064_000000.tif"))
     assert (chip.ReadAsArray() == 2).all()
 
@@ -38,7 +39,7 @@ def test_create_chips_cancel_leaves_nothing(scene, tmp_path):
     calls = []
     progress = Progress(lambda p, m: calls.append(p), lambda: len(calls) > 1)
     with pytest.raises(Cancelled):
-        create_chips(str(image), str(labels), str(tmp_path / "chips"), 32, 0.5, progress)
+        create_chips(ChipsConfig(str(image), str(tmp_path / "chips"), str(labels), chip_size=32), progress)
     assert sorted(p.name for p in tmp_path.iterdir()) == ["image.tif", "labels.tif", "labels.tif.aux.xml"]
 
 
@@ -47,7 +48,7 @@ def test_create_chips_refuses_a_non_empty_folder(scene, tmp_path):
     (tmp_path / "chips").mkdir()
     (tmp_path / "chips" / "keep.txt").write_text("x")
     with pytest.raises(ValueError, match="not empty"):
-        create_chips(str(image), str(labels), str(tmp_path / "chips"))
+        create_chips(ChipsConfig(str(image), str(tmp_path / "chips"), str(labels)))
 
 
 def test_rasterize_labels_reprojects_polygons(scene, tmp_path):
@@ -95,7 +96,7 @@ def test_find_pairs_matches_suffixed_names(tmp_path):
 
 def test_load_chips_reads_every_requested_band_and_checks_grids(scene, tmp_path):
     image, labels = scene
-    create_chips(str(image), str(labels), str(tmp_path / "chips"), 64, 0.0)
+    create_chips(ChipsConfig(str(image), str(tmp_path / "chips"), str(labels), min_labelled=0.0))
     pairs = find_pairs(str(tmp_path / "chips"))
     chips = load_chips(pairs, (4, 3, 2, 12))
     source = gdal.Open(str(image)).ReadAsArray(0, 0, 64, 64)

@@ -7,7 +7,7 @@ import pytest
 from synthetic import CLASS_NAMES, write_scene
 from training.bundle import METADATA_ENTRY, load_bundle, read_info
 from training.chips import create_chips
-from training.config import TrainConfig
+from training.config import ChipsConfig, TrainConfig
 from training.progress import Progress
 from training.train import train
 
@@ -18,7 +18,7 @@ TINY = {"base_filters": 4, "depth": 2}
 def chips(tmp_path_factory):
     folder = tmp_path_factory.mktemp("chips")
     image, labels = write_scene(folder, 256, 256)
-    create_chips(str(image), str(labels), str(folder / "chips"), 32, 0.5)
+    create_chips(ChipsConfig(str(image), str(folder / "chips"), str(labels), chip_size=32))
     return folder / "chips"
 
 

@@ -1,0 +1,96 @@
+"""Run a ``training`` job for an algorithm: in QGIS' own Python, or in another Python that has TensorFlow.
+
+Set the environment variable ``GEOSEG_PYTHON`` (or the QGIS setting ``geoseg/python``) to a Python
+interpreter with TensorFlow, e.g. a conda or venv python, and GeoSeg runs its jobs there through
+``python -m training worker``; QGIS itself then needs no TensorFlow. Otherwise jobs run in-process.
+"""
+import dataclasses
+import importlib.util
+import json
+import os
+import queue
+import signal
+import subprocess
+import threading
+from pathlib import Path
+
+from qgis.core import QgsProcessingException, QgsProcessingFeedback, QgsSettings
+
+from training.jobs import run_job
+from training.progress import Cancelled, Progress
+
+TRAINING_ROOT = Path(importlib.util.find_spec("training").origin).parent.parent
+TENSORFLOW_MISSING = (
+    "TensorFlow is not installed in the Python that QGIS uses. Either install it there "
+    "(`python3 -m pip install 'tensorflow-cpu>=2.16'`; on Windows from the OSGeo4W Shell) and restart QGIS, "
+    "or set the environment variable GEOSEG_PYTHON (or the QGIS setting geoseg/python) to a Python "
+    "interpreter that has TensorFlow, NumPy and GDAL."
+)
+
+
+def external_python() -> str:
+    return os.environ.get("GEOSEG_PYTHON") or QgsSettings().value("geoseg/python", "", type=str)
+
+
+def run(task: str, config, feedback: QgsProcessingFeedback, needs_tensorflow: bool = True) -> dict:
+    """Run ``task`` with the dataclass ``config``; training errors become ``QgsProcessingException``."""
+    python = external_python()
+    try:
+        if python:
+            return _run_in_worker(python, task, dataclasses.asdict(config), feedback)
+        if needs_tensorflow and importlib.util.find_spec("tensorflow") is None:
+            raise QgsProcessingException(TENSORFLOW_MISSING)
+        return run_job(task, dataclasses.asdict(config), _progress(feedback))
+    except (ValueError, Cancelled) as err:
+        raise QgsProcessingException(str(err)) from err
+
+
+def _progress(feedback: QgsProcessingFeedback) -> Progress:
+    def report(percent: float, message: str) -> None:
+        feedback.setProgress(percent)
+        if message:
+            feedback.pushInfo(message)
+
+    return Progress(report, feedback.isCanceled)
+
+
+def _run_in_worker(python: str, task: str, config: dict, feedback: QgsProcessingFeedback) -> dict:
+    """Stream the worker's JSON lines into the feedback; the cancel button sends it SIGINT."""
+    env = dict(os.environ, PYTHONPATH=os.pathsep.join(filter(None, [str(TRAINING_ROOT), os.environ.get("PYTHONPATH")])))
+    try:
+        worker = subprocess.Popen([python, "-m", "training", "worker"], stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+                                  stderr=subprocess.PIPE, text=True, env=env)
+    except OSError as err:
+        raise QgsProcessingException(f"Cannot start GEOSEG_PYTHON {python} ({err}): point it to a Python "
+                                     "interpreter with TensorFlow.") from None
+    worker.stdin.write(json.dumps({"task": task, "config": config}))
+    worker.stdin.close()
+    lines = queue.Queue()
+    threading.Thread(target=lambda: [lines.put(line) for line in worker.stdout] + [lines.put(None)],
+                     daemon=True).start()
+    interrupted = False
+    while True:
+        if feedback.isCanceled() and not interrupted:
+            worker.send_signal(signal.SIGINT)
+            interrupted = True
+        try:
+            line = lines.get(timeout=0.2)
+        except queue.Empty:
+            continue
+        if line is None:
+            break
+        event = json.loads(line)
+        if "progress" in event:
+            feedback.setProgress(event["progress"])
+            if event["message"]:
+                feedback.pushInfo(event["message"])
+        elif "result" in event:
+            worker.wait()
+            return event["result"]
+        else:
+            worker.wait()
+            raise QgsProcessingException(event["error"])
+    errors = worker.stderr.read()
+    worker.wait()
+    raise QgsProcessingException(f"The GeoSeg worker ({python}) stopped with exit code {worker.returncode}:\n"
+                                 f"{errors[-3000:]}")

@@ -1,0 +1,71 @@
+"""The released zip, installed in a private QGIS profile, driven through the qgis_process command line."""
+import json
+import zipfile
+
+import numpy as np
+import pytest
+from osgeo import gdal
+
+from synthetic import GEOTRANSFORM
+from tools import qgis_process
+from tools.package import build_zip
+from training.bundle import ModelInfo, save_bundle
+from training.classes import class_scheme
+
+
+@pytest.fixture(scope="module")
+def installed(tmp_path_factory):
+    """The plugin zip unpacked into a plugins folder, as Plugin Manager › Install from ZIP does."""
+    root = tmp_path_factory.mktemp("install")
+    archive = build_zip(root / "dist")
+    with zipfile.ZipFile(archive) as package:
+        package.extractall(root / "plugins")
+    return archive, root / "plugins", root / "profile"
+
+
+def test_zip_holds_plugin_metadata_license_and_training_module(installed):
+    archive, _, _ = installed
+    names = zipfile.ZipFile(archive).namelist()
+    assert archive.name == "geoseg_qgis-0.1.0.zip"
+    assert {n.split("/")[0] for n in names} == {"geoseg_qgis"}
+    for expected in ("geoseg_qgis/__init__.py", "geoseg_qgis/metadata.txt", "geoseg_qgis/LICENSE",
+                     "geoseg_qgis/provider.py", "geoseg_qgis/models/train_and_classify.model3",
+                     "geoseg_qgis/training/__init__.py", "geoseg_qgis/training/train.py",
+                     "geoseg_qgis/training/models/unet.py"):
+        assert expected in names
+    assert not [n for n in names if "__pycache__" in n or n.endswith(".pyc")]
+    metadata = zipfile.ZipFile(archive).read("geoseg_qgis/metadata.txt").decode()
+    assert "hasProcessingProvider=yes" in metadata and "qgisMinimumVersion=3.22" in metadata
+
+
+def test_qgis_process_lists_algorithms_and_prints_help(installed):
+    _, plugins, profile = installed
+    listing = qgis_process.run(["list"], profile, plugins).stdout
+    for algorithm in ("geoseg:createchips", "geoseg:train", "geoseg:classify", "geoseg:train_and_classify"):
+        assert algorithm in listing
+    help_text = qgis_process.run(["help", "geoseg:classify"], profile, plugins).stdout
+    assert "Classifies every pixel" in help_text and "MODEL" in help_text and "OUTPUT" in help_text
+
+
+def test_qgis_process_creates_chips_and_classifies(installed, scene, tmp_path):
+    import keras
+
+    from training.models import build_model
+
+    _, plugins, profile = installed
+    image, labels = scene
+    chips = qgis_process.run(["run", "geoseg:createchips", "--json", f"--INPUT={image}", f"--LABELS={labels}",
+                              f"--OUTPUT={tmp_path / 'chips'}"], profile, plugins).stdout
+    assert json.loads(chips[chips.index("{"):])["results"]["CHIP_COUNT"] == 4
+    chip = gdal.Open(str(tmp_path / "chips" / "images" / "chip_000064_000000.tif"))
+    assert chip.GetGeoTransform()[0] == GEOTRANSFORM[0] + 64 * GEOTRANSFORM[1]
+
+    keras.utils.set_random_seed(0)
+    model = build_model("unet", 3, 3, base_filters=4, depth=2)
+    stats = {"method": "standard", "offset": [1000.0] * 3, "scale": [500.0] * 3}
+    save_bundle(model, ModelInfo("unet", [4, 3, 2], class_scheme(["a", "b", "c"]), stats), str(tmp_path / "m.keras"))
+    qgis_process.run(["run", "geoseg:classify", f"--INPUT={image}", f"--MODEL={tmp_path / 'm.keras'}",
+                      f"--OUTPUT={tmp_path / 'classes.tif'}"], profile, plugins)
+    classified = gdal.Open(str(tmp_path / "classes.tif"))
+    assert classified.GetGeoTransform() == GEOTRANSFORM
+    assert set(np.unique(classified.ReadAsArray())) <= {0, 1, 2}

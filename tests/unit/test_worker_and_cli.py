@@ -1,0 +1,64 @@
+"""The process seam: ``python -m training worker`` (JSON lines) and the command line."""
+import json
+import signal
+import subprocess
+import sys
+
+from osgeo import gdal
+
+from synthetic import write_scene
+from training.cli import main
+
+TINY = {"base_filters": 4, "depth": 2}
+
+
+def start_worker(task, config):
+    worker = subprocess.Popen([sys.executable, "-m", "training", "worker"], stdin=subprocess.PIPE,
+                              stdout=subprocess.PIPE, text=True)
+    worker.stdin.write(json.dumps({"task": task, "config": config}))
+    worker.stdin.close()
+    return worker
+
+
+def test_worker_streams_progress_then_the_result(scene, tmp_path):
+    image, labels = scene
+    worker = start_worker("chips", {"image_raster": str(image), "label_raster": str(labels),
+                                    "output_dir": str(tmp_path / "chips"), "chip_size": 32})
+    events = [json.loads(line) for line in worker.stdout]
+    assert worker.wait() == 0
+    assert any("progress" in e for e in events[:-1])
+    assert events[-1] == {"result": {"output_dir": str(tmp_path / "chips"), "chip_count": 16, "skipped": 0}}
+
+
+def test_worker_reports_bad_input_as_an_error_event(tmp_path):
+    worker = start_worker("chips", {"image_raster": str(tmp_path / "missing.tif"), "label_raster": "x.tif",
+                                    "output_dir": str(tmp_path / "chips")})
+    events = [json.loads(line) for line in worker.stdout]
+    assert worker.wait() == 1
+    assert events == [{"error": f"The image raster {tmp_path / 'missing.tif'} does not exist: check the path.",
+                       "cancelled": False}]
+
+
+def test_sigint_stops_a_training_worker_and_keeps_the_best_model(tmp_path):
+    image, labels = write_scene(tmp_path, 256, 256)
+    main(["chips", str(image), str(tmp_path / "chips"), "--label-raster", str(labels), "--chip-size", "32"])
+    worker = start_worker("train", {"chips_dir": str(tmp_path / "chips"), "output_model": str(tmp_path / "m.keras"),
+                                    "epochs": 500, "batch_size": 8, "model_options": TINY})
+    events = []
+    for line in worker.stdout:
+        events.append(json.loads(line))
+        if events[-1].get("message", "").startswith("Epoch 1/"):
+            worker.send_signal(signal.SIGINT)
+    assert worker.wait() == 0
+    result = events[-1]["result"]
+    assert result["cancelled"] and result["epochs_run"] < 5 and (tmp_path / "m.keras").exists()
+
+
+def test_cli_runs_jobs_and_reports_errors(scene, tmp_path, capsys):
+    image, labels = scene
+    assert main(["chips", str(image), str(tmp_path / "chips"), "--label-raster", str(labels),
+                 "--chip-size", "32"]) == 0
+    assert json.loads(capsys.readouterr().out)["chip_count"] == 16
+    assert main(["chips", str(image), str(tmp_path / "chips")]) == 1
+    assert "either a label raster or label polygons" in capsys.readouterr().err
+    assert gdal.Open(str(tmp_path / "chips" / "labels" / "chip_000000_000000.tif")).RasterCount == 1

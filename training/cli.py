@@ -1,0 +1,79 @@
+"""Command line: ``python -m training {chips,train,predict,worker} …`` — the QGIS algorithms without QGIS.
+
+Options are generated from the config dataclasses, so the command line, the QGIS algorithms and the worker
+protocol always accept the same settings. Run ``python -m training train --help`` for the list.
+"""
+from __future__ import annotations
+
+import argparse
+import dataclasses
+import json
+import sys
+
+from .jobs import TASKS, run_job
+from .progress import Cancelled, Progress
+
+COMMANDS = {"chips": "chips", "train": "train", "predict": "classify"}
+HELP = {
+    "chips": "cut an image raster and its label raster into training chips",
+    "train": "train a model on a chips folder",
+    "predict": "classify a raster with a trained model",
+}
+
+
+def _parse_value(default):
+    if isinstance(default, bool):
+        return lambda text: text.lower() in ("1", "true", "yes")
+    if isinstance(default, (int, float)):
+        return type(default)
+    if isinstance(default, dict):
+        return json.loads
+    return str
+
+
+def _add_config_arguments(parser: argparse.ArgumentParser, config_class) -> None:
+    for field in dataclasses.fields(config_class):
+        if field.default is dataclasses.MISSING and field.default_factory is dataclasses.MISSING:
+            parser.add_argument(field.name)
+            continue
+        default = field.default if field.default is not dataclasses.MISSING else field.default_factory()
+        flag = "--" + field.name.replace("_", "-")
+        if field.name == "class_names":
+            parser.add_argument(flag, type=lambda text: [n.strip() for n in text.split(",")], default=default,
+                                help="comma-separated")
+        else:
+            parser.add_argument(flag, type=_parse_value(default), default=default,
+                                help=f"default: {json.dumps(default) if isinstance(default, dict) else default}")
+
+
+def progress_bar(stream=sys.stderr) -> Progress:
+    def report(percent: float, message: str) -> None:
+        if message:
+            stream.write(f"\r{' ' * 60}\r{message}\n")
+        filled = int(percent / 100 * 30)
+        stream.write(f"\r[{'#' * filled}{'.' * (30 - filled)}] {percent:5.1f} %")
+        stream.flush()
+
+    return Progress(report)
+
+
+def main(argv=None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m training", description=__doc__.splitlines()[0])
+    commands = parser.add_subparsers(dest="command", required=True)
+    for command, task in COMMANDS.items():
+        _add_config_arguments(commands.add_parser(command, help=HELP[command]), TASKS[task][0])
+    commands.add_parser("worker", help="run one JSON job from stdin, answering with JSON lines (for QGIS)")
+    args = vars(parser.parse_args(argv))
+    command = args.pop("command")
+    if command == "worker":
+        from .worker import serve
+
+        return serve()
+    try:
+        result = run_job(COMMANDS[command], args, progress_bar())
+    except (ValueError, Cancelled, KeyboardInterrupt) as err:
+        sys.stderr.write(f"\nerror: {err or 'interrupted'}\n")
+        return 1
+    sys.stderr.write("\n")
+    print(json.dumps(result, indent=2))
+    return 0

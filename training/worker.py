@@ -1,0 +1,37 @@
+"""``python -m training worker``: run one job for a caller in another process.
+
+Reads ``{"task": ..., "config": {...}}`` from stdin and writes JSON lines to stdout:
+``{"progress": percent, "message": text}`` while working, then ``{"result": {...}}`` or
+``{"error": text, "cancelled": bool}``. SIGINT or SIGTERM asks the job to stop as a cancel button would.
+"""
+from __future__ import annotations
+
+import json
+import signal
+import sys
+
+from .jobs import run_job
+from .progress import Cancelled, Progress
+
+
+def serve(stdin=sys.stdin, stdout=sys.stdout) -> int:
+    stop = []
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        signal.signal(sig, lambda *_: stop.append(True))
+
+    def send(event: dict) -> None:
+        stdout.write(json.dumps(event) + "\n")
+        stdout.flush()
+
+    try:
+        job = json.loads(stdin.read())
+        result = run_job(job["task"], job["config"],
+                         Progress(lambda p, m: send({"progress": p, "message": m}), lambda: bool(stop)))
+    except Cancelled as err:
+        send({"error": str(err), "cancelled": True})
+        return 1
+    except (ValueError, KeyError, TypeError, json.JSONDecodeError) as err:
+        send({"error": str(err), "cancelled": False})
+        return 1
+    send({"result": result})
+    return 0
