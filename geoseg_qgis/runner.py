@@ -11,10 +11,12 @@ import os
 import queue
 import signal
 import subprocess
+import sys
 import threading
 from pathlib import Path
 
 from qgis.core import QgsProcessingException, QgsProcessingFeedback, QgsSettings
+from qgis.PyQt.QtSql import QSqlDatabase, QSqlQuery
 
 from training.jobs import run_job
 from training.progress import Cancelled, Progress
@@ -38,11 +40,36 @@ def run(task: str, config, feedback: QgsProcessingFeedback, needs_tensorflow: bo
     try:
         if python:
             return _run_in_worker(python, task, dataclasses.asdict(config), feedback)
-        if needs_tensorflow and importlib.util.find_spec("tensorflow") is None:
-            raise QgsProcessingException(TENSORFLOW_MISSING)
+        if needs_tensorflow:
+            _prepare_for_tensorflow()
         return run_job(task, dataclasses.asdict(config), _progress(feedback))
     except (ValueError, Cancelled) as err:
         raise QgsProcessingException(str(err)) from err
+
+
+def _prepare_for_tensorflow() -> None:
+    """Check TensorFlow is importable and make it safe to load into QGIS.
+
+    TensorFlow's library carries its own SQLite. Qt's SQLite driver resolves SQLite functions on first use,
+    so once TensorFlow is loaded, QGIS could close its settings databases with the wrong SQLite and crash on
+    exit. Using the driver once beforehand binds those functions to the system SQLite.
+    """
+    if importlib.util.find_spec("tensorflow") is None:
+        raise QgsProcessingException(TENSORFLOW_MISSING)
+    if "tensorflow" in sys.modules:
+        return
+    database = QSqlDatabase.addDatabase("QSQLITE", "geoseg-sqlite-binding")
+    database.setDatabaseName(":memory:")
+    if database.open():
+        query = QSqlQuery(database)
+        for statement in ("CREATE TABLE t (a)", "INSERT INTO t VALUES (1)", "SELECT a FROM t"):
+            query.exec_(statement)
+        query.next()
+        query.finish()
+        del query
+        database.close()
+    del database
+    QSqlDatabase.removeDatabase("geoseg-sqlite-binding")
 
 
 def _progress(feedback: QgsProcessingFeedback) -> Progress:

@@ -136,3 +136,20 @@ def test_classify_names_a_missing_model_file(geoseg, scene, tmp_path):
         geoseg.run("geoseg:classify", {"INPUT": str(image), "MODEL": str(missing),
                                        "OUTPUT": str(tmp_path / "out.tif")})
     assert not (tmp_path / "out.tif").exists()
+
+
+def test_jobs_run_in_the_python_named_by_geoseg_python(geoseg, scene, tmp_path, monkeypatch):
+    import sys
+
+    image, labels = scene
+    marker = tmp_path / "worker-started"
+    wrapper = tmp_path / "python-with-tensorflow"
+    wrapper.write_text(f'#!/bin/sh\ntouch "{marker}"\nexec "{sys.executable}" "$@"\n')
+    wrapper.chmod(0o755)
+    monkeypatch.setenv("GEOSEG_PYTHON", str(wrapper))
+    result = geoseg.run("geoseg:createchips", {"INPUT": str(image), "LABELS": str(labels), "CHIP_SIZE": 32,
+                                               "OUTPUT": str(tmp_path / "chips")})
+    assert marker.exists() and result["CHIP_COUNT"] == 16
+    with pytest.raises(QgsProcessingException, match="not empty"):
+        geoseg.run("geoseg:createchips", {"INPUT": str(image), "LABELS": str(labels),
+                                          "OUTPUT": str(tmp_path / "chips")})
