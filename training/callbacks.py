@@ -1,37 +1,73 @@
-"""Keras callbacks: best-model checkpointing and progress/cancel reporting."""
+"""Keras callbacks: keep the best model, stop early, write resume points, report progress and cancel."""
 from __future__ import annotations
+
+import json
+from pathlib import Path
 
 import keras
 import numpy as np
 
 from .bundle import ModelInfo, save_bundle
+from .outputs import atomic_path
 from .progress import Progress
 
 
-class BestCheckpoint(keras.callbacks.Callback):
-    """Keep the weights of the epoch with the lowest validation loss and save that model atomically."""
+class BestModel(keras.callbacks.Callback):
+    """Save the model whenever the validation loss improves; stop after ``patience`` epochs without it."""
 
-    def __init__(self, info: ModelInfo, path: str):
+    def __init__(self, info: ModelInfo, path: str, patience: int, best_loss: float = np.inf, best_epoch: int = 0):
         super().__init__()
-        self.info, self.path = info, path
-        self.best_loss, self.best_epoch, self.best_weights = float("inf"), 0, None
+        self.info, self.path, self.patience = info, path, patience
+        self.best_loss, self.best_epoch = best_loss, best_epoch
 
     def on_epoch_end(self, epoch, logs=None):
         loss = float((logs or {}).get("val_loss", np.inf))
         if loss < self.best_loss:
             self.best_loss, self.best_epoch = loss, epoch + 1
-            self.best_weights = self.model.get_weights()
             self.info.metrics = {"best_epoch": self.best_epoch, "best_val_loss": loss}
             save_bundle(self.model, self.info, self.path)
+        elif epoch + 1 - self.best_epoch >= self.patience:
+            self.model.stop_training = True
+
+
+class ResumePoint(keras.callbacks.Callback):
+    """After every epoch, save weights, optimizer state and progress so an interrupted run can continue."""
+
+    def __init__(self, path: str, best: BestModel):
+        super().__init__()
+        self.path, self.best = path, best
+
+    def on_epoch_end(self, epoch, logs=None):
+        state = {"epoch": epoch + 1, "best_loss": self.best.best_loss, "best_epoch": self.best.best_epoch}
+        arrays = {f"weight_{i}": w for i, w in enumerate(self.model.get_weights())}
+        arrays.update({f"optimizer_{i}": np.asarray(v) for i, v in enumerate(self.model.optimizer.variables)})
+        with atomic_path(self.path) as tmp:
+            np.savez(tmp, state=json.dumps(state), **arrays)
+
+
+def restore_resume_point(path: str, model: keras.Model) -> dict:
+    """Load a resume point into a compiled ``model``; returns its state (epoch, best_loss, best_epoch)."""
+    with np.load(path) as saved:
+        state = json.loads(str(saved["state"]))
+        count = sum(1 for key in saved.files if key.startswith("weight_"))
+        model.set_weights([saved[f"weight_{i}"] for i in range(count)])
+        model.optimizer.build(model.trainable_variables)
+        for i, variable in enumerate(model.optimizer.variables):
+            variable.assign(saved[f"optimizer_{i}"])
+    return state
+
+
+def resume_path_for(model_path: str) -> str:
+    return str(Path(model_path).with_suffix(".resume.npz"))
 
 
 class FitProgress(keras.callbacks.Callback):
     """Report each epoch to a :class:`Progress`; stop after the current batch when cancelled."""
 
-    def __init__(self, progress: Progress, epochs: int):
+    def __init__(self, progress: Progress, epochs: int, initial_epoch: int = 0):
         super().__init__()
         self.progress, self.epochs = progress, epochs
-        self.epochs_done, self.cancelled = 0, False
+        self.epochs_done, self.cancelled = initial_epoch, False
 
     def on_train_batch_end(self, batch, logs=None):
         if self.progress.is_cancelled():

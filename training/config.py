@@ -42,6 +42,13 @@ class TrainConfig:
     class_names: list[str] | None = None
     image_suffix: str = ""
     label_suffix: str = ""
+    class_weighting: str = "none"  # "none" or "balanced" (inverse pixel frequency)
+    dice_weight: float = 0.0  # weight of the soft Dice term added to cross-entropy
+    pretrained: bool = True  # ImageNet encoder for the pretrained architectures
+    weights_path: str = ""  # ImageNet weights file; default: the Keras cache
+    freeze_encoder: bool = False
+    init_model: str = ""  # start from an earlier GeoSeg model (matching layers are copied)
+    resume: bool = False  # continue an interrupted run of the same output model from its last epoch
     model_options: dict = field(default_factory=dict)
 
 

@@ -82,21 +82,15 @@ def split_indices(count: int, validation: float, test: float, seed: int) -> tupl
     return order[n_val + n_test:], order[:n_val], order[n_val:n_val + n_test]
 
 
-def pixel_weights(labels: np.ndarray, class_weights: np.ndarray | None = None) -> np.ndarray:
-    """Per-pixel loss weights: 0 on unlabelled pixels, else 1 or the class weight."""
-    labelled = labels != NODATA_CLASS
-    if class_weights is None:
-        return labelled.astype(np.float32)
-    return np.where(labelled, class_weights[np.minimum(labels, len(class_weights) - 1)], 0.0).astype(np.float32)
+def to_dataset(images: np.ndarray, labels: np.ndarray, batch_size: int, augment: bool = False, seed: int = 0):
+    """A batched tf.data pipeline of (image, label, labelled mask); flips and 90° turns when ``augment``.
 
-
-def to_dataset(images: np.ndarray, labels: np.ndarray, weights: np.ndarray, batch_size: int,
-               augment: bool = False, seed: int = 0):
-    """A batched tf.data pipeline of (image, label, weight); flips and 90° turns when ``augment``."""
+    Labels keep 255 for unlabelled pixels (the loss masks them); the mask weights the metrics.
+    """
     import tensorflow as tf
 
-    targets = np.where(labels == NODATA_CLASS, 0, labels).astype(np.int32)
-    data = tf.data.Dataset.from_tensor_slices((images, targets, weights)).cache()
+    mask = (labels != NODATA_CLASS).astype(np.float32)
+    data = tf.data.Dataset.from_tensor_slices((images, labels.astype(np.int32), mask)).cache()
     if augment:
         data = data.shuffle(len(images), seed=seed, reshuffle_each_iteration=True)
         # Stateless random turns keyed by a seeded random stream: the same seed gives the same run.

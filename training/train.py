@@ -2,24 +2,44 @@
 from __future__ import annotations
 
 import json
-from dataclasses import asdict
+import os
+from dataclasses import asdict, dataclass
 from pathlib import Path
 
 import keras
 import numpy as np
 
 from .bands import parse_bands
-from .bundle import ModelInfo, save_bundle
-from .callbacks import BestCheckpoint, FitProgress
+from .bundle import ModelInfo, load_bundle, save_bundle
+from .callbacks import BestModel, FitProgress, ResumePoint, restore_resume_point, resume_path_for
 from .chips import CLASSES_FILE
-from .classes import NODATA_CLASS, class_scheme, default_scheme, scheme_from_dicts
+from .classes import NODATA_CLASS, ClassInfo, class_scheme, default_scheme, scheme_from_dicts
 from .config import TrainConfig, TrainResult
-from .dataset import find_pairs, load_chips, pixel_weights, split_indices, to_dataset
+from .dataset import Chips, find_pairs, load_chips, split_indices, to_dataset
+from .losses import SegmentationLoss, balanced_class_weights
 from .metrics import confusion_matrix, majority_baseline, scores
 from .models import build_model
+from .models.imagenet import transfer_from
 from .normalization import fit_normalization, normalize
 from .progress import Progress
 from .raster import open_raster
+
+PRETRAINED = ("unet_vgg16", "unet_vgg19", "deeplabv3_resnet50")
+WEIGHTINGS = ("none", "balanced")
+
+
+@dataclass
+class Prepared:
+    """Chips loaded, split and normalised for one training run."""
+
+    chips: Chips
+    images: np.ndarray  # normalised
+    bands: tuple[int, ...]
+    scheme: list[ClassInfo]
+    stats: dict
+    train: np.ndarray
+    validation: np.ndarray
+    test: np.ndarray
 
 
 def history_path_for(model_path: str) -> str:
@@ -27,68 +47,102 @@ def history_path_for(model_path: str) -> str:
 
 
 def train(config: TrainConfig, progress: Progress | None = None) -> TrainResult:
-    """Train ``config.architecture`` with Adam and early stopping; the best epoch (lowest validation
-    loss) is saved to ``config.output_model`` whenever it improves, so a cancelled run keeps it."""
+    """Train with Adam until the validation loss stops improving for ``patience`` epochs.
+
+    The best epoch is saved to ``config.output_model`` whenever it improves, so a cancelled run keeps it;
+    a resume point is written after every epoch so ``resume=True`` continues an interrupted run.
+    """
     progress = progress or Progress()
-    if Path(config.output_model).suffix != ".keras":
-        raise ValueError(f"The model file {config.output_model} must end in .keras.")
-    Path(config.output_model).parent.mkdir(parents=True, exist_ok=True)
+    _check_outputs(config)
     keras.utils.set_random_seed(config.seed)
-    pairs = find_pairs(config.chips_dir, config.image_suffix, config.label_suffix)
-    bands = parse_bands(config.bands, open_raster(pairs[0][0], "image chip").RasterCount)
-    chips = load_chips(pairs, bands, progress.span(0.0, 0.05))
-    scheme = _class_scheme(config, chips.labels)
-    train_idx, val_idx, test_idx = split_indices(len(chips.names), config.validation_split,
-                                                 config.test_split, config.seed)
-    stats = fit_normalization(chips.images[train_idx], config.normalization)
-    images = normalize(chips.images, stats).astype(np.float32)
-    weights = pixel_weights(chips.labels)
-
-    def subset(idx, augment=False):
-        return to_dataset(images[idx], chips.labels[idx], weights[idx], config.batch_size, augment, config.seed)
-
-    model = build_model(config.architecture, len(bands), len(scheme), **config.model_options)
-    model.compile(optimizer=keras.optimizers.Adam(config.learning_rate),
-                  loss=keras.losses.SparseCategoricalCrossentropy(),
-                  weighted_metrics=[keras.metrics.SparseCategoricalAccuracy(name="accuracy")])
+    data = prepare(config, progress.span(0.0, 0.05))
+    model = _build(config, data)
     info = ModelInfo(
-        architecture=config.architecture, bands=list(bands), classes=scheme, normalization=stats,
-        chip_size=int(chips.images.shape[1]),
-        training={"chips_dir": str(config.chips_dir), "chips": {"train": len(train_idx), "validation": len(val_idx),
-                  "test": len(test_idx)}, "config": asdict(config)},
-    )
-    checkpoint = BestCheckpoint(info, config.output_model)
-    fit_progress = FitProgress(progress.span(0.05, 0.95), config.epochs)
+        architecture=config.architecture, bands=list(data.bands), classes=data.scheme, normalization=data.stats,
+        chip_size=int(data.chips.images.shape[1]),
+        training={"chips_dir": str(config.chips_dir), "config": asdict(config),
+                  "chips": {"train": len(data.train), "validation": len(data.validation), "test": len(data.test)}})
+    resume_path = resume_path_for(config.output_model)
+    state = {"epoch": 0, "best_loss": np.inf, "best_epoch": 0}
+    if config.resume and Path(resume_path).exists():
+        state = restore_resume_point(resume_path, model)
+        progress.update(0.0, f"Resuming after epoch {state['epoch']} (best so far: epoch {state['best_epoch']}).")
+    best = BestModel(info, config.output_model, config.patience, state["best_loss"], state["best_epoch"])
+    fit_progress = FitProgress(progress.span(0.05, 0.95), config.epochs, state["epoch"])
     history_path = history_path_for(config.output_model)
-    model.fit(subset(train_idx, augment=True), validation_data=subset(val_idx), epochs=config.epochs,
-              shuffle=False, verbose=0, callbacks=[
-                  keras.callbacks.EarlyStopping(monitor="val_loss", patience=config.patience),
-                  keras.callbacks.CSVLogger(history_path),
-                  checkpoint, fit_progress])
-    if checkpoint.best_weights is None:
+
+    def dataset(indices, augment=False):
+        return to_dataset(data.images[indices], data.chips.labels[indices], config.batch_size, augment, config.seed)
+
+    model.fit(dataset(data.train, augment=True), validation_data=dataset(data.validation), epochs=config.epochs,
+              initial_epoch=state["epoch"], shuffle=False, verbose=0, callbacks=[
+                  keras.callbacks.CSVLogger(history_path, append=state["epoch"] > 0),
+                  best, ResumePoint(resume_path, best), fit_progress])
+    if best.best_epoch == 0:
         progress.check()
         raise RuntimeError("Training stopped before one epoch finished: no model was saved.")
-    model.set_weights(checkpoint.best_weights)
-    eval_idx = test_idx if len(test_idx) else val_idx
-    prediction = predict_classes(model, images[eval_idx], config.batch_size)
-    test_metrics = scores(confusion_matrix(chips.labels[eval_idx], prediction, len(scheme)), [c.name for c in scheme])
-    test_metrics["split"] = "test" if len(test_idx) else "validation"
-    baseline = majority_baseline(chips.labels[train_idx], chips.labels[eval_idx], len(scheme))
-    info.metrics = {"best_epoch": checkpoint.best_epoch, "best_val_loss": checkpoint.best_loss,
-                    "held_out": test_metrics, "majority_baseline": baseline}
+    model.set_weights(load_bundle(config.output_model)[0].get_weights())
+    held_out = data.test if len(data.test) else data.validation
+    metrics = evaluate(model, data.images[held_out], data.chips.labels[held_out], data.scheme, config.batch_size)
+    metrics["split"] = "test" if len(data.test) else "validation"
+    baseline = majority_baseline(data.chips.labels[data.train], data.chips.labels[held_out], len(data.scheme))
+    info.metrics = {"best_epoch": best.best_epoch, "best_val_loss": best.best_loss, "held_out": metrics,
+                    "majority_baseline": baseline}
     save_bundle(model, info, config.output_model)
-    progress.update(1.0, f"Held-out pixel accuracy {test_metrics['pixel_accuracy']:.3f} "
-                         f"(majority baseline {baseline['pixel_accuracy']:.3f}).")
-    return TrainResult(config.output_model, history_path, fit_progress.epochs_done, checkpoint.best_epoch,
-                       fit_progress.cancelled, test_metrics, baseline)
+    if not fit_progress.cancelled:
+        Path(resume_path).unlink(missing_ok=True)
+    progress.update(1.0, f"Held-out pixel accuracy {metrics['pixel_accuracy']:.3f}, mean IoU "
+                         f"{metrics['mean_iou']:.3f} (majority baseline {baseline['pixel_accuracy']:.3f}).")
+    return TrainResult(config.output_model, history_path, fit_progress.epochs_done, best.best_epoch,
+                       fit_progress.cancelled, metrics, baseline)
 
 
-def predict_classes(model, images: np.ndarray, batch_size: int) -> np.ndarray:
-    probabilities = model.predict(images, batch_size=batch_size, verbose=0)
-    return probabilities.argmax(axis=-1).astype(np.uint8)
+def prepare(config: TrainConfig, progress: Progress) -> Prepared:
+    """Load the chips' bands, split them and fit the normalisation on the training split."""
+    pairs = find_pairs(config.chips_dir, config.image_suffix, config.label_suffix)
+    bands = parse_bands(config.bands, open_raster(pairs[0][0], "image chip").RasterCount)
+    chips = load_chips(pairs, bands, progress)
+    train_idx, val_idx, test_idx = split_indices(len(chips.names), config.validation_split, config.test_split,
+                                                 config.seed)
+    stats = fit_normalization(chips.images[train_idx], config.normalization)
+    return Prepared(chips, normalize(chips.images, stats).astype(np.float32), bands, _class_scheme(config, chips.labels),
+                    stats, train_idx, val_idx, test_idx)
 
 
-def _class_scheme(config: TrainConfig, labels: np.ndarray):
+def evaluate(model: keras.Model, images: np.ndarray, labels: np.ndarray, scheme, batch_size: int) -> dict:
+    """Scores of ``model`` on normalised ``images`` against ``labels`` (unlabelled pixels ignored)."""
+    predicted = model.predict(images, batch_size=batch_size, verbose=0).argmax(axis=-1)
+    return scores(confusion_matrix(labels, predicted, len(scheme)), [c.name for c in scheme])
+
+
+def _check_outputs(config: TrainConfig) -> None:
+    if Path(config.output_model).suffix != ".keras":
+        raise ValueError(f"The model file {config.output_model} must end in .keras.")
+    if config.class_weighting not in WEIGHTINGS:
+        raise ValueError(f"Class weighting {config.class_weighting!r} is unknown: use one of {', '.join(WEIGHTINGS)}.")
+    if config.init_model and not os.path.exists(config.init_model):
+        raise ValueError(f"The starting model {config.init_model} does not exist: give an earlier GeoSeg .keras file.")
+    Path(config.output_model).parent.mkdir(parents=True, exist_ok=True)
+
+
+def _build(config: TrainConfig, data: Prepared) -> keras.Model:
+    """Build, initialise (ImageNet or an earlier model) and compile the network."""
+    options = dict(config.model_options)
+    if config.architecture in PRETRAINED:
+        options.update(bands=list(data.bands), freeze_encoder=config.freeze_encoder,
+                       weights="imagenet" if config.pretrained else None, weights_path=config.weights_path or None)
+    model = build_model(config.architecture, len(data.bands), len(data.scheme), **options)
+    if config.init_model:
+        transfer_from(config.init_model, model)
+    class_weights = (balanced_class_weights(data.chips.labels[data.train], len(data.scheme))
+                     if config.class_weighting == "balanced" else None)
+    model.compile(optimizer=keras.optimizers.Adam(config.learning_rate),
+                  loss=SegmentationLoss(len(data.scheme), class_weights, config.dice_weight),
+                  weighted_metrics=[keras.metrics.SparseCategoricalAccuracy(name="accuracy")])
+    return model
+
+
+def _class_scheme(config: TrainConfig, labels: np.ndarray) -> list[ClassInfo]:
     """Class names from the config, else the chips folder's classes.json, else generic names."""
     labelled = labels[labels != NODATA_CLASS]
     needed = int(labelled.max()) + 1 if labelled.size else 1

@@ -60,3 +60,31 @@ def test_cancel_keeps_the_best_model_so_far(chips, tmp_path):
 def test_more_label_values_than_class_names_is_an_error(chips, tmp_path):
     with pytest.raises(ValueError, match="name every class 0..2"):
         train(config(chips, tmp_path, class_names=["water", "land"]))
+
+
+def test_an_interrupted_run_resumes_from_its_last_epoch(chips, tmp_path):
+    messages = []
+    progress = Progress(lambda p, m: messages.append(m), lambda: any(m.startswith("Epoch 2/") for m in messages))
+    first = train(config(chips, tmp_path, epochs=6, patience=50), progress)
+    assert first.cancelled and (tmp_path / "model.resume.npz").exists()
+    done = first.epochs_run
+    messages.clear()
+    second = train(config(chips, tmp_path, epochs=6, patience=50, resume=True), Progress(lambda p, m: messages.append(m)))
+    assert [m for m in messages if m][0].startswith(f"Resuming after epoch {done} ")
+    assert [m.split(":")[0] for m in messages if m.startswith("Epoch")] == [f"Epoch {e}/6" for e in range(done + 1, 7)]
+    assert second.epochs_run == 6 and not (tmp_path / "model.resume.npz").exists()
+    with open(second.history_path) as handle:
+        assert [int(row["epoch"]) for row in csv.DictReader(handle)] == list(range(6))
+
+
+def test_balanced_weights_and_dice_train_too(chips, tmp_path):
+    result = train(config(chips, tmp_path, epochs=2, class_weighting="balanced", dice_weight=1.0))
+    assert 0.0 <= result.test_metrics["pixel_accuracy"] <= 1.0
+
+
+def test_starting_from_an_earlier_model_copies_its_weights(chips, tmp_path):
+    first = train(config(chips, tmp_path / "a", epochs=1))
+    second = train(config(chips, tmp_path / "b", epochs=1, init_model=first.model_path, learning_rate=1e-9))
+    old, new = load_bundle(first.model_path)[0], load_bundle(second.model_path)[0]
+    np.testing.assert_allclose(new.get_layer("down1_conv1").get_weights()[0],
+                               old.get_layer("down1_conv1").get_weights()[0], atol=1e-6)
