@@ -6,6 +6,7 @@ from qgis.PyQt.QtGui import QIcon
 
 from .algorithms.classify import ClassifyAlgorithm
 from .algorithms.create_chips import CreateChipsAlgorithm
+from .algorithms.evaluate import EvaluateAlgorithm
 from .algorithms.train import TrainAlgorithm
 from .metadata import ICON_PATH, PLUGIN_DIR, VERSION
 
@@ -29,7 +30,7 @@ class GeoSegProvider(QgsProcessingProvider):
         return QIcon(ICON_PATH)
 
     def loadAlgorithms(self):  # noqa: N802 (QGIS API name)
-        for algorithm in (CreateChipsAlgorithm(), TrainAlgorithm(), ClassifyAlgorithm()):
+        for algorithm in (CreateChipsAlgorithm(), TrainAlgorithm(), EvaluateAlgorithm(), ClassifyAlgorithm()):
             self.addAlgorithm(algorithm)
         # A model finds its steps through the registry, so models are added once this provider is in it.
         if QgsApplication.processingRegistry().providerById(self.id()) is not None:

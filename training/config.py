@@ -64,6 +64,27 @@ class TrainResult:
 
 
 @dataclass
+class EvaluateConfig:
+    model_path: str
+    chips_dir: str
+    output_csv: str = ""  # per-class scores
+    output_html: str = ""  # report with the confusion matrix and pictures
+    preview_png: str = ""  # RGB | label | prediction for up to ``preview_chips`` chips
+    preview_chips: int = 8
+    image_suffix: str = ""
+    label_suffix: str = ""
+    batch_size: int = 16
+
+
+@dataclass
+class EvaluateResult:
+    metrics: dict
+    output_csv: str
+    output_html: str
+    preview_png: str
+
+
+@dataclass
 class ClassifyConfig:
     input_raster: str
     model_path: str
@@ -81,6 +102,8 @@ class ClassifyResult:
     probabilities_raster: str | None
     class_pixels: dict[str, int]
 
+
+CLASS_WEIGHTINGS = ("none", "balanced")
 
 # Model architectures the training module builds, with the names users see.
 ARCHITECTURES = {

@@ -16,6 +16,7 @@ from .progress import Progress
 TASKS = {
     "chips": (configs.ChipsConfig, "training.chips:create_chips"),
     "train": (configs.TrainConfig, "training.train:train"),
+    "evaluate": (configs.EvaluateConfig, "training.evaluate:evaluate_model"),
     "classify": (configs.ClassifyConfig, "training.predict:classify_raster"),
 }
 

@@ -37,9 +37,23 @@ def side_by_side(rows: Sequence[Sequence[np.ndarray]], gap: int = 4) -> np.ndarr
     return canvas
 
 
-def write_png(path: str, image: np.ndarray) -> str:
+def png_bytes(image: np.ndarray) -> bytes:
+    """Encode an (H, W, 3) uint8 image as PNG."""
     memory = gdal.GetDriverByName("MEM").Create("", image.shape[1], image.shape[0], 3, gdal.GDT_Byte)
     for i in range(3):
         memory.GetRasterBand(i + 1).WriteArray(image[..., i])
+    path = f"/vsimem/geoseg-{id(image)}.png"
     gdal.GetDriverByName("PNG").CreateCopy(path, memory)
+    try:
+        handle = gdal.VSIFOpenL(path, "rb")
+        data = gdal.VSIFReadL(1, gdal.VSIStatL(path).size, handle)
+        gdal.VSIFCloseL(handle)
+    finally:
+        gdal.Unlink(path)
+    return bytes(data)
+
+
+def write_png(path: str, image: np.ndarray) -> str:
+    with open(path, "wb") as handle:
+        handle.write(png_bytes(image))
     return path

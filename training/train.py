@@ -14,7 +14,7 @@ from .bundle import ModelInfo, load_bundle, save_bundle
 from .callbacks import BestModel, FitProgress, ResumePoint, restore_resume_point, resume_path_for
 from .chips import CLASSES_FILE
 from .classes import NODATA_CLASS, ClassInfo, class_scheme, default_scheme, scheme_from_dicts
-from .config import TrainConfig, TrainResult
+from .config import CLASS_WEIGHTINGS, TrainConfig, TrainResult
 from .dataset import Chips, find_pairs, load_chips, split_indices, to_dataset
 from .losses import SegmentationLoss, balanced_class_weights
 from .metrics import confusion_matrix, majority_baseline, scores
@@ -25,7 +25,6 @@ from .progress import Progress
 from .raster import open_raster
 
 PRETRAINED = ("unet_vgg16", "unet_vgg19", "deeplabv3_resnet50")
-WEIGHTINGS = ("none", "balanced")
 
 
 @dataclass
@@ -118,8 +117,8 @@ def evaluate(model: keras.Model, images: np.ndarray, labels: np.ndarray, scheme,
 def _check_outputs(config: TrainConfig) -> None:
     if Path(config.output_model).suffix != ".keras":
         raise ValueError(f"The model file {config.output_model} must end in .keras.")
-    if config.class_weighting not in WEIGHTINGS:
-        raise ValueError(f"Class weighting {config.class_weighting!r} is unknown: use one of {', '.join(WEIGHTINGS)}.")
+    if config.class_weighting not in CLASS_WEIGHTINGS:
+        raise ValueError(f"Class weighting {config.class_weighting!r} is unknown: use one of {', '.join(CLASS_WEIGHTINGS)}.")
     if config.init_model and not os.path.exists(config.init_model):
         raise ValueError(f"The starting model {config.init_model} does not exist: give an earlier GeoSeg .keras file.")
     Path(config.output_model).parent.mkdir(parents=True, exist_ok=True)

@@ -1,10 +1,10 @@
 """geoseg:train — train a segmentation model on a chips folder."""
-from qgis.core import (QgsProcessingException, QgsProcessingOutputFile, QgsProcessingOutputNumber,
+from qgis.core import (QgsProcessingException, QgsProcessingOutputFile, QgsProcessingParameterBoolean, QgsProcessingOutputNumber,
                        QgsProcessingParameterDefinition, QgsProcessingParameterEnum, QgsProcessingParameterFile,
                        QgsProcessingParameterFileDestination, QgsProcessingParameterNumber,
                        QgsProcessingParameterString)
 
-from training.config import ARCHITECTURES, TrainConfig
+from training.config import ARCHITECTURES, CLASS_WEIGHTINGS, TrainConfig
 from training.normalization import METHODS
 
 from ..runner import run
@@ -27,6 +27,13 @@ class TrainAlgorithm(GeoSegAlgorithm):
     TEST_SHARE = "TEST_SHARE"
     NORMALIZATION = "NORMALIZATION"
     SEED = "SEED"
+    CLASS_WEIGHTING = "CLASS_WEIGHTING"
+    DICE_WEIGHT = "DICE_WEIGHT"
+    PRETRAINED = "PRETRAINED"
+    WEIGHTS = "WEIGHTS"
+    FREEZE_ENCODER = "FREEZE_ENCODER"
+    INIT_MODEL = "INIT_MODEL"
+    RESUME = "RESUME"
     OUTPUT = "OUTPUT"
     HISTORY = "HISTORY"
     HELD_OUT_ACCURACY = "HELD_OUT_ACCURACY"
@@ -45,6 +52,14 @@ class TrainAlgorithm(GeoSegAlgorithm):
         "Adam and cross-entropy; unlabelled pixels (255) are ignored. After every epoch with a lower validation "
         "loss the model file is rewritten, and training stops early when the validation loss has not improved for "
         "<b>patience</b> epochs. Cancelling keeps the best model so far.<br><br>"
+        "<b>Models</b>: the study's U-Net from scratch (4 down/4 up blocks, 32→512 filters, batch norm, dropout "
+        "0.2); U-Nets on VGG16/VGG19 encoders and DeepLabv3+ on ResNet50, which start from ImageNet weights for any "
+        "band count (bands 4,3,2 take the R,G,B filters, other bands their mean, scaled by 3/bands). ImageNet "
+        "weights come from the <b>weights file</b> or the Keras cache (~/.keras/models); offline, the error names the "
+        "file to download and where to put it.<br>"
+        "Expert options: class weights, Dice loss, encoder freezing, starting from an earlier GeoSeg model (its "
+        "matching layers are copied, a new head is used when the classes differ) and resuming an interrupted run "
+        "from its last completed epoch.<br><br>"
         "Outputs: the model, its training history (CSV), and the held-out pixel accuracy and mean IoU next to the "
         "accuracy of always predicting the most frequent class (the baseline to beat)."
     )
@@ -84,6 +99,19 @@ class TrainAlgorithm(GeoSegAlgorithm):
                                         self.tr("2–98 % percentile stretch")], defaultValue=0),
             QgsProcessingParameterNumber(self.SEED, self.tr("Random seed"), QgsProcessingParameterNumber.Integer,
                                          0, minValue=0),
+            QgsProcessingParameterEnum(self.CLASS_WEIGHTING, self.tr("Class weights"),
+                                       [self.tr("None"), self.tr("Balanced (inverse pixel frequency)")],
+                                       defaultValue=0),
+            QgsProcessingParameterNumber(self.DICE_WEIGHT, self.tr("Dice loss weight (0 = cross-entropy only)"),
+                                         QgsProcessingParameterNumber.Double, 0.0, minValue=0.0),
+            QgsProcessingParameterBoolean(self.PRETRAINED, self.tr("Start VGG/ResNet encoders from ImageNet"), True),
+            QgsProcessingParameterFile(self.WEIGHTS, self.tr("ImageNet weights file (default: the Keras cache)"),
+                                       extension="h5", optional=True),
+            QgsProcessingParameterBoolean(self.FREEZE_ENCODER, self.tr("Freeze the pretrained encoder"), False),
+            QgsProcessingParameterFile(self.INIT_MODEL, self.tr("Start from an earlier GeoSeg model"),
+                                       extension="keras", optional=True),
+            QgsProcessingParameterBoolean(self.RESUME, self.tr("Resume an interrupted run of this model file"),
+                                          False),
         ):
             parameter.setFlags(parameter.flags() | QgsProcessingParameterDefinition.FlagAdvanced)
             self.addParameter(parameter)
@@ -108,6 +136,13 @@ class TrainAlgorithm(GeoSegAlgorithm):
             test_split=self.parameterAsDouble(parameters, self.TEST_SHARE, context),
             normalization=METHODS[self.parameterAsEnum(parameters, self.NORMALIZATION, context)],
             seed=self.parameterAsInt(parameters, self.SEED, context),
+            class_weighting=CLASS_WEIGHTINGS[self.parameterAsEnum(parameters, self.CLASS_WEIGHTING, context)],
+            dice_weight=self.parameterAsDouble(parameters, self.DICE_WEIGHT, context),
+            pretrained=self.parameterAsBool(parameters, self.PRETRAINED, context),
+            weights_path=self.parameterAsFile(parameters, self.WEIGHTS, context),
+            freeze_encoder=self.parameterAsBool(parameters, self.FREEZE_ENCODER, context),
+            init_model=self.parameterAsFile(parameters, self.INIT_MODEL, context),
+            resume=self.parameterAsBool(parameters, self.RESUME, context),
         )
         result = run("train", config, feedback)
         if result["cancelled"]:

@@ -1,4 +1,6 @@
 """Each GeoSeg algorithm run through QGIS Processing on rasters the tests make."""
+from pathlib import Path
+
 import numpy as np
 import pytest
 from osgeo import gdal
@@ -10,7 +12,8 @@ from qgis.PyQt.QtCore import QVariant
 from synthetic import CLASS_NAMES, EPSG, GEOTRANSFORM
 from training.bundle import read_info
 
-ALGORITHMS = ["geoseg:createchips", "geoseg:train", "geoseg:classify", "geoseg:train_and_classify"]
+ALGORITHMS = ["geoseg:createchips", "geoseg:train", "geoseg:evaluate", "geoseg:classify",
+              "geoseg:train_and_classify"]
 
 
 def chip_origin(path):
@@ -102,6 +105,17 @@ def test_train_writes_a_model_bundle_and_held_out_figures(trained):
     assert 0.0 <= result["HELD_OUT_ACCURACY"] <= 1.0 and 0.0 <= result["BASELINE_ACCURACY"] <= 1.0
     history = open(result["HISTORY"]).read().splitlines()
     assert history[0].startswith("epoch") and len(history) == 3
+
+
+def test_evaluate_reports_scores_on_chips(geoseg, trained, tmp_path):
+    image, result = trained
+    chips = str(Path(result["OUTPUT"]).parent / "chips")
+    scores = geoseg.run("geoseg:evaluate", {"MODEL": result["OUTPUT"], "INPUT": chips, "PREVIEW_CHIPS": 2,
+                                            "OUTPUT_HTML": str(tmp_path / "report.html"),
+                                            "OUTPUT_CSV": str(tmp_path / "scores.csv")})
+    assert 0.0 <= scores["MEAN_IOU"] <= scores["MEAN_F1"] <= 1.0 and 0.0 <= scores["PIXEL_ACCURACY"] <= 1.0
+    assert "GeoSeg evaluation" in (tmp_path / "report.html").read_text()
+    assert (tmp_path / "scores.csv").read_text().startswith("class,iou,f1,pixels")
 
 
 def test_train_rejects_a_missing_custom_band_list(geoseg, trained, tmp_path):

@@ -1,0 +1,68 @@
+"""geoseg:evaluate — score a trained model on a chips folder."""
+from qgis.core import (QgsProcessingOutputNumber, QgsProcessingParameterFile, QgsProcessingParameterFileDestination,
+                       QgsProcessingParameterNumber)
+
+from training.config import EvaluateConfig
+
+from ..runner import run
+from .base import GeoSegAlgorithm
+
+
+class EvaluateAlgorithm(GeoSegAlgorithm):
+    MODEL = "MODEL"
+    INPUT = "INPUT"
+    PREVIEW_CHIPS = "PREVIEW_CHIPS"
+    OUTPUT_HTML = "OUTPUT_HTML"
+    OUTPUT_CSV = "OUTPUT_CSV"
+    OUTPUT_PNG = "OUTPUT_PNG"
+    PIXEL_ACCURACY = "PIXEL_ACCURACY"
+    MEAN_IOU = "MEAN_IOU"
+    MEAN_F1 = "MEAN_F1"
+
+    NAME = "evaluate"
+    DISPLAY_NAME = "Evaluate model"
+    HELP = (
+        "Scores a model trained by <i>Train segmentation model</i> on a chips folder (<b>images/</b> and "
+        "<b>labels/</b>), e.g. chips from another area or date that the model never saw.<br><br>"
+        "Reports pixel accuracy, intersection over union (IoU) and F1 per class, and their unweighted (macro) "
+        "means over the classes present, with the confusion matrix (rows: reference, columns: predicted). "
+        "Unlabelled pixels (255) are ignored.<br><br>"
+        "Outputs: an HTML report with pictures of the first chips (RGB | reference | prediction), a CSV table of "
+        "the per-class scores, and the pictures as a PNG."
+    )
+
+    def initAlgorithm(self, config=None):  # noqa: N802 (QGIS API name)
+        self.addParameter(QgsProcessingParameterFile(self.MODEL, self.tr("GeoSeg model file"), extension="keras"))
+        self.addParameter(QgsProcessingParameterFile(
+            self.INPUT, self.tr("Chips folder"), behavior=QgsProcessingParameterFile.Folder))
+        self.addParameter(QgsProcessingParameterNumber(
+            self.PREVIEW_CHIPS, self.tr("Chips shown as pictures"), QgsProcessingParameterNumber.Integer, 8,
+            minValue=0))
+        self.addParameter(QgsProcessingParameterFileDestination(
+            self.OUTPUT_HTML, self.tr("Evaluation report"), self.tr("HTML files (*.html)")))
+        self.addParameter(QgsProcessingParameterFileDestination(
+            self.OUTPUT_CSV, self.tr("Per-class scores"), self.tr("CSV files (*.csv)"), optional=True,
+            createByDefault=True))
+        self.addParameter(QgsProcessingParameterFileDestination(
+            self.OUTPUT_PNG, self.tr("Pictures of chips"), self.tr("PNG files (*.png)"), optional=True,
+            createByDefault=False))
+        self.addOutput(QgsProcessingOutputNumber(self.PIXEL_ACCURACY, self.tr("Pixel accuracy")))
+        self.addOutput(QgsProcessingOutputNumber(self.MEAN_IOU, self.tr("Mean IoU")))
+        self.addOutput(QgsProcessingOutputNumber(self.MEAN_F1, self.tr("Mean F1")))
+
+    def processAlgorithm(self, parameters, context, feedback):  # noqa: N802 (QGIS API name)
+        config = EvaluateConfig(
+            model_path=self.parameterAsFile(parameters, self.MODEL, context),
+            chips_dir=self.parameterAsFile(parameters, self.INPUT, context),
+            output_csv=self.parameterAsFileOutput(parameters, self.OUTPUT_CSV, context),
+            output_html=self.parameterAsFileOutput(parameters, self.OUTPUT_HTML, context),
+            preview_png=self.parameterAsFileOutput(parameters, self.OUTPUT_PNG, context),
+            preview_chips=self.parameterAsInt(parameters, self.PREVIEW_CHIPS, context),
+        )
+        result = run("evaluate", config, feedback)
+        metrics = result["metrics"]
+        return {
+            self.OUTPUT_HTML: result["output_html"], self.OUTPUT_CSV: result["output_csv"],
+            self.OUTPUT_PNG: result["preview_png"], self.PIXEL_ACCURACY: metrics["pixel_accuracy"],
+            self.MEAN_IOU: metrics["mean_iou"], self.MEAN_F1: metrics["mean_f1"],
+        }

@@ -1,0 +1,28 @@
+import csv
+
+import numpy as np
+from osgeo import gdal
+
+from synthetic import CLASS_NAMES, write_scene
+from training.chips import create_chips
+from training.config import ChipsConfig, EvaluateConfig, TrainConfig
+from training.evaluate import evaluate_model
+from training.train import train
+
+
+def test_evaluate_writes_scores_a_report_and_pictures(tmp_path):
+    image, labels = write_scene(tmp_path, 128, 128)
+    create_chips(ChipsConfig(str(image), str(tmp_path / "chips"), str(labels), chip_size=32))
+    model = train(TrainConfig(str(tmp_path / "chips"), str(tmp_path / "m.keras"), epochs=1, batch_size=8,
+                              model_options={"base_filters": 4, "depth": 2})).model_path
+    result = evaluate_model(EvaluateConfig(model, str(tmp_path / "chips"), str(tmp_path / "scores.csv"),
+                                           str(tmp_path / "report.html"), str(tmp_path / "chips.png"), preview_chips=3))
+    matrix = np.asarray(result.metrics["confusion_matrix"])
+    assert matrix.sum() == 16 * 32 * 32 and result.metrics["pixel_accuracy"] == np.trace(matrix) / matrix.sum()
+    with open(tmp_path / "scores.csv") as handle:
+        rows = list(csv.reader(handle))
+    assert [r[0] for r in rows[1:4]] == CLASS_NAMES and rows[-1][0] == "pixel accuracy"
+    assert "Confusion matrix" in (tmp_path / "report.html").read_text() and "data:image/png;base64," in (
+        tmp_path / "report.html").read_text()
+    png = gdal.Open(str(tmp_path / "chips.png"))
+    assert (png.RasterXSize, png.RasterYSize) == (3 * 32 + 2 * 4, 3 * 32 + 2 * 4)

@@ -1,0 +1,92 @@
+"""Score a trained model on a chips folder: metrics, a CSV table, an HTML report and pictures."""
+from __future__ import annotations
+
+import base64
+import csv
+import html
+from pathlib import Path
+
+import numpy as np
+
+from .bundle import load_bundle
+from .config import EvaluateConfig, EvaluateResult
+from .dataset import find_pairs, load_chips
+from .normalization import normalize
+from .outputs import atomic_path
+from .preview import class_colors, png_bytes, rgb_composite, side_by_side, write_png
+from .progress import Progress
+from .raster import open_raster, read_bands
+from .train import evaluate
+
+DISPLAY_BANDS = (4, 3, 2)
+
+
+def evaluate_model(config: EvaluateConfig, progress: Progress | None = None) -> EvaluateResult:
+    """Pixel accuracy, per-class IoU/F1 and their macro means (over classes present) on every chip."""
+    progress = progress or Progress()
+    model, info = load_bundle(config.model_path)
+    pairs = find_pairs(config.chips_dir, config.image_suffix, config.label_suffix)
+    chips = load_chips(pairs, tuple(info.bands), progress.span(0.0, 0.5))
+    images = normalize(chips.images, info.normalization).astype(np.float32)
+    metrics = evaluate(model, images, chips.labels, info.classes, config.batch_size)
+    progress.update(0.9, f"{len(pairs)} chips: pixel accuracy {metrics['pixel_accuracy']:.3f}, "
+                         f"mean IoU {metrics['mean_iou']:.3f}")
+    if config.output_csv:
+        _write_csv(config.output_csv, metrics)
+    if config.preview_png or config.output_html:
+        shown = range(min(config.preview_chips, len(pairs)))
+        predicted = model.predict(images[list(shown)], verbose=0).argmax(axis=-1)
+        rows = [[rgb_composite(_display_bands(pairs[i][0])), class_colors(chips.labels[i], info.classes),
+                 class_colors(predicted[i], info.classes)] for i in shown]
+        picture = side_by_side(rows)
+        if config.preview_png:
+            with atomic_path(config.preview_png) as tmp:
+                write_png(tmp, picture)
+        if config.output_html:
+            _write_html(config.output_html, config.model_path, metrics, picture, [pairs[i][0].stem for i in shown])
+    progress.update(1.0)
+    return EvaluateResult(metrics, config.output_csv, config.output_html, config.preview_png)
+
+
+def _display_bands(path: Path) -> np.ndarray:
+    """The chip's RGB bands (4,3,2), or its first three bands when it has fewer than four."""
+    ds = open_raster(path, "image chip")
+    return read_bands(ds, DISPLAY_BANDS if ds.RasterCount >= 4 else tuple(min(b, ds.RasterCount) for b in (1, 2, 3)))
+
+
+def _write_csv(path: str, metrics: dict) -> None:
+    with atomic_path(path) as tmp, open(tmp, "w", newline="") as handle:
+        writer = csv.writer(handle)
+        writer.writerow(["class", "iou", "f1", "pixels"])
+        pixels = np.asarray(metrics["confusion_matrix"]).sum(axis=1)
+        for (name, iou), f1, count in zip(metrics["iou"].items(), metrics["f1"].values(), pixels):
+            writer.writerow([name, _cell(iou), _cell(f1), int(count)])
+        writer.writerow(["mean (macro, classes present)", _cell(metrics["mean_iou"]), _cell(metrics["mean_f1"]),
+                         metrics["pixels"]])
+        writer.writerow(["pixel accuracy", _cell(metrics["pixel_accuracy"]), "", metrics["pixels"]])
+
+
+def _write_html(path: str, model_path: str, metrics: dict, picture: np.ndarray, names: list[str]) -> None:
+    names_row = "".join(f"<th>{html.escape(n)}</th>" for n in metrics["iou"])
+    matrix = "".join(f"<tr><th>{html.escape(name)}</th>{''.join(f'<td>{v}</td>' for v in row)}</tr>"
+                     for name, row in zip(metrics["iou"], metrics["confusion_matrix"]))
+    scores = "".join(f"<tr><td>{html.escape(n)}</td><td>{_cell(iou)}</td><td>{_cell(metrics['f1'][n])}</td></tr>"
+                     for n, iou in metrics["iou"].items())
+    image = base64.b64encode(png_bytes(picture)).decode()
+    with atomic_path(path) as tmp:
+        Path(tmp).write_text(f"""<!DOCTYPE html><html><head><meta charset="utf-8"><title>GeoSeg evaluation</title>
+<style>body{{font-family:sans-serif}} td,th{{border:1px solid #999;padding:2px 8px;text-align:right}}</style></head><body>
+<h1>GeoSeg evaluation</h1><p>Model: {html.escape(model_path)}<br>Pixels scored: {metrics['pixels']}
+ (unlabelled pixels ignored)</p>
+<p>Pixel accuracy <b>{_cell(metrics['pixel_accuracy'])}</b>, mean IoU <b>{_cell(metrics['mean_iou'])}</b>,
+ mean F1 <b>{_cell(metrics['mean_f1'])}</b> (unweighted means over the classes present).</p>
+<table><tr><th>class</th><th>IoU</th><th>F1</th></tr>{scores}</table>
+<h2>Confusion matrix (rows: reference, columns: predicted; pixels)</h2>
+<table><tr><th></th>{names_row}</tr>{matrix}</table>
+<h2>Chips: RGB | reference | prediction</h2><p>{html.escape(', '.join(names))}</p>
+<img src="data:image/png;base64,{image}" style="image-rendering:pixelated;width:{picture.shape[1] * 2}px">
+</body></html>""", encoding="utf-8")
+
+
+def _cell(value) -> str:
+    return "" if value is None or (isinstance(value, float) and np.isnan(value)) else f"{value:.4f}"
