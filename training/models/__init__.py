@@ -5,10 +5,15 @@ from collections.abc import Callable
 
 import keras
 
+from .deeplab import deeplabv3_resnet50
 from .unet import unet
+from .unet_vgg import unet_vgg16, unet_vgg19
 
 ARCHITECTURES: dict[str, Callable[..., keras.Model]] = {
     "unet": unet,
+    "unet_vgg16": unet_vgg16,
+    "unet_vgg19": unet_vgg19,
+    "deeplabv3_resnet50": deeplabv3_resnet50,
 }
 
 
