@@ -1,8 +1,11 @@
-"""Run a ``training`` job for an algorithm: in QGIS' own Python, or in another Python that has TensorFlow.
+"""Run a ``training`` job for an algorithm.
 
-Set the environment variable ``GEOSEG_PYTHON`` (or the QGIS setting ``geoseg/python``) to a Python
-interpreter with TensorFlow, e.g. a conda or venv python, and GeoSeg runs its jobs there through
-``python -m training worker``; QGIS itself then needs no TensorFlow. Otherwise jobs run in-process.
+Jobs that need TensorFlow run in a worker process, ``python -m training worker``: TensorFlow bundles its
+own protobuf and SQLite, which clash with QGIS' libraries when loaded into the QGIS process itself (seen as
+a crash in qgis_process and on exit). The worker's Python is ``GEOSEG_PYTHON`` (environment variable), else
+the QGIS setting ``geoseg/python``, else the Python QGIS runs on; point it at any Python with TensorFlow,
+GDAL and NumPy (a venv or conda env) and QGIS itself needs no TensorFlow. The value ``in-process`` runs
+jobs inside QGIS' own Python instead. Jobs without TensorFlow (cutting chips) always run in-process.
 """
 import dataclasses
 import importlib.util
@@ -22,23 +25,24 @@ from training.jobs import run_job
 from training.progress import Cancelled, Progress
 
 TRAINING_ROOT = Path(importlib.util.find_spec("training").origin).parent.parent
+IN_PROCESS = "in-process"
 TENSORFLOW_MISSING = (
-    "TensorFlow is not installed in the Python that QGIS uses. Either install it there "
-    "(`python3 -m pip install 'tensorflow-cpu>=2.16'`; on Windows from the OSGeo4W Shell) and restart QGIS, "
-    "or set the environment variable GEOSEG_PYTHON (or the QGIS setting geoseg/python) to a Python "
-    "interpreter that has TensorFlow, NumPy and GDAL."
+    "TensorFlow is not installed in the Python that QGIS uses. Install it there "
+    "(`python3 -m pip install 'tensorflow-cpu>=2.16'`; on Windows from the OSGeo4W Shell) and restart QGIS."
 )
 
 
-def external_python() -> str:
-    return os.environ.get("GEOSEG_PYTHON") or QgsSettings().value("geoseg/python", "", type=str)
+def worker_python() -> str:
+    """The Python that runs TensorFlow jobs (or ``in-process``)."""
+    return (os.environ.get("GEOSEG_PYTHON") or QgsSettings().value("geoseg/python", "", type=str)
+            or sys.executable)
 
 
 def run(task: str, config, feedback: QgsProcessingFeedback, needs_tensorflow: bool = True) -> dict:
     """Run ``task`` with the dataclass ``config``; training errors become ``QgsProcessingException``."""
-    python = external_python()
+    python = worker_python() if needs_tensorflow else IN_PROCESS
     try:
-        if python:
+        if python != IN_PROCESS:
             return _run_in_worker(python, task, dataclasses.asdict(config), feedback)
         if needs_tensorflow:
             _prepare_for_tensorflow()
@@ -88,8 +92,8 @@ def _run_in_worker(python: str, task: str, config: dict, feedback: QgsProcessing
         worker = subprocess.Popen([python, "-m", "training", "worker"], stdin=subprocess.PIPE, stdout=subprocess.PIPE,
                                   stderr=subprocess.PIPE, text=True, env=env)
     except OSError as err:
-        raise QgsProcessingException(f"Cannot start GEOSEG_PYTHON {python} ({err}): point it to a Python "
-                                     "interpreter with TensorFlow.") from None
+        raise QgsProcessingException(f"Cannot start the GeoSeg worker Python {python} ({err}): set GEOSEG_PYTHON "
+                                     "(or the QGIS setting geoseg/python) to a Python with TensorFlow.") from None
     worker.stdin.write(json.dumps({"task": task, "config": config}))
     worker.stdin.close()
     lines = queue.Queue()

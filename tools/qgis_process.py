@@ -1,13 +1,12 @@
 """Run QGIS' qgis_process with the GeoSeg plugin enabled in a private QGIS profile.
 
 Debian's /usr/bin/qgis_process wrapper passes --noversioncheck, which QGIS 3.22 rejects, so the real
-binary is used when present. The venv's site-packages go on PYTHONPATH so QGIS' Python finds TensorFlow.
+binary is used when present. GeoSeg's TensorFlow jobs run in this Python (GEOSEG_PYTHON), the one with the project's requirements.
 """
 import os
 import shutil
 import subprocess
 import sys
-import sysconfig
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -27,7 +26,7 @@ def environment(profile_dir: Path, plugins_dir: Path = ROOT) -> dict:
         "QT_QPA_PLATFORM": "offscreen",
         "QGIS_CUSTOM_CONFIG_PATH": str(profile_dir),
         "QGIS_PLUGINPATH": str(plugins_dir),
-        "PYTHONPATH": os.pathsep.join(filter(None, [sysconfig.get_paths()["purelib"], env.get("PYTHONPATH")])),
+        "GEOSEG_PYTHON": sys.executable,
         "TF_CPP_MIN_LOG_LEVEL": "2",
     })
     return env

@@ -33,5 +33,10 @@ def serve(stdin=sys.stdin, stdout=sys.stdout) -> int:
     except (ValueError, KeyError, TypeError, json.JSONDecodeError) as err:
         send({"error": str(err), "cancelled": False})
         return 1
+    except ModuleNotFoundError as err:
+        send({"error": f"{err.name} is not installed in {sys.executable}, the Python running GeoSeg's jobs: "
+                       f"install it there (pip install 'tensorflow-cpu>=2.16') or set GEOSEG_PYTHON to a Python "
+                       "that has it.", "cancelled": False})
+        return 1
     send({"result": result})
     return 0

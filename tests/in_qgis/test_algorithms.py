@@ -85,15 +85,18 @@ def test_create_chips_needs_labels(geoseg, scene, tmp_path):
 
 @pytest.fixture(scope="module")
 def trained(geoseg, tmp_path_factory):
-    """A U-Net trained for two epochs through geoseg:train on RGB chips of the synthetic scene."""
+    """A U-Net trained for two epochs through geoseg:train on RGB chips of the synthetic scene, inside the
+    QGIS process itself (GEOSEG_PYTHON=in-process), which must also exit cleanly afterwards."""
     from synthetic import write_scene
 
     folder = tmp_path_factory.mktemp("trained")
     image, labels = write_scene(folder, 192, 192)
     geoseg.run("geoseg:createchips", {"INPUT": str(image), "LABELS": str(labels), "OUTPUT": str(folder / "chips")})
-    result = geoseg.run("geoseg:train", {
-        "INPUT": str(folder / "chips"), "BANDS": 1, "EPOCHS": 2, "BATCH_SIZE": 4, "VALIDATION_SHARE": 2,
-        "TEST_SHARE": 1, "OUTPUT": str(folder / "model.keras")})
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setenv("GEOSEG_PYTHON", "in-process")
+        result = geoseg.run("geoseg:train", {
+            "INPUT": str(folder / "chips"), "BANDS": 1, "EPOCHS": 2, "BATCH_SIZE": 4, "VALIDATION_SHARE": 2,
+            "TEST_SHARE": 1, "OUTPUT": str(folder / "model.keras")})
     return image, result
 
 
@@ -152,18 +155,19 @@ def test_classify_names_a_missing_model_file(geoseg, scene, tmp_path):
     assert not (tmp_path / "out.tif").exists()
 
 
-def test_jobs_run_in_the_python_named_by_geoseg_python(geoseg, scene, tmp_path, monkeypatch):
+def test_tensorflow_jobs_run_in_the_python_named_by_geoseg_python(geoseg, trained, tmp_path, monkeypatch):
     import sys
 
-    image, labels = scene
+    _, result = trained
     marker = tmp_path / "worker-started"
     wrapper = tmp_path / "python-with-tensorflow"
     wrapper.write_text(f'#!/bin/sh\ntouch "{marker}"\nexec "{sys.executable}" "$@"\n')
     wrapper.chmod(0o755)
     monkeypatch.setenv("GEOSEG_PYTHON", str(wrapper))
-    result = geoseg.run("geoseg:createchips", {"INPUT": str(image), "LABELS": str(labels), "CHIP_SIZE": 32,
-                                               "OUTPUT": str(tmp_path / "chips")})
-    assert marker.exists() and result["CHIP_COUNT"] == 16
-    with pytest.raises(QgsProcessingException, match="not empty"):
-        geoseg.run("geoseg:createchips", {"INPUT": str(image), "LABELS": str(labels),
-                                          "OUTPUT": str(tmp_path / "chips")})
+    scores = geoseg.run("geoseg:evaluate", {"MODEL": result["OUTPUT"], "INPUT": str(Path(result["OUTPUT"]).parent / "chips"),
+                                            "OUTPUT_HTML": str(tmp_path / "report.html")})
+    assert marker.exists() and 0.0 <= scores["PIXEL_ACCURACY"] <= 1.0
+    monkeypatch.setenv("GEOSEG_PYTHON", str(tmp_path / "no-such-python"))
+    with pytest.raises(QgsProcessingException, match="Cannot start the GeoSeg worker Python"):
+        geoseg.run("geoseg:evaluate", {"MODEL": result["OUTPUT"], "INPUT": str(tmp_path),
+                                       "OUTPUT_HTML": str(tmp_path / "report.html")})

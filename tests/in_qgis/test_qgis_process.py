@@ -58,7 +58,7 @@ def test_qgis_process_creates_chips_and_classifies(installed, scene, tmp_path):
                               f"--OUTPUT={tmp_path / 'chips'}"], profile, plugins).stdout
     assert json.loads(chips[chips.index("{"):])["results"]["CHIP_COUNT"] == 4
     chip = gdal.Open(str(tmp_path / "chips" / "images" / "chip_000064_000000.tif"))
-    assert chip.GetGeoTransform()[0] == GEOTRANSFORM[0] + 64 * GEOTRANSFORM[1]
+    assert chip.GetGeoTransform()[3] == GEOTRANSFORM[3] + 64 * GEOTRANSFORM[5]  # chip_<row>_<column>
 
     keras.utils.set_random_seed(0)
     model = build_model("unet", 3, 3, base_filters=4, depth=2)
