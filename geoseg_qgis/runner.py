@@ -94,8 +94,25 @@ def _run_in_worker(python: str, task: str, config: dict, feedback: QgsProcessing
     except OSError as err:
         raise QgsProcessingException(f"Cannot start the GeoSeg worker Python {python} ({err}): set GEOSEG_PYTHON "
                                      "(or the QGIS setting geoseg/python) to a Python with TensorFlow.") from None
-    worker.stdin.write(json.dumps({"task": task, "config": config}))
-    worker.stdin.close()
+    with worker:
+        worker.stdin.write(json.dumps({"task": task, "config": config}))
+        worker.stdin.close()
+        for event in _events(worker, feedback):
+            if "progress" in event:
+                feedback.setProgress(event["progress"])
+                if event["message"]:
+                    feedback.pushInfo(event["message"])
+            elif "result" in event:
+                return event["result"]
+            else:
+                raise QgsProcessingException(event["error"])
+        errors = worker.stderr.read()
+    raise QgsProcessingException(f"The GeoSeg worker ({python}) stopped with exit code {worker.returncode}:\n"
+                                 f"{errors[-3000:]}")
+
+
+def _events(worker: subprocess.Popen, feedback: QgsProcessingFeedback):
+    """The worker's JSON events as they come; a cancel in QGIS is passed on as SIGINT, once."""
     lines = queue.Queue()
     threading.Thread(target=lambda: [lines.put(line) for line in worker.stdout] + [lines.put(None)],
                      daemon=True).start()
@@ -109,19 +126,5 @@ def _run_in_worker(python: str, task: str, config: dict, feedback: QgsProcessing
         except queue.Empty:
             continue
         if line is None:
-            break
-        event = json.loads(line)
-        if "progress" in event:
-            feedback.setProgress(event["progress"])
-            if event["message"]:
-                feedback.pushInfo(event["message"])
-        elif "result" in event:
-            worker.wait()
-            return event["result"]
-        else:
-            worker.wait()
-            raise QgsProcessingException(event["error"])
-    errors = worker.stderr.read()
-    worker.wait()
-    raise QgsProcessingException(f"The GeoSeg worker ({python}) stopped with exit code {worker.returncode}:\n"
-                                 f"{errors[-3000:]}")
+            return
+        yield json.loads(line)

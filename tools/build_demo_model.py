@@ -46,7 +46,7 @@ def build() -> QgsProcessingModelAlgorithm:
     model_input(model, QgsProcessingParameterRasterLayer("IMAGE", "Multispectral raster"), 60)
     model_input(model, QgsProcessingParameterRasterLayer("LABELS", "Label raster (0, 1, 2, …; 255 = unlabelled)"), 260)
     model_input(model, QgsProcessingParameterNumber(
-        "EPOCHS", "Maximum epochs", QgsProcessingParameterNumber.Integer, 40, minValue=1), 460)
+        "EPOCHS", "Maximum epochs", QgsProcessingParameterNumber.Integer, 60, minValue=1), 460)
     param = QgsProcessingModelChildParameterSource.fromModelParameter
     chips = child("geoseg:createchips", "create_chips", {
         "INPUT": param("IMAGE"), "LABELS": param("LABELS"),
@@ -56,7 +56,8 @@ def build() -> QgsProcessingModelAlgorithm:
     train = child("geoseg:train", "train", {
         "INPUT": QgsProcessingModelChildParameterSource.fromChildOutput("create_chips", "OUTPUT"),
         "EPOCHS": param("EPOCHS"),
-        "PATIENCE": QgsProcessingModelChildParameterSource.fromStaticValue(8),
+        "PATIENCE": QgsProcessingModelChildParameterSource.fromStaticValue(10),
+        "BATCH_SIZE": QgsProcessingModelChildParameterSource.fromStaticValue(8),
     }, (360, 300), {"OUTPUT": "Model file"})
     classify = child("geoseg:classify", "classify", {
         "INPUT": param("IMAGE"),

@@ -32,15 +32,18 @@ def environment(profile_dir: Path, plugins_dir: Path = ROOT) -> dict:
     return env
 
 
-def run(args: list[str], profile_dir: Path, plugins_dir: Path = ROOT, check: bool = True,
-        **kwargs) -> subprocess.CompletedProcess:
-    """Enable the plugin in ``profile_dir`` (once) and run ``qgis_process <args>``."""
+def run(args: list[str], profile_dir: Path, plugins_dir: Path = ROOT, capture: bool = True) -> subprocess.CompletedProcess:
+    """Enable the plugin in ``profile_dir`` (once) and run ``qgis_process <args>``; raise if it fails.
+
+    With ``capture=False`` its output goes straight to this process' stdout and stderr (progress as it happens).
+    """
     env = environment(profile_dir, plugins_dir)
     if not (profile_dir / "profiles").exists():
         subprocess.run([executable(), "plugins", "enable", "geoseg_qgis"], env=env, check=True,
                        capture_output=True, text=True)
-    result = subprocess.run([executable(), *args], env=env, capture_output=True, text=True, **kwargs)
-    if check and result.returncode != 0:
-        sys.stderr.write(result.stdout + result.stderr)
+    result = subprocess.run([executable(), *args], env=env, capture_output=capture, text=True)
+    if result.returncode != 0:
+        if capture:
+            sys.stderr.write(result.stdout + result.stderr)
         raise subprocess.CalledProcessError(result.returncode, result.args, result.stdout, result.stderr)
     return result

@@ -48,11 +48,13 @@ def _add_config_arguments(parser: argparse.ArgumentParser, config_class) -> None
 
 
 def progress_bar(stream=sys.stderr) -> Progress:
+    """Messages on their own lines, and a bar redrawn in place when ``stream`` is a terminal."""
     def report(percent: float, message: str) -> None:
         if message:
             stream.write(f"\r{' ' * 60}\r{message}\n")
-        filled = int(percent / 100 * 30)
-        stream.write(f"\r[{'#' * filled}{'.' * (30 - filled)}] {percent:5.1f} %")
+        if stream.isatty():
+            filled = int(percent / 100 * 30)
+            stream.write(f"\r[{'#' * filled}{'.' * (30 - filled)}] {percent:5.1f} %")
         stream.flush()
 
     return Progress(report)
