@@ -34,6 +34,8 @@ class TrainAlgorithm(GeoSegAlgorithm):
     FREEZE_ENCODER = "FREEZE_ENCODER"
     INIT_MODEL = "INIT_MODEL"
     RESUME = "RESUME"
+    IMAGE_SUFFIX = "IMAGE_SUFFIX"
+    LABEL_SUFFIX = "LABEL_SUFFIX"
     OUTPUT = "OUTPUT"
     HISTORY = "HISTORY"
     HELD_OUT_ACCURACY = "HELD_OUT_ACCURACY"
@@ -48,6 +50,8 @@ class TrainAlgorithm(GeoSegAlgorithm):
         "normalisation, class names and colours — everything <i>Classify raster</i> needs.<br><br>"
         "<b>Bands</b>: all bands, RGB (bands 4,3,2 of a Sentinel-2 12-band stack) or a custom list of 1-based band "
         "numbers such as 2,3,4,8.<br>"
+        "Image and label chips pair by file name; set the name suffixes when they differ (X_img.tif / "
+        "X_label.tif).<br>"
         "Chips are split at random (fixed seed) into training, validation and held-out test chips. Training uses "
         "Adam and cross-entropy; unlabelled pixels (255) are ignored. After every epoch with a lower validation "
         "loss the model file is rewritten, and training stops early when the validation loss has not improved for "
@@ -112,6 +116,10 @@ class TrainAlgorithm(GeoSegAlgorithm):
                                        extension="keras", optional=True),
             QgsProcessingParameterBoolean(self.RESUME, self.tr("Resume an interrupted run of this model file"),
                                           False),
+            QgsProcessingParameterString(self.IMAGE_SUFFIX, self.tr("Image chip name suffix (e.g. _img)"),
+                                         optional=True),
+            QgsProcessingParameterString(self.LABEL_SUFFIX, self.tr("Label chip name suffix (e.g. _label)"),
+                                         optional=True),
         ):
             parameter.setFlags(parameter.flags() | QgsProcessingParameterDefinition.FlagAdvanced)
             self.addParameter(parameter)
@@ -143,6 +151,8 @@ class TrainAlgorithm(GeoSegAlgorithm):
             freeze_encoder=self.parameterAsBool(parameters, self.FREEZE_ENCODER, context),
             init_model=self.parameterAsFile(parameters, self.INIT_MODEL, context),
             resume=self.parameterAsBool(parameters, self.RESUME, context),
+            image_suffix=self.parameterAsString(parameters, self.IMAGE_SUFFIX, context),
+            label_suffix=self.parameterAsString(parameters, self.LABEL_SUFFIX, context),
         )
         result = run("train", config, feedback)
         if result["cancelled"]:

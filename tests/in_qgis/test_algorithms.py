@@ -121,6 +121,22 @@ def test_evaluate_reports_scores_on_chips(geoseg, trained, tmp_path):
     assert (tmp_path / "scores.csv").read_text().startswith("class,iou,f1,pixels")
 
 
+def test_cancel_stops_training_in_the_worker_and_keeps_the_best_model(geoseg, trained, tmp_path):
+    from qgis.core import QgsProcessingFeedback
+
+    class CancelAfterFirstEpoch(QgsProcessingFeedback):
+        def pushInfo(self, info):  # noqa: N802 (QGIS API name)
+            super().pushInfo(info)
+            if info.startswith("Epoch 1/"):
+                self.cancel()
+
+    chips = str(Path(trained[1]["OUTPUT"]).parent / "chips")
+    result = geoseg.run("geoseg:train", {"INPUT": chips, "BANDS": 1, "EPOCHS": 200, "BATCH_SIZE": 4,
+                                         "OUTPUT": str(tmp_path / "model.keras")}, feedback=CancelAfterFirstEpoch())
+    assert Path(result["OUTPUT"]).exists() and (tmp_path / "model.resume.npz").exists()
+    assert len(Path(result["HISTORY"]).read_text().splitlines()) <= 4
+
+
 def test_train_rejects_a_missing_custom_band_list(geoseg, trained, tmp_path):
     with pytest.raises(QgsProcessingException, match="Custom list"):
         geoseg.run("geoseg:train", {"INPUT": str(tmp_path), "BANDS": 2, "OUTPUT": str(tmp_path / "m.keras")})
