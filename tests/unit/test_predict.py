@@ -1,0 +1,189 @@
+import threading
+
+import keras
+import numpy as np
+import pytest
+from osgeo import gdal
+
+from synthetic import CLASS_NAMES, scene, write_raster
+from training.bundle import ModelInfo, save_bundle
+from training.classes import NODATA_CLASS, class_scheme
+from training.config import ClassifyConfig
+from training.models import build_model
+from training.normalization import fit_normalization, normalize
+from training.predict import classify_raster
+from training.progress import Cancelled, Progress
+
+# 148×108 is not a multiple of the tile (64) nor of the stride (48), so the last tiles shift inward; the
+# tiny U-Net (depth 2) takes any multiple of 4, so the reference predicts the whole raster unpadded.
+WIDTH, HEIGHT = 148, 108
+TILED = dict(tile_size=64, overlap=16, batch_size=4)
+
+
+@pytest.fixture(scope="module")
+def model(tmp_path_factory):
+    """A tiny U-Net with random weights, saved as a bundle: (keras.Model, path, normalisation stats)."""
+    keras.utils.set_random_seed(0)
+    network = build_model("unet", 12, 3, base_filters=4, depth=2)
+    image, _ = scene(WIDTH, HEIGHT)
+    stats = fit_normalization(np.moveaxis(image, 0, -1)[np.newaxis])
+    path = tmp_path_factory.mktemp("model") / "model.keras"
+    save_bundle(network, ModelInfo("unet", list(range(1, 13)), class_scheme(CLASS_NAMES), stats), str(path))
+    return network, path, stats
+
+
+@pytest.fixture(scope="module")
+def classified(model, tmp_path_factory):
+    """The 148×108 scene classified tile by tile, with probabilities: (input, result)."""
+    folder = tmp_path_factory.mktemp("classified")
+    source = write_raster(folder / "image.tif", scene(WIDTH, HEIGHT)[0])
+    result = classify(source, model, folder / "classes.tif", probabilities_raster=str(folder / "probabilities.tif"))
+    return source, result
+
+
+def classify(source, model, output, progress=None, **options):
+    config = ClassifyConfig(str(source), str(model[1]), str(output), **{**TILED, **options})
+    return classify_raster(config, progress)
+
+
+def whole_raster_probabilities(network, stats, image: np.ndarray, size: tuple[int, int] | None = None) -> np.ndarray:
+    """One prediction over the whole (bands, H, W) image, reflection-padded to ``size`` if given."""
+    x = normalize(np.moveaxis(image, 0, -1).astype(np.float32), stats)
+    height, width = x.shape[:2]
+    if size:
+        x = np.pad(x, ((0, size[0] - height), (0, size[1] - width), (0, 0)), mode="reflect")
+    return network.predict(x[np.newaxis], verbose=0)[0, :height, :width]
+
+
+def read(path) -> np.ndarray:
+    return gdal.Open(str(path)).ReadAsArray()
+
+
+def test_tiled_classification_matches_one_whole_raster_prediction(model, classified):
+    source, result = classified
+    reference = whole_raster_probabilities(model[0], model[2], read(source))
+    percent = np.moveaxis(read(result.probabilities_raster), 0, -1).astype(np.float32)
+    classes = read(result.output_raster)
+    # Seams (unblended tile borders) show as differences of 7–11 points here; blending keeps them near 1.
+    assert np.abs(percent - reference * 100).max() <= 2.0
+    top_two = np.sort(reference, axis=-1)[..., -2:]
+    decisive = top_two[..., 1] - top_two[..., 0] > 0.02
+    assert (classes == reference.argmax(-1)).mean() >= 0.99
+    assert (classes == reference.argmax(-1))[decisive].all()
+
+
+def test_outputs_keep_the_grid_and_carry_a_legend(classified):
+    source, result = classified
+    image, out = gdal.Open(str(source)), gdal.Open(result.output_raster)
+    assert (out.RasterXSize, out.RasterYSize, out.RasterCount) == (WIDTH, HEIGHT, 1)
+    assert out.GetGeoTransform() == image.GetGeoTransform()
+    assert out.GetProjection() == image.GetProjection()
+    band = out.GetRasterBand(1)
+    assert band.DataType == gdal.GDT_Byte and band.GetNoDataValue() == NODATA_CLASS
+    assert list(band.GetCategoryNames()) == CLASS_NAMES
+    assert band.GetColorTable().GetCount() >= 3 and band.GetBlockSize() == [256, 256]
+    assert out.GetMetadata("IMAGE_STRUCTURE")["COMPRESSION"] == "DEFLATE"
+    values = band.ReadAsArray()
+    assert set(np.unique(values)) <= {0, 1, 2}
+    counts = np.bincount(values.ravel(), minlength=3)
+    assert result.class_pixels == dict(zip(CLASS_NAMES, counts.tolist()))
+
+
+def test_probabilities_hold_one_band_per_class_summing_to_100_percent(classified):
+    _, result = classified
+    probabilities = gdal.Open(result.probabilities_raster)
+    assert probabilities.RasterCount == 3
+    assert [probabilities.GetRasterBand(i + 1).GetDescription() for i in range(3)] == CLASS_NAMES
+    total = probabilities.ReadAsArray().astype(int).sum(axis=0)
+    assert np.abs(total - 100).max() <= 1
+
+
+def test_raster_smaller_than_one_tile_is_padded(model, tmp_path):
+    image = scene(40, 24)[0]
+    result = classify(write_raster(tmp_path / "small.tif", image), model, tmp_path / "classes.tif")
+    reference = whole_raster_probabilities(model[0], model[2], image, size=(64, 64))
+    classes = read(result.output_raster)
+    assert classes.shape == (24, 40)
+    assert (classes == reference.argmax(-1)).mean() >= 0.99
+    assert sum(result.class_pixels.values()) == 40 * 24
+
+
+def test_nodata_border_comes_out_as_nodata(model, tmp_path):
+    image = scene(WIDTH, HEIGHT)[0]
+    image[:, :5, :] = image[:, :, -7:] = 65535
+    result = classify(write_raster(tmp_path / "image.tif", image, nodata=65535), model, tmp_path / "classes.tif")
+    classes = read(result.output_raster)
+    border = np.zeros(classes.shape, bool)
+    border[:5, :] = border[:, -7:] = True
+    assert (classes[border] == NODATA_CLASS).all() and (classes[~border] < 3).all()
+    assert sum(result.class_pixels.values()) == (~border).sum()
+
+
+def test_nan_and_infinite_values_come_out_as_nodata(model, tmp_path):
+    image = scene(WIDTH, HEIGHT)[0].astype(np.float32)
+    image[3, 20:30, 40:60] = np.nan
+    image[7, 90, 100] = np.inf
+    classes = read(classify(write_raster(tmp_path / "image.tif", image), model, tmp_path / "classes.tif").output_raster)
+    invalid = ~np.isfinite(image).all(axis=0)
+    assert (classes[invalid] == NODATA_CLASS).all() and (classes[~invalid] < 3).all()
+
+
+def test_masked_pixels_come_out_as_nodata(model, tmp_path):
+    path = write_raster(tmp_path / "image.tif", scene(WIDTH, HEIGHT)[0])
+    ds = gdal.Open(str(path), gdal.GA_Update)
+    ds.CreateMaskBand(gdal.GMF_PER_DATASET)
+    mask = np.full((HEIGHT, WIDTH), 255, np.uint8)
+    mask[50:70, :30] = 0
+    ds.GetRasterBand(1).GetMaskBand().WriteArray(mask)
+    ds = None
+    classes = read(classify(path, model, tmp_path / "classes.tif").output_raster)
+    assert ((classes == NODATA_CLASS) == (mask == 0)).all()
+
+
+def test_cog_output_is_cloud_optimized_and_keeps_the_legend(model, tmp_path):
+    source = write_raster(tmp_path / "image.tif", scene(WIDTH, HEIGHT)[0])
+    result = classify(source, model, tmp_path / "classes.tif", cog=True,
+                      probabilities_raster=str(tmp_path / "probabilities.tif"))
+    classes, probabilities = gdal.Open(result.output_raster), gdal.Open(result.probabilities_raster)
+    for ds in (classes, probabilities):
+        assert ds.GetMetadata("IMAGE_STRUCTURE")["LAYOUT"] == "COG"
+    band = classes.GetRasterBand(1)
+    assert band.GetDescription() == "class"  # first: GDAL 3.6 reads the .aux.xml on it, not on GetCategoryNames
+    assert list(band.GetCategoryNames()) == CLASS_NAMES and band.GetColorTable() is not None
+    assert probabilities.GetRasterBand(3).GetDescription() == CLASS_NAMES[2]
+    assert not [p.name for p in tmp_path.iterdir() if p.name.startswith(".")]
+
+
+def test_bfloat16_agrees_with_float32(model, classified, tmp_path):
+    source, result = classified
+    fast = classify(source, model, tmp_path / "classes.tif", bfloat16=True,
+                    probabilities_raster=str(tmp_path / "probabilities.tif"))
+    assert (read(fast.output_raster) == read(result.output_raster)).mean() >= 0.99
+    difference = read(fast.probabilities_raster).astype(int) - read(result.probabilities_raster)
+    assert np.abs(difference).max() <= 2
+
+
+def test_cancel_stops_within_a_batch_and_leaves_no_output(model, tmp_path):
+    source = write_raster(tmp_path / "image.tif", scene(WIDTH, HEIGHT)[0])
+    reports = []
+    progress = Progress(lambda percent, message: reports.append(percent), lambda: bool(reports))
+    threads = threading.active_count()
+    with pytest.raises(Cancelled):
+        classify(source, model, tmp_path / "classes.tif", progress, batch_size=1,
+                 probabilities_raster=str(tmp_path / "probabilities.tif"))
+    assert len(reports) <= 2  # the start message and the first batch
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["image.tif"]
+    assert threading.active_count() == threads
+
+
+def test_too_few_bands_is_an_error_naming_the_file(model, tmp_path):
+    source = write_raster(tmp_path / "four_bands.tif", scene(WIDTH, HEIGHT)[0][:4])
+    with pytest.raises(ValueError, match="four_bands.tif.*12 bands"):
+        classify(source, model, tmp_path / "classes.tif")
+    assert not (tmp_path / "classes.tif").exists()
+
+
+@pytest.mark.parametrize("options", [dict(tile_size=48), dict(overlap=40), dict(batch_size=0)])
+def test_bad_tiling_settings_are_errors(model, classified, tmp_path, options):
+    with pytest.raises(ValueError):
+        classify(classified[0], model, tmp_path / "classes.tif", **options)

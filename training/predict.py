@@ -1,0 +1,392 @@
+"""Classify a raster of any size with a GeoSeg model bundle.
+
+The raster is cut into overlapping square tiles of one fixed size. A background thread reads them (a
+bounded queue keeps it a few batches ahead) while one traced TensorFlow function normalises and
+classifies them in batches. Overlapping class probabilities are blended with a smooth weight window, so
+no seams show. Tiles run row by row: only the rows of the current tile row are held (memory grows with
+the raster's width times the tile size, never with its height), and finished rows are written at once.
+
+Outputs are tiled, DEFLATE-compressed GeoTIFFs (or Cloud Optimized GeoTIFFs) on the input's grid:
+
+* the class raster: Byte, nodata 255, with color table and class names;
+* optionally a probability raster: one Byte band per class (named after it) holding the class
+  probability in percent, 0–100 (bands sum to 100 up to rounding), nodata 255. Percent steps are ample
+  for a model's confidence and take a quarter of the space of Float32.
+"""
+from __future__ import annotations
+
+import contextlib
+import queue
+import threading
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+import keras
+import numpy as np
+import tensorflow as tf
+from osgeo import gdal
+
+from .bundle import load_bundle
+from .classes import NODATA_CLASS, ClassInfo
+from .config import ClassifyConfig, ClassifyResult
+from .normalization import normalize
+from .outputs import atomic_path, remove_output
+from .progress import Progress
+from .raster import open_raster, style_class_band
+
+TILE_MULTIPLE = 32  # every architecture halves the tile at most five times
+BLOCK = 256  # output GeoTIFF block size
+PREFETCH_BATCHES = 2
+GTIFF_OPTIONS = ["TILED=YES", f"BLOCKXSIZE={BLOCK}", f"BLOCKYSIZE={BLOCK}", "COMPRESS=DEFLATE", "BIGTIFF=IF_SAFER"]
+COG_OPTIONS = ["COMPRESS=DEFLATE", f"BLOCKSIZE={BLOCK}", "BIGTIFF=IF_SAFER"]
+
+
+def classify_raster(config: ClassifyConfig, progress: Progress | None = None) -> ClassifyResult:
+    """Classify ``config.input_raster`` with the model bundle ``config.model_path``.
+
+    Pixels that are nodata, masked, NaN or infinite in any of the model's bands come out as 255. On
+    cancellation (:class:`~training.progress.Cancelled`) or any error no output file is left behind.
+    """
+    progress = progress or Progress()
+    model, info = load_bundle(config.model_path)
+    source = open_raster(config.input_raster, "input raster")
+    _check_bands(source, info.bands, config.input_raster)
+    grid = TileGrid(source.RasterXSize, source.RasterYSize, config.tile_size, config.overlap)
+    if config.batch_size < 1:
+        raise ValueError(f"Batch size {config.batch_size} must be at least 1.")
+    window = blend_window(grid.tile, grid.overlap)
+    model = _bfloat16(model) if config.bfloat16 else model
+    predict = _predictor(model, info.normalization, (config.batch_size, grid.tile, grid.tile, len(info.bands)), window)
+    reader = _TileReader(source, info.bands, np.asarray(info.normalization["offset"], np.float32))
+    progress.update(0.0, f"Classifying {grid.width}×{grid.height} px in {grid.count} tiles of {grid.tile} px.")
+    with contextlib.ExitStack() as stack:
+        class_path = stack.enter_context(_geotiff(config.output_raster, config.cog, "NEAREST"))
+        classes_out = stack.enter_context(_RowWriter(_class_raster(class_path, source, info.classes)))
+        probabilities_out = None
+        if config.probabilities_raster:
+            path = stack.enter_context(_geotiff(config.probabilities_raster, config.cog, "AVERAGE"))
+            probabilities_out = stack.enter_context(_RowWriter(_probability_raster(path, source, info.classes)))
+        rows = _Rows(info.classes, classes_out, probabilities_out)
+        batches = stack.enter_context(_prefetched(_batches(reader, grid, config.batch_size), PREFETCH_BATCHES))
+        _classify(batches, predict, window, grid, rows, progress)
+    progress.update(1.0, f"Wrote {config.output_raster}.")
+    return ClassifyResult(config.output_raster, config.probabilities_raster, rows.class_pixels())
+
+
+def _check_bands(ds: gdal.Dataset, bands: Sequence[int], path: str) -> None:
+    if ds.RasterCount < max(bands):
+        raise ValueError(f"The input raster {path} has {ds.RasterCount} bands but the model reads bands "
+                         f"{', '.join(map(str, bands))}: give a raster with at least {max(bands)} bands.")
+
+
+@dataclass(frozen=True)
+class TileGrid:
+    """Tile offsets covering a ``width`` × ``height`` raster with tiles overlapping by ``overlap`` pixels.
+
+    The last tile of a row or column is shifted inward to end at the raster's edge; a raster smaller than
+    one tile gets a single, padded tile along that side.
+    """
+
+    width: int
+    height: int
+    tile: int
+    overlap: int
+
+    def __post_init__(self):
+        if self.tile < TILE_MULTIPLE or self.tile % TILE_MULTIPLE:
+            raise ValueError(f"Tile size {self.tile} must be a positive multiple of {TILE_MULTIPLE}.")
+        if not 0 <= self.overlap <= self.tile // 2:
+            raise ValueError(f"Overlap {self.overlap} must lie between 0 and half the tile size ({self.tile // 2}).")
+
+    @property
+    def xs(self) -> list[int]:
+        return _offsets(self.width, self.tile, self.tile - self.overlap)
+
+    @property
+    def ys(self) -> list[int]:
+        return _offsets(self.height, self.tile, self.tile - self.overlap)
+
+    @property
+    def count(self) -> int:
+        return len(self.xs) * len(self.ys)
+
+
+def _offsets(length: int, tile: int, stride: int) -> list[int]:
+    if length <= tile:
+        return [0]
+    return [*range(0, length - tile, stride), length - tile]
+
+
+def blend_window(tile: int, overlap: int) -> np.ndarray:
+    """(tile, tile) weights: 1 inside, sin² ramps across the ``overlap`` border so that the ramps of two
+    neighbours overlapping by ``overlap`` pixels sum to 1. Never 0, so a lone tile's edge still counts."""
+    ramp = np.sin(np.pi / 2 * (np.arange(overlap) + 0.5) / max(overlap, 1)) ** 2
+    profile = np.ones(tile, np.float32)
+    profile[:overlap] = ramp
+    profile[tile - overlap:] = ramp[::-1]
+    return np.outer(profile, profile)
+
+
+@dataclass
+class _Tile:
+    row: int  # index of the tile row
+    x: int
+    valid: np.ndarray  # (h, w) bool for the tile's pixels inside the raster; False where nodata
+
+
+class _TileReader:
+    """Reads the model's bands one tile at a time. Pixels that are nodata, masked, NaN or infinite in any
+    band are flagged invalid and filled with the normalisation offset, so they reach the model as 0."""
+
+    def __init__(self, ds: gdal.Dataset, bands: Sequence[int], fill: np.ndarray):
+        self.ds, self.bands, self.fill, self.y = ds, list(bands), fill, None
+        nodata = [ds.GetRasterBand(b).GetNoDataValue() for b in bands]
+        self.nodata = np.array([np.nan if value is None else value for value in nodata], np.float32)
+        self.masks = _explicit_masks(ds, bands)
+
+    def read(self, out: np.ndarray, x: int, y: int) -> np.ndarray:
+        """Read the tile at (``x``, ``y``) into ``out`` (tile, tile, bands), reflection-padded where the
+        raster ends; return the (h, w) validity of its pixels inside the raster."""
+        if y != self.y:  # a new tile row: drop GDAL's cached blocks, so memory stays flat at any size
+            self.ds.FlushCache()
+            self.y = y
+        width, height = min(len(out[0]), self.ds.RasterXSize - x), min(len(out), self.ds.RasterYSize - y)
+        window = out[:height, :width]
+        self.ds.ReadAsArray(x, y, width, height, buf_obj=window, band_list=self.bands, interleave="pixel")
+        invalid = (~np.isfinite(window) | (window == self.nodata)).any(axis=-1)
+        for mask in self.masks:
+            invalid |= mask.ReadAsArray(x, y, width, height) == 0
+        window[invalid] = self.fill
+        if window.shape != out.shape:
+            out[...] = np.pad(window, ((0, len(out) - height), (0, len(out[0]) - width), (0, 0)), mode="reflect")
+        return ~invalid
+
+
+def _explicit_masks(ds: gdal.Dataset, bands: Sequence[int]) -> list[gdal.Band]:
+    """Mask bands other than nodata values (alpha bands, internal or .msk masks), one per distinct mask."""
+    masks = {}
+    for number in bands:
+        band = ds.GetRasterBand(number)
+        flags = band.GetMaskFlags()
+        if not flags & (gdal.GMF_ALL_VALID | gdal.GMF_NODATA):
+            masks.setdefault("dataset" if flags & gdal.GMF_PER_DATASET else number, band.GetMaskBand())
+    return list(masks.values())
+
+
+def _batches(reader: _TileReader, grid: TileGrid, size: int) -> Iterator[tuple[np.ndarray, list[_Tile]]]:
+    """Tiles in row-major order, read straight into (size, tile, tile, bands) batches; the last batch is
+    zero-padded, so the traced function always sees one shape."""
+    places = [(row, x, y) for row, y in enumerate(grid.ys) for x in grid.xs]
+    for start in range(0, len(places), size):
+        images = np.zeros((size, grid.tile, grid.tile, len(reader.bands)), np.float32)
+        tiles = [_Tile(row, x, reader.read(images[slot], x, y))
+                 for slot, (row, x, y) in enumerate(places[start:start + size])]
+        yield images, tiles
+
+
+@contextlib.contextmanager
+def _prefetched(items: Iterator, depth: int) -> Iterator[Iterator]:
+    """Iterate ``items`` on a background thread, at most ``depth`` items ahead; its errors re-raise here."""
+    ready: queue.Queue = queue.Queue(depth)
+    stop = threading.Event()
+    done = object()
+
+    def put(item) -> bool:
+        while not stop.is_set():
+            with contextlib.suppress(queue.Full):
+                ready.put(item, timeout=0.1)
+                return True
+        return False
+
+    def produce():
+        try:
+            for item in items:
+                if not put(item):
+                    return
+        except BaseException as err:  # handed to the consumer
+            put(err)
+            return
+        put(done)
+
+    def consume():
+        while (item := ready.get()) is not done:
+            if isinstance(item, BaseException):
+                raise item
+            yield item
+
+    thread = threading.Thread(target=produce, name="geoseg-tile-reader", daemon=True)
+    thread.start()
+    try:
+        yield consume()
+    finally:
+        stop.set()
+        thread.join()
+
+
+def _bfloat16(model: keras.Model) -> keras.Model:
+    """A copy of ``model`` computing in bfloat16 with float32 weights; its output layer stays float32."""
+    output_layer = model.layers[-1]
+
+    def clone(layer):
+        config = layer.get_config()
+        if layer is not output_layer:
+            config["dtype"] = "mixed_bfloat16"
+        return layer.__class__.from_config(config)
+
+    copy = keras.models.clone_model(model, clone_function=clone, recursive=True)
+    copy.set_weights(model.get_weights())
+    return copy
+
+
+def _predictor(model, stats: dict, shape: tuple[int, ...], window: np.ndarray):
+    """One traced function: a batch of raw tiles to class probabilities times the blend window."""
+    weights = tf.constant(window[np.newaxis, :, :, np.newaxis])
+
+    @tf.function(input_signature=[tf.TensorSpec(shape, tf.float32)], reduce_retracing=True)
+    def predict(images):
+        return model(normalize(images, stats), training=False) * weights
+
+    return predict
+
+
+class _Strip:
+    """Blended class probabilities of the rows the current tile row covers; rows still to be overlapped
+    by the next tile row carry over."""
+
+    def __init__(self, grid: TileGrid, num_classes: int):
+        width = max(grid.width, grid.tile)
+        self.width = grid.width
+        self.sum = np.zeros((grid.tile, width, num_classes), np.float32)
+        self.weight = np.zeros((grid.tile, width), np.float32)
+        self.valid = np.zeros((grid.tile, width), bool)
+
+    def add(self, tile: _Tile, weighted: np.ndarray, window: np.ndarray) -> None:
+        columns = slice(tile.x, tile.x + len(window))
+        self.sum[:, columns] += weighted
+        self.weight[:, columns] += window
+        height, width = tile.valid.shape
+        self.valid[:height, tile.x:tile.x + width] = tile.valid
+
+    def pop(self, rows: int) -> tuple[np.ndarray, np.ndarray]:
+        """The first ``rows`` rows, finished: (rows, width, classes) probabilities and (rows, width) validity."""
+        probabilities = self.sum[:rows, :self.width] / self.weight[:rows, :self.width, np.newaxis]
+        valid = self.valid[:rows, :self.width].copy()
+        for array in (self.sum, self.weight, self.valid):
+            array[:-rows] = array[rows:]
+            array[-rows:] = 0
+        return probabilities, valid
+
+
+def _classify(batches: Iterator, predict, window: np.ndarray, grid: TileGrid, rows: _Rows,
+              progress: Progress) -> None:
+    """Predict every batch, blend it into the strip and hand finished rows on; checks cancel per batch."""
+    strip, ys, current, done = _Strip(grid, len(rows.classes)), grid.ys, 0, 0
+    for images, tiles in batches:
+        weighted = predict(images).numpy()
+        for tile, probabilities in zip(tiles, weighted):
+            if tile.row != current:
+                rows.write(*strip.pop(ys[tile.row] - ys[current]))
+                current = tile.row
+            strip.add(tile, probabilities, window)
+        done += len(tiles)
+        progress.update(done / grid.count)
+        progress.check()
+    rows.write(*strip.pop(grid.height - ys[current]))
+
+
+class _Rows:
+    """Turns finished rows of probabilities into class (and probability) rows, and counts the classes."""
+
+    def __init__(self, classes: Sequence[ClassInfo], classes_out: _RowWriter, probabilities_out: _RowWriter | None):
+        self.classes, self.classes_out, self.probabilities_out = list(classes), classes_out, probabilities_out
+        self.values = np.array([c.value for c in classes], np.uint8)
+        self.counts = np.zeros(256, np.int64)
+
+    def write(self, probabilities: np.ndarray, valid: np.ndarray) -> None:
+        classes = np.where(valid, self.values[probabilities.argmax(axis=-1)], NODATA_CLASS).astype(np.uint8)
+        self.counts += np.bincount(classes.ravel(), minlength=256)
+        self.classes_out.append(classes[np.newaxis])
+        if self.probabilities_out is not None:
+            percent = np.rint(np.moveaxis(probabilities, -1, 0) * 100).astype(np.uint8)
+            self.probabilities_out.append(np.where(valid, percent, NODATA_CLASS))
+
+    def class_pixels(self) -> dict[str, int]:
+        return {c.name: int(self.counts[c.value]) for c in self.classes}
+
+
+class _RowWriter:
+    """Writes rows to a dataset in whole block rows, flushing each: GDAL's cache stays small and no
+    compressed block is ever written twice. The dataset is closed on exit, also on error."""
+
+    def __init__(self, ds: gdal.Dataset):
+        self.ds, self.row, self.pending = ds, 0, []
+
+    def __enter__(self) -> _RowWriter:
+        return self
+
+    def __exit__(self, error_type, *_) -> None:
+        try:
+            if error_type is None:
+                self._write(sum(rows.shape[1] for rows in self.pending))
+        finally:
+            self.ds = None  # the only reference: closes the file before its folder is cleaned up
+
+    def append(self, rows: np.ndarray) -> None:
+        """Queue (bands, rows, width) values below those already written."""
+        self.pending.append(rows)
+        buffered = sum(rows.shape[1] for rows in self.pending)
+        self._write(buffered - buffered % BLOCK)
+
+    def _write(self, count: int) -> None:
+        if not count:
+            return
+        data = np.concatenate(self.pending, axis=1)
+        self.ds.WriteArray(data[:, :count], 0, self.row)
+        self.ds.FlushCache()
+        self.row += count
+        self.pending = [data[:, count:]]
+
+
+def _create(path: str, like: gdal.Dataset, bands: int, options: Sequence[str] = ()) -> gdal.Dataset:
+    """A tiled DEFLATE Byte GeoTIFF with ``like``'s size, CRS and geotransform; nodata 255."""
+    ds = gdal.GetDriverByName("GTiff").Create(path, like.RasterXSize, like.RasterYSize, bands, gdal.GDT_Byte,
+                                              [*GTIFF_OPTIONS, *options])
+    ds.SetProjection(like.GetProjection())
+    geotransform = like.GetGeoTransform(can_return_null=True)
+    if geotransform:
+        ds.SetGeoTransform(geotransform)
+    for number in range(1, bands + 1):
+        ds.GetRasterBand(number).SetNoDataValue(NODATA_CLASS)
+    return ds
+
+
+def _class_raster(path: str, like: gdal.Dataset, classes: Sequence[ClassInfo]) -> gdal.Dataset:
+    ds = _create(path, like, 1)
+    style_class_band(ds.GetRasterBand(1), classes)
+    return ds
+
+
+def _probability_raster(path: str, like: gdal.Dataset, classes: Sequence[ClassInfo]) -> gdal.Dataset:
+    ds = _create(path, like, len(classes), ["PHOTOMETRIC=MINISBLACK"])  # not RGB, whatever the band count
+    for number, info in enumerate(classes, start=1):
+        band = ds.GetRasterBand(number)
+        band.SetDescription(info.name)
+        band.SetUnitType("%")
+    return ds
+
+
+@contextlib.contextmanager
+def _geotiff(path: str, cog: bool, resampling: str) -> Iterator[str]:
+    """A path to write a tiled GeoTIFF to. On success it lands at ``path`` (converted to a COG, with
+    overviews resampled by ``resampling``, if ``cog``); on error nothing is left, sidecars included."""
+    with atomic_path(path) as tmp:
+        if not cog:
+            yield tmp
+            return
+        staging = str(Path(tmp).with_suffix(".staging.tif"))
+        try:
+            yield staging
+            gdal.Translate(tmp, staging, format="COG", creationOptions=[*COG_OPTIONS, f"RESAMPLING={resampling}"])
+        finally:
+            remove_output(staging)
