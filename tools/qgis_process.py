@@ -1,7 +1,8 @@
 """Run QGIS' qgis_process with the GeoSeg plugin enabled in a private QGIS profile.
 
 Debian's /usr/bin/qgis_process wrapper passes --noversioncheck, which QGIS 3.22 rejects, so the real
-binary is used when present. GeoSeg's TensorFlow jobs run in this Python (GEOSEG_PYTHON), the one with the project's requirements.
+binary is used when present. GeoSeg's TensorFlow jobs run in this Python (GEOSEG_PYTHON), the one with
+the project's requirements.
 """
 import os
 import shutil
@@ -32,7 +33,8 @@ def environment(profile_dir: Path, plugins_dir: Path = ROOT) -> dict:
     return env
 
 
-def run(args: list[str], profile_dir: Path, plugins_dir: Path = ROOT, capture: bool = True) -> subprocess.CompletedProcess:
+def run(args: list[str], profile_dir: Path, plugins_dir: Path = ROOT,
+        capture: bool = True) -> subprocess.CompletedProcess:
     """Enable the plugin in ``profile_dir`` (once) and run ``qgis_process <args>``; raise if it fails.
 
     With ``capture=False`` its output goes straight to this process' stdout and stderr (progress as it happens).

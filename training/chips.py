@@ -22,7 +22,8 @@ def _label_on_image_grid(image: gdal.Dataset, label_path: str) -> gdal.Dataset:
     """The label raster, resampled by nearest neighbour onto the image grid when the grids differ."""
     label = open_raster(label_path, "label raster")
     if label.RasterCount != 1:
-        raise ValueError(f"The label raster {label_path} has {label.RasterCount} bands: give a single-band class raster.")
+        raise ValueError(f"The label raster {label_path} has {label.RasterCount} bands: "
+                         "give a single-band class raster.")
     same_grid = (label.RasterXSize, label.RasterYSize, label.GetGeoTransform()) == (
         image.RasterXSize, image.RasterYSize, image.GetGeoTransform())
     if same_grid:

@@ -39,7 +39,8 @@ def majority_baseline(train_labels: np.ndarray, test_labels: np.ndarray, num_cla
     counts = np.bincount(train_labels[train_labels < num_classes].ravel(), minlength=num_classes)
     majority = int(counts.argmax())
     labelled = test_labels[test_labels < num_classes]
-    return {"class": majority, "pixel_accuracy": float((labelled == majority).mean()) if labelled.size else float("nan")}
+    accuracy = float((labelled == majority).mean()) if labelled.size else float("nan")
+    return {"class": majority, "pixel_accuracy": accuracy}
 
 
 def _number(value: float) -> float | None:

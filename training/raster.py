@@ -20,7 +20,8 @@ def open_raster(path: str | os.PathLike, what: str = "raster") -> gdal.Dataset:
     try:
         return gdal.Open(str(path), gdal.GA_ReadOnly)
     except RuntimeError as err:
-        raise ValueError(f"GDAL cannot read the {what} {path} ({err}): give a GeoTIFF or another GDAL raster.") from None
+        raise ValueError(f"GDAL cannot read the {what} {path} ({err}): "
+                         "give a GeoTIFF or another GDAL raster.") from None
 
 
 def band_nodata(ds: gdal.Dataset) -> list[float | None]:

@@ -104,8 +104,8 @@ def prepare(config: TrainConfig, progress: Progress) -> Prepared:
     train_idx, val_idx, test_idx = split_indices(len(chips.names), config.validation_split, config.test_split,
                                                  config.seed)
     stats = fit_normalization(chips.images[train_idx], config.normalization)
-    return Prepared(chips, normalize(chips.images, stats).astype(np.float32), bands, _class_scheme(config, chips.labels),
-                    stats, train_idx, val_idx, test_idx)
+    images = normalize(chips.images, stats).astype(np.float32)
+    return Prepared(chips, images, bands, _class_scheme(config, chips.labels), stats, train_idx, val_idx, test_idx)
 
 
 def evaluate(model: keras.Model, images: np.ndarray, labels: np.ndarray, scheme, batch_size: int) -> dict:
@@ -118,7 +118,8 @@ def _check_outputs(config: TrainConfig) -> None:
     if Path(config.output_model).suffix != ".keras":
         raise ValueError(f"The model file {config.output_model} must end in .keras.")
     if config.class_weighting not in CLASS_WEIGHTINGS:
-        raise ValueError(f"Class weighting {config.class_weighting!r} is unknown: use one of {', '.join(CLASS_WEIGHTINGS)}.")
+        raise ValueError(f"Class weighting {config.class_weighting!r} is unknown: "
+                         f"use one of {', '.join(CLASS_WEIGHTINGS)}.")
     if config.init_model and not os.path.exists(config.init_model):
         raise ValueError(f"The starting model {config.init_model} does not exist: give an earlier GeoSeg .keras file.")
     Path(config.output_model).parent.mkdir(parents=True, exist_ok=True)

@@ -1,5 +1,6 @@
 """geoseg:train — train a segmentation model on a chips folder."""
-from qgis.core import (QgsProcessingException, QgsProcessingOutputFile, QgsProcessingParameterBoolean, QgsProcessingOutputNumber,
+from qgis.core import (QgsProcessingException, QgsProcessingOutputFile, QgsProcessingOutputNumber,
+                       QgsProcessingParameterBoolean,
                        QgsProcessingParameterDefinition, QgsProcessingParameterEnum, QgsProcessingParameterFile,
                        QgsProcessingParameterFileDestination, QgsProcessingParameterNumber,
                        QgsProcessingParameterString)
