@@ -38,6 +38,7 @@ from .raster import open_raster, style_class_band
 TILE_MULTIPLE = 32  # every architecture halves the tile at most five times
 BLOCK = 256  # output GeoTIFF block size
 PREFETCH_BATCHES = 2
+CACHED_TILES = 4  # neighbouring tiles share input blocks: decode them once per few tiles, not per tile
 GTIFF_OPTIONS = ["TILED=YES", f"BLOCKXSIZE={BLOCK}", f"BLOCKYSIZE={BLOCK}", "COMPRESS=DEFLATE", "BIGTIFF=IF_SAFER"]
 COG_OPTIONS = ["COMPRESS=DEFLATE", f"BLOCKSIZE={BLOCK}", "BIGTIFF=IF_SAFER"]
 
@@ -140,7 +141,7 @@ class _TileReader:
     band are flagged invalid and filled with the normalisation offset, so they reach the model as 0."""
 
     def __init__(self, ds: gdal.Dataset, bands: Sequence[int], fill: np.ndarray):
-        self.ds, self.bands, self.fill, self.y = ds, list(bands), fill, None
+        self.ds, self.bands, self.fill, self.reads = ds, list(bands), fill, 0
         nodata = [ds.GetRasterBand(b).GetNoDataValue() for b in bands]
         self.nodata = np.array([np.nan if value is None else value for value in nodata], np.float32)
         self.masks = _explicit_masks(ds, bands)
@@ -148,9 +149,9 @@ class _TileReader:
     def read(self, out: np.ndarray, x: int, y: int) -> np.ndarray:
         """Read the tile at (``x``, ``y``) into ``out`` (tile, tile, bands), reflection-padded where the
         raster ends; return the (h, w) validity of its pixels inside the raster."""
-        if y != self.y:  # a new tile row: drop GDAL's cached blocks, so memory stays flat at any size
+        self.reads += 1
+        if self.reads % CACHED_TILES == 0:  # drop GDAL's cached blocks: memory stays flat at any raster size
             self.ds.FlushCache()
-            self.y = y
         width, height = min(len(out[0]), self.ds.RasterXSize - x), min(len(out), self.ds.RasterYSize - y)
         window = out[:height, :width]
         self.ds.ReadAsArray(x, y, width, height, buf_obj=window, band_list=self.bands, interleave="pixel")
