@@ -38,6 +38,7 @@ from training.config import CLASS_WEIGHTINGS, TrainConfig  # noqa: E402
 DATA = ROOT.parent / "shared" / "data" / "water-chips"
 BANDS = "1,2,3,4,5,6,7"
 CLASS_NAMES = ["Not water", "Water"]
+VALIDATION_SHARE, SEED = 0.2, 0  # the split of every run and of the MNDWI rule
 MODELS = ("unet", "unet_vgg16", "deeplabv3_resnet50")
 BACKBONE = {"unet_vgg16": "vgg16", "unet_vgg19": "vgg19", "deeplabv3_resnet50": "resnet50"}
 MODEL_OPTIONS = {"unet": {"base_filters": 16}, "unet_vgg16": {}, "unet_vgg19": {}, "deeplabv3_resnet50": {}}
@@ -114,7 +115,7 @@ def index_baseline(data: str) -> str:
     from training.metrics import confusion_matrix, scores
 
     chips = load_chips(find_pairs(data), (3, 6))
-    train_idx, val_idx, _ = split_indices(len(chips.names), 0.2, 0, 0)
+    train_idx, val_idx, _ = split_indices(len(chips.names), VALIDATION_SHARE, 0, SEED)
     green, swir = chips.images[..., 0], chips.images[..., 1]
     mndwi = (green - swir) / np.maximum(green + swir, 1e-6)
 
@@ -156,19 +157,20 @@ def imagenet_weights(backbone: str, weights_dir: str) -> str:
 
 def train_run(run: Run, args: argparse.Namespace) -> None:
     """Train ``run`` with ``training.train`` within the time budget and record its held-out scores."""
+    from training.callbacks import resume_path_for
     from training.progress import Progress
     from training.train import train
 
     config = TrainConfig(
         chips_dir=args.data, output_model=str(Path(args.out) / f"{run.name}.keras"), bands=args.bands,
         architecture=run.model, epochs=args.epochs, batch_size=args.batch_size, learning_rate=args.learning_rate,
-        patience=args.patience, validation_split=0.2, test_split=0, seed=0, class_names=CLASS_NAMES,
+        patience=args.patience, validation_split=VALIDATION_SHARE, test_split=0, seed=SEED, class_names=CLASS_NAMES,
         class_weighting=args.class_weighting, dice_weight=args.dice_weight, pretrained=run.init == "imagenet",
         weights_path=run.weights_path, model_options=MODEL_OPTIONS[run.model])
     start = time.monotonic()
     result = train(config, Progress(report=log, is_cancelled=lambda: time.monotonic() - start > args.minutes * 60))
     run.seconds = time.monotonic() - start
-    Path(config.output_model).with_suffix(".resume.npz").unlink(missing_ok=True)  # left by a budget stop
+    Path(resume_path_for(config.output_model)).unlink(missing_ok=True)  # left by a budget stop
     run.epochs_run, run.best_epoch, run.out_of_time = result.epochs_run, result.best_epoch, result.cancelled
     run.pixel_accuracy = result.test_metrics["pixel_accuracy"]
     water = result.test_metrics["iou"]["Water"]
