@@ -1,7 +1,7 @@
 """Benchmark GeoSeg's tiled classification against a naive whole-raster baseline.
 
     .venv/bin/python bench/classify.py --size 4096
-    .venv/bin/python bench/classify.py --size 4096 --bfloat16 --repeat 2
+    .venv/bin/python bench/classify.py --size 4096 --engine tensorflow --repeat 2
     .venv/bin/python bench/classify.py --size 8192 --no-baseline
     .venv/bin/python bench/classify.py --input scene.tif --model model.keras
 
@@ -74,6 +74,7 @@ def parse_args() -> argparse.Namespace:
     parser.add_argument("--overlap", type=int, default=defaults.overlap)
     parser.add_argument("--batch", type=int, default=defaults.batch_size)
     parser.add_argument("--bfloat16", action="store_true", help="tiled run computes in bfloat16 (baseline: float32)")
+    parser.add_argument("--engine", default=defaults.engine, help="tiled run's engine: auto, litert or tensorflow")
     parser.add_argument("--repeat", type=int, default=1, help="runs per phase, alternating; the fastest counts")
     parser.add_argument("--no-baseline", action="store_true", help="skip the naive baseline (large rasters)")
     parser.add_argument("--phase", choices=list(PHASES), help=argparse.SUPPRESS)
@@ -86,7 +87,7 @@ def run_phase(phase: str, args: argparse.Namespace) -> dict:
     command = [sys.executable, __file__, "--phase", phase, "--size", str(args.size), "--input", args.input,
                "--model", args.model, "--output", args.output, "--compress", args.compress,
                "--tile", str(args.tile), "--overlap", str(args.overlap), "--batch", str(args.batch),
-               *(["--bfloat16"] if args.bfloat16 else [])]
+               "--engine", args.engine, *(["--bfloat16"] if args.bfloat16 else [])]
     done = subprocess.run(command, check=True, stdout=subprocess.PIPE, text=True)
     return json.loads(done.stdout.strip().splitlines()[-1])
 
@@ -165,19 +166,22 @@ def from_chips(chips, rows: int, columns: int):
 
 
 def tiled(args: argparse.Namespace) -> dict:
-    import tensorflow as tf
+    from osgeo import gdal
 
-    from training.predict import classify_raster
+    from training.engines import LABELS, choose_engine
+    from training.predict import TileGrid, classify_raster
 
     config = ClassifyConfig(args.input, args.model, args.output, tile_size=args.tile, overlap=args.overlap,
-                            batch_size=args.batch, bfloat16=args.bfloat16)
+                            batch_size=args.batch, bfloat16=args.bfloat16, engine=args.engine)
     start = time.perf_counter()
     classify_raster(config)
-    threads = (tf.config.threading.get_intra_op_parallelism_threads(),
-               tf.config.threading.get_inter_op_parallelism_threads())
-    settings = (f"tile {args.tile}, overlap {args.overlap}, batch {args.batch}, "
-                f"{'bfloat16' if args.bfloat16 else 'float32'}; {os.cpu_count()} CPUs, "
-                f"TF intra/inter-op threads {threads[0]}/{threads[1]} (0 = one per core)")
+    source = gdal.Open(args.input)
+    grid = TileGrid.fit(source.RasterXSize, source.RasterYSize, args.tile, args.overlap)
+    computed = grid.count * grid.x.side * grid.y.side / (grid.x.length * grid.y.length)
+    settings = (f"{grid.count} tiles of {grid.x.side}×{grid.y.side} px (max {args.tile}, overlap ≥ {args.overlap}, "
+                f"{computed:.2f}× the raster's pixels), batch {args.batch}, "
+                f"{'bfloat16' if args.bfloat16 else 'float32'}, {LABELS[choose_engine(args.engine, args.bfloat16)]}; "
+                f"{os.cpu_count()} CPUs")
     return timing(args, time.perf_counter() - start, settings)
 
 

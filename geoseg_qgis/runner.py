@@ -15,6 +15,7 @@ import queue
 import signal
 import subprocess
 import sys
+import tempfile
 import threading
 from pathlib import Path
 
@@ -88,13 +89,15 @@ def _progress(feedback: QgsProcessingFeedback) -> Progress:
 def _run_in_worker(python: str, task: str, config: dict, feedback: QgsProcessingFeedback) -> dict:
     """Stream the worker's JSON lines into the feedback; the cancel button sends it SIGINT."""
     env = dict(os.environ, PYTHONPATH=os.pathsep.join(filter(None, [str(TRAINING_ROOT), os.environ.get("PYTHONPATH")])))
+    errors = tempfile.TemporaryFile("w+", errors="replace")  # a file: never blocks the worker
     try:
         worker = subprocess.Popen([python, "-m", "training", "worker"], stdin=subprocess.PIPE, stdout=subprocess.PIPE,
-                                  stderr=subprocess.PIPE, text=True, env=env)
+                                  stderr=errors, text=True, env=env)
     except OSError as err:
+        errors.close()
         raise QgsProcessingException(f"Cannot start the GeoSeg worker Python {python} ({err}): set GEOSEG_PYTHON "
                                      "(or the QGIS setting geoseg/python) to a Python with TensorFlow.") from None
-    with worker:
+    with worker, errors:
         worker.stdin.write(json.dumps({"task": task, "config": config}))
         worker.stdin.close()
         for event in _events(worker, feedback):
@@ -106,9 +109,10 @@ def _run_in_worker(python: str, task: str, config: dict, feedback: QgsProcessing
                 return event["result"]
             else:
                 raise QgsProcessingException(event["error"])
-        errors = worker.stderr.read()
-    raise QgsProcessingException(f"The GeoSeg worker ({python}) stopped with exit code {worker.returncode}:\n"
-                                 f"{errors[-3000:]}")
+        worker.wait()
+        errors.seek(0)
+        raise QgsProcessingException(f"The GeoSeg worker ({python}) stopped with exit code {worker.returncode}:\n"
+                                     f"{errors.read()[-3000:]}")
 
 
 def _events(worker: subprocess.Popen, feedback: QgsProcessingFeedback):

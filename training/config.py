@@ -90,8 +90,9 @@ class ClassifyConfig:
     model_path: str
     output_raster: str
     probabilities_raster: str | None = None
-    # Measured on 2 CPU cores (bench/classify.py): the U-Net runs at the same Mpx/s for tiles of 64–1024 px,
-    # so larger tiles only save overlap; 512 px in batches of 2 keeps peak memory near 1.5 GiB.
+    # The largest tile side; tiles are fitted to the raster (see training.predict.TileAxis). Measured on
+    # 2 CPU cores (bench/classify.py): the U-Net runs at about the same Mpx/s for tiles of 256–1024 px, so
+    # larger tiles only save overlap; 512 px in batches of 2 keeps peak memory near 1.5 GiB.
     tile_size: int = 512
     overlap: int = 32
     batch_size: int = 2
@@ -99,6 +100,8 @@ class ClassifyConfig:
     # Compute in bfloat16 (weights stay float32): ~1.5× faster on CPUs with native bfloat16 (AVX512-BF16,
     # AMX), slower on others; class maps agree with float32 except at near-ties (~99.9 % of pixels).
     bfloat16: bool = False
+    # auto, litert or tensorflow (see training.engines): auto runs LiteRT on CPUs, TensorFlow on GPUs.
+    engine: str = "auto"
 
 
 @dataclass
@@ -109,6 +112,9 @@ class ClassifyResult:
 
 
 CLASS_WEIGHTINGS = ("none", "balanced")
+
+# Inference engines for classification (training.engines).
+ENGINES = ("auto", "litert", "tensorflow")
 
 # Model architectures the training module builds, with the names users see.
 ARCHITECTURES = {

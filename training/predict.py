@@ -1,8 +1,9 @@
 """Classify a raster of any size with a GeoSeg model bundle.
 
-The raster is cut into overlapping square tiles of one fixed size. A background thread reads them (a
-bounded queue keeps it a few batches ahead) while one traced TensorFlow function normalises and
-classifies them in batches. Overlapping class probabilities are blended with a smooth weight window, so
+The raster is cut into overlapping tiles of one shape, fitted to the raster so that few pixels are
+computed twice. A background thread reads them (a bounded queue keeps it a few batches ahead) while one
+traced function normalises and classifies them in batches, run by TensorFlow or converted to LiteRT
+(:mod:`training.engines`). Overlapping class probabilities are blended with a smooth weight window, so
 no seams show. Tiles run row by row: only the rows of the current tile row are held (memory grows with
 the raster's width times the tile size, never with its height), and finished rows are written at once.
 
@@ -16,6 +17,7 @@ Outputs are tiled, DEFLATE-compressed GeoTIFFs (or Cloud Optimized GeoTIFFs) on 
 from __future__ import annotations
 
 import contextlib
+import math
 import queue
 import threading
 from collections.abc import Iterator, Sequence
@@ -24,12 +26,12 @@ from pathlib import Path
 
 import keras
 import numpy as np
-import tensorflow as tf
 from osgeo import gdal
 
 from .bundle import load_bundle
 from .classes import NODATA_CLASS, ClassInfo
 from .config import ClassifyConfig, ClassifyResult
+from .engines import LABELS, choose_engine, compile_tiles
 from .normalization import normalize
 from .outputs import atomic_path, remove_output
 from .progress import Progress
@@ -53,14 +55,17 @@ def classify_raster(config: ClassifyConfig, progress: Progress | None = None) ->
     model, info = load_bundle(config.model_path)
     source = open_raster(config.input_raster, "input raster")
     _check_bands(source, info.bands, config.input_raster)
-    grid = TileGrid(source.RasterXSize, source.RasterYSize, config.tile_size, config.overlap)
+    grid = TileGrid.fit(source.RasterXSize, source.RasterYSize, config.tile_size, config.overlap)
     if config.batch_size < 1:
         raise ValueError(f"Batch size {config.batch_size} must be at least 1.")
-    window = blend_window(grid.tile, grid.overlap)
+    engine = choose_engine(config.engine, config.bfloat16)
+    window = blend_window(grid.y.side, grid.x.side, config.overlap)
     model = _bfloat16(model) if config.bfloat16 else model
-    predict = _predictor(model, info.normalization, (config.batch_size, grid.tile, grid.tile, len(info.bands)), window)
+    shape = (config.batch_size, grid.y.side, grid.x.side, len(info.bands))
+    progress.update(0.0, f"Classifying {grid.x.length}×{grid.y.length} px in {grid.count} tiles of "
+                         f"{grid.x.side}×{grid.y.side} px with {LABELS[engine]}.")
+    predict = compile_tiles(_tile_model(model, info.normalization, shape, window), engine)
     reader = _TileReader(source, info.bands, np.asarray(info.normalization["offset"], np.float32))
-    progress.update(0.0, f"Classifying {grid.width}×{grid.height} px in {grid.count} tiles of {grid.tile} px.")
     with contextlib.ExitStack() as stack:
         class_path = stack.enter_context(_geotiff(config.output_raster, config.cog, "NEAREST"))
         classes_out = stack.enter_context(_RowWriter(_class_raster(class_path, source, info.classes)))
@@ -82,51 +87,68 @@ def _check_bands(ds: gdal.Dataset, bands: Sequence[int], path: str) -> None:
 
 
 @dataclass(frozen=True)
+class TileAxis:
+    """Tiles along one side of the raster: the side's ``length``, the tiles' ``side`` and start ``offsets``."""
+
+    length: int
+    side: int
+    offsets: tuple[int, ...]
+
+    @classmethod
+    def fit(cls, length: int, tile: int, overlap: int) -> TileAxis:
+        """Tiles of at most ``tile`` px, neighbours overlapping by at least ``overlap`` px, spread evenly from
+        edge to edge. Of the tile counts that can cover ``length``, the one computing the fewest pixels wins
+        (then the fewest tiles); a side shorter than ``tile`` gets one tile, padded to a multiple of 32."""
+        if length <= tile:
+            return cls(length, _round_up(length), (0,))
+        fewest = math.ceil((length - overlap) / (tile - overlap))
+        count = min(range(fewest, 2 * fewest + 1), key=lambda n: (n * _side(length, n, overlap), n))
+        side = _side(length, count, overlap)
+        return cls(length, side, tuple(round(i * (length - side) / (count - 1)) for i in range(count)))
+
+
+def _side(length: int, count: int, overlap: int) -> int:
+    """The smallest tile side (a multiple of 32) with which ``count`` tiles overlapping by ``overlap`` cover
+    ``length``."""
+    return _round_up(math.ceil((length + (count - 1) * overlap) / count))
+
+
+def _round_up(length: int) -> int:
+    return -(-length // TILE_MULTIPLE) * TILE_MULTIPLE
+
+
+@dataclass(frozen=True)
 class TileGrid:
-    """Tile offsets covering a ``width`` × ``height`` raster with tiles overlapping by ``overlap`` pixels.
+    """Tiles of one shape, ``y.side`` × ``x.side``, covering the raster in rows (see :meth:`TileAxis.fit`)."""
 
-    The last tile of a row or column is shifted inward to end at the raster's edge; a raster smaller than
-    one tile gets a single, padded tile along that side.
-    """
+    x: TileAxis
+    y: TileAxis
 
-    width: int
-    height: int
-    tile: int
-    overlap: int
-
-    def __post_init__(self):
-        if self.tile < TILE_MULTIPLE or self.tile % TILE_MULTIPLE:
-            raise ValueError(f"Tile size {self.tile} must be a positive multiple of {TILE_MULTIPLE}.")
-        if not 0 <= self.overlap <= self.tile // 2:
-            raise ValueError(f"Overlap {self.overlap} must lie between 0 and half the tile size ({self.tile // 2}).")
-
-    @property
-    def xs(self) -> list[int]:
-        return _offsets(self.width, self.tile, self.tile - self.overlap)
-
-    @property
-    def ys(self) -> list[int]:
-        return _offsets(self.height, self.tile, self.tile - self.overlap)
+    @classmethod
+    def fit(cls, width: int, height: int, tile: int, overlap: int) -> TileGrid:
+        if tile < TILE_MULTIPLE or tile % TILE_MULTIPLE:
+            raise ValueError(f"Tile size {tile} must be a positive multiple of {TILE_MULTIPLE}.")
+        if not 0 <= overlap <= tile // 2:
+            raise ValueError(f"Overlap {overlap} must lie between 0 and half the tile size ({tile // 2}).")
+        return cls(TileAxis.fit(width, tile, overlap), TileAxis.fit(height, tile, overlap))
 
     @property
     def count(self) -> int:
-        return len(self.xs) * len(self.ys)
+        return len(self.x.offsets) * len(self.y.offsets)
 
 
-def _offsets(length: int, tile: int, stride: int) -> list[int]:
-    if length <= tile:
-        return [0]
-    return [*range(0, length - tile, stride), length - tile]
-
-
-def blend_window(tile: int, overlap: int) -> np.ndarray:
-    """(tile, tile) weights: 1 inside, sin² ramps across the ``overlap`` border so that the ramps of two
+def blend_window(height: int, width: int, overlap: int) -> np.ndarray:
+    """(height, width) weights: 1 inside, sin² ramps across the ``overlap`` border so that the ramps of two
     neighbours overlapping by ``overlap`` pixels sum to 1. Never 0, so a lone tile's edge still counts."""
     ramp = np.sin(np.pi / 2 * (np.arange(overlap) + 0.5) / max(overlap, 1)) ** 2
-    profile = np.ones(tile, np.float32)
-    profile[:overlap] = ramp
-    profile[tile - overlap:] = ramp[::-1]
-    return np.outer(profile, profile)
+
+    def profile(length: int) -> np.ndarray:
+        weights = np.ones(length, np.float32)
+        weights[:overlap] = ramp
+        weights[length - overlap:] = ramp[::-1]
+        return weights
+
+    return np.outer(profile(height), profile(width))
 
 
 @dataclass
@@ -176,11 +198,11 @@ def _explicit_masks(ds: gdal.Dataset, bands: Sequence[int]) -> list[gdal.Band]:
 
 
 def _batches(reader: _TileReader, grid: TileGrid, size: int) -> Iterator[tuple[np.ndarray, list[_Tile]]]:
-    """Tiles in row-major order, read straight into (size, tile, tile, bands) batches; the last batch is
-    zero-padded, so the traced function always sees one shape."""
-    places = [(row, x, y) for row, y in enumerate(grid.ys) for x in grid.xs]
+    """Tiles in row-major order, read straight into (size, tile height, tile width, bands) batches; the last
+    batch is zero-padded, so the traced function always sees one shape."""
+    places = [(row, x, y) for row, y in enumerate(grid.y.offsets) for x in grid.x.offsets]
     for start in range(0, len(places), size):
-        images = np.zeros((size, grid.tile, grid.tile, len(reader.bands)), np.float32)
+        images = np.zeros((size, grid.y.side, grid.x.side, len(reader.bands)), np.float32)
         tiles = [_Tile(row, x, reader.read(images[slot], x, y))
                  for slot, (row, x, y) in enumerate(places[start:start + size])]
         yield images, tiles
@@ -240,15 +262,11 @@ def _bfloat16(model: keras.Model) -> keras.Model:
     return copy
 
 
-def _predictor(model, stats: dict, shape: tuple[int, ...], window: np.ndarray):
-    """One traced function: a batch of raw tiles to class probabilities times the blend window."""
-    weights = tf.constant(window[np.newaxis, :, :, np.newaxis])
-
-    @tf.function(input_signature=[tf.TensorSpec(shape, tf.float32)], reduce_retracing=True)
-    def predict(images):
-        return model(normalize(images, stats), training=False) * weights
-
-    return predict
+def _tile_model(model: keras.Model, stats: dict, shape: tuple[int, ...], window: np.ndarray) -> keras.Model:
+    """``model`` for batches of one fixed ``shape`` of raw tiles: normalises them, and weights the class
+    probabilities by the blend window."""
+    images = keras.Input(shape[1:], batch_size=shape[0], name="tiles")
+    return keras.Model(images, model(normalize(images, stats)) * window[np.newaxis, :, :, np.newaxis])
 
 
 class _Strip:
@@ -256,14 +274,14 @@ class _Strip:
     by the next tile row carry over."""
 
     def __init__(self, grid: TileGrid, num_classes: int):
-        width = max(grid.width, grid.tile)
-        self.width = grid.width
-        self.sum = np.zeros((grid.tile, width, num_classes), np.float32)
-        self.weight = np.zeros((grid.tile, width), np.float32)
-        self.valid = np.zeros((grid.tile, width), bool)
+        width = max(grid.x.length, grid.x.side)
+        self.width = grid.x.length
+        self.sum = np.zeros((grid.y.side, width, num_classes), np.float32)
+        self.weight = np.zeros((grid.y.side, width), np.float32)
+        self.valid = np.zeros((grid.y.side, width), bool)
 
     def add(self, tile: _Tile, weighted: np.ndarray, window: np.ndarray) -> None:
-        columns = slice(tile.x, tile.x + len(window))
+        columns = slice(tile.x, tile.x + window.shape[1])
         self.sum[:, columns] += weighted
         self.weight[:, columns] += window
         height, width = tile.valid.shape
@@ -282,9 +300,9 @@ class _Strip:
 def _classify(batches: Iterator, predict, window: np.ndarray, grid: TileGrid, rows: _Rows,
               progress: Progress) -> None:
     """Predict every batch, blend it into the strip and hand finished rows on; checks cancel per batch."""
-    strip, ys, current, done = _Strip(grid, len(rows.classes)), grid.ys, 0, 0
+    strip, ys, current, done = _Strip(grid, len(rows.classes)), grid.y.offsets, 0, 0
     for images, tiles in batches:
-        weighted = predict(images).numpy()
+        weighted = predict(images)
         for tile, probabilities in zip(tiles, weighted):
             if tile.row != current:
                 rows.write(*strip.pop(ys[tile.row] - ys[current]))
@@ -293,7 +311,7 @@ def _classify(batches: Iterator, predict, window: np.ndarray, grid: TileGrid, ro
         done += len(tiles)
         progress.update(done / grid.count)
         progress.check()
-    rows.write(*strip.pop(grid.height - ys[current]))
+    rows.write(*strip.pop(grid.y.length - ys[current]))
 
 
 class _Rows:

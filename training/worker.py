@@ -3,10 +3,13 @@
 Reads ``{"task": ..., "config": {...}}`` from stdin and writes JSON lines to stdout:
 ``{"progress": percent, "message": text}`` while working, then ``{"result": {...}}`` or
 ``{"error": text, "cancelled": bool}``. SIGINT or SIGTERM asks the job to stop as a cancel button would.
+Anything else written to stdout, by Python or by native libraries (the TFLite converter prints there), is
+sent to stderr so that it cannot break the JSON lines.
 """
 from __future__ import annotations
 
 import json
+import os
 import signal
 import sys
 
@@ -14,7 +17,8 @@ from .jobs import run_job
 from .progress import Cancelled, Progress
 
 
-def serve(stdin=sys.stdin, stdout=sys.stdout) -> int:
+def serve(stdin=sys.stdin, stdout=None) -> int:
+    stdout = stdout or _json_channel()
     stop = []
     for sig in (signal.SIGINT, signal.SIGTERM):
         signal.signal(sig, lambda *_: stop.append(True))
@@ -40,3 +44,11 @@ def serve(stdin=sys.stdin, stdout=sys.stdout) -> int:
         return 1
     send({"result": result})
     return 0
+
+
+def _json_channel():
+    """A private copy of stdout for the JSON lines; file descriptor 1 itself is pointed at stderr."""
+    sys.stdout.flush()
+    channel = os.fdopen(os.dup(sys.stdout.fileno()), "w")
+    os.dup2(sys.stderr.fileno(), sys.stdout.fileno())
+    return channel

@@ -1,10 +1,10 @@
 """geoseg:classify — classify a multispectral raster with a trained GeoSeg model."""
 from qgis.core import (QgsProcessingException, QgsProcessingParameterBoolean, QgsProcessingParameterDefinition,
-                       QgsProcessingParameterFile, QgsProcessingParameterNumber,
+                       QgsProcessingParameterEnum, QgsProcessingParameterFile, QgsProcessingParameterNumber,
                        QgsProcessingParameterRasterDestination, QgsProcessingParameterRasterLayer)
 
 from training.bundle import read_info
-from training.config import ClassifyConfig
+from training.config import ENGINES, ClassifyConfig
 
 from ..runner import run
 from .base import GeoSegAlgorithm, raster_file
@@ -19,6 +19,7 @@ class ClassifyAlgorithm(GeoSegAlgorithm):
     TILE_SIZE = "TILE_SIZE"
     OVERLAP = "OVERLAP"
     BATCH_SIZE = "BATCH_SIZE"
+    ENGINE = "ENGINE"
     COG = "COG"
     PROBABILITIES = "PROBABILITIES"
     OUTPUT = "OUTPUT"
@@ -30,7 +31,10 @@ class ClassifyAlgorithm(GeoSegAlgorithm):
         "model</i>. The model file knows which bands it reads (e.g. 4,3,2 or all 12), how to normalise them and "
         "the class names and colours.<br><br>"
         "The raster is processed in overlapping tiles whose predictions are blended smoothly, so rasters of any "
-        "size (whole Sentinel-2 tiles) are classified without seams and with bounded memory.<br><br>"
+        "size (whole Sentinel-2 tiles) are classified without seams and with bounded memory. The tile size is "
+        "an upper bound: tiles are fitted to the raster so that few pixels are computed twice.<br><br>"
+        "The inference engine <i>Automatic</i> runs the model with LiteRT (XNNPACK) on the CPU, which is faster "
+        "there than TensorFlow, and with TensorFlow when TensorFlow sees a GPU.<br><br>"
         "The output is a Byte GeoTIFF with the input's CRS, geotransform and size: class values 0, 1, 2, …, "
         "255 = nodata wherever the input is nodata (or NaN). Class colours and names are written into the file "
         "(colour table and category names), so it opens with a legend in QGIS and other GIS software.<br>"
@@ -42,12 +46,15 @@ class ClassifyAlgorithm(GeoSegAlgorithm):
         self.addParameter(QgsProcessingParameterFile(
             self.MODEL, self.tr("GeoSeg model file"), extension="keras"))
         for parameter in (
-            QgsProcessingParameterNumber(self.TILE_SIZE, self.tr("Tile size (pixels, multiple of 32)"),
+            QgsProcessingParameterNumber(self.TILE_SIZE, self.tr("Largest tile size (pixels, multiple of 32)"),
                                          QgsProcessingParameterNumber.Integer, DEFAULTS.tile_size, minValue=32),
             QgsProcessingParameterNumber(self.OVERLAP, self.tr("Tile overlap (pixels)"),
                                          QgsProcessingParameterNumber.Integer, DEFAULTS.overlap, minValue=0),
             QgsProcessingParameterNumber(self.BATCH_SIZE, self.tr("Tiles per batch"),
                                          QgsProcessingParameterNumber.Integer, DEFAULTS.batch_size, minValue=1),
+            QgsProcessingParameterEnum(self.ENGINE, self.tr("Inference engine"), [
+                self.tr("Automatic (LiteRT on CPU, TensorFlow on GPU)"), self.tr("LiteRT (XNNPACK, CPU)"),
+                self.tr("TensorFlow")], defaultValue=ENGINES.index(DEFAULTS.engine)),
             QgsProcessingParameterBoolean(self.COG, self.tr("Write Cloud Optimized GeoTIFFs"), DEFAULTS.cog),
             QgsProcessingParameterRasterDestination(self.PROBABILITIES, self.tr("Class probabilities"),
                                                     optional=True, createByDefault=False),
@@ -65,6 +72,7 @@ class ClassifyAlgorithm(GeoSegAlgorithm):
             tile_size=self.parameterAsInt(parameters, self.TILE_SIZE, context),
             overlap=self.parameterAsInt(parameters, self.OVERLAP, context),
             batch_size=self.parameterAsInt(parameters, self.BATCH_SIZE, context),
+            engine=ENGINES[self.parameterAsEnum(parameters, self.ENGINE, context)],
             cog=self.parameterAsBool(parameters, self.COG, context),
         )
         try:

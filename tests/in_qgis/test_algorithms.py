@@ -1,11 +1,13 @@
 """Each GeoSeg algorithm run through QGIS Processing on rasters the tests make."""
+import subprocess
+import sys
 from pathlib import Path
 
 import numpy as np
 import pytest
 from osgeo import gdal
-from qgis.core import (QgsApplication, QgsFeature, QgsField, QgsGeometry, QgsProcessingException, QgsProject,
-                       QgsRasterLayer,
+from qgis.core import (QgsApplication, QgsFeature, QgsField, QgsGeometry, QgsProcessingException,
+                       QgsProcessingFeedback, QgsProject, QgsRasterLayer,
                        QgsRectangle, QgsVectorFileWriter, QgsVectorLayer)
 from qgis.PyQt.QtCore import QVariant
 
@@ -30,6 +32,15 @@ def test_provider_lists_every_algorithm_with_help(geoseg):
     model = registry.algorithmById("geoseg:train_and_classify")
     assert [p.name() for p in model.destinationParameterDefinitions()] == ["classify:Classified raster",
                                                                            "train:Model file"]
+
+
+def test_loading_the_plugin_imports_no_tensorflow():
+    # TensorFlow inside the QGIS process clashes with QGIS' SQLite and crashes it on exit (see runner.py).
+    code = ("import sys; import geoseg_qgis.provider; "
+            "print(sorted(m for m in ('tensorflow', 'keras', 'ai_edge_litert') if m in sys.modules))")
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True,
+                          cwd=Path(__file__).parents[2])
+    assert done.stdout.strip() == "[]"
 
 
 def test_create_chips_from_label_raster_keeps_georeferencing(geoseg, scene, tmp_path):
@@ -162,6 +173,25 @@ def test_classify_keeps_grid_and_writes_a_styled_class_raster(geoseg, trained, t
     assert [(c.value, c.label) for c in renderer.classes()] == list(enumerate(CLASS_NAMES))
 
 
+class RecordingFeedback(QgsProcessingFeedback):
+    def __init__(self):
+        super().__init__()
+        self.messages = []
+
+    def pushInfo(self, info):  # noqa: N802 (QGIS API name)
+        self.messages.append(info)
+
+
+@pytest.mark.parametrize("engine, label", [(1, "with LiteRT (XNNPACK)"), (2, "with TensorFlow")])
+def test_classify_runs_on_the_chosen_engine(geoseg, trained, tmp_path, engine, label):
+    image, result = trained
+    feedback = RecordingFeedback()
+    geoseg.run("geoseg:classify", {"INPUT": str(image), "MODEL": result["OUTPUT"], "ENGINE": engine,
+                                   "OUTPUT": str(tmp_path / "classes.tif")}, feedback=feedback)
+    assert any(label in message for message in feedback.messages), feedback.messages
+    assert gdal.Open(str(tmp_path / "classes.tif")).RasterCount == 1
+
+
 def test_classify_names_a_missing_model_file(geoseg, scene, tmp_path):
     image, _ = scene
     missing = tmp_path / "nowhere.keras"
@@ -172,8 +202,6 @@ def test_classify_names_a_missing_model_file(geoseg, scene, tmp_path):
 
 
 def test_tensorflow_jobs_run_in_the_python_named_by_geoseg_python(geoseg, trained, tmp_path, monkeypatch):
-    import sys
-
     _, result = trained
     marker = tmp_path / "worker-started"
     wrapper = tmp_path / "python-with-tensorflow"

@@ -9,13 +9,14 @@ from synthetic import CLASS_NAMES, scene, write_raster
 from training.bundle import ModelInfo, save_bundle
 from training.classes import NODATA_CLASS, class_scheme
 from training.config import ClassifyConfig
+from training.engines import choose_engine
 from training.models import build_model
 from training.normalization import fit_normalization, normalize
-from training.predict import classify_raster
+from training.predict import TileAxis, classify_raster
 from training.progress import Cancelled, Progress
 
-# 148×108 is not a multiple of the tile (64) nor of the stride (48), so the last tiles shift inward; the
-# tiny U-Net (depth 2) takes any multiple of 4, so the reference predicts the whole raster unpadded.
+# 148×108 is not a multiple of the tile (64): 3×2 tiles of 64 px overlap by 20–22 px; the tiny U-Net
+# (depth 2) takes any multiple of 4, so the reference predicts the whole raster unpadded.
 WIDTH, HEIGHT = 148, 108
 TILED = dict(tile_size=64, overlap=16, batch_size=4)
 
@@ -67,8 +68,8 @@ def test_tiled_classification_matches_one_whole_raster_prediction(model, classif
     # Seams (unblended tile borders) show as differences of 7–11 points here; blending keeps them near 1.
     assert np.abs(percent - reference * 100).max() <= 2.0
     top_two = np.sort(reference, axis=-1)[..., -2:]
-    decisive = top_two[..., 1] - top_two[..., 0] > 0.02
-    assert (classes == reference.argmax(-1)).mean() >= 0.99
+    decisive = top_two[..., 1] - top_two[..., 0] > 0.02  # the random model leaves ~65 % of pixels near a tie
+    assert (classes == reference.argmax(-1)).mean() >= 0.98
     assert (classes == reference.argmax(-1))[decisive].all()
 
 
@@ -98,10 +99,10 @@ def test_probabilities_hold_one_band_per_class_summing_to_100_percent(classified
     assert np.abs(total - 100).max() <= 1
 
 
-def test_raster_smaller_than_one_tile_is_padded(model, tmp_path):
+def test_raster_smaller_than_one_tile_is_padded_to_a_multiple_of_32(model, tmp_path):
     image = scene(40, 24)[0]
     result = classify(write_raster(tmp_path / "small.tif", image), model, tmp_path / "classes.tif")
-    reference = whole_raster_probabilities(model[0], model[2], image, size=(64, 64))
+    reference = whole_raster_probabilities(model[0], model[2], image, size=(32, 64))
     classes = read(result.output_raster)
     assert classes.shape == (24, 40)
     assert (classes == reference.argmax(-1)).mean() >= 0.99
@@ -152,6 +153,42 @@ def test_cog_output_is_cloud_optimized_and_keeps_the_legend(model, tmp_path):
     assert list(band.GetCategoryNames()) == CLASS_NAMES and band.GetColorTable() is not None
     assert probabilities.GetRasterBand(3).GetDescription() == CLASS_NAMES[2]
     assert not [p.name for p in tmp_path.iterdir() if p.name.startswith(".")]
+
+
+@pytest.mark.parametrize("tile, overlap", [(64, 16), (512, 32), (256, 0)])
+def test_tiles_cover_each_side_with_at_least_the_overlap(tile, overlap):
+    for length in [*range(1, 1100, 7), 4096, 10980]:
+        axis = TileAxis.fit(length, tile, overlap)
+        assert axis.side % 32 == 0 and axis.side <= tile
+        assert axis.offsets[0] == 0 and axis.offsets[-1] + axis.side >= length
+        if len(axis.offsets) > 1:
+            assert axis.offsets[-1] + axis.side == length
+            assert all(b - a <= axis.side - overlap for a, b in zip(axis.offsets, axis.offsets[1:]))
+
+
+def test_tiles_are_fitted_to_compute_few_pixels():
+    # Fixed 512 px tiles with a 480 px stride need 9 tiles (4608 px) for 4096 px; 10 tiles of 448 px need 4480.
+    axis = TileAxis.fit(4096, 512, 32)
+    assert (axis.side, len(axis.offsets)) == (448, 10)
+    assert TileAxis.fit(520, 512, 32).side == 288  # two small tiles, not two of 512 px
+
+
+def test_litert_and_tensorflow_engines_agree(model, classified, tmp_path):
+    source, result = classified  # classified with the default engine, LiteRT on this CPU
+    assert choose_engine("auto") == "litert"
+    other = classify(source, model, tmp_path / "classes.tif", engine="tensorflow",
+                     probabilities_raster=str(tmp_path / "probabilities.tif"))
+    difference = read(other.probabilities_raster).astype(int) - read(result.probabilities_raster)
+    assert np.abs(difference).max() <= 1  # rounding to whole percent
+    assert (read(other.output_raster) == read(result.output_raster)).mean() >= 0.999
+
+
+def test_engine_choice_is_checked():
+    assert choose_engine("auto", bfloat16=True) == "tensorflow"
+    with pytest.raises(ValueError, match="bfloat16 runs on the TensorFlow engine only"):
+        choose_engine("litert", bfloat16=True)
+    with pytest.raises(ValueError, match="Unknown engine 'onnx'"):
+        choose_engine("onnx")
 
 
 def test_bfloat16_agrees_with_float32(model, classified, tmp_path):
