@@ -158,7 +158,7 @@ def imagenet_weights(backbone: str, weights_dir: str) -> str:
 def train_run(run: Run, args: argparse.Namespace) -> None:
     """Train ``run`` with ``training.train`` within the time budget and record its held-out scores."""
     from training.callbacks import resume_path_for
-    from training.progress import Progress
+    from training.progress import Cancelled, Progress
     from training.train import train
 
     config = TrainConfig(
@@ -168,7 +168,11 @@ def train_run(run: Run, args: argparse.Namespace) -> None:
         class_weighting=args.class_weighting, dice_weight=args.dice_weight, pretrained=run.init == "imagenet",
         weights_path=run.weights_path, model_options=MODEL_OPTIONS[run.model])
     start = time.monotonic()
-    result = train(config, Progress(report=log, is_cancelled=lambda: time.monotonic() - start > args.minutes * 60))
+    try:
+        result = train(config, Progress(report=log, is_cancelled=lambda: time.monotonic() - start > args.minutes * 60))
+    except Cancelled:
+        raise SystemExit(f"{run.name}: the budget of {args.minutes:g} min ran out before the first epoch ended; "
+                         "give more --minutes.") from None
     run.seconds = time.monotonic() - start
     Path(resume_path_for(config.output_model)).unlink(missing_ok=True)  # left by a budget stop
     run.epochs_run, run.best_epoch, run.out_of_time = result.epochs_run, result.best_epoch, result.cancelled

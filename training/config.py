@@ -97,10 +97,11 @@ class ClassifyConfig:
     overlap: int = 32
     batch_size: int = 2
     cog: bool = False
-    # Compute in bfloat16 (weights stay float32): ~1.5× faster on CPUs with native bfloat16 (AVX512-BF16,
-    # AMX), slower on others; class maps agree with float32 except at near-ties (~99.9 % of pixels).
+    # Compute in bfloat16 on the TensorFlow engine (weights stay float32): ~1.5× faster on CPUs with native
+    # bfloat16 (AVX512-BF16, AMX), slower on others; class maps agree with float32 except at near-ties.
     bfloat16: bool = False
-    # auto, litert or tensorflow (see training.engines): auto runs LiteRT on CPUs, TensorFlow on GPUs.
+    # auto, litert or tensorflow (see training.engines): auto runs LiteRT on CPUs, TensorFlow on GPUs or
+    # for bfloat16.
     engine: str = "auto"
 
 

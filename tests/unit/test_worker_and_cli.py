@@ -39,6 +39,14 @@ def test_worker_reports_bad_input_as_an_error_event(tmp_path):
                        "cancelled": False}]
 
 
+def test_worker_output_from_libraries_goes_to_stderr_not_into_the_json_lines():
+    code = ("import os; from training.worker import _json_channel; channel = _json_channel(); "
+            "print('python noise', flush=True); os.write(1, b'native noise\\n'); channel.write('{}\\n')")
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert done.stdout == "{}\n"
+    assert "python noise" in done.stderr and "native noise" in done.stderr
+
+
 def test_sigint_stops_a_training_worker_and_keeps_the_best_model(tmp_path):
     image, labels = write_scene(tmp_path, 256, 256)
     main(["chips", str(image), str(tmp_path / "chips"), "--label-raster", str(labels), "--chip-size", "32"])
