@@ -166,22 +166,16 @@ def from_chips(chips, rows: int, columns: int):
 
 
 def tiled(args: argparse.Namespace) -> dict:
-    from osgeo import gdal
-
-    from training.engines import LABELS, choose_engine
-    from training.predict import TileGrid, classify_raster
+    from training.predict import classify_raster
+    from training.progress import Progress
 
     config = ClassifyConfig(args.input, args.model, args.output, tile_size=args.tile, overlap=args.overlap,
                             batch_size=args.batch, bfloat16=args.bfloat16, engine=args.engine)
+    messages = []
     start = time.perf_counter()
-    classify_raster(config)
-    source = gdal.Open(args.input)
-    grid = TileGrid.fit(source.RasterXSize, source.RasterYSize, args.tile, args.overlap)
-    computed = grid.count * grid.x.side * grid.y.side / (grid.x.length * grid.y.length)
-    settings = (f"{grid.count} tiles of {grid.x.side}×{grid.y.side} px (max {args.tile}, overlap ≥ {args.overlap}, "
-                f"{computed:.2f}× the raster's pixels), batch {args.batch}, "
-                f"{'bfloat16' if args.bfloat16 else 'float32'}, {LABELS[choose_engine(args.engine, args.bfloat16)]}; "
-                f"{os.cpu_count()} CPUs")
+    classify_raster(config, Progress(lambda percent, message: messages.append(message)))
+    settings = (f"{messages[0]} Tiles of at most {args.tile} px, overlap ≥ {args.overlap}, batch {args.batch}, "
+                f"{'bfloat16' if args.bfloat16 else 'float32'}; {os.cpu_count()} CPUs")
     return timing(args, time.perf_counter() - start, settings)
 
 

@@ -92,7 +92,7 @@ class ClassifyConfig:
     probabilities_raster: str | None = None
     # The largest tile side; tiles are fitted to the raster (see training.predict.TileAxis). Measured on
     # 2 CPU cores (bench/classify.py): the U-Net runs at about the same Mpx/s for tiles of 256–1024 px, so
-    # larger tiles only save overlap; 512 px in batches of 2 keeps peak memory near 1.5 GiB.
+    # larger tiles only save overlap; 512 px in batches of 2 kept peak memory at 1.5–1.7 GiB.
     tile_size: int = 512
     overlap: int = 32
     batch_size: int = 2

@@ -1,4 +1,4 @@
-"""Inference engines for the traced tile function: TensorFlow itself, or LiteRT running XNNPACK.
+"""Inference engines for the fixed-shape tile model: TensorFlow itself, or LiteRT running XNNPACK.
 
 On 2 CPU cores the networks ran 1.1× (VGG U-Net) to 1.6× (U-Net) faster converted to LiteRT, whose
 XNNPACK kernels fold batch normalisation into the convolutions; probabilities agree to ~1e-6. ``auto`` picks
@@ -16,6 +16,7 @@ import numpy as np
 import tensorflow as tf
 
 from .config import ENGINES
+
 LABELS = {"litert": "LiteRT (XNNPACK)", "tensorflow": "TensorFlow"}
 
 

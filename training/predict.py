@@ -62,8 +62,10 @@ def classify_raster(config: ClassifyConfig, progress: Progress | None = None) ->
     window = blend_window(grid.y.side, grid.x.side, config.overlap)
     model = _bfloat16(model) if config.bfloat16 else model
     shape = (config.batch_size, grid.y.side, grid.x.side, len(info.bands))
+    computed = grid.count * grid.x.side * grid.y.side / (grid.x.length * grid.y.length)
     progress.update(0.0, f"Classifying {grid.x.length}×{grid.y.length} px in {grid.count} tiles of "
-                         f"{grid.x.side}×{grid.y.side} px with {LABELS[engine]}.")
+                         f"{grid.x.side}×{grid.y.side} px ({computed:.2f}× the raster's pixels) "
+                         f"with {LABELS[engine]}.")
     predict = compile_tiles(_tile_model(model, info.normalization, shape, window), engine)
     reader = _TileReader(source, info.bands, np.asarray(info.normalization["offset"], np.float32))
     with contextlib.ExitStack() as stack:
