@@ -1,10 +1,11 @@
-"""Shared fixtures. Qt runs headless and QGIS writes its profile to a temporary folder."""
+"""Shared fixtures. Qt runs headless; QGIS' profile and GeoSeg's conversion cache go to temporary folders."""
 import os
 import tempfile
 
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 os.environ.setdefault("QGIS_CUSTOM_CONFIG_PATH", tempfile.mkdtemp(prefix="geoseg-qgis-profile-"))
+os.environ.setdefault("GEOSEG_CACHE_DIR", tempfile.mkdtemp(prefix="geoseg-cache-"))
 
 import pytest  # noqa: E402
 

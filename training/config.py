@@ -92,10 +92,11 @@ class ClassifyConfig:
     probabilities_raster: str | None = None
     # The largest tile side; tiles are fitted to the raster (see training.predict.TileAxis). Measured on
     # 2 CPU cores (bench/classify.py): the U-Net runs at about the same Mpx/s for tiles of 256–1024 px, so
-    # larger tiles only save overlap; 512 px in batches of 2 kept peak memory at 1.5–1.7 GiB.
+    # larger tiles only save overlap. LiteRT runs batches of 1 and 2 tiles equally fast, and one tile
+    # needs half the working memory.
     tile_size: int = 512
     overlap: int = 32
-    batch_size: int = 2
+    batch_size: int = 1
     cog: bool = False
     # Compute in bfloat16 on the TensorFlow engine (weights stay float32): ~1.5× faster on CPUs with native
     # bfloat16 (AVX512-BF16, AMX), slower on others; class maps agree with float32 except at near-ties.

@@ -24,15 +24,13 @@ from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-import keras
 import numpy as np
 from osgeo import gdal
 
-from .bundle import load_bundle
+from .bundle import read_info
 from .classes import NODATA_CLASS, ClassInfo
 from .config import ClassifyConfig, ClassifyResult
-from .engines import LABELS, choose_engine, compile_tiles
-from .normalization import normalize
+from .engines import LABELS, cache_folder, choose_engine, compile_tiles
 from .outputs import atomic_path, remove_output
 from .progress import Progress
 from .raster import open_raster, style_class_band
@@ -40,6 +38,7 @@ from .raster import open_raster, style_class_band
 TILE_MULTIPLE = 32  # every architecture halves the tile at most five times
 BLOCK = 256  # output GeoTIFF block size
 PREFETCH_BATCHES = 2
+CHUNK_ROWS = 64  # finished rows are turned into classes this many at a time
 CACHED_TILES = 4  # neighbouring tiles share input blocks: decode them once per few tiles, not per tile
 GTIFF_OPTIONS = ["TILED=YES", f"BLOCKXSIZE={BLOCK}", f"BLOCKYSIZE={BLOCK}", "COMPRESS=DEFLATE", "BIGTIFF=IF_SAFER"]
 COG_OPTIONS = ["COMPRESS=DEFLATE", f"BLOCKSIZE={BLOCK}", "BIGTIFF=IF_SAFER"]
@@ -52,7 +51,7 @@ def classify_raster(config: ClassifyConfig, progress: Progress | None = None) ->
     cancellation (:class:`~training.progress.Cancelled`) or any error no output file is left behind.
     """
     progress = progress or Progress()
-    model, info = load_bundle(config.model_path)
+    info = read_info(config.model_path)
     source = open_raster(config.input_raster, "input raster")
     _check_bands(source, info.bands, config.input_raster)
     grid = TileGrid.fit(source.RasterXSize, source.RasterYSize, config.tile_size, config.overlap)
@@ -60,13 +59,13 @@ def classify_raster(config: ClassifyConfig, progress: Progress | None = None) ->
         raise ValueError(f"Batch size {config.batch_size} must be at least 1.")
     engine = choose_engine(config.engine, config.bfloat16)
     window = blend_window(grid.y.side, grid.x.side, config.overlap)
-    model = _bfloat16(model) if config.bfloat16 else model
     shape = (config.batch_size, grid.y.side, grid.x.side, len(info.bands))
     computed = grid.count * grid.x.side * grid.y.side / (grid.x.length * grid.y.length)
     progress.update(0.0, f"Classifying {grid.x.length}×{grid.y.length} px in {grid.count} tiles of "
                          f"{grid.x.side}×{grid.y.side} px ({computed:.2f}× the raster's pixels) "
                          f"with {LABELS[engine]}.")
-    predict = compile_tiles(_tile_model(model, info.normalization, shape, window), engine)
+    predict = compile_tiles(config.model_path, shape, window, engine, config.bfloat16, lambda: progress.update(
+        0.0, f"Converting the model to LiteRT for these tiles (once; kept in {cache_folder()})."))
     reader = _TileReader(source, info.bands, np.asarray(info.normalization["offset"], np.float32))
     with contextlib.ExitStack() as stack:
         class_path = stack.enter_context(_geotiff(config.output_raster, config.cog, "NEAREST"))
@@ -249,28 +248,6 @@ def _prefetched(items: Iterator, depth: int) -> Iterator[Iterator]:
         thread.join()
 
 
-def _bfloat16(model: keras.Model) -> keras.Model:
-    """A copy of ``model`` computing in bfloat16 with float32 weights; its output layer stays float32."""
-    output_layer = model.layers[-1]
-
-    def clone(layer):
-        config = layer.get_config()
-        if layer is not output_layer:
-            config["dtype"] = "mixed_bfloat16"
-        return layer.__class__.from_config(config)
-
-    copy = keras.models.clone_model(model, clone_function=clone, recursive=True)
-    copy.set_weights(model.get_weights())
-    return copy
-
-
-def _tile_model(model: keras.Model, stats: dict, shape: tuple[int, ...], window: np.ndarray) -> keras.Model:
-    """``model`` for batches of one fixed ``shape`` of raw tiles: normalises them, and weights the class
-    probabilities by the blend window."""
-    images = keras.Input(shape[1:], batch_size=shape[0], name="tiles")
-    return keras.Model(images, model(normalize(images, stats)) * window[np.newaxis, :, :, np.newaxis])
-
-
 class _Strip:
     """Blended class probabilities of the rows the current tile row covers; rows still to be overlapped
     by the next tile row carry over."""
@@ -289,14 +266,15 @@ class _Strip:
         height, width = tile.valid.shape
         self.valid[:height, tile.x:tile.x + width] = tile.valid
 
-    def pop(self, rows: int) -> tuple[np.ndarray, np.ndarray]:
-        """The first ``rows`` rows, finished: (rows, width, classes) probabilities and (rows, width) validity."""
-        probabilities = self.sum[:rows, :self.width] / self.weight[:rows, :self.width, np.newaxis]
-        valid = self.valid[:rows, :self.width].copy()
+    def pop(self, rows: int) -> Iterator[tuple[np.ndarray, np.ndarray]]:
+        """The first ``rows`` rows, finished, in chunks of at most :data:`CHUNK_ROWS` rows (so that the
+        temporary arrays stay small): (chunk, width, classes) probabilities and (chunk, width) validity."""
+        for start in range(0, rows, CHUNK_ROWS):
+            chunk = (slice(start, min(start + CHUNK_ROWS, rows)), slice(0, self.width))
+            yield self.sum[chunk] / self.weight[chunk][..., np.newaxis], self.valid[chunk]
         for array in (self.sum, self.weight, self.valid):
             array[:-rows] = array[rows:]
             array[-rows:] = 0
-        return probabilities, valid
 
 
 def _classify(batches: Iterator, predict, window: np.ndarray, grid: TileGrid, rows: _Rows,
@@ -307,13 +285,13 @@ def _classify(batches: Iterator, predict, window: np.ndarray, grid: TileGrid, ro
         weighted = predict(images)
         for tile, probabilities in zip(tiles, weighted):
             if tile.row != current:
-                rows.write(*strip.pop(ys[tile.row] - ys[current]))
+                rows.write(strip.pop(ys[tile.row] - ys[current]))
                 current = tile.row
             strip.add(tile, probabilities, window)
         done += len(tiles)
         progress.update(done / grid.count)
         progress.check()
-    rows.write(*strip.pop(grid.y.length - ys[current]))
+    rows.write(strip.pop(grid.y.length - ys[current]))
 
 
 class _Rows:
@@ -324,13 +302,15 @@ class _Rows:
         self.values = np.array([c.value for c in classes], np.uint8)
         self.counts = np.zeros(256, np.int64)
 
-    def write(self, probabilities: np.ndarray, valid: np.ndarray) -> None:
-        classes = np.where(valid, self.values[probabilities.argmax(axis=-1)], NODATA_CLASS).astype(np.uint8)
-        self.counts += np.bincount(classes.ravel(), minlength=256)
-        self.classes_out.append(classes[np.newaxis])
-        if self.probabilities_out is not None:
-            percent = np.rint(np.moveaxis(probabilities, -1, 0) * 100).astype(np.uint8)
-            self.probabilities_out.append(np.where(valid, percent, NODATA_CLASS))
+    def write(self, chunks: Iterator[tuple[np.ndarray, np.ndarray]]) -> None:
+        """Write finished rows, given as chunks of (rows, width, classes) probabilities and (rows, width) validity."""
+        for probabilities, valid in chunks:
+            classes = np.where(valid, self.values[probabilities.argmax(axis=-1)], NODATA_CLASS).astype(np.uint8)
+            self.counts += np.bincount(classes.ravel(), minlength=256)
+            self.classes_out.append(classes[np.newaxis])
+            if self.probabilities_out is not None:
+                percent = np.rint(np.moveaxis(probabilities, -1, 0) * 100).astype(np.uint8)
+                self.probabilities_out.append(np.where(valid, percent, NODATA_CLASS))
 
     def class_pixels(self) -> dict[str, int]:
         return {c.name: int(self.counts[c.value]) for c in self.classes}

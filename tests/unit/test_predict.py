@@ -1,4 +1,10 @@
+import json
+import os
+import shutil
+import subprocess
+import sys
 import threading
+from pathlib import Path
 
 import keras
 import numpy as np
@@ -9,6 +15,7 @@ from synthetic import CLASS_NAMES, scene, write_raster
 from training.bundle import ModelInfo, save_bundle
 from training.classes import NODATA_CLASS, class_scheme
 from training.config import ClassifyConfig
+from training import engines
 from training.engines import choose_engine
 from training.models import build_model
 from training.normalization import fit_normalization, normalize
@@ -174,13 +181,71 @@ def test_tiles_are_fitted_to_compute_few_pixels():
 
 
 def test_litert_and_tensorflow_engines_agree(model, classified, tmp_path):
-    source, result = classified  # classified with the default engine, LiteRT on this CPU
+    source, _ = classified
+    results = [classify(source, model, tmp_path / f"{engine}.tif", engine=engine,
+                        probabilities_raster=str(tmp_path / f"{engine}-probabilities.tif"))
+               for engine in ("litert", "tensorflow")]
+    litert, tensorflow = ([read(r.output_raster), read(r.probabilities_raster).astype(int)] for r in results)
+    assert np.abs(litert[1] - tensorflow[1]).max() <= 1  # rounding to whole percent
+    assert (litert[0] == tensorflow[0]).mean() >= 0.999
+
+
+def test_auto_engine_is_litert_unless_tensorflow_sees_a_gpu(monkeypatch):
+    monkeypatch.setattr(engines, "_gpu_visible", lambda: False)
     assert choose_engine("auto") == "litert"
-    other = classify(source, model, tmp_path / "classes.tif", engine="tensorflow",
-                     probabilities_raster=str(tmp_path / "probabilities.tif"))
-    difference = read(other.probabilities_raster).astype(int) - read(result.probabilities_raster)
-    assert np.abs(difference).max() <= 1  # rounding to whole percent
-    assert (read(other.output_raster) == read(result.output_raster)).mean() >= 0.999
+    monkeypatch.setattr(engines, "_gpu_visible", lambda: True)
+    assert choose_engine("auto") == "tensorflow"
+
+
+CLASSIFY_IN_A_NEW_PROCESS = """
+import json, sys
+from training.config import ClassifyConfig
+from training.predict import classify_raster
+from training.progress import Progress
+messages = []
+classify_raster(ClassifyConfig(**json.loads(sys.argv[1])), Progress(lambda percent, message: messages.append(message)))
+print(json.dumps({"messages": messages, "tensorflow": "tensorflow" in sys.modules, "keras": "keras" in sys.modules}))
+"""
+
+
+def test_litert_conversion_is_cached_per_model_file_and_then_needs_no_tensorflow(model, tmp_path, monkeypatch):
+    cache = tmp_path / "cache"
+    monkeypatch.setenv(engines.CACHE_ENV, str(cache))
+    source = write_raster(tmp_path / "image.tif", scene(WIDTH, HEIGHT)[0])
+    model_path = shutil.copy(model[1], tmp_path / "model.keras")
+
+    def run(output):
+        config = {"input_raster": str(source), "model_path": str(model_path), "output_raster": str(output), **TILED}
+        done = subprocess.run([sys.executable, "-c", CLASSIFY_IN_A_NEW_PROCESS, json.dumps(config)], check=True,
+                              cwd=Path(__file__).parents[2], env=os.environ, stdout=subprocess.PIPE, text=True)
+        report = json.loads(done.stdout.splitlines()[-1])
+        converted = any(m.startswith("Converting the model to LiteRT") for m in report["messages"])
+        return read(output), converted, report["tensorflow"] or report["keras"]
+
+    classes, converted, imported_tensorflow = run(tmp_path / "first.tif")
+    assert converted and imported_tensorflow and len(list(cache.glob("*.tflite"))) == 1
+    cached_classes, converted, imported_tensorflow = run(tmp_path / "second.tif")
+    assert not converted and not imported_tensorflow
+    assert (cached_classes == classes).all()
+
+    keras.utils.set_random_seed(1)  # retrained in place: the same path holds another network
+    other = build_model("unet", 12, 3, base_filters=4, depth=2)
+    save_bundle(other, ModelInfo("unet", list(range(1, 13)), class_scheme(CLASS_NAMES), model[2]), str(model_path))
+    other_classes, converted, _ = run(tmp_path / "third.tif")
+    assert converted and len(list(cache.glob("*.tflite"))) == 2
+    reference = whole_raster_probabilities(other, model[2], read(source)).argmax(-1)
+    assert (other_classes == reference).mean() >= 0.95 > (classes == reference).mean()
+
+
+def test_conversion_cache_keeps_the_most_recently_used(tmp_path, monkeypatch):
+    monkeypatch.setattr(engines, "CACHED_CONVERSIONS", 2)
+    for age, name in enumerate(["old", "used", "recent"]):
+        (tmp_path / f"{name}.tflite").write_bytes(b"x")
+        os.utime(tmp_path / f"{name}.tflite", (1000 + age, 1000 + age))
+    os.utime(tmp_path / "used.tflite")  # a cache hit marks it used now
+    engines._store(tmp_path / "new.tflite", b"flatbuffer")
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["new.tflite", "used.tflite"]
+    assert (tmp_path / "new.tflite").read_bytes() == b"flatbuffer"
 
 
 def test_engine_choice_is_checked():
@@ -208,7 +273,7 @@ def test_cancel_stops_within_a_batch_and_leaves_no_output(model, tmp_path):
     with pytest.raises(Cancelled):
         classify(source, model, tmp_path / "classes.tif", progress, batch_size=1,
                  probabilities_raster=str(tmp_path / "probabilities.tif"))
-    assert len(reports) <= 2  # the start message and the first batch
+    assert len([percent for percent in reports if percent > 0]) == 1  # after the start messages, one batch
     assert sorted(p.name for p in tmp_path.iterdir()) == ["image.tif"]
     assert threading.active_count() == threads
 
