@@ -58,14 +58,13 @@ def classify_raster(config: ClassifyConfig, progress: Progress | None = None) ->
     if config.batch_size < 1:
         raise ValueError(f"Batch size {config.batch_size} must be at least 1.")
     engine = choose_engine(config.engine, config.bfloat16)
-    window = blend_window(grid.y.side, grid.x.side, config.overlap)
     shape = (config.batch_size, grid.y.side, grid.x.side, len(info.bands))
     computed = grid.count * grid.x.side * grid.y.side / (grid.x.length * grid.y.length)
     progress.update(0.0, f"Classifying {grid.x.length}×{grid.y.length} px in {grid.count} tiles of "
                          f"{grid.x.side}×{grid.y.side} px ({computed:.2f}× the raster's pixels) "
                          f"with {LABELS[engine]}.")
-    predict = compile_tiles(config.model_path, shape, window, engine, config.bfloat16, lambda: progress.update(
-        0.0, f"Converting the model to LiteRT for these tiles (once; kept in {cache_folder()})."))
+    predict = compile_tiles(config.model_path, shape, grid.window(), engine, config.bfloat16, on_convert=lambda: (
+        progress.update(0.0, f"Converting the model to LiteRT for these tiles (once; kept in {cache_folder()}).")))
     reader = _TileReader(source, info.bands, np.asarray(info.normalization["offset"], np.float32))
     with contextlib.ExitStack() as stack:
         class_path = stack.enter_context(_geotiff(config.output_raster, config.cog, "NEAREST"))
@@ -76,7 +75,7 @@ def classify_raster(config: ClassifyConfig, progress: Progress | None = None) ->
             probabilities_out = stack.enter_context(_RowWriter(_probability_raster(path, source, info.classes)))
         rows = _Rows(info.classes, classes_out, probabilities_out)
         batches = stack.enter_context(_prefetched(_batches(reader, grid, config.batch_size), PREFETCH_BATCHES))
-        _classify(batches, predict, window, grid, rows, progress)
+        _classify(batches, predict, grid, rows, progress)
     progress.update(1.0, f"Wrote {config.output_raster}.")
     return ClassifyResult(config.output_raster, config.probabilities_raster, rows.class_pixels())
 
@@ -89,11 +88,13 @@ def _check_bands(ds: gdal.Dataset, bands: Sequence[int], path: str) -> None:
 
 @dataclass(frozen=True)
 class TileAxis:
-    """Tiles along one side of the raster: the side's ``length``, the tiles' ``side`` and start ``offsets``."""
+    """Tiles along one side of the raster: the side's ``length``, the tiles' ``side``, start ``offsets`` and
+    the ``overlap`` their blend weights ramp across."""
 
     length: int
     side: int
     offsets: tuple[int, ...]
+    overlap: int
 
     @classmethod
     def fit(cls, length: int, tile: int, overlap: int) -> TileAxis:
@@ -101,11 +102,28 @@ class TileAxis:
         edge to edge. Of the tile counts that can cover ``length``, the one computing the fewest pixels wins
         (then the fewest tiles); a side shorter than ``tile`` gets one tile, padded to a multiple of 32."""
         if length <= tile:
-            return cls(length, _round_up(length), (0,))
+            return cls(length, _round_up(length), (0,), overlap)
         fewest = math.ceil((length - overlap) / (tile - overlap))
         count = min(range(fewest, 2 * fewest + 1), key=lambda n: (n * _side(length, n, overlap), n))
         side = _side(length, count, overlap)
-        return cls(length, side, tuple(round(i * (length - side) / (count - 1)) for i in range(count)))
+        return cls(length, side, tuple(round(i * (length - side) / (count - 1)) for i in range(count)), overlap)
+
+    def profile(self) -> np.ndarray:
+        """A tile's blend weights along this axis: 1 inside, sin² ramps across the ``overlap`` at both ends,
+        so that the ramps of two neighbours overlapping by ``overlap`` px sum to 1. Never 0, so a lone
+        tile's edge still counts."""
+        ramp = np.sin(np.pi / 2 * (np.arange(self.overlap) + 0.5) / max(self.overlap, 1)) ** 2
+        weights = np.ones(self.side, np.float32)
+        weights[:self.overlap] = ramp
+        weights[self.side - self.overlap:] = ramp[::-1]
+        return weights
+
+    def coverage(self) -> np.ndarray:
+        """The tiles' blend weights summed per pixel along this axis (length at least one tile)."""
+        total = np.zeros(max(self.length, self.side), np.float32)
+        for offset in self.offsets:
+            total[offset:offset + self.side] += self.profile()
+        return total
 
 
 def _side(length: int, count: int, overlap: int) -> int:
@@ -137,19 +155,10 @@ class TileGrid:
     def count(self) -> int:
         return len(self.x.offsets) * len(self.y.offsets)
 
-
-def blend_window(height: int, width: int, overlap: int) -> np.ndarray:
-    """(height, width) weights: 1 inside, sin² ramps across the ``overlap`` border so that the ramps of two
-    neighbours overlapping by ``overlap`` pixels sum to 1. Never 0, so a lone tile's edge still counts."""
-    ramp = np.sin(np.pi / 2 * (np.arange(overlap) + 0.5) / max(overlap, 1)) ** 2
-
-    def profile(length: int) -> np.ndarray:
-        weights = np.ones(length, np.float32)
-        weights[:overlap] = ramp
-        weights[length - overlap:] = ramp[::-1]
-        return weights
-
-    return np.outer(profile(height), profile(width))
+    def window(self) -> np.ndarray:
+        """A tile's (height, width) blend weights; separable, so the weights of all tiles sum to the outer
+        product of the axes' coverages."""
+        return np.outer(self.y.profile(), self.x.profile())
 
 
 @dataclass
@@ -249,20 +258,17 @@ def _prefetched(items: Iterator, depth: int) -> Iterator[Iterator]:
 
 
 class _Strip:
-    """Blended class probabilities of the rows the current tile row covers; rows still to be overlapped
-    by the next tile row carry over."""
+    """Blend-weighted class probability sums of the rows the current tile row covers; rows still to be
+    overlapped by the next tile row carry over."""
 
     def __init__(self, grid: TileGrid, num_classes: int):
-        width = max(grid.x.length, grid.x.side)
-        self.width = grid.x.length
-        self.sum = np.zeros((grid.y.side, width, num_classes), np.float32)
-        self.weight = np.zeros((grid.y.side, width), np.float32)
-        self.valid = np.zeros((grid.y.side, width), bool)
+        self.width, self.top = grid.x.length, 0  # top: the raster row of the strip's first row
+        self.column_weights, self.row_weights = grid.x.coverage()[:self.width], grid.y.coverage()
+        self.sum = np.zeros((grid.y.side, len(grid.x.coverage()), num_classes), np.float32)
+        self.valid = np.zeros(self.sum.shape[:2], bool)
 
-    def add(self, tile: _Tile, weighted: np.ndarray, window: np.ndarray) -> None:
-        columns = slice(tile.x, tile.x + window.shape[1])
-        self.sum[:, columns] += weighted
-        self.weight[:, columns] += window
+    def add(self, tile: _Tile, weighted: np.ndarray) -> None:
+        self.sum[:, tile.x:tile.x + weighted.shape[1]] += weighted
         height, width = tile.valid.shape
         self.valid[:height, tile.x:tile.x + width] = tile.valid
 
@@ -270,15 +276,16 @@ class _Strip:
         """The first ``rows`` rows, finished, in chunks of at most :data:`CHUNK_ROWS` rows (so that the
         temporary arrays stay small): (chunk, width, classes) probabilities and (chunk, width) validity."""
         for start in range(0, rows, CHUNK_ROWS):
-            chunk = (slice(start, min(start + CHUNK_ROWS, rows)), slice(0, self.width))
-            yield self.sum[chunk] / self.weight[chunk][..., np.newaxis], self.valid[chunk]
-        for array in (self.sum, self.weight, self.valid):
+            chunk = slice(start, min(start + CHUNK_ROWS, rows))
+            weights = np.outer(self.row_weights[self.top + start:self.top + chunk.stop], self.column_weights)
+            yield self.sum[chunk, :self.width] / weights[..., np.newaxis], self.valid[chunk, :self.width]
+        for array in (self.sum, self.valid):
             array[:-rows] = array[rows:]
             array[-rows:] = 0
+        self.top += rows
 
 
-def _classify(batches: Iterator, predict, window: np.ndarray, grid: TileGrid, rows: _Rows,
-              progress: Progress) -> None:
+def _classify(batches: Iterator, predict, grid: TileGrid, rows: _Rows, progress: Progress) -> None:
     """Predict every batch, blend it into the strip and hand finished rows on; checks cancel per batch."""
     strip, ys, current, done = _Strip(grid, len(rows.classes)), grid.y.offsets, 0, 0
     for images, tiles in batches:
@@ -287,7 +294,7 @@ def _classify(batches: Iterator, predict, window: np.ndarray, grid: TileGrid, ro
             if tile.row != current:
                 rows.write(strip.pop(ys[tile.row] - ys[current]))
                 current = tile.row
-            strip.add(tile, probabilities, window)
+            strip.add(tile, probabilities)
         done += len(tiles)
         progress.update(done / grid.count)
         progress.check()
