@@ -110,10 +110,12 @@ class TileAxis:
 
     def profile(self) -> np.ndarray:
         """A tile's blend weights along this axis: 1 inside, sin² ramps across the ``overlap`` at both ends,
-        so that the ramps of two neighbours overlapping by ``overlap`` px sum to 1. Never 0, so a lone
-        tile's edge still counts."""
-        ramp = np.sin(np.pi / 2 * (np.arange(self.overlap) + 0.5) / max(self.overlap, 1)) ** 2
+        so that the ramps of two neighbours overlapping by ``overlap`` px sum to 1 (never 0). A lone tile
+        has no neighbours to blend with: all 1."""
         weights = np.ones(self.side, np.float32)
+        if len(self.offsets) == 1:
+            return weights
+        ramp = np.sin(np.pi / 2 * (np.arange(self.overlap) + 0.5) / max(self.overlap, 1)) ** 2
         weights[:self.overlap] = ramp
         weights[self.side - self.overlap:] = ramp[::-1]
         return weights

@@ -116,6 +116,14 @@ def test_raster_smaller_than_one_tile_is_padded_to_a_multiple_of_32(model, tmp_p
     assert sum(result.class_pixels.values()) == 40 * 24
 
 
+def test_raster_narrower_than_the_overlap_is_one_tile(model, tmp_path):
+    image = scene(20, 150)[0]
+    result = classify(write_raster(tmp_path / "narrow.tif", image), model, tmp_path / "classes.tif",
+                      tile_size=128, overlap=64)
+    reference = whole_raster_probabilities(model[0], model[2], image[:, :128], size=(128, 32)).argmax(-1)
+    assert (read(result.output_raster)[:22] == reference[:22]).mean() >= 0.99  # rows 0–21: only the first tile
+
+
 def test_nodata_border_comes_out_as_nodata(model, tmp_path):
     image = scene(WIDTH, HEIGHT)[0]
     image[:, :5, :] = image[:, :, -7:] = 65535
