@@ -91,9 +91,10 @@ class ClassifyConfig:
     output_raster: str
     probabilities_raster: str | None = None
     # The largest tile side; tiles are fitted to the raster (see training.predict.TileAxis). Measured with
-    # LiteRT on 2 CPU cores: the U-Net ran 448 px tiles ~10 % faster per pixel than 512 px tiles, more than
-    # the overlap that larger tiles save, in 60 MiB less working memory. Batches of 1 and 2 tiles ran
-    # equally fast, and one tile needs half the working memory.
+    # LiteRT on 2 CPU cores: the U-Net ran tiles of 448–704 px at the same Mpx/s within the shared CPU's
+    # noise, so larger tiles would only save overlap (at most 6 % of the pixels of a 4096² raster) while
+    # the working memory grows with the tile's area; with 448 px the peak stays near 0.5 GiB at any raster
+    # size. Batches of 1 and 2 tiles ran equally fast, and one tile needs half the working memory.
     tile_size: int = 448
     overlap: int = 32
     batch_size: int = 1
