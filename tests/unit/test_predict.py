@@ -245,6 +245,14 @@ def test_litert_conversion_is_cached_per_model_file_and_then_needs_no_tensorflow
     assert (other_classes == reference).mean() >= 0.95 > (classes == reference).mean()
 
 
+def test_an_unwritable_cache_folder_only_costs_a_conversion(model, tmp_path, monkeypatch):
+    (tmp_path / "a-file").write_text("")
+    monkeypatch.setenv(engines.CACHE_ENV, str(tmp_path / "a-file" / "cache"))
+    source = write_raster(tmp_path / "image.tif", scene(WIDTH, HEIGHT)[0])
+    result = classify(source, model, tmp_path / "classes.tif")
+    assert sum(result.class_pixels.values()) == WIDTH * HEIGHT
+
+
 def test_conversion_cache_keeps_the_most_recently_used(tmp_path, monkeypatch):
     monkeypatch.setattr(engines, "CACHED_CONVERSIONS", 2)
     for age, name in enumerate(["old", "used", "recent"]):
