@@ -122,9 +122,9 @@ class TileAxis:
 
     def coverage(self) -> np.ndarray:
         """The tiles' blend weights summed per pixel along this axis (length at least one tile)."""
-        total = np.zeros(max(self.length, self.side), np.float32)
+        total, profile = np.zeros(max(self.length, self.side), np.float32), self.profile()
         for offset in self.offsets:
-            total[offset:offset + self.side] += self.profile()
+            total[offset:offset + self.side] += profile
         return total
 
 
@@ -265,8 +265,9 @@ class _Strip:
 
     def __init__(self, grid: TileGrid, num_classes: int):
         self.width, self.top = grid.x.length, 0  # top: the raster row of the strip's first row
-        self.column_weights, self.row_weights = grid.x.coverage()[:self.width], grid.y.coverage()
-        self.sum = np.zeros((grid.y.side, len(grid.x.coverage()), num_classes), np.float32)
+        columns = grid.x.coverage()
+        self.column_weights, self.row_weights = columns[:self.width], grid.y.coverage()
+        self.sum = np.zeros((grid.y.side, len(columns), num_classes), np.float32)
         self.valid = np.zeros(self.sum.shape[:2], bool)
 
     def add(self, tile: _Tile, weighted: np.ndarray) -> None:
