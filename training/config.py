@@ -99,12 +99,12 @@ class ClassifyConfig:
     overlap: int = 32
     batch_size: int = 1
     cog: bool = False
-    # Compute in bfloat16 on the TensorFlow engine (weights stay float32): ~1.5× faster on CPUs with native
-    # bfloat16 (AVX512-BF16, AMX), slower on others; class maps agree with float32 except at near-ties.
-    bfloat16: bool = False
     # auto, litert or tensorflow (see training.engines): auto runs LiteRT on CPUs, TensorFlow on GPUs or
-    # for bfloat16.
+    # in bfloat16.
     engine: str = "auto"
+    # auto, float32 or bfloat16 (see training.engines): auto computes in bfloat16 on CPUs that do so natively
+    # (AVX512-BF16, AMX), as OpenVINO does, else in float32. Weights and the output stay float32.
+    precision: str = "auto"
 
 
 @dataclass
@@ -118,6 +118,7 @@ CLASS_WEIGHTINGS = ("none", "balanced")
 
 # Inference engines for classification (training.engines).
 ENGINES = ("auto", "litert", "tensorflow")
+PRECISIONS = ("auto", "float32", "bfloat16")
 
 # Model architectures the training module builds, with the names users see.
 ARCHITECTURES = {

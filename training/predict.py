@@ -57,13 +57,13 @@ def classify_raster(config: ClassifyConfig, progress: Progress | None = None) ->
     grid = TileGrid.fit(source.RasterXSize, source.RasterYSize, config.tile_size, config.overlap)
     if config.batch_size < 1:
         raise ValueError(f"Batch size {config.batch_size} must be at least 1.")
-    engine = choose_engine(config.engine, config.bfloat16)
+    engine, precision = choose_engine(config.engine, config.precision)
     shape = (config.batch_size, grid.y.side, grid.x.side, len(info.bands))
     computed = grid.count * grid.x.side * grid.y.side / (grid.x.length * grid.y.length)
     progress.update(0.0, f"Classifying {grid.x.length}×{grid.y.length} px in {grid.count} tiles of "
                          f"{grid.x.side}×{grid.y.side} px ({computed:.2f}× the raster's pixels) "
-                         f"with {LABELS[engine]}.")
-    predict = compile_tiles(config.model_path, shape, grid.window(), engine, config.bfloat16, on_convert=lambda: (
+                         f"with {LABELS[engine]} in {precision}.")
+    predict = compile_tiles(config.model_path, shape, grid.window(), engine, precision, on_convert=lambda: (
         progress.update(0.0, f"Converting the model to LiteRT for these tiles (once; kept in {cache_folder()}).")))
     reader = _TileReader(source, info.bands, np.asarray(info.normalization["offset"], np.float32))
     with contextlib.ExitStack() as stack:

@@ -182,12 +182,15 @@ class RecordingFeedback(QgsProcessingFeedback):
         self.messages.append(info)
 
 
-@pytest.mark.parametrize("engine, label", [(1, "with LiteRT (XNNPACK)"), (2, "with TensorFlow")])
-def test_classify_runs_on_the_chosen_engine(geoseg, trained, tmp_path, engine, label):
+@pytest.mark.parametrize("engine, precision, label", [
+    (1, 0, "with LiteRT (XNNPACK) in float32"), (2, 1, "with TensorFlow in float32"),
+    (0, 2, "with TensorFlow in bfloat16")])
+def test_classify_runs_on_the_chosen_engine_and_precision(geoseg, trained, tmp_path, engine, precision, label):
     image, result = trained
     feedback = RecordingFeedback()
     geoseg.run("geoseg:classify", {"INPUT": str(image), "MODEL": result["OUTPUT"], "ENGINE": engine,
-                                   "OUTPUT": str(tmp_path / "classes.tif")}, feedback=feedback)
+                                   "PRECISION": precision, "OUTPUT": str(tmp_path / "classes.tif")},
+               feedback=feedback)
     assert any(label in message for message in feedback.messages), feedback.messages
     assert gdal.Open(str(tmp_path / "classes.tif")).RasterCount == 1
 

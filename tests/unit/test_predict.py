@@ -25,7 +25,8 @@ from training.progress import Cancelled, Progress
 # 148×108 is not a multiple of the tile (64): 3×2 tiles of 64 px overlap by 20–22 px; the tiny U-Net
 # (depth 2) takes any multiple of 4, so the reference predicts the whole raster unpadded.
 WIDTH, HEIGHT = 148, 108
-TILED = dict(tile_size=64, overlap=16, batch_size=4)
+# float32 unless a test asks otherwise: "auto" would compute in bfloat16 on CPUs that do so natively.
+TILED = dict(tile_size=64, overlap=16, batch_size=4, precision="float32")
 
 
 @pytest.fixture(scope="module")
@@ -198,11 +199,25 @@ def test_litert_and_tensorflow_engines_agree(model, classified, tmp_path):
     assert (litert[0] == tensorflow[0]).mean() >= 0.999
 
 
-def test_auto_engine_is_litert_unless_tensorflow_sees_a_gpu(monkeypatch):
-    monkeypatch.setattr(engines, "_gpu_visible", lambda: False)
-    assert choose_engine("auto") == "litert"
-    monkeypatch.setattr(engines, "_gpu_visible", lambda: True)
-    assert choose_engine("auto") == "tensorflow"
+@pytest.mark.parametrize("gpu, native, expected", [
+    (False, False, ("litert", "float32")), (False, True, ("tensorflow", "bfloat16")),
+    (True, False, ("tensorflow", "float32")), (True, True, ("tensorflow", "float32"))])
+def test_auto_engine_and_precision_follow_the_hardware(monkeypatch, gpu, native, expected):
+    monkeypatch.setattr(engines, "_gpu_visible", lambda: gpu)
+    monkeypatch.setattr(engines, "native_bfloat16", lambda: native)
+    assert choose_engine("auto", "auto") == expected
+    assert choose_engine("litert", "auto") == ("litert", "float32")
+    assert choose_engine("auto", "float32") == ("tensorflow" if gpu else "litert", "float32")
+    assert choose_engine("tensorflow", "auto") == ("tensorflow", expected[1])
+
+
+@pytest.mark.parametrize("flags, native", [("fpu avx2 avx512f avx512_bf16 avx512_vnni", True),
+                                           ("fpu avx2 amx_bf16 amx_tile", True), ("fpu avx2 avx512f fma", False)])
+def test_native_bfloat16_is_read_from_the_cpu_flags(tmp_path, flags, native):
+    cpuinfo = tmp_path / "cpuinfo"
+    cpuinfo.write_text(f"processor\t: 0\nmodel name\t: Some CPU\nflags\t\t: {flags}\n\nprocessor\t: 1\n")
+    assert engines.native_bfloat16(str(cpuinfo)) is native
+    assert engines.native_bfloat16(str(tmp_path / "missing")) is False
 
 
 CLASSIFY_IN_A_NEW_PROCESS = """
@@ -265,16 +280,18 @@ def test_conversion_cache_keeps_the_most_recently_used(tmp_path, monkeypatch):
 
 
 def test_engine_choice_is_checked():
-    assert choose_engine("auto", bfloat16=True) == "tensorflow"
+    assert choose_engine("auto", "bfloat16") == ("tensorflow", "bfloat16")
     with pytest.raises(ValueError, match="bfloat16 runs on the TensorFlow engine only"):
-        choose_engine("litert", bfloat16=True)
+        choose_engine("litert", "bfloat16")
     with pytest.raises(ValueError, match="Unknown engine 'onnx'"):
         choose_engine("onnx")
+    with pytest.raises(ValueError, match="Unknown precision 'float16'"):
+        choose_engine("auto", "float16")
 
 
 def test_bfloat16_agrees_with_float32(model, classified, tmp_path):
     source, result = classified
-    fast = classify(source, model, tmp_path / "classes.tif", bfloat16=True,
+    fast = classify(source, model, tmp_path / "classes.tif", precision="bfloat16",
                     probabilities_raster=str(tmp_path / "probabilities.tif"))
     assert (read(fast.output_raster) == read(result.output_raster)).mean() >= 0.99
     difference = read(fast.probabilities_raster).astype(int) - read(result.probabilities_raster)
