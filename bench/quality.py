@@ -162,15 +162,15 @@ def seen_in_training(red, train, validation):
     return seen
 
 
-def water_ious(labels, predicted, seen) -> tuple[float, float, float]:
-    """Water IoU of ``predicted`` (bool) against ``labels`` on all, seen and unseen pixels."""
-    water = labels == 1
+def water_ious(labels, predicted, seen) -> tuple[float, float]:
+    """Water IoU of ``predicted`` classes against ``labels`` on the seen and on the unseen pixels."""
+    from training.metrics import confusion_matrix, scores
 
     def iou(where):
-        union = (water | predicted)[where].sum()
-        return float((water & predicted)[where].sum() / union) if union else math.nan
+        water = scores(confusion_matrix(labels[where], predicted[where], 2), CLASS_NAMES)["iou"]["Water"]
+        return math.nan if water is None else water
 
-    return iou(np.ones_like(seen)), iou(seen), iou(~seen)
+    return iou(seen), iou(~seen)
 
 
 def index_baseline(split: Split) -> str:
@@ -186,7 +186,7 @@ def index_baseline(split: Split) -> str:
 
     threshold = max(np.arange(-0.5, 0.51, 0.05), key=lambda t: water_iou(split.train, t)["iou"]["Water"])
     held_out = water_iou(split.validation, threshold)
-    _, seen, unseen = water_ious(split.labels[split.validation], mndwi[split.validation] > threshold, split.seen)
+    seen, unseen = water_ious(split.labels[split.validation], mndwi[split.validation] > threshold, split.seen)
     return (f"threshold {threshold:.2f}, pixel accuracy {held_out['pixel_accuracy']:.4f}, "
             f"water IoU {held_out['iou']['Water']:.4f} (seen pixels {seen:.4f}, unseen {unseen:.4f})")
 
@@ -241,8 +241,8 @@ def train_run(run: Run, args: argparse.Namespace, split: Split) -> None:
     run.pixel_accuracy = result.test_metrics["pixel_accuracy"]
     water = result.test_metrics["iou"]["Water"]
     run.water_iou = math.nan if water is None else water
-    _, run.water_iou_seen, run.water_iou_unseen = water_ious(
-        split.labels[split.validation], predict_validation(config.output_model, args.data, split) == 1, split.seen)
+    run.water_iou_seen, run.water_iou_unseen = water_ious(
+        split.labels[split.validation], predict_validation(config.output_model, args.data, split), split.seen)
 
 
 def predict_validation(model_path: str, data: str, split: Split):

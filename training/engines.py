@@ -52,10 +52,11 @@ def choose_engine(engine: str, precision: str = "auto") -> tuple[str, str]:
     if engine == "litert" and not litert_installed:
         raise ValueError("The LiteRT engine needs the ai-edge-litert package: install it "
                          "(pip install ai-edge-litert) or set the engine to tensorflow.")
+    gpu = engine != "litert" and _gpu_visible()
     if precision == "auto":
-        precision = "bfloat16" if engine != "litert" and native_bfloat16() and not _gpu_visible() else "float32"
+        precision = "bfloat16" if engine != "litert" and not gpu and native_bfloat16() else "float32"
     if engine == "auto":
-        engine = "tensorflow" if precision == "bfloat16" or not litert_installed or _gpu_visible() else "litert"
+        engine = "tensorflow" if precision == "bfloat16" or not litert_installed or gpu else "litert"
     return engine, precision
 
 

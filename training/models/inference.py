@@ -14,14 +14,14 @@ def inference_copy(model: keras.Model, bfloat16: bool = False) -> keras.Model:
     bfloat16 while the weights stay float32.
     """
     folds = _foldable(model)
-    folded_norms = set(map(id, folds.values()))
+    folded_norms = {norm.name for norm in folds.values()}
     output_layer = model.layers[-1]
 
     def clone(layer):
         config = layer.get_config()
         if bfloat16 and layer is not output_layer:
             config["dtype"] = "mixed_bfloat16"
-        if id(layer) in folded_norms:
+        if layer.name in folded_norms:
             return _Folded(name=layer.name, dtype=config["dtype"])
         if layer.name in folds:
             config["use_bias"] = True
@@ -32,7 +32,7 @@ def inference_copy(model: keras.Model, bfloat16: bool = False) -> keras.Model:
         target = copy.get_layer(layer.name)
         if layer.name in folds:
             target.set_weights(_fold(layer, folds[layer.name]))
-        elif id(layer) not in folded_norms:
+        elif layer.name not in folded_norms:
             target.set_weights(layer.get_weights())
     return copy
 
