@@ -15,21 +15,19 @@ import hashlib
 import json
 import os
 import platform
-import queue
 import re
 import shutil
 import signal
 import subprocess
 import sys
 import tempfile
-import threading
 import time
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from .progress import Cancelled, Progress
-from .worker_client import clean_environment, hidden_window
+from .worker_client import clean_environment, hidden_window, output_lines
 
 REQUIREMENTS = Path(__file__).with_name("requirements.txt")
 ROOT_VARIABLE = "GEOSEG_ENV_DIR"
@@ -289,39 +287,24 @@ UNITS = {"kB": 1e-3, "MB": 1.0, "GB": 1e3}
 
 def _run(command: list[str], progress: Progress, hint: Callable[[str], str]) -> str:
     """Run ``command``, showing its notable lines; cancel ends it. Returns "Downloaded 512 MB. " or ""."""
-    process = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
-                               errors="replace", env=clean_environment(), start_new_session=os.name != "nt",
-                               **hidden_window())
-    lines, tail, collected, megabytes = queue.Queue(), [], 0, 0.0
-    threading.Thread(target=lambda: [lines.put(line) for line in process.stdout] + [lines.put(None)],
-                     daemon=True).start()
-    for line in _lines(lines, process, progress):
-        tail = (tail + [line])[-40:]
-        collected += line.startswith(("Collecting", "Processing"))
-        if match := SIZE.search(line) if line.startswith("Downloading") else None:
-            megabytes += float(match[1]) * UNITS[match[2]]
-        fraction = 0.98 if line.startswith("Successfully") else 0.8 if line.startswith("Installing") else (
-            0.7 * collected / (collected + 15))
-        progress.update(fraction, line if line.startswith(SHOWN) else "")
-    if process.wait() != 0:
+    tail, collected, megabytes = [], 0, 0.0
+    with subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, errors="replace",
+                          env=clean_environment(), start_new_session=os.name != "nt", **hidden_window()) as process:
+        for line in map(str.strip, output_lines(process, progress, _stop)):
+            tail = (tail + [line])[-40:]
+            collected += line.startswith(("Collecting", "Processing"))
+            if match := SIZE.search(line) if line.startswith("Downloading") else None:
+                megabytes += float(match[1]) * UNITS[match[2]]
+            fraction = 0.98 if line.startswith("Successfully") else 0.8 if line.startswith("Installing") else (
+                0.7 * collected / (collected + 15))
+            progress.update(fraction, line if line.startswith(SHOWN) else "")
+    if progress.is_cancelled():
+        raise Cancelled("Cancelled by the user: the new environment was removed.")
+    if process.returncode != 0:
         output = "\n".join(tail)
         raise EnvironmentSetupError(f"{' '.join(command[:3])} … failed (exit code {process.returncode}). "
                                     f"{hint(output)}\nIts last lines:\n{output}")
     return f"Downloaded {megabytes:.0f} MB. " if megabytes else ""
-
-
-def _lines(lines: queue.Queue, process: subprocess.Popen, progress: Progress) -> Iterable[str]:
-    while True:
-        if progress.is_cancelled():
-            _stop(process)
-            raise Cancelled("Cancelled by the user: the new environment was removed.")
-        try:
-            line = lines.get(timeout=0.2)
-        except queue.Empty:
-            continue
-        if line is None:
-            return
-        yield line.rstrip()
 
 
 def _stop(process: subprocess.Popen) -> None:

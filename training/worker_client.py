@@ -12,6 +12,7 @@ import subprocess
 import sys
 import tempfile
 import threading
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 from .progress import Cancelled, Progress
@@ -54,7 +55,7 @@ def run_worker(python: str, task: str, config: dict, progress: Progress) -> dict
     with worker, errors:
         worker.stdin.write(json.dumps({"task": task, "config": config}))
         worker.stdin.close()
-        for event in _events(worker, progress):
+        for event in map(json.loads, output_lines(worker, progress, _interrupt)):
             if "progress" in event:
                 progress.update(event["progress"] / 100, event["message"])
             elif "result" in event:
@@ -71,21 +72,27 @@ def run_worker(python: str, task: str, config: dict, progress: Progress) -> dict
                          f"{errors.read()[-3000:]}")
 
 
-def _events(worker: subprocess.Popen, progress: Progress):
-    """The worker's JSON events as they come; a cancel is passed on once, as SIGINT (the worker then keeps
-    what it finished) or on Windows by ending the process."""
+def output_lines(process: subprocess.Popen, progress: Progress,
+                 on_cancel: Callable[[subprocess.Popen], None]) -> Iterator[str]:
+    """``process``' output lines as they come, until it closes them; when ``progress`` is cancelled,
+    ``on_cancel(process)`` is called, once."""
     lines = queue.Queue()
-    threading.Thread(target=lambda: [lines.put(line) for line in worker.stdout] + [lines.put(None)],
+    threading.Thread(target=lambda: [lines.put(line) for line in process.stdout] + [lines.put(None)],
                      daemon=True).start()
-    interrupted = False
+    cancelled = False
     while True:
-        if progress.is_cancelled() and not interrupted:
-            worker.terminate() if sys.platform == "win32" else worker.send_signal(signal.SIGINT)
-            interrupted = True
+        if progress.is_cancelled() and not cancelled:
+            on_cancel(process)
+            cancelled = True
         try:
             line = lines.get(timeout=0.2)
         except queue.Empty:
             continue
         if line is None:
             return
-        yield json.loads(line)
+        yield line
+
+
+def _interrupt(worker: subprocess.Popen) -> None:
+    """Ask the worker to stop as SIGINT does (it then keeps what it finished); on Windows, end it."""
+    worker.terminate() if sys.platform == "win32" else worker.send_signal(signal.SIGINT)
