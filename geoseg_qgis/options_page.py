@@ -20,17 +20,21 @@ def tr(text: str) -> str:
 
 
 class GeoSegOptionsFactory(QgsOptionsWidgetFactory):
-    def __init__(self):
+    """Makes the page; ``on_change`` is called after the page ran a set-up or check, or saved its settings."""
+
+    def __init__(self, on_change=lambda: None):
         super().__init__(PAGE, QIcon(ICON_PATH))
+        self.on_change = on_change
 
     def createWidget(self, parent):  # noqa: N802 (QGIS API name)
-        return GeoSegOptionsPage(parent)
+        return GeoSegOptionsPage(parent, self.on_change)
 
 
 class GeoSegOptionsPage(QgsOptionsPageWidget):
-    def __init__(self, parent=None):
+    def __init__(self, parent=None, on_change=lambda: None):
         super().__init__(parent)
         self.setObjectName(PAGE)
+        self.on_change = on_change
         settings = QgsSettings()
         self.status = QLabel()
         self.status.setWordWrap(True)
@@ -57,7 +61,7 @@ class GeoSegOptionsPage(QgsOptionsPageWidget):
         form.addRow(buttons)
         form.addRow(_note(tr(
             "GeoSeg runs TensorFlow in a Python environment of its own, in a separate process, so QGIS' own "
-            "Python needs nothing extra. Setting it up downloads about 600 MB with pip and takes a few minutes.")))
+            "Python needs nothing extra. Setting it up takes a minute or a few, with ") + environment.SIZE_NOTE + "."))
         other = QGroupBox(tr("Another Python (advanced)"))
         form = QFormLayout(other)
         form.addRow(tr("Python with TensorFlow"), self.python)
@@ -77,6 +81,7 @@ class GeoSegOptionsPage(QgsOptionsPageWidget):
                 settings.setValue(key, widget.filePath().strip())
             else:
                 settings.remove(key)
+        self._changed()
 
     def refresh(self):
         """The status line, from what is saved (the buttons save the page first)."""
@@ -87,7 +92,11 @@ class GeoSegOptionsPage(QgsOptionsPageWidget):
 
         self.apply()
         processing.execAlgorithmDialog(algorithm_id, {})
+        self._changed()
+
+    def _changed(self):
         self.refresh()
+        self.on_change()
 
 
 def status_line() -> str:

@@ -1,5 +1,7 @@
 """Plugin entry: the Processing provider (also headless, in qgis_process), and in the desktop a GeoSeg menu,
 an options page and, until TensorFlow is set up, a prompt to set it up."""
+import contextlib
+
 from qgis.core import Qgis, QgsApplication
 from qgis.PyQt.QtWidgets import QAction, QPushButton
 
@@ -14,6 +16,7 @@ class GeoSegPlugin:
         self.provider = None
         self.options_factory = None
         self.actions = []
+        self.prompt = None
 
     def initProcessing(self):  # noqa: N802 (QGIS API name)
         if self.provider is None:
@@ -23,16 +26,16 @@ class GeoSegPlugin:
         from .options_page import PAGE, GeoSegOptionsFactory
 
         self.initProcessing()
-        self.options_factory = GeoSegOptionsFactory()
+        self.options_factory = GeoSegOptionsFactory(on_change=self._update_prompt)
         self.iface.registerOptionsWidgetFactory(self.options_factory)
-        for label, run in (("Set up TensorFlow environment…", lambda: _dialog("geoseg:setupenvironment")),
-                           ("Check environment…", lambda: _dialog("geoseg:checkenvironment")),
+        for label, run in (("Set up TensorFlow environment…", lambda: self._dialog("geoseg:setupenvironment")),
+                           ("Check environment…", lambda: self._dialog("geoseg:checkenvironment")),
                            ("Options…", lambda: self.iface.showOptionsDialog(self.iface.mainWindow(), PAGE))):
             action = QAction(label, self.iface.mainWindow())
             action.triggered.connect(run)
             self.iface.addPluginToMenu(MENU, action)
             self.actions.append(action)
-        self._prompt_to_set_up()
+        self._update_prompt()
 
     def unload(self):
         for action in self.actions:
@@ -45,23 +48,28 @@ class GeoSegPlugin:
             QgsApplication.processingRegistry().removeProvider(self.provider)
             self.provider = None
 
-    def _prompt_to_set_up(self):
-        """A message bar offering the one-step set-up, while no Python for TensorFlow is there."""
-        from .runner import chosen_python, environment_root
+    def _update_prompt(self):
+        """A message bar offering the one-step set-up while no Python for TensorFlow is there; gone once one is."""
         from training import environment
 
-        if chosen_python()[0] or environment.status(environment_root()).state == "ready":
-            return
+        from .runner import chosen_python, environment_root
+
+        needed = not chosen_python()[0] and environment.status(environment_root()).state != "ready"
         bar = self.iface.messageBar()
-        message = bar.createMessage("GeoSeg", "Its deep-learning algorithms need TensorFlow, which GeoSeg installs "
-                                              "in an environment of its own (about 600 MB, a few minutes).")
-        button = QPushButton("Set up TensorFlow…")
-        button.clicked.connect(lambda: (bar.popWidget(message), _dialog("geoseg:setupenvironment")))
-        message.layout().addWidget(button)
-        bar.pushWidget(message, Qgis.Info)
+        if self.prompt is not None and not needed:
+            with contextlib.suppress(RuntimeError):  # the user may have closed it already
+                bar.popWidget(self.prompt)
+            self.prompt = None
+        if self.prompt is None and needed:
+            self.prompt = bar.createMessage("GeoSeg", "Its deep-learning algorithms need TensorFlow, installed "
+                                                      "once in a Python environment of GeoSeg's own.")
+            button = QPushButton("Set up TensorFlow…")
+            button.clicked.connect(lambda: self._dialog("geoseg:setupenvironment"))
+            self.prompt.layout().addWidget(button)
+            bar.pushWidget(self.prompt, Qgis.Info)
 
+    def _dialog(self, algorithm_id: str) -> None:
+        import processing
 
-def _dialog(algorithm_id: str) -> None:
-    import processing
-
-    processing.execAlgorithmDialog(algorithm_id, {})
+        processing.execAlgorithmDialog(algorithm_id, {})
+        self._update_prompt()

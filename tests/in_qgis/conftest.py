@@ -18,3 +18,13 @@ def geoseg(qgis_processing):
     provider = register_provider()
     yield processing
     QgsApplication.processingRegistry().removeProvider(provider)
+
+
+@pytest.fixture(autouse=True)
+def no_geoseg_settings(qgis_app):
+    """Each test starts without GeoSeg settings (pytest-qgis keeps QGIS settings between runs)."""
+    from qgis.core import QgsSettings
+
+    QgsSettings().remove("geoseg")
+    yield
+    QgsSettings().remove("geoseg")
