@@ -164,13 +164,33 @@ def test_classify_keeps_grid_and_writes_a_styled_class_raster(geoseg, trained, t
     band = classified.GetRasterBand(1)
     assert set(np.unique(band.ReadAsArray())) <= {0, 1, 2}
     assert band.GetCategoryNames()[:3] == CLASS_NAMES
-    layer = QgsRasterLayer(output, "classes")
-    assert layer.renderer().type() == "paletted"
+    assert legend(QgsRasterLayer(output, "classes")) == CLASS_NAMES  # as Add Raster Layer or a drop opens it
 
-    from geoseg_qgis.algorithms.styling import paletted_renderer
 
-    renderer = paletted_renderer(layer, read_info(result["OUTPUT"]).classes)
-    assert [(c.value, c.label) for c in renderer.classes()] == list(enumerate(CLASS_NAMES))
+def legend(layer):
+    """The class labels of a layer drawn by a paletted renderer, in value order."""
+    assert layer.isValid() and layer.renderer().type() == "paletted"
+    classes = layer.renderer().classes()
+    assert [c.value for c in classes] == list(range(len(classes)))
+    return [c.label for c in classes]
+
+
+def loaded_layer(path):
+    """The layer Processing loaded into the project from ``path``."""
+    layers = [layer for layer in QgsProject.instance().mapLayers().values() if layer.source() == str(path)]
+    assert len(layers) == 1, [layer.source() for layer in QgsProject.instance().mapLayers().values()]
+    return layers[0]
+
+
+def test_classify_output_loaded_by_processing_shows_only_the_classes(geoseg, trained, tmp_path):
+    image, result = trained
+    output = tmp_path / "classes.tif"
+    geoseg.runAndLoadResults("geoseg:classify", {"INPUT": str(image), "MODEL": result["OUTPUT"],
+                                                 "OUTPUT": str(output)})
+    try:
+        assert legend(loaded_layer(output)) == CLASS_NAMES
+    finally:
+        QgsProject.instance().removeAllMapLayers()
 
 
 class RecordingFeedback(QgsProcessingFeedback):
@@ -218,3 +238,16 @@ def test_tensorflow_jobs_run_in_the_python_named_by_geoseg_python(geoseg, traine
     with pytest.raises(QgsProcessingException, match="Cannot start the GeoSeg worker Python"):
         geoseg.run("geoseg:evaluate", {"MODEL": result["OUTPUT"], "INPUT": str(tmp_path),
                                        "OUTPUT_HTML": str(tmp_path / "report.html")})
+
+
+def test_shipped_model_output_loaded_by_processing_shows_only_the_classes(geoseg, scene, tmp_path, monkeypatch):
+    image, labels = scene
+    monkeypatch.setenv("GEOSEG_PYTHON", "in-process")  # quicker than a worker for this tiny run
+    output = tmp_path / "classes.tif"
+    geoseg.runAndLoadResults("geoseg:train_and_classify", {
+        "IMAGE": str(image), "LABELS": str(labels), "EPOCHS": 1, "train:Model file": str(tmp_path / "model.keras"),
+        "classify:Classified raster": str(output)})
+    try:
+        assert legend(loaded_layer(output)) == CLASS_NAMES
+    finally:
+        QgsProject.instance().removeAllMapLayers()
