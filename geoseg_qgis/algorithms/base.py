@@ -5,6 +5,10 @@ from qgis.PyQt.QtGui import QIcon
 
 from ..metadata import ICON_PATH
 
+# The Toolbox group of every GeoSeg algorithm and shipped model.
+GROUP = "Deep learning"
+GROUP_ID = "deeplearning"
+
 
 class GeoSegAlgorithm(QgsProcessingAlgorithm):
     """Base class: subclasses set ``NAME``, ``DISPLAY_NAME``, ``HELP`` and implement the Processing hooks."""
@@ -26,10 +30,10 @@ class GeoSegAlgorithm(QgsProcessingAlgorithm):
         return self.tr(self.DISPLAY_NAME)
 
     def group(self):
-        return self.tr("Deep learning")
+        return self.tr(GROUP)
 
     def groupId(self):  # noqa: N802 (QGIS API name)
-        return "deeplearning"
+        return GROUP_ID
 
     def shortHelpString(self):  # noqa: N802 (QGIS API name)
         return self.tr(self.HELP)

@@ -6,8 +6,8 @@ from pathlib import Path
 import numpy as np
 import pytest
 from osgeo import gdal
-from qgis.core import (QgsApplication, QgsFeature, QgsField, QgsGeometry, QgsProcessingException,
-                       QgsProcessingFeedback, QgsProject, QgsRasterLayer,
+from qgis.core import (QgsApplication, QgsFeature, QgsField, QgsGeometry, QgsProcessingContext,
+                       QgsProcessingException, QgsProcessingFeedback, QgsProject, QgsRasterLayer,
                        QgsRectangle, QgsVectorFileWriter, QgsVectorLayer)
 from qgis.PyQt.QtCore import QVariant
 
@@ -29,9 +29,22 @@ def test_provider_lists_every_algorithm_with_help(geoseg):
         algorithm = registry.algorithmById(algorithm_id)
         assert algorithm is not None, algorithm_id
         assert algorithm.shortHelpString(), algorithm_id
-    model = registry.algorithmById("geoseg:train_and_classify")
-    assert [p.name() for p in model.destinationParameterDefinitions()] == ["classify:Classified raster",
-                                                                           "train:Model file"]
+    assert {(registry.algorithmById(a).groupId(), registry.algorithmById(a).group()) for a in ALGORITHMS} == {
+        ("deeplearning", "Deep learning")}  # one Toolbox group
+
+
+def test_shipped_model_is_valid_and_labels_its_outputs(geoseg, scene):
+    model = QgsApplication.processingRegistry().algorithmById("geoseg:train_and_classify")
+    assert model.childAlgorithms()
+    for child_id in model.childAlgorithms():
+        assert model.validateChildAlgorithm(child_id) == (True, []), child_id  # no red box in the modeler
+    assert model.canExecute() == (True, "")
+    image, labels = scene
+    parameters = {"IMAGE": str(image), "LABELS": str(labels), "classify:Classified raster": "TEMPORARY_OUTPUT",
+                  "train:Model file": "TEMPORARY_OUTPUT"}  # as the dialog fills them in
+    assert model.checkParameterValues(parameters, QgsProcessingContext()) == (True, "")
+    assert [(p.name(), p.description()) for p in model.destinationParameterDefinitions()] == [
+        ("classify:Classified raster", "Classified raster"), ("train:Model file", "Model file")]
 
 
 def test_loading_the_plugin_imports_no_tensorflow():
