@@ -8,16 +8,20 @@ from qgis.core import QgsProcessingLayerPostProcessorInterface
 
 
 class DefaultStyle(QgsProcessingLayerPostProcessorInterface):
+    """Loads the layer's default style. The Processing context owns it and deletes it with itself, yet calls
+    its Python method only while Python holds it too: ``pending`` does, until it has run."""
+
+    pending = set()
+
     def postProcessLayer(self, layer, context, feedback):  # noqa: N802 (QGIS API name)
         layer.loadDefaultStyle()
         layer.triggerRepaint()
-
-
-# QGIS keeps only a pointer to a post-processor: this one lives as long as the plugin.
-DEFAULT_STYLE = DefaultStyle()
+        DefaultStyle.pending.discard(self)
 
 
 def load_with_default_style(context, path: str) -> None:
     """Apply ``path``'s default style once Processing has loaded it, if it loads it at all."""
     if context.willLoadLayerOnCompletion(path):
-        context.layerToLoadOnCompletionDetails(path).setPostProcessor(DEFAULT_STYLE)
+        styler = DefaultStyle()
+        DefaultStyle.pending.add(styler)
+        context.layerToLoadOnCompletionDetails(path).setPostProcessor(styler)
