@@ -47,6 +47,17 @@ def test_shipped_model_is_valid_and_labels_its_outputs(geoseg, scene):
         ("classify:Classified raster", "Classified raster"), ("train:Model file", "Model file")]
 
 
+def test_shipped_model_is_what_its_generator_builds_today(geoseg):
+    """Its steps' parameters are the algorithms' current defaults: regenerate it when one changes."""
+    from tools.build_demo_model import build
+
+    def parameters(model):
+        return {child_id: child["params"] for child_id, child in model.toVariant()["children"].items()}
+
+    shipped = QgsApplication.processingRegistry().algorithmById("geoseg:train_and_classify")
+    assert parameters(shipped) == parameters(build())
+
+
 def test_loading_the_plugin_imports_no_tensorflow():
     # TensorFlow inside the QGIS process clashes with QGIS' SQLite and crashes it on exit (see runner.py).
     code = ("import sys; import geoseg_qgis.provider; "
