@@ -20,7 +20,8 @@ def test_evaluate_writes_scores_a_report_and_pictures(tmp_path):
     result = evaluate_model(EvaluateConfig(model, str(tmp_path / "chips"), str(tmp_path / "scores.csv"),
                                            str(tmp_path / "report.html"), str(tmp_path / "chips.png"), preview_chips=3),
                             Progress(lambda percent, message: messages.append(message)))
-    assert [m for m in messages if m][:3] == [f"Loading the model {model}…", "Reading 16 chips…", "Scoring 16 chips…"]
+    assert [m for m in messages if m][:3] == [f"Loading the model {model}…", "Reading 16 chips…",
+                                              "Scoring 16 chips…"]
     matrix = np.asarray(result.metrics["confusion_matrix"])
     assert matrix.sum() == 16 * 32 * 32 and result.metrics["pixel_accuracy"] == np.trace(matrix) / matrix.sum()
     with open(tmp_path / "scores.csv") as handle:

@@ -88,7 +88,8 @@ def test_an_interrupted_run_resumes_from_its_last_epoch(chips, tmp_path):
     messages.clear()
     second = train(config(chips, tmp_path, epochs=6, patience=50, resume=True), Progress(lambda p, m: messages.append(m)))
     resumed = [m for m in messages if m.startswith(("Resuming", "Training"))]
-    assert resumed[0].startswith(f"Resuming after epoch {done} ") and resumed[1].endswith(f"epoch {done + 1} of at most 6…")
+    assert resumed[0].startswith(f"Resuming after epoch {done} ")
+    assert resumed[1].endswith(f"epoch {done + 1} of at most 6…")
     assert [m.split(":")[0] for m in messages if m.startswith("Epoch")] == [f"Epoch {e}/6" for e in range(done + 1, 7)]
     assert second.epochs_run == 6 and not (tmp_path / "model.resume.npz").exists()
     with open(second.history_path) as handle:
