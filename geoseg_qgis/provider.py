@@ -4,6 +4,7 @@ from pathlib import Path
 from qgis.core import QgsApplication, QgsProcessingModelAlgorithm, QgsProcessingProvider
 from qgis.PyQt.QtGui import QIcon
 
+from .algorithms.base import GROUP_ID
 from .algorithms.check_environment import CheckEnvironmentAlgorithm
 from .algorithms.classify import ClassifyAlgorithm
 from .algorithms.create_chips import CreateChipsAlgorithm
@@ -59,6 +60,10 @@ class ShippedModel(QgsProcessingModelAlgorithm):
 
     def name(self):
         return self.path.stem
+
+    def groupId(self):  # noqa: N802 (QGIS API name)
+        """The algorithms' group: a model file stores its group's name only, which QGIS takes as its id."""
+        return GROUP_ID
 
     def createInstance(self):  # noqa: N802 (QGIS API name)
         return ShippedModel(self.path)

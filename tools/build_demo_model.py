@@ -1,17 +1,27 @@
 """Regenerate geoseg_qgis/models/train_and_classify.model3, the graphical model shipped with the plugin.
 
+Every parameter of every step has a source: the model's inputs, an earlier step's output, a value chosen
+here, or else the algorithm's own default, so the modeler finds the model valid.
+
 Run from the repository root: ``QT_QPA_PLATFORM=offscreen .venv/bin/python tools/build_demo_model.py``.
 """
+import os
 import sys
 from pathlib import Path
 
-from qgis.core import (QgsApplication, QgsProcessingModelAlgorithm, QgsProcessingModelChildAlgorithm,
-                       QgsProcessingModelChildParameterSource, QgsProcessingModelOutput,
-                       QgsProcessingModelParameter, QgsProcessingParameterNumber,
-                       QgsProcessingParameterRasterLayer)
-from qgis.PyQt.QtCore import QPointF
-
 ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+os.environ["QT_HASH_SEED"] = "0"  # Qt writes XML attributes in hash order: a fixed seed, a reproducible file
+
+from qgis.core import (QgsApplication, QgsProcessingModelAlgorithm,  # noqa: E402
+                       QgsProcessingModelChildAlgorithm, QgsProcessingModelChildParameterSource,
+                       QgsProcessingModelOutput, QgsProcessingModelParameter, QgsProcessingParameterNumber,
+                       QgsProcessingParameterRasterLayer)
+from qgis.PyQt.QtCore import QPointF  # noqa: E402
+
+from geoseg_qgis.algorithms.base import GROUP, GROUP_ID  # noqa: E402
+from geoseg_qgis.provider import GeoSegProvider  # noqa: E402
+
 OUTPUT = ROOT / "geoseg_qgis" / "models" / "train_and_classify.model3"
 
 
@@ -21,15 +31,19 @@ def model_input(model, parameter, x):
 
 
 def child(algorithm_id, child_id, sources, position, outputs=None):
+    """A step running ``algorithm_id`` with ``sources``, other parameters at their defaults; ``outputs`` maps
+    its output names to the labels of the model outputs they become."""
     step = QgsProcessingModelChildAlgorithm(algorithm_id)
     step.setChildId(child_id)
     step.setDescription(child_id.replace("_", " ").capitalize())
     step.setPosition(QPointF(*position))
-    for name, source in sources.items():
-        step.addParameterSources(name, [source])
+    for definition in step.algorithm().parameterDefinitions():
+        if not definition.isDestination():
+            default = QgsProcessingModelChildParameterSource.fromStaticValue(definition.defaultValue())
+            step.addParameterSources(definition.name(), [sources.get(definition.name(), default)])
     model_outputs = {}
     for name, description in (outputs or {}).items():
-        output = QgsProcessingModelOutput(description)
+        output = QgsProcessingModelOutput(description, description)
         output.setChildId(child_id)
         output.setChildOutputName(name)
         model_outputs[description] = output
@@ -38,7 +52,7 @@ def child(algorithm_id, child_id, sources, position, outputs=None):
 
 
 def build() -> QgsProcessingModelAlgorithm:
-    model = QgsProcessingModelAlgorithm("Train and classify", "Deep learning", "geoseg")
+    model = QgsProcessingModelAlgorithm("Train and classify", GROUP, GROUP_ID)
     model.setHelpContent({"ALG_DESC": (
         "The whole GeoSeg chain in one step: cuts the multispectral raster and its label raster into 64×64 chips, "
         "trains a U-Net on all bands (early stopping, best model kept) and classifies the whole raster with it. "
@@ -50,13 +64,11 @@ def build() -> QgsProcessingModelAlgorithm:
     param = QgsProcessingModelChildParameterSource.fromModelParameter
     chips = child("geoseg:createchips", "create_chips", {
         "INPUT": param("IMAGE"), "LABELS": param("LABELS"),
-        "CHIP_SIZE": QgsProcessingModelChildParameterSource.fromStaticValue(64),
         "MIN_LABELLED": QgsProcessingModelChildParameterSource.fromStaticValue(0.3),
     }, (160, 180))
     train = child("geoseg:train", "train", {
         "INPUT": QgsProcessingModelChildParameterSource.fromChildOutput("create_chips", "OUTPUT"),
         "EPOCHS": param("EPOCHS"),
-        "PATIENCE": QgsProcessingModelChildParameterSource.fromStaticValue(10),
         "BATCH_SIZE": QgsProcessingModelChildParameterSource.fromStaticValue(8),
     }, (360, 300), {"OUTPUT": "Model file"})
     classify = child("geoseg:classify", "classify", {
@@ -69,12 +81,10 @@ def build() -> QgsProcessingModelAlgorithm:
 
 
 if __name__ == "__main__":
-    sys.path.insert(0, str(ROOT))
     app = QgsApplication([], False)
     app.initQgis()
-    from geoseg_qgis.provider import GeoSegProvider
-
-    QgsApplication.processingRegistry().addProvider(GeoSegProvider())
+    provider = GeoSegProvider()  # kept: the registry holds no reference to the Python object
+    QgsApplication.processingRegistry().addProvider(provider)
     model = build()
     model.updateDestinationParameters()
     if not model.toFile(str(OUTPUT)):

@@ -47,6 +47,7 @@ def find_pairs(chips_dir: str, image_suffix: str = "", label_suffix: str = "") -
 def load_chips(pairs: list[tuple[Path, Path]], bands: tuple[int, ...], progress: Progress | None = None) -> Chips:
     """Read every pair; each must share size and geotransform, and all chips must share a size."""
     progress = progress or Progress()
+    progress.update(0.0, f"Reading {len(pairs)} chips…")
     images, labels = [], []
     for i, (image_path, label_path) in enumerate(pairs):
         progress.check()

@@ -24,9 +24,11 @@ DISPLAY_BANDS = (4, 3, 2)
 def evaluate_model(config: EvaluateConfig, progress: Progress | None = None) -> EvaluateResult:
     """Pixel accuracy, per-class IoU/F1 and their macro means (over classes present) on every chip."""
     progress = progress or Progress()
+    progress.update(0.0, f"Loading the model {config.model_path}…")
     model, info = load_bundle(config.model_path)
     pairs = find_pairs(config.chips_dir, config.image_suffix, config.label_suffix)
     chips = load_chips(pairs, tuple(info.bands), progress.span(0.0, 0.5))
+    progress.update(0.5, f"Scoring {len(pairs)} chips…")
     images = normalize(chips.images, info.normalization).astype(np.float32)
     metrics = evaluate(model, images, chips.labels, info.classes, config.batch_size)
     progress.update(0.9, f"{len(pairs)} chips: pixel accuracy {metrics['pixel_accuracy']:.3f}, "

@@ -6,11 +6,16 @@ import os
 from collections.abc import Iterator
 from pathlib import Path
 
+from .qgis_style import style_path
+
 
 def sidecars(path: str | os.PathLike) -> list[Path]:
-    """The files GDAL may write beside a raster (auxiliary metadata)."""
+    """The files that describe an output to GIS software: GDAL's auxiliary metadata and QGIS' default style.
+
+    They belong to the file: they are written with it, moved with it and removed with it.
+    """
     path = Path(path)
-    return [path.with_name(path.name + ".aux.xml")]
+    return [path.with_name(path.name + ".aux.xml"), style_path(path)]
 
 
 def remove_output(path: str | os.PathLike) -> None:

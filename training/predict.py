@@ -9,7 +9,8 @@ the raster's width times the tile size, never with its height), and finished row
 
 Outputs are tiled, DEFLATE-compressed GeoTIFFs (or Cloud Optimized GeoTIFFs) on the input's grid:
 
-* the class raster: Byte, nodata 255, with color table and class names;
+* the class raster: Byte, nodata 255, with color table and class names, and beside it a QGIS style
+  listing only the classes (:mod:`training.qgis_style`);
 * optionally a probability raster: one Byte band per class (named after it) holding the class
   probability in percent, 0–100 (bands sum to 100 up to rounding), nodata 255. Percent steps are ample
   for a model's confidence and take a quarter of the space of Float32.
@@ -33,6 +34,7 @@ from .config import ClassifyConfig, ClassifyResult
 from .engines import LABELS, cache_folder, choose_engine, compile_tiles
 from .outputs import atomic_path, remove_output
 from .progress import Progress
+from .qgis_style import write_class_style
 from .raster import open_raster, style_class_band
 
 TILE_MULTIPLE = 32  # every architecture halves the tile at most five times
@@ -67,7 +69,7 @@ def classify_raster(config: ClassifyConfig, progress: Progress | None = None) ->
         progress.update(0.0, f"Converting the model to LiteRT for these tiles (once; kept in {cache_folder()}).")))
     reader = _TileReader(source, info.bands, np.asarray(info.normalization["offset"], np.float32))
     with contextlib.ExitStack() as stack:
-        class_path = stack.enter_context(_geotiff(config.output_raster, config.cog, "NEAREST"))
+        class_path = stack.enter_context(_geotiff(config.output_raster, config.cog, "NEAREST", info.classes))
         classes_out = stack.enter_context(_RowWriter(_class_raster(class_path, source, info.classes)))
         probabilities_out = None
         if config.probabilities_raster:
@@ -388,10 +390,13 @@ def _probability_raster(path: str, like: gdal.Dataset, classes: Sequence[ClassIn
 
 
 @contextlib.contextmanager
-def _geotiff(path: str, cog: bool, resampling: str) -> Iterator[str]:
+def _geotiff(path: str, cog: bool, resampling: str, classes: Sequence[ClassInfo] = ()) -> Iterator[str]:
     """A path to write a tiled GeoTIFF to. On success it lands at ``path`` (converted to a COG, with
-    overviews resampled by ``resampling``, if ``cog``); on error nothing is left, sidecars included."""
+    overviews resampled by ``resampling``, if ``cog``), with the QGIS style of ``classes`` if given; on
+    error nothing is left, sidecars included."""
     with atomic_path(path) as tmp:
+        if classes:
+            write_class_style(tmp, classes)
         if not cog:
             yield tmp
             return

@@ -14,7 +14,7 @@ from .bundle import ModelInfo, load_bundle, save_bundle
 from .callbacks import BestModel, FitProgress, ResumePoint, restore_resume_point, resume_path_for
 from .chips import CLASSES_FILE
 from .classes import NODATA_CLASS, ClassInfo, class_scheme, default_scheme, scheme_from_dicts
-from .config import CLASS_WEIGHTINGS, TrainConfig, TrainResult
+from .config import ARCHITECTURES, CLASS_WEIGHTINGS, TrainConfig, TrainResult
 from .dataset import Chips, find_pairs, load_chips, split_indices, to_dataset
 from .losses import SegmentationLoss, balanced_class_weights
 from .metrics import confusion_matrix, majority_baseline, scores
@@ -52,9 +52,11 @@ def train(config: TrainConfig, progress: Progress | None = None) -> TrainResult:
     a resume point is written after every epoch so ``resume=True`` continues an interrupted run.
     """
     progress = progress or Progress()
-    _check_outputs(config)
+    _check_config(config)
     keras.utils.set_random_seed(config.seed)
     data = prepare(config, progress.span(0.0, 0.05))
+    progress.update(0.05, f"Building the {ARCHITECTURES[config.architecture]} for {len(data.bands)} bands and "
+                          f"{len(data.scheme)} classes…")
     model = _build(config, data)
     info = ModelInfo(
         architecture=config.architecture, bands=list(data.bands), classes=data.scheme, normalization=data.stats,
@@ -69,6 +71,8 @@ def train(config: TrainConfig, progress: Progress | None = None) -> TrainResult:
     best = BestModel(info, config.output_model, config.patience, state["best_loss"], state["best_epoch"])
     fit_progress = FitProgress(progress.span(0.05, 0.95), config.epochs, state["epoch"])
     history_path = history_path_for(config.output_model)
+    progress.update(0.05, f"Training on {len(data.train)} chips ({len(data.validation)} for validation, "
+                          f"{len(data.test)} held out): epoch {state['epoch'] + 1} of at most {config.epochs}…")
 
     def dataset(indices, augment=False):
         return to_dataset(data.images[indices], data.chips.labels[indices], config.batch_size, augment, config.seed)
@@ -114,7 +118,9 @@ def evaluate(model: keras.Model, images: np.ndarray, labels: np.ndarray, scheme,
     return scores(confusion_matrix(labels, predicted, len(scheme)), [c.name for c in scheme])
 
 
-def _check_outputs(config: TrainConfig) -> None:
+def _check_config(config: TrainConfig) -> None:
+    if config.architecture not in ARCHITECTURES:
+        raise ValueError(f"Model {config.architecture!r} is unknown: use one of {', '.join(ARCHITECTURES)}.")
     if Path(config.output_model).suffix != ".keras":
         raise ValueError(f"The model file {config.output_model} must end in .keras.")
     if config.class_weighting not in CLASS_WEIGHTINGS:

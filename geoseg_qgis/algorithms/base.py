@@ -5,16 +5,19 @@ from qgis.PyQt.QtGui import QIcon
 
 from ..metadata import ICON_PATH
 
+# The Toolbox group of GeoSeg's algorithms and shipped models (the environment algorithms have their own).
+GROUP = "Deep learning"
+GROUP_ID = "deeplearning"
+
 
 class GeoSegAlgorithm(QgsProcessingAlgorithm):
-    """Base class: subclasses set ``NAME``, ``DISPLAY_NAME``, ``HELP`` (and ``GROUP``, ``GROUP_ID`` outside
-    *Deep learning*) and implement the Processing hooks."""
+    """Base class: subclasses set ``NAME``, ``DISPLAY_NAME``, ``HELP`` (and ``TOOLBOX_GROUP``, name and id,
+    outside *Deep learning*) and implement the Processing hooks."""
 
     NAME = ""
     DISPLAY_NAME = ""
     HELP = ""
-    GROUP = "Deep learning"
-    GROUP_ID = "deeplearning"
+    TOOLBOX_GROUP = (GROUP, GROUP_ID)
 
     def tr(self, text):
         return QCoreApplication.translate("GeoSeg", text)
@@ -29,10 +32,10 @@ class GeoSegAlgorithm(QgsProcessingAlgorithm):
         return self.tr(self.DISPLAY_NAME)
 
     def group(self):
-        return self.tr(self.GROUP)
+        return self.tr(self.TOOLBOX_GROUP[0])
 
     def groupId(self):  # noqa: N802 (QGIS API name)
-        return self.GROUP_ID
+        return self.TOOLBOX_GROUP[1]
 
     def shortHelpString(self):  # noqa: N802 (QGIS API name)
         return self.tr(self.HELP)

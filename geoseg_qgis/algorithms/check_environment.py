@@ -18,8 +18,7 @@ class CheckEnvironmentAlgorithm(GeoSegAlgorithm):
 
     NAME = "checkenvironment"
     DISPLAY_NAME = "Check environment"
-    GROUP = "Environment"
-    GROUP_ID = "environment"
+    TOOLBOX_GROUP = ("Environment", "environment")
     HELP = (
         "Reports what GeoSeg's TensorFlow jobs run on: the worker Python and where it was chosen, the versions "
         "of TensorFlow, Keras, NumPy, GDAL and LiteRT there, the devices TensorFlow sees (GPU names), whether "

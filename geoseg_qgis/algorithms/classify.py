@@ -1,14 +1,13 @@
 """geoseg:classify — classify a multispectral raster with a trained GeoSeg model."""
-from qgis.core import (QgsProcessingException, QgsProcessingParameterBoolean, QgsProcessingParameterDefinition,
+from qgis.core import (QgsProcessingParameterBoolean, QgsProcessingParameterDefinition,
                        QgsProcessingParameterEnum, QgsProcessingParameterFile, QgsProcessingParameterNumber,
                        QgsProcessingParameterRasterDestination, QgsProcessingParameterRasterLayer)
 
-from training.bundle import read_info
 from training.config import ENGINES, PRECISIONS, ClassifyConfig
 
 from ..runner import run
 from .base import GeoSegAlgorithm, raster_file
-from .styling import ClassStyler
+from .styling import load_with_default_style
 
 DEFAULTS = ClassifyConfig("", "", "")
 
@@ -42,7 +41,8 @@ class ClassifyAlgorithm(GeoSegAlgorithm):
         "GEOSEG_CACHE_DIR) for later runs.<br><br>"
         "The output is a Byte GeoTIFF with the input's CRS, geotransform and size: class values 0, 1, 2, …, "
         "255 = nodata wherever the input is nodata (or NaN). Class colours and names are written into the file "
-        "(colour table and category names), so it opens with a legend in QGIS and other GIS software.<br>"
+        "(colour table and category names, for any GIS software) and into a QGIS style beside it (same name, "
+        ".qml), with which QGIS shows the model's classes alone in the legend.<br>"
         "Optionally also writes per-class probabilities."
     )
 
@@ -85,16 +85,10 @@ class ClassifyAlgorithm(GeoSegAlgorithm):
             precision=PRECISIONS[self.parameterAsEnum(parameters, self.PRECISION, context)],
             cog=self.parameterAsBool(parameters, self.COG, context),
         )
-        try:
-            classes = read_info(config.model_path).classes
-        except ValueError as err:
-            raise QgsProcessingException(str(err)) from err
         result = run("classify", config, feedback)
         for name, pixels in result["class_pixels"].items():
             feedback.pushInfo(f"{name}: {pixels} px")
-        if context.willLoadLayerOnCompletion(result["output_raster"]):
-            self._styler = ClassStyler(classes)
-            context.layerToLoadOnCompletionDetails(result["output_raster"]).setPostProcessor(self._styler)
+        load_with_default_style(context, result["output_raster"])
         outputs = {self.OUTPUT: result["output_raster"]}
         if result["probabilities_raster"]:
             outputs[self.PROBABILITIES] = result["probabilities_raster"]

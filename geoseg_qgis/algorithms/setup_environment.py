@@ -22,8 +22,7 @@ class SetupEnvironmentAlgorithm(GeoSegAlgorithm):
 
     NAME = "setupenvironment"
     DISPLAY_NAME = "Set up TensorFlow environment"
-    GROUP = "Environment"
-    GROUP_ID = "environment"
+    TOOLBOX_GROUP = ("Environment", "environment")
     HELP = (
         "Installs what GeoSeg's deep-learning algorithms need — TensorFlow, Keras and LiteRT — into a Python "
         "environment of GeoSeg's own, in one step. QGIS' own Python is left untouched, and TensorFlow runs in "

@@ -1,22 +1,27 @@
-"""Style class rasters in QGIS: a paletted renderer listing only the model's classes."""
-from qgis.core import QgsPalettedRasterRenderer, QgsProcessingLayerPostProcessorInterface, QgsRasterLayer
-from qgis.PyQt.QtGui import QColor
+"""Give output layers that Processing loads their default style (the .qml that training/ writes beside them).
+
+QGIS applies a layer file's default style whenever it opens the file, except where Processing loads an
+algorithm's outputs into the project (the dialog, ``processing.runAndLoadResults``, models run there):
+this post-processor applies it there too.
+"""
+from qgis.core import QgsProcessingLayerPostProcessorInterface
 
 
-def paletted_renderer(layer: QgsRasterLayer, classes) -> QgsPalettedRasterRenderer:
-    """A legend with one entry per class (a GeoTIFF color table alone would list all 256 values)."""
-    return QgsPalettedRasterRenderer(layer.dataProvider(), 1, [
-        QgsPalettedRasterRenderer.Class(info.value, QColor(*info.color), info.name) for info in classes])
+class DefaultStyle(QgsProcessingLayerPostProcessorInterface):
+    """Loads the layer's default style. The Processing context owns it and deletes it with itself, yet calls
+    its Python method only while Python holds it too: ``pending`` does, until it has run."""
 
-
-class ClassStyler(QgsProcessingLayerPostProcessorInterface):
-    """Applies the class legend to the output layer once QGIS has loaded it."""
-
-    def __init__(self, classes):
-        super().__init__()
-        self.classes = classes
+    pending = set()
 
     def postProcessLayer(self, layer, context, feedback):  # noqa: N802 (QGIS API name)
-        if isinstance(layer, QgsRasterLayer):
-            layer.setRenderer(paletted_renderer(layer, self.classes))
-            layer.triggerRepaint()
+        layer.loadDefaultStyle()
+        layer.triggerRepaint()
+        DefaultStyle.pending.discard(self)
+
+
+def load_with_default_style(context, path: str) -> None:
+    """Apply ``path``'s default style once Processing has loaded it, if it loads it at all."""
+    if context.willLoadLayerOnCompletion(path):
+        styler = DefaultStyle()
+        DefaultStyle.pending.add(styler)
+        context.layerToLoadOnCompletionDetails(path).setPostProcessor(styler)

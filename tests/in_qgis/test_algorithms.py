@@ -6,8 +6,8 @@ from pathlib import Path
 import numpy as np
 import pytest
 from osgeo import gdal
-from qgis.core import (QgsApplication, QgsFeature, QgsField, QgsGeometry, QgsProcessingException,
-                       QgsProcessingFeedback, QgsProject, QgsRasterLayer,
+from qgis.core import (QgsApplication, QgsFeature, QgsField, QgsGeometry, QgsProcessingContext,
+                       QgsProcessingException, QgsProcessingFeedback, QgsProject, QgsRasterLayer,
                        QgsRectangle, QgsVectorFileWriter, QgsVectorLayer)
 from qgis.PyQt.QtCore import QVariant
 
@@ -29,9 +29,33 @@ def test_provider_lists_every_algorithm_with_help(geoseg):
         algorithm = registry.algorithmById(algorithm_id)
         assert algorithm is not None, algorithm_id
         assert algorithm.shortHelpString(), algorithm_id
-    model = registry.algorithmById("geoseg:train_and_classify")
-    assert [p.name() for p in model.destinationParameterDefinitions()] == ["classify:Classified raster",
-                                                                           "train:Model file"]
+    assert {(registry.algorithmById(a).groupId(), registry.algorithmById(a).group()) for a in ALGORITHMS} == {
+        ("deeplearning", "Deep learning")}  # one Toolbox group
+
+
+def test_shipped_model_is_valid_and_labels_its_outputs(geoseg, scene):
+    model = QgsApplication.processingRegistry().algorithmById("geoseg:train_and_classify")
+    assert model.childAlgorithms()
+    for child_id in model.childAlgorithms():
+        assert model.validateChildAlgorithm(child_id) == (True, []), child_id  # no red box in the modeler
+    assert model.canExecute() == (True, "")
+    image, labels = scene
+    parameters = {"IMAGE": str(image), "LABELS": str(labels), "classify:Classified raster": "TEMPORARY_OUTPUT",
+                  "train:Model file": "TEMPORARY_OUTPUT"}  # as the dialog fills them in
+    assert model.checkParameterValues(parameters, QgsProcessingContext()) == (True, "")
+    assert [(p.name(), p.description()) for p in model.destinationParameterDefinitions()] == [
+        ("classify:Classified raster", "Classified raster"), ("train:Model file", "Model file")]
+
+
+def test_shipped_model_is_what_its_generator_builds_today(geoseg):
+    """Its steps' parameters are the algorithms' current defaults: regenerate it when one changes."""
+    from tools.build_demo_model import build
+
+    def parameters(model):
+        return {child_id: child["params"] for child_id, child in model.toVariant()["children"].items()}
+
+    shipped = QgsApplication.processingRegistry().algorithmById("geoseg:train_and_classify")
+    assert parameters(shipped) == parameters(build())
 
 
 def test_loading_the_plugin_imports_no_tensorflow():
@@ -161,13 +185,33 @@ def test_classify_keeps_grid_and_writes_a_styled_class_raster(geoseg, trained, t
     band = classified.GetRasterBand(1)
     assert set(np.unique(band.ReadAsArray())) <= {0, 1, 2}
     assert band.GetCategoryNames()[:3] == CLASS_NAMES
-    layer = QgsRasterLayer(output, "classes")
-    assert layer.renderer().type() == "paletted"
+    assert legend(QgsRasterLayer(output, "classes")) == CLASS_NAMES  # as Add Raster Layer or a drop opens it
 
-    from geoseg_qgis.algorithms.styling import paletted_renderer
 
-    renderer = paletted_renderer(layer, read_info(result["OUTPUT"]).classes)
-    assert [(c.value, c.label) for c in renderer.classes()] == list(enumerate(CLASS_NAMES))
+def legend(layer):
+    """The class labels of a layer drawn by a paletted renderer, in value order."""
+    assert layer.isValid() and layer.renderer().type() == "paletted"
+    classes = layer.renderer().classes()
+    assert [c.value for c in classes] == list(range(len(classes)))
+    return [c.label for c in classes]
+
+
+def loaded_layer(path):
+    """The layer Processing loaded into the project from ``path``."""
+    layers = [layer for layer in QgsProject.instance().mapLayers().values() if layer.source() == str(path)]
+    assert len(layers) == 1, [layer.source() for layer in QgsProject.instance().mapLayers().values()]
+    return layers[0]
+
+
+def test_classify_output_loaded_by_processing_shows_only_the_classes(geoseg, trained, tmp_path):
+    image, result = trained
+    output = tmp_path / "classes.tif"
+    geoseg.runAndLoadResults("geoseg:classify", {"INPUT": str(image), "MODEL": result["OUTPUT"],
+                                                 "OUTPUT": str(output)})
+    try:
+        assert legend(loaded_layer(output)) == CLASS_NAMES
+    finally:
+        QgsProject.instance().removeAllMapLayers()
 
 
 class RecordingFeedback(QgsProcessingFeedback):
@@ -215,3 +259,15 @@ def test_tensorflow_jobs_run_in_the_python_named_by_geoseg_python(geoseg, traine
     with pytest.raises(QgsProcessingException, match="Cannot start the GeoSeg worker Python"):
         geoseg.run("geoseg:evaluate", {"MODEL": result["OUTPUT"], "INPUT": str(tmp_path),
                                        "OUTPUT_HTML": str(tmp_path / "report.html")})
+
+
+def test_shipped_model_output_loaded_by_processing_shows_only_the_classes(geoseg, scene, tmp_path):
+    image, labels = scene
+    output = tmp_path / "classes.tif"
+    geoseg.runAndLoadResults("geoseg:train_and_classify", {
+        "IMAGE": str(image), "LABELS": str(labels), "EPOCHS": 1, "train:Model file": str(tmp_path / "model.keras"),
+        "classify:Classified raster": str(output)})
+    try:
+        assert legend(loaded_layer(output)) == CLASS_NAMES
+    finally:
+        QgsProject.instance().removeAllMapLayers()

@@ -9,6 +9,7 @@ from osgeo import gdal, ogr, osr
 
 from demo import build_data
 from synthetic import write_raster
+from training.qgis_style import class_style
 
 X0, Y0 = 330000.0, 5822040.0
 WIDTH, HEIGHT = 60, 30  # pixels at 10 m
@@ -146,6 +147,7 @@ def test_labels_classes_grid_and_metadata(built):
     assert band.GetCategoryNames() == ["Water", "Forest & scrub", "Open land"]
     colors = band.GetColorTable()
     assert [colors.GetColorEntry(i)[:3] for i in range(3)] == [(0, 114, 178), (0, 158, 115), (230, 159, 0)]
+    assert labels_path.with_suffix(".qml").read_text() == class_style(build_data.CLASSES)
 
 
 def test_class_shares(built):
@@ -190,6 +192,12 @@ def test_outputs_valid_needs_both(built):
     scene, labels = built
     assert build_data.outputs_valid(scene, labels)
     labels.unlink()
+    assert not build_data.outputs_valid(scene, labels)
+
+
+def test_labels_without_their_qgis_style_are_rebuilt(built):
+    scene, labels = built
+    labels.with_suffix(".qml").unlink()
     assert not build_data.outputs_valid(scene, labels)
 
 

@@ -7,6 +7,7 @@ from synthetic import CLASS_NAMES, write_scene
 from training.chips import create_chips
 from training.config import ChipsConfig, EvaluateConfig, TrainConfig
 from training.evaluate import evaluate_model
+from training.progress import Progress
 from training.train import train
 
 
@@ -15,8 +16,12 @@ def test_evaluate_writes_scores_a_report_and_pictures(tmp_path):
     create_chips(ChipsConfig(str(image), str(tmp_path / "chips"), str(labels), chip_size=32))
     model = train(TrainConfig(str(tmp_path / "chips"), str(tmp_path / "m.keras"), epochs=1, batch_size=8,
                               model_options={"base_filters": 4, "depth": 2})).model_path
+    messages = []
     result = evaluate_model(EvaluateConfig(model, str(tmp_path / "chips"), str(tmp_path / "scores.csv"),
-                                           str(tmp_path / "report.html"), str(tmp_path / "chips.png"), preview_chips=3))
+                                           str(tmp_path / "report.html"), str(tmp_path / "chips.png"), preview_chips=3),
+                            Progress(lambda percent, message: messages.append(message)))
+    assert [m for m in messages if m][:3] == [f"Loading the model {model}…", "Reading 16 chips…",
+                                              "Scoring 16 chips…"]
     matrix = np.asarray(result.metrics["confusion_matrix"])
     assert matrix.sum() == 16 * 32 * 32 and result.metrics["pixel_accuracy"] == np.trace(matrix) / matrix.sum()
     with open(tmp_path / "scores.csv") as handle:

@@ -4,6 +4,7 @@ import shutil
 import subprocess
 import sys
 import threading
+import xml.etree.ElementTree as ET
 from pathlib import Path
 
 import keras
@@ -98,6 +99,14 @@ def test_outputs_keep_the_grid_and_carry_a_legend(classified):
     assert result.class_pixels == dict(zip(CLASS_NAMES, counts.tolist()))
 
 
+def test_the_class_raster_alone_comes_with_a_qgis_style_of_its_classes(classified):
+    _, result = classified
+    style = ET.parse(Path(result.output_raster).with_suffix(".qml")).getroot()
+    entries = style.findall("pipe/rasterrenderer[@type='paletted']/colorPalette/paletteEntry")
+    assert [(int(entry.get("value")), entry.get("label")) for entry in entries] == list(enumerate(CLASS_NAMES))
+    assert not Path(result.probabilities_raster).with_suffix(".qml").exists()
+
+
 def test_probabilities_hold_one_band_per_class_summing_to_100_percent(classified):
     _, result = classified
     probabilities = gdal.Open(result.probabilities_raster)
@@ -168,6 +177,7 @@ def test_cog_output_is_cloud_optimized_and_keeps_the_legend(model, tmp_path):
     assert band.GetDescription() == "class"  # first: GDAL 3.6 reads the .aux.xml on it, not on GetCategoryNames
     assert list(band.GetCategoryNames()) == CLASS_NAMES and band.GetColorTable() is not None
     assert probabilities.GetRasterBand(3).GetDescription() == CLASS_NAMES[2]
+    assert (tmp_path / "classes.qml").exists()
     assert not [p.name for p in tmp_path.iterdir() if p.name.startswith(".")]
 
 

@@ -57,6 +57,23 @@ def test_cancel_keeps_the_best_model_so_far(chips, tmp_path):
     assert not list(tmp_path.glob(".*partial*"))
 
 
+def test_the_job_says_what_it_does_before_the_first_epoch_ends(chips, tmp_path):
+    reports = []
+    train(config(chips, tmp_path, epochs=1), Progress(lambda percent, message: reports.append((percent, message))))
+    assert reports[0] == (0.0, "Reading 64 chips…")
+    messages = [message for _, message in reports if message]
+    assert messages[1:3] == ["Building the U-Net (from scratch) for 3 bands and 3 classes…",
+                             "Training on 45 chips (13 for validation, 6 held out): epoch 1 of at most 1…"]
+    assert messages[3].startswith("Epoch 1/1:")
+
+
+def test_an_unknown_model_is_an_error_before_any_chip_is_read(chips, tmp_path):
+    reports = []
+    with pytest.raises(ValueError, match="'unet3d' is unknown"):
+        train(config(chips, tmp_path, architecture="unet3d"), Progress(lambda *report: reports.append(report)))
+    assert reports == []
+
+
 def test_more_label_values_than_class_names_is_an_error(chips, tmp_path):
     with pytest.raises(ValueError, match="name every class 0..2"):
         train(config(chips, tmp_path, class_names=["water", "land"]))
@@ -70,7 +87,9 @@ def test_an_interrupted_run_resumes_from_its_last_epoch(chips, tmp_path):
     done = first.epochs_run
     messages.clear()
     second = train(config(chips, tmp_path, epochs=6, patience=50, resume=True), Progress(lambda p, m: messages.append(m)))
-    assert [m for m in messages if m][0].startswith(f"Resuming after epoch {done} ")
+    resumed = [m for m in messages if m.startswith(("Resuming", "Training"))]
+    assert resumed[0].startswith(f"Resuming after epoch {done} ")
+    assert resumed[1].endswith(f"epoch {done + 1} of at most 6…")
     assert [m.split(":")[0] for m in messages if m.startswith("Epoch")] == [f"Epoch {e}/6" for e in range(done + 1, 7)]
     assert second.epochs_run == 6 and not (tmp_path / "model.resume.npz").exists()
     with open(second.history_path) as handle:

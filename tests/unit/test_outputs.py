@@ -1,0 +1,54 @@
+"""Atomic outputs: a file and its sidecars (GDAL metadata, QGIS style) appear together, or not at all."""
+import pytest
+
+from training.outputs import atomic_path, remove_output
+
+
+def write_with_sidecars(tmp: str, text: str) -> None:
+    for name in (tmp, tmp + ".aux.xml", tmp.removesuffix(".tif") + ".qml"):
+        with open(name, "w") as handle:
+            handle.write(text)
+
+
+def names(folder):
+    return sorted(p.name for p in folder.iterdir())
+
+
+def test_success_moves_the_file_and_its_sidecars_into_place(tmp_path):
+    with atomic_path(tmp_path / "classes.tif") as tmp:
+        write_with_sidecars(tmp, "new")
+    assert names(tmp_path) == ["classes.qml", "classes.tif", "classes.tif.aux.xml"]
+    assert (tmp_path / "classes.qml").read_text() == "new"
+
+
+def test_failure_or_cancel_leaves_nothing(tmp_path):
+    with pytest.raises(KeyboardInterrupt), atomic_path(tmp_path / "classes.tif") as tmp:
+        write_with_sidecars(tmp, "new")
+        raise KeyboardInterrupt
+    assert names(tmp_path) == []
+
+
+def test_a_failed_overwrite_keeps_the_old_output_whole(tmp_path):
+    with atomic_path(tmp_path / "classes.tif") as tmp:
+        write_with_sidecars(tmp, "old")
+    with pytest.raises(RuntimeError), atomic_path(tmp_path / "classes.tif") as tmp:
+        write_with_sidecars(tmp, "new")
+        raise RuntimeError("disk full")
+    assert names(tmp_path) == ["classes.qml", "classes.tif", "classes.tif.aux.xml"]
+    assert {p.read_text() for p in tmp_path.iterdir()} == {"old"}
+
+
+def test_an_overwritten_output_loses_the_sidecars_it_no_longer_has(tmp_path):
+    with atomic_path(tmp_path / "classes.tif") as tmp:
+        write_with_sidecars(tmp, "old")
+    with atomic_path(tmp_path / "classes.tif") as tmp:
+        with open(tmp, "w") as handle:
+            handle.write("new")
+    assert names(tmp_path) == ["classes.tif"]
+
+
+def test_remove_output_removes_the_sidecars_too(tmp_path):
+    write_with_sidecars(str(tmp_path / "classes.tif"), "x")
+    (tmp_path / "other.qml").write_text("kept")
+    remove_output(tmp_path / "classes.tif")
+    assert names(tmp_path) == ["other.qml"]
