@@ -39,7 +39,7 @@ class GeoSegOptionsPage(QgsOptionsPageWidget):
         self.status = QLabel()
         self.status.setWordWrap(True)
         self.folder = QgsFileWidget()
-        self.folder.setStorageMode(QgsFileWidget.GetDirectory)
+        self.folder.setStorageMode(QgsFileWidget.StorageMode.GetDirectory)
         self.folder.setFilePath(settings.value(ENV_DIR_SETTING, "", type=str))
         self.folder.lineEdit().setPlaceholderText(str(default_environment_root()))
         self.python = QgsFileWidget()

@@ -3,7 +3,12 @@ an options page and, until TensorFlow is set up, a prompt to set it up."""
 import contextlib
 
 from qgis.core import Qgis, QgsApplication
-from qgis.PyQt.QtWidgets import QAction, QPushButton
+from qgis.PyQt.QtWidgets import QPushButton
+
+try:  # Qt 6 (QGIS 4) has QAction in QtGui, Qt 5 in QtWidgets
+    from qgis.PyQt.QtGui import QAction
+except ImportError:
+    from qgis.PyQt.QtWidgets import QAction
 
 from .provider import register_provider
 
