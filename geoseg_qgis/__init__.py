@@ -1,22 +1,8 @@
-"""GeoSeg QGIS plugin: deep-learning segmentation of multispectral rasters as Processing algorithms."""
-import sys
-from pathlib import Path
+"""GeoSeg QGIS plugin: deep-learning segmentation of multispectral rasters as Processing algorithms.
 
-
-def _expose_training_module() -> None:
-    """Put GeoSeg's ``training`` package on the import path.
-
-    The release zip carries it inside the plugin folder; a source checkout has it beside the plugin.
-    """
-    here = Path(__file__).resolve().parent
-    for root in (here, here.parent):
-        if (root / "training" / "__init__.py").is_file():
-            if str(root) not in sys.path:
-                sys.path.insert(0, str(root))
-            return
-
-
-_expose_training_module()
+Everything GeoSeg loads into QGIS' Python lives under this package (its ``training`` engine as
+``geoseg_qgis.training``): the plugin adds no top-level modules and nothing to ``sys.path``.
+"""
 
 
 def classFactory(iface):  # noqa: N802 (QGIS API name)

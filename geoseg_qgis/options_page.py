@@ -7,7 +7,7 @@ from qgis.PyQt.QtCore import QCoreApplication
 from qgis.PyQt.QtGui import QIcon
 from qgis.PyQt.QtWidgets import QFormLayout, QGroupBox, QHBoxLayout, QLabel, QPushButton, QVBoxLayout
 
-from training import environment
+from .training import environment
 
 from .metadata import ICON_PATH
 from .runner import ENV_DIR_SETTING, PYTHON_SETTING, PYTHON_VARIABLE, default_environment_root, environment_root

@@ -55,7 +55,7 @@ class GeoSegPlugin:
 
     def _update_prompt(self):
         """A message bar offering the one-step set-up while no Python for TensorFlow is there; gone once one is."""
-        from training import environment
+        from .training import environment
 
         from .runner import chosen_python, environment_root
 

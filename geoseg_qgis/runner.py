@@ -14,10 +14,10 @@ from pathlib import Path
 
 from qgis.core import QgsApplication, QgsProcessingException, QgsProcessingFeedback, QgsSettings
 
-from training import environment
-from training.jobs import run_job
-from training.progress import Cancelled, Progress
-from training.worker_client import WorkerStartError, run_worker
+from .training import environment
+from .training.jobs import run_job
+from .training.progress import Cancelled, Progress
+from .training.worker_client import WorkerStartError, run_worker
 
 PYTHON_VARIABLE = "GEOSEG_PYTHON"
 PYTHON_SETTING = "geoseg/python"

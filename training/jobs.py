@@ -12,13 +12,14 @@ from dataclasses import asdict
 from . import config as configs
 from .progress import Progress
 
-# task → (config class, "module:function" run lazily so that listing tasks never imports TensorFlow)
+# task → (config class, "module:function" of this package, imported only when run, so that listing tasks
+# never imports TensorFlow)
 TASKS = {
-    "chips": (configs.ChipsConfig, "training.chips:create_chips"),
-    "train": (configs.TrainConfig, "training.train:train"),
-    "evaluate": (configs.EvaluateConfig, "training.evaluate:evaluate_model"),
-    "classify": (configs.ClassifyConfig, "training.predict:classify_raster"),
-    "check": (configs.CheckConfig, "training.diagnostics:check_environment"),
+    "chips": (configs.ChipsConfig, "chips:create_chips"),
+    "train": (configs.TrainConfig, "train:train"),
+    "evaluate": (configs.EvaluateConfig, "evaluate:evaluate_model"),
+    "classify": (configs.ClassifyConfig, "predict:classify_raster"),
+    "check": (configs.CheckConfig, "diagnostics:check_environment"),
 }
 
 
@@ -29,5 +30,5 @@ def run_job(task: str, config: dict, progress: Progress | None = None) -> dict:
     except KeyError:
         raise ValueError(f"Unknown task {task!r}: choose one of {', '.join(TASKS)}.") from None
     module_name, function_name = target.split(":")
-    function = getattr(importlib.import_module(module_name), function_name)
+    function = getattr(importlib.import_module(f".{module_name}", __package__), function_name)
     return asdict(function(config_class(**config), progress))

@@ -5,9 +5,8 @@ import sys
 from qgis.core import (Qgis, QgsProcessingException, QgsProcessingOutputBoolean, QgsProcessingOutputString,
                        QgsProcessingParameterFileDestination)
 
-from training import environment
-
 from ..runner import chosen_python, environment_root, run_in, worker_python
+from ..training import environment
 from .base import GeoSegAlgorithm
 
 

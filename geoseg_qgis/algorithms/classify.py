@@ -3,9 +3,8 @@ from qgis.core import (QgsProcessingParameterBoolean, QgsProcessingParameterDefi
                        QgsProcessingParameterEnum, QgsProcessingParameterFile, QgsProcessingParameterNumber,
                        QgsProcessingParameterRasterDestination, QgsProcessingParameterRasterLayer)
 
-from training.config import ENGINES, PRECISIONS, ClassifyConfig
-
 from ..runner import run
+from ..training.config import ENGINES, PRECISIONS, ClassifyConfig
 from .base import GeoSegAlgorithm, raster_file
 from .styling import load_with_default_style
 

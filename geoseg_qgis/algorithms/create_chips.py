@@ -4,9 +4,8 @@ from qgis.core import (QgsProcessing, QgsProcessingOutputNumber,
                        QgsProcessingParameterFolderDestination, QgsProcessingParameterNumber,
                        QgsProcessingParameterRasterLayer)
 
-from training.config import ChipsConfig
-
 from ..runner import run
+from ..training.config import ChipsConfig
 from .base import GeoSegAlgorithm, raster_file
 
 

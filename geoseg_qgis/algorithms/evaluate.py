@@ -2,9 +2,8 @@
 from qgis.core import (QgsProcessingOutputNumber, QgsProcessingParameterFile, QgsProcessingParameterFileDestination,
                        QgsProcessingParameterNumber)
 
-from training.config import EvaluateConfig
-
 from ..runner import run
+from ..training.config import EvaluateConfig
 from .base import GeoSegAlgorithm
 
 

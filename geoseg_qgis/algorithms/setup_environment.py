@@ -4,10 +4,9 @@ import shlex
 from qgis.core import (QgsProcessingOutputString, QgsProcessingParameterBoolean, QgsProcessingParameterDefinition,
                        QgsProcessingParameterEnum, QgsProcessingParameterString)
 
-from training import environment
-from training.worker_client import run_worker
-
 from ..runner import chosen_python, environment_root, processing_errors, progress
+from ..training import environment
+from ..training.worker_client import run_worker
 from .base import GeoSegAlgorithm
 
 BUILDS = list(environment.TENSORFLOW_BUILDS)

@@ -5,10 +5,9 @@ from qgis.core import (QgsProcessingException, QgsProcessingOutputFile, QgsProce
                        QgsProcessingParameterFileDestination, QgsProcessingParameterNumber,
                        QgsProcessingParameterString)
 
-from training.config import ARCHITECTURES, CLASS_WEIGHTINGS, TrainConfig
-from training.normalization import METHODS
-
 from ..runner import run
+from ..training.config import ARCHITECTURES, CLASS_WEIGHTINGS, TrainConfig
+from ..training.normalization import METHODS
 from .base import GeoSegAlgorithm
 
 BAND_SETS = ("all", "rgb", "custom")

@@ -1,5 +1,7 @@
 """The released zip, installed in a private QGIS profile, driven through the qgis_process command line."""
 import json
+import subprocess
+import sys
 import zipfile
 
 import numpy as np
@@ -61,3 +63,25 @@ def test_qgis_process_creates_chips_and_classifies(installed, scene, tmp_path):
     classified = gdal.Open(str(tmp_path / "classes.tif"))
     assert classified.GetGeoTransform() == GEOTRANSFORM
     assert set(np.unique(classified.ReadAsArray())) <= {0, 1, 2}
+
+
+def test_the_installed_plugin_adds_no_top_level_modules_to_qgis_python(installed, tmp_path):
+    _, plugins, _ = installed
+    code = f"""
+import json, sys
+sys.path.insert(0, {str(plugins)!r})
+from qgis.core import QgsApplication
+app = QgsApplication([], False)
+app.initQgis()
+import geoseg_qgis
+plugin = geoseg_qgis.classFactory(None)
+plugin.initProcessing()
+sys.path.remove({str(plugins)!r})
+print(json.dumps({{
+    "loaded": QgsApplication.processingRegistry().algorithmById("geoseg:classify") is not None,
+    "top_level": sorted(m for m in ("training", "plugin", "provider", "runner", "metadata") if m in sys.modules),
+    "on_path": [p for p in sys.path if "geoseg" in p]}}))
+"""
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=tmp_path,
+                          env=qgis_process.environment(tmp_path / "profile"))
+    assert json.loads(done.stdout.splitlines()[-1]) == {"loaded": True, "top_level": [], "on_path": []}, done.stderr
