@@ -3,11 +3,16 @@ its training code. No TensorFlow here, so the QGIS plugin can build them without
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import ClassVar
 
 
 @dataclass
 class ChipsConfig:
     """Labels come from ``label_raster``, or from ``label_polygons`` burnt by their numeric ``class_field``."""
+
+    # The fields naming files the job reads and writes: an output may never be one of the inputs.
+    INPUTS: ClassVar = ("image_raster", "label_raster", "label_polygons")
+    OUTPUTS: ClassVar = ("output_dir",)
 
     image_raster: str
     output_dir: str
@@ -27,6 +32,9 @@ class ChipsResult:
 
 @dataclass
 class TrainConfig:
+    INPUTS: ClassVar = ("chips_dir", "weights_path", "init_model")
+    OUTPUTS: ClassVar = ("output_model",)
+
     chips_dir: str
     output_model: str
     bands: str = "all"
@@ -65,6 +73,9 @@ class TrainResult:
 
 @dataclass
 class EvaluateConfig:
+    INPUTS: ClassVar = ("model_path", "chips_dir")
+    OUTPUTS: ClassVar = ("output_csv", "output_html", "preview_png")
+
     model_path: str
     chips_dir: str
     output_csv: str = ""  # per-class scores
@@ -86,6 +97,9 @@ class EvaluateResult:
 
 @dataclass
 class ClassifyConfig:
+    INPUTS: ClassVar = ("input_raster", "model_path")
+    OUTPUTS: ClassVar = ("output_raster", "probabilities_raster")
+
     input_raster: str
     model_path: str
     output_raster: str
@@ -117,6 +131,9 @@ class ClassifyResult:
 @dataclass
 class CheckConfig:
     """The environment check takes no settings."""
+
+    INPUTS: ClassVar = ()
+    OUTPUTS: ClassVar = ()
 
 
 @dataclass

@@ -10,6 +10,7 @@ import importlib
 from dataclasses import asdict
 
 from . import config as configs
+from .outputs import refuse_overwriting
 from .progress import Progress
 
 # task → (config class, "module:function" of this package, imported only when run, so that listing tasks
@@ -23,12 +24,17 @@ TASKS = {
 }
 
 
-def run_job(task: str, config: dict, progress: Progress | None = None) -> dict:
-    """Run ``task`` with ``config`` (the fields of its config dataclass); returns the result as a dict."""
+def run_job(task: str, settings: dict, progress: Progress | None = None) -> dict:
+    """Run ``task`` with ``settings`` (the fields of its config dataclass); returns the result as a dict.
+
+    A job whose output would replace one of its inputs is refused before it starts.
+    """
     try:
         config_class, target = TASKS[task]
     except KeyError:
         raise ValueError(f"Unknown task {task!r}: choose one of {', '.join(TASKS)}.") from None
+    config = config_class(**settings)
+    refuse_overwriting(config)
     module_name, function_name = target.split(":")
     function = getattr(importlib.import_module(f".{module_name}", __package__), function_name)
-    return asdict(function(config_class(**config), progress))
+    return asdict(function(config, progress))

@@ -9,6 +9,30 @@ from pathlib import Path
 from .qgis_style import style_path
 
 
+def refuse_overwriting(config) -> None:
+    """Raise ``ValueError`` if an output of ``config`` (its ``OUTPUTS`` fields) is one of its inputs
+    (``INPUTS``) or another output: the same path, or the same file through a link or another spelling."""
+    inputs = [(name, getattr(config, name)) for name in config.INPUTS if getattr(config, name)]
+    seen = []
+    for name, path in ((name, getattr(config, name)) for name in config.OUTPUTS if getattr(config, name)):
+        for other, other_path in inputs + seen:
+            if _same_file(path, other_path):
+                what = "input" if (other, other_path) in inputs else "output"
+                raise ValueError(f"The {_words(name)} {path} is also the {_words(other)} ({what}): GeoSeg never "
+                                 "overwrites its inputs or writes two outputs to one file. Choose another path.")
+        seen.append((name, path))
+
+
+def _same_file(a: str | os.PathLike, b: str | os.PathLike) -> bool:
+    with contextlib.suppress(OSError):
+        return os.path.samefile(a, b)
+    return Path(a).resolve() == Path(b).resolve()
+
+
+def _words(field_name: str) -> str:
+    return field_name.replace("_", " ")
+
+
 def sidecars(path: str | os.PathLike) -> list[Path]:
     """The files that describe an output to GIS software: GDAL's auxiliary metadata and QGIS' default style.
 

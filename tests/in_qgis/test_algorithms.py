@@ -245,6 +245,14 @@ def test_classify_names_a_missing_model_file(geoseg, scene, tmp_path):
     assert not (tmp_path / "out.tif").exists()
 
 
+def test_bad_input_classify_refuses_to_write_over_its_input_raster(geoseg, trained):
+    image, result = trained
+    before = image.read_bytes()
+    with pytest.raises(QgsProcessingException, match="never overwrites its inputs"):
+        geoseg.run("geoseg:classify", {"INPUT": str(image), "MODEL": result["OUTPUT"], "OUTPUT": str(image)})
+    assert image.read_bytes() == before and gdal.Open(str(image)).RasterCount == 12
+
+
 def test_tensorflow_jobs_run_in_the_python_named_by_geoseg_python(geoseg, trained, tmp_path, monkeypatch):
     _, result = trained
     marker = tmp_path / "worker-started"
