@@ -4,6 +4,7 @@ from pathlib import Path
 from qgis.core import QgsApplication, QgsProcessingModelAlgorithm, QgsProcessingProvider
 from qgis.PyQt.QtGui import QIcon
 
+from .algorithms.assess_accuracy import AssessAccuracyAlgorithm
 from .algorithms.base import GROUP_ID
 from .algorithms.check_environment import CheckEnvironmentAlgorithm
 from .algorithms.classify import ClassifyAlgorithm
@@ -34,7 +35,7 @@ class GeoSegProvider(QgsProcessingProvider):
 
     def loadAlgorithms(self):  # noqa: N802 (QGIS API name)
         for algorithm in (CreateChipsAlgorithm(), TrainAlgorithm(), EvaluateAlgorithm(), ClassifyAlgorithm(),
-                          SetupEnvironmentAlgorithm(), CheckEnvironmentAlgorithm()):
+                          AssessAccuracyAlgorithm(), SetupEnvironmentAlgorithm(), CheckEnvironmentAlgorithm()):
             self.addAlgorithm(algorithm)
         # A model finds its steps through the registry, so models are added once this provider is in it.
         if QgsApplication.processingRegistry().providerById(self.id()) is not None:

@@ -11,36 +11,11 @@ from osgeo import gdal
 
 from .classes import NODATA_CLASS, class_scheme, scheme_to_dicts
 from .config import ChipsConfig, ChipsResult
-from .labels import rasterize_labels
+from .labels import label_names, labels_on_grid, rasterize_labels
 from .progress import Progress
 from .raster import open_raster
 
 CLASSES_FILE = "classes.json"
-
-
-def _label_on_image_grid(image: gdal.Dataset, label_path: str) -> gdal.Dataset:
-    """The label raster, resampled by nearest neighbour onto the image grid when the grids differ."""
-    label = open_raster(label_path, "label raster")
-    if label.RasterCount != 1:
-        raise ValueError(f"The label raster {label_path} has {label.RasterCount} bands: "
-                         "give a single-band class raster.")
-    same_grid = (label.RasterXSize, label.RasterYSize, label.GetGeoTransform()) == (
-        image.RasterXSize, image.RasterYSize, image.GetGeoTransform())
-    if same_grid:
-        return label
-    gt = image.GetGeoTransform()
-    bounds = [gt[0], gt[3] + gt[5] * image.RasterYSize, gt[0] + gt[1] * image.RasterXSize, gt[3]]
-    return gdal.Warp("", label, format="MEM", outputBounds=bounds, width=image.RasterXSize,
-                     height=image.RasterYSize, dstSRS=image.GetProjection() or None,
-                     resampleAlg="near", dstNodata=NODATA_CLASS)
-
-
-def _label_names(label: gdal.Dataset) -> list[str] | None:
-    """Class names from the label raster's category names, if it has any."""
-    names = list(label.GetRasterBand(1).GetCategoryNames() or [])[:NODATA_CLASS]
-    while names and not names[-1]:
-        names.pop()
-    return [name or f"Class {i}" for i, name in enumerate(names)] or None
 
 
 def create_chips(config: ChipsConfig, progress: Progress | None = None) -> ChipsResult:
@@ -65,7 +40,7 @@ def _write_chips(config: ChipsConfig, label_path: str, progress: Progress) -> Ch
     if not 0.0 <= min_labelled <= 1.0:
         raise ValueError(f"Minimum labelled share {min_labelled} must lie between 0 and 1.")
     image = open_raster(image_path, "image raster")
-    label = _label_on_image_grid(image, label_path)
+    label = labels_on_grid(image, label_path)
     label_band = label.GetRasterBand(1)
     label_nodata = label_band.GetNoDataValue()
 
@@ -102,7 +77,7 @@ def _write_chips(config: ChipsConfig, label_path: str, progress: Progress) -> Ch
         if written == 0:
             raise ValueError(f"No chip of {label_path} has a labelled share of {min_labelled:.0%} or more: "
                              "lower the minimum labelled share or check that labels overlap the image.")
-        names = _label_names(label)
+        names = label_names(label)
         if names:
             (tmp / CLASSES_FILE).write_text(json.dumps(scheme_to_dicts(class_scheme(names)), indent=2))
         if out.exists():

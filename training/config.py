@@ -129,6 +129,29 @@ class ClassifyResult:
 
 
 @dataclass
+class AccuracyConfig:
+    """Reference classes from ``reference_raster``, or from polygons or points (``reference_vector``) by
+    their numeric ``class_field``."""
+
+    INPUTS: ClassVar = ("class_raster", "reference_raster", "reference_vector")
+    OUTPUTS: ClassVar = ("output_csv", "output_html")
+
+    class_raster: str
+    reference_raster: str = ""
+    reference_vector: str = ""
+    class_field: str = ""
+    output_csv: str = ""  # one row per class: areas, accuracies and their 95 % confidence intervals
+    output_html: str = ""  # the same with the error matrices
+
+
+@dataclass
+class AccuracyResult:
+    report: dict
+    output_csv: str
+    output_html: str
+
+
+@dataclass
 class CheckConfig:
     """The environment check takes no settings."""
 

@@ -1,4 +1,4 @@
-"""Burn polygon labels onto an image's pixel grid."""
+"""Label rasters on an image's pixel grid: burnt from polygons or points, or resampled from another raster."""
 from __future__ import annotations
 
 from osgeo import gdal, ogr
@@ -40,3 +40,28 @@ def rasterize_labels(vector_path: str, class_field: str, reference_raster: str, 
     gdal.RasterizeLayer(target, [1], layer, options=[f"ATTRIBUTE={class_field}"])
     target = None
     return output_path
+
+
+def labels_on_grid(image: gdal.Dataset, label_path: str, what: str = "label raster") -> gdal.Dataset:
+    """The label raster, resampled by nearest neighbour onto the image grid when the grids differ."""
+    label = open_raster(label_path, what)
+    if label.RasterCount != 1:
+        raise ValueError(f"The {what} {label_path} has {label.RasterCount} bands: "
+                         "give a single-band class raster.")
+    same_grid = (label.RasterXSize, label.RasterYSize, label.GetGeoTransform()) == (
+        image.RasterXSize, image.RasterYSize, image.GetGeoTransform())
+    if same_grid:
+        return label
+    gt = image.GetGeoTransform()
+    bounds = [gt[0], gt[3] + gt[5] * image.RasterYSize, gt[0] + gt[1] * image.RasterXSize, gt[3]]
+    return gdal.Warp("", label, format="MEM", outputBounds=bounds, width=image.RasterXSize,
+                     height=image.RasterYSize, dstSRS=image.GetProjection() or None,
+                     resampleAlg="near", dstNodata=NODATA_CLASS)
+
+
+def label_names(label: gdal.Dataset) -> list[str] | None:
+    """Class names from the label raster's category names, if it has any."""
+    names = list(label.GetRasterBand(1).GetCategoryNames() or [])[:NODATA_CLASS]
+    while names and not names[-1]:
+        names.pop()
+    return [name or f"Class {i}" for i, name in enumerate(names)] or None

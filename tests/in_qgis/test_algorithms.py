@@ -15,7 +15,8 @@ from synthetic import CLASS_NAMES, EPSG, GEOTRANSFORM
 from training.bundle import read_info
 
 ALGORITHMS = ["geoseg:createchips", "geoseg:train", "geoseg:evaluate", "geoseg:classify",
-              "geoseg:train_and_classify"]
+              "geoseg:train_and_classify", "geoseg:assessaccuracy", "geoseg:setupenvironment",
+              "geoseg:checkenvironment"]
 
 
 def chip_origin(path):
@@ -30,7 +31,8 @@ def test_provider_lists_every_algorithm_with_help(geoseg):
         assert algorithm is not None, algorithm_id
         assert algorithm.shortHelpString(), algorithm_id
     assert {(registry.algorithmById(a).groupId(), registry.algorithmById(a).group()) for a in ALGORITHMS} == {
-        ("deeplearning", "Deep learning")}  # one Toolbox group
+        ("deeplearning", "Deep learning"), ("environment", "Environment"),
+        ("mapproducts", "Map products")}  # one id per Toolbox group
 
 
 def test_shipped_model_is_valid_and_labels_its_outputs(geoseg, scene):
