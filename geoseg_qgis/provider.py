@@ -10,6 +10,7 @@ from .algorithms.check_environment import CheckEnvironmentAlgorithm
 from .algorithms.classify import ClassifyAlgorithm
 from .algorithms.create_chips import CreateChipsAlgorithm
 from .algorithms.evaluate import EvaluateAlgorithm
+from .algorithms.postprocess import PostprocessAlgorithm
 from .algorithms.setup_environment import SetupEnvironmentAlgorithm
 from .algorithms.train import TrainAlgorithm
 from .metadata import ICON_PATH, PLUGIN_DIR, VERSION
@@ -35,7 +36,8 @@ class GeoSegProvider(QgsProcessingProvider):
 
     def loadAlgorithms(self):  # noqa: N802 (QGIS API name)
         for algorithm in (CreateChipsAlgorithm(), TrainAlgorithm(), EvaluateAlgorithm(), ClassifyAlgorithm(),
-                          AssessAccuracyAlgorithm(), SetupEnvironmentAlgorithm(), CheckEnvironmentAlgorithm()):
+                          PostprocessAlgorithm(), AssessAccuracyAlgorithm(), SetupEnvironmentAlgorithm(),
+                          CheckEnvironmentAlgorithm()):
             self.addAlgorithm(algorithm)
         # A model finds its steps through the registry, so models are added once this provider is in it.
         if QgsApplication.processingRegistry().providerById(self.id()) is not None:

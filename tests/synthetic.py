@@ -61,3 +61,4 @@ def write_scene(folder: Path, width: int = 128, height: int = 128, seed: int = 0
     image, labels = scene(width, height, seed)
     return (write_raster(folder / "image.tif", image),
             write_raster(folder / "labels.tif", labels, category_names=CLASS_NAMES))
+

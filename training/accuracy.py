@@ -20,7 +20,7 @@ from .config import AccuracyConfig, AccuracyResult
 from .labels import label_names, labels_on_grid, rasterize_labels
 from .outputs import atomic_path
 from .progress import Progress
-from .raster import open_raster
+from .raster import open_raster, pixel_area
 
 Z95 = 1.96
 
@@ -121,8 +121,7 @@ def _class_names(classes: gdal.Dataset, count: int) -> list[str]:
 
 def _pixel_area(raster: gdal.Dataset) -> tuple[float, str]:
     """A pixel's area in hectares where the CRS is projected in metres, else in square map units."""
-    gt = raster.GetGeoTransform()
-    area = abs(gt[1] * gt[5] - gt[2] * gt[4])
+    area = pixel_area(raster)
     srs = osr.SpatialReference(wkt=raster.GetProjection()) if raster.GetProjection() else None
     if srs is not None and srs.IsProjected() and abs(srs.GetLinearUnits() - 1.0) < 1e-9:
         return area / 10_000, "ha"

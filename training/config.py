@@ -152,6 +152,25 @@ class AccuracyResult:
 
 
 @dataclass
+class PostprocessConfig:
+    INPUTS: ClassVar = ("class_raster",)
+    OUTPUTS: ClassVar = ("output_raster",)
+
+    class_raster: str
+    output_raster: str
+    min_pixels: int = 0  # minimum mapping unit in pixels: smaller patches merge into a neighbour (0: none)
+    min_area: float = 0.0  # the same in square map units (e.g. m²); the larger of the two applies
+    majority_window: int = 0  # side of the majority filter's window, odd, before the sieve (0: none)
+    eight_connected: bool = False  # patches connect through corners too
+
+
+@dataclass
+class PostprocessResult:
+    output_raster: str
+    min_pixels: int  # the minimum mapping unit applied, in pixels
+
+
+@dataclass
 class CheckConfig:
     """The environment check takes no settings."""
 

@@ -20,6 +20,7 @@ TASKS = {
     "train": (configs.TrainConfig, "train:train"),
     "evaluate": (configs.EvaluateConfig, "evaluate:evaluate_model"),
     "classify": (configs.ClassifyConfig, "predict:classify_raster"),
+    "postprocess": (configs.PostprocessConfig, "postprocess:postprocess"),
     "assess": (configs.AccuracyConfig, "accuracy:assess_accuracy"),
     "check": (configs.CheckConfig, "diagnostics:check_environment"),
 }

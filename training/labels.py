@@ -4,7 +4,7 @@ from __future__ import annotations
 from osgeo import gdal, ogr
 
 from .classes import NODATA_CLASS
-from .raster import open_raster
+from .raster import category_names, open_raster
 
 ogr.UseExceptions()
 
@@ -61,7 +61,4 @@ def labels_on_grid(image: gdal.Dataset, label_path: str, what: str = "label rast
 
 def label_names(label: gdal.Dataset) -> list[str] | None:
     """Class names from the label raster's category names, if it has any."""
-    names = list(label.GetRasterBand(1).GetCategoryNames() or [])[:NODATA_CLASS]
-    while names and not names[-1]:
-        names.pop()
-    return [name or f"Class {i}" for i, name in enumerate(names)] or None
+    return [name or f"Class {i}" for i, name in enumerate(category_names(label.GetRasterBand(1)))] or None

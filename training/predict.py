@@ -35,14 +35,12 @@ from .engines import LABELS, cache_folder, choose_engine, compile_tiles
 from .outputs import atomic_path, remove_output
 from .progress import Progress
 from .qgis_style import write_class_style
-from .raster import open_raster, style_class_band
+from .raster import BLOCK, create_byte_raster, create_class_raster, open_raster
 
 TILE_MULTIPLE = 32  # every architecture halves the tile at most five times
-BLOCK = 256  # output GeoTIFF block size
 PREFETCH_BATCHES = 2
 CHUNK_ROWS = 64  # finished rows are turned into classes this many at a time
 CACHED_TILES = 4  # neighbouring tiles share input blocks: decode them once per few tiles, not per tile
-GTIFF_OPTIONS = ["TILED=YES", f"BLOCKXSIZE={BLOCK}", f"BLOCKYSIZE={BLOCK}", "COMPRESS=DEFLATE", "BIGTIFF=IF_SAFER"]
 COG_OPTIONS = ["COMPRESS=DEFLATE", f"BLOCKSIZE={BLOCK}", "BIGTIFF=IF_SAFER"]
 
 
@@ -70,7 +68,7 @@ def classify_raster(config: ClassifyConfig, progress: Progress | None = None) ->
     reader = _TileReader(source, info.bands, np.asarray(info.normalization["offset"], np.float32))
     with contextlib.ExitStack() as stack:
         class_path = stack.enter_context(_geotiff(config.output_raster, config.cog, "NEAREST", info.classes))
-        classes_out = stack.enter_context(_RowWriter(_class_raster(class_path, source, info.classes)))
+        classes_out = stack.enter_context(_RowWriter(create_class_raster(class_path, source, info.classes)))
         probabilities_out = None
         if config.probabilities_raster:
             path = stack.enter_context(_geotiff(config.probabilities_raster, config.cog, "AVERAGE"))
@@ -361,27 +359,8 @@ class _RowWriter:
         self.pending = [data[:, count:]]
 
 
-def _create(path: str, like: gdal.Dataset, bands: int, options: Sequence[str] = ()) -> gdal.Dataset:
-    """A tiled DEFLATE Byte GeoTIFF with ``like``'s size, CRS and geotransform; nodata 255."""
-    ds = gdal.GetDriverByName("GTiff").Create(path, like.RasterXSize, like.RasterYSize, bands, gdal.GDT_Byte,
-                                              [*GTIFF_OPTIONS, *options])
-    ds.SetProjection(like.GetProjection())
-    geotransform = like.GetGeoTransform(can_return_null=True)
-    if geotransform:
-        ds.SetGeoTransform(geotransform)
-    for number in range(1, bands + 1):
-        ds.GetRasterBand(number).SetNoDataValue(NODATA_CLASS)
-    return ds
-
-
-def _class_raster(path: str, like: gdal.Dataset, classes: Sequence[ClassInfo]) -> gdal.Dataset:
-    ds = _create(path, like, 1)
-    style_class_band(ds.GetRasterBand(1), classes)
-    return ds
-
-
 def _probability_raster(path: str, like: gdal.Dataset, classes: Sequence[ClassInfo]) -> gdal.Dataset:
-    ds = _create(path, like, len(classes), ["PHOTOMETRIC=MINISBLACK"])  # not RGB, whatever the band count
+    ds = create_byte_raster(path, like, len(classes), ["PHOTOMETRIC=MINISBLACK"])  # not RGB, whatever the count
     for number, info in enumerate(classes, start=1):
         band = ds.GetRasterBand(number)
         band.SetDescription(info.name)

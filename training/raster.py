@@ -8,9 +8,12 @@ from pathlib import Path
 import numpy as np
 from osgeo import gdal
 
-from .classes import NODATA_CLASS, ClassInfo
+from .classes import NODATA_CLASS, ClassInfo, class_scheme
 
 gdal.UseExceptions()
+
+BLOCK = 256  # output GeoTIFF block size
+GTIFF_OPTIONS = ["TILED=YES", f"BLOCKXSIZE={BLOCK}", f"BLOCKYSIZE={BLOCK}", "COMPRESS=DEFLATE", "BIGTIFF=IF_SAFER"]
 
 
 def open_raster(path: str | os.PathLike, what: str = "raster") -> gdal.Dataset:
@@ -51,3 +54,49 @@ def style_class_band(band: gdal.Band, scheme: Sequence[ClassInfo]) -> None:
     band.SetNoDataValue(NODATA_CLASS)
     band.SetMetadata({f"CLASS_{c.value}": c.name for c in scheme})
     band.SetDescription("class")
+
+
+def pixel_area(raster: gdal.Dataset) -> float:
+    """A pixel's area in square map units."""
+    gt = raster.GetGeoTransform()
+    return abs(gt[1] * gt[5] - gt[2] * gt[4])
+
+
+def category_names(band: gdal.Band) -> list[str]:
+    """A class band's category names, up to the last one given ([] if none)."""
+    band.GetMetadata()  # GDAL 3.6's GTiff driver reads the .aux.xml lazily, and not for category names alone
+    names = list(band.GetCategoryNames() or [])[:NODATA_CLASS]
+    while names and not names[-1]:
+        names.pop()
+    return names
+
+
+def band_classes(band: gdal.Band, count: int) -> list[ClassInfo]:
+    """The first ``count`` classes of a class band, or as many as it names: its category names and colour
+    table where it has them, else "Class i" and GeoSeg's default colours."""
+    names = category_names(band)
+    table = band.GetRasterColorTable()
+    defaults = class_scheme([f"Class {i}" for i in range(max(count, len(names)))])
+    return [ClassInfo(info.value, names[info.value] if info.value < len(names) and names[info.value] else info.name,
+                      tuple(table.GetColorEntry(info.value)[:3]) if table and info.value < table.GetCount()
+                      else info.color) for info in defaults]
+
+
+def create_byte_raster(path: str, like: gdal.Dataset, bands: int, options: Sequence[str] = ()) -> gdal.Dataset:
+    """A tiled DEFLATE Byte GeoTIFF with ``like``'s size, CRS and geotransform; nodata 255."""
+    ds = gdal.GetDriverByName("GTiff").Create(path, like.RasterXSize, like.RasterYSize, bands, gdal.GDT_Byte,
+                                              [*GTIFF_OPTIONS, *options])
+    ds.SetProjection(like.GetProjection())
+    geotransform = like.GetGeoTransform(can_return_null=True)
+    if geotransform:
+        ds.SetGeoTransform(geotransform)
+    for number in range(1, bands + 1):
+        ds.GetRasterBand(number).SetNoDataValue(NODATA_CLASS)
+    return ds
+
+
+def create_class_raster(path: str, like: gdal.Dataset, classes: Sequence[ClassInfo]) -> gdal.Dataset:
+    """A class raster like ``like``'s grid, with the colour table and category names of ``classes``."""
+    ds = create_byte_raster(path, like, 1)
+    style_class_band(ds.GetRasterBand(1), classes)
+    return ds

@@ -3,7 +3,8 @@ import json
 
 import numpy as np
 import pytest
-from osgeo import gdal
+from osgeo import gdal, ogr
+from qgis.core import QgsRasterLayer
 
 from synthetic import write_scene
 from tools import qgis_process
@@ -43,3 +44,39 @@ def test_qgis_process_runs_assess_accuracy(class_map_and_reference, tmp_path):
     assert results["OVERALL_ACCURACY"] == pytest.approx(1 - 64 / 4096)
     assert (tmp_path / "accuracy.csv").read_text().splitlines()[0].startswith("value,class,mapped_area")
     assert np.isfinite(results["OVERALL_ACCURACY_CI"])
+
+
+def test_postprocess_removes_speckle_and_keeps_the_legend(geoseg, class_map_and_reference, tmp_path):
+    speckled = gdal.Translate(str(tmp_path / "speckled.tif"), class_map_and_reference[0])
+    values = speckled.GetRasterBand(1).ReadAsArray()
+    values[4::9, 4::9] = (values[4::9, 4::9] + 1) % 3  # single pixels of another class
+    speckled.GetRasterBand(1).WriteArray(values)
+    speckled = None
+    class_map = str(tmp_path / "speckled.tif")
+    output = tmp_path / "clean.tif"
+    result = geoseg.run("geoseg:postprocess", {"INPUT": class_map, "MIN_AREA": 2000, "MAJORITY_WINDOW": 3,
+                                               "OUTPUT": str(output)})
+    assert result["APPLIED_MIN_PIXELS"] == 20  # 2000 m² of 10 m pixels
+    layer = QgsRasterLayer(str(output), "clean")
+    assert [c.label for c in layer.renderer().classes()] == ["Water", "Forest", "Open land"]
+    clean = gdal.Open(str(output))
+    assert clean.GetGeoTransform() == gdal.Open(class_map).GetGeoTransform()
+    assert min(patch_sizes(clean)) >= 20 and min(patch_sizes(gdal.Open(class_map))) < 20
+    assert set(np.unique(clean.ReadAsArray())) <= {0, 1, 2}
+
+
+def patch_sizes(raster):
+    """Pixels of each 4-connected patch of one class (GDAL's polygons of the raster, 10 m pixels)."""
+    source = ogr.GetDriverByName("Memory").CreateDataSource("")  # kept: OGR layers die with their source
+    layer = source.CreateLayer("patches")
+    layer.CreateField(ogr.FieldDefn("value", ogr.OFTInteger))
+    band = raster.GetRasterBand(1)
+    gdal.Polygonize(band, band.GetMaskBand(), layer, 0)
+    return [round(feature.GetGeometryRef().GetArea() / 100) for feature in layer]
+
+
+def test_qgis_process_runs_postprocess(class_map_and_reference, tmp_path):
+    class_map, _ = class_map_and_reference
+    qgis_process.run(["run", "geoseg:postprocess", f"--INPUT={class_map}", "--MIN_PIXELS=10",
+                      f"--OUTPUT={tmp_path / 'clean.tif'}"], tmp_path / "profile")
+    assert gdal.Open(str(tmp_path / "clean.tif")).RasterCount == 1 and (tmp_path / "clean.qml").exists()

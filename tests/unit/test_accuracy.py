@@ -4,13 +4,11 @@ import json
 
 import numpy as np
 import pytest
-from osgeo import gdal, ogr, osr
+from osgeo import ogr, osr
 
-from synthetic import EPSG, GEOTRANSFORM
+from synthetic import EPSG, GEOTRANSFORM, write_raster
 from training.accuracy import area_adjusted
 from training.cli import main
-from training.raster import style_class_band
-from training.classes import class_scheme
 
 # Olofsson et al. (2014), section 5: deforestation, forest gain, stable forest, stable non-forest; sample
 # counts (rows map, columns reference) and mapped areas in 30 m pixels.
@@ -31,27 +29,13 @@ def test_reproduces_the_published_example_of_olofsson_et_al_2014():
     assert np.isclose(sum(report["estimated_area"]), sum(report["mapped_area"]))
 
 
-def write(path, array, classes=None):
-    ds = gdal.GetDriverByName("GTiff").Create(str(path), array.shape[1], array.shape[0], 1, gdal.GDT_Byte)
-    ds.SetGeoTransform(GEOTRANSFORM)
-    srs = osr.SpatialReference()
-    srs.ImportFromEPSG(EPSG)
-    ds.SetProjection(srs.ExportToWkt())
-    band = ds.GetRasterBand(1)
-    band.WriteArray(array)
-    band.SetNoDataValue(255)
-    if classes:
-        style_class_band(band, class_scheme(classes))
-    return str(path)
-
-
 @pytest.fixture
 def class_map(tmp_path):
     """20×20 px of 10 m: the left half mapped 0, the right half 1, one nodata column."""
     mapped = np.zeros((20, 20), np.uint8)
     mapped[:, 10:] = 1
     mapped[:, 19] = 255
-    return write(tmp_path / "map.tif", mapped, ["Water", "Land"]), mapped
+    return str(write_raster(tmp_path / "map.tif", mapped, 255, category_names=["Water", "Land"])), mapped
 
 
 def test_assess_counts_reference_pixels_on_mapped_pixels_and_writes_csv_and_html(class_map, tmp_path, capsys):
@@ -61,7 +45,7 @@ def test_assess_counts_reference_pixels_on_mapped_pixels_and_writes_csv_and_html
     reference[4:6, 0:10] = 1  # 20 water pixels that are land
     reference[0:6, 10:19] = 1  # 54 correct land pixels
     reference[0:6, 19] = 0  # on the unmapped column: not counted
-    assert main(["assess", path, "--reference-raster", write(tmp_path / "ref.tif", reference),
+    assert main(["assess", path, "--reference-raster", str(write_raster(tmp_path / "ref.tif", reference, 255)),
                  "--output-csv", str(tmp_path / "acc.csv"), "--output-html", str(tmp_path / "acc.html")]) == 0
     report = json.loads(capsys.readouterr().out)["report"]
     assert report["classes"] == ["Water", "Land"] and report["area_unit"] == "ha"
@@ -95,5 +79,5 @@ def test_assess_burns_reference_points_with_their_class_field(class_map, tmp_pat
 def test_bad_input_assess_without_overlapping_reference_says_so(class_map, tmp_path, capsys):
     path, _ = class_map
     assert main(["assess", path, "--reference-raster",
-                 write(tmp_path / "ref.tif", np.full((20, 20), 255, np.uint8))]) == 1
+                 str(write_raster(tmp_path / "ref.tif", np.full((20, 20), 255, np.uint8), 255))]) == 1
     assert "No reference pixel" in capsys.readouterr().err

@@ -1,0 +1,67 @@
+"""geoseg:postprocess — majority filter and minimum mapping unit for a class raster."""
+from qgis.core import (QgsProcessingOutputNumber, QgsProcessingParameterBoolean, QgsProcessingParameterDefinition,
+                       QgsProcessingParameterNumber, QgsProcessingParameterRasterDestination,
+                       QgsProcessingParameterRasterLayer)
+
+from ..runner import run
+from ..training.config import PostprocessConfig
+from .base import GeoSegAlgorithm, raster_file
+from .styling import load_with_default_style
+
+DEFAULTS = PostprocessConfig("", "")
+
+
+class PostprocessAlgorithm(GeoSegAlgorithm):
+    INPUT = "INPUT"
+    MIN_PIXELS = "MIN_PIXELS"
+    MIN_AREA = "MIN_AREA"
+    MAJORITY_WINDOW = "MAJORITY_WINDOW"
+    EIGHT_CONNECTED = "EIGHT_CONNECTED"
+    OUTPUT = "OUTPUT"
+    APPLIED_MIN_PIXELS = "APPLIED_MIN_PIXELS"
+
+    NAME = "postprocess"
+    DISPLAY_NAME = "Clean class raster (minimum mapping unit)"
+    TOOLBOX_GROUP = ("Map products", "mapproducts")
+    HELP = (
+        "Makes a class raster ready for a map. An optional <b>majority filter</b> first gives each pixel the "
+        "most frequent class of its neighbourhood (a pixel keeps its class where that ties), which smooths "
+        "ragged class edges. Then a <b>minimum mapping unit</b> removes speckle: patches smaller than it merge "
+        "into their largest neighbouring class (GDAL's sieve); patches of the unit or larger stay as they "
+        "are. Give the unit in pixels or as an area in square map units (e.g. m² for a UTM raster); the "
+        "larger applies.<br><br>"
+        "Nodata (255) stays nodata and is never merged into. The output keeps the input's grid, CRS, class "
+        "names and colours, and opens with the same legend. Works on any single-band Byte class raster."
+    )
+
+    def initAlgorithm(self, config=None):  # noqa: N802 (QGIS API name)
+        self.addParameter(QgsProcessingParameterRasterLayer(self.INPUT, self.tr("Class raster")))
+        self.addParameter(QgsProcessingParameterNumber(
+            self.MIN_PIXELS, self.tr("Minimum mapping unit (pixels; 0 = none)"),
+            QgsProcessingParameterNumber.Integer, DEFAULTS.min_pixels, minValue=0))
+        self.addParameter(QgsProcessingParameterNumber(
+            self.MIN_AREA, self.tr("…or as an area (square map units; 0 = none)"),
+            QgsProcessingParameterNumber.Double, DEFAULTS.min_area, minValue=0))
+        self.addParameter(QgsProcessingParameterNumber(
+            self.MAJORITY_WINDOW, self.tr("Majority filter window (pixels, odd; 0 = none)"),
+            QgsProcessingParameterNumber.Integer, DEFAULTS.majority_window, minValue=0))
+        eight = QgsProcessingParameterBoolean(self.EIGHT_CONNECTED, self.tr("Patches connect through corners"),
+                                              DEFAULTS.eight_connected)
+        eight.setFlags(eight.flags() | QgsProcessingParameterDefinition.FlagAdvanced)
+        self.addParameter(eight)
+        self.addParameter(QgsProcessingParameterRasterDestination(self.OUTPUT, self.tr("Clean class raster")))
+        self.addOutput(QgsProcessingOutputNumber(self.APPLIED_MIN_PIXELS,
+                                                 self.tr("Minimum mapping unit applied (pixels)")))
+
+    def processAlgorithm(self, parameters, context, feedback):  # noqa: N802 (QGIS API name)
+        config = PostprocessConfig(
+            class_raster=raster_file(self.parameterAsRasterLayer(parameters, self.INPUT, context), self.INPUT),
+            output_raster=self.parameterAsOutputLayer(parameters, self.OUTPUT, context),
+            min_pixels=self.parameterAsInt(parameters, self.MIN_PIXELS, context),
+            min_area=self.parameterAsDouble(parameters, self.MIN_AREA, context),
+            majority_window=self.parameterAsInt(parameters, self.MAJORITY_WINDOW, context),
+            eight_connected=self.parameterAsBool(parameters, self.EIGHT_CONNECTED, context),
+        )
+        result = run("postprocess", config, feedback, needs_tensorflow=False)
+        load_with_default_style(context, result["output_raster"])
+        return {self.OUTPUT: result["output_raster"], self.APPLIED_MIN_PIXELS: result["min_pixels"]}
