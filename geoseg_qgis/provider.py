@@ -4,9 +4,11 @@ from pathlib import Path
 from qgis.core import QgsApplication, QgsProcessingModelAlgorithm, QgsProcessingProvider
 from qgis.PyQt.QtGui import QIcon
 
+from .algorithms.check_environment import CheckEnvironmentAlgorithm
 from .algorithms.classify import ClassifyAlgorithm
 from .algorithms.create_chips import CreateChipsAlgorithm
 from .algorithms.evaluate import EvaluateAlgorithm
+from .algorithms.setup_environment import SetupEnvironmentAlgorithm
 from .algorithms.train import TrainAlgorithm
 from .metadata import ICON_PATH, PLUGIN_DIR, VERSION
 
@@ -30,7 +32,8 @@ class GeoSegProvider(QgsProcessingProvider):
         return QIcon(ICON_PATH)
 
     def loadAlgorithms(self):  # noqa: N802 (QGIS API name)
-        for algorithm in (CreateChipsAlgorithm(), TrainAlgorithm(), EvaluateAlgorithm(), ClassifyAlgorithm()):
+        for algorithm in (CreateChipsAlgorithm(), TrainAlgorithm(), EvaluateAlgorithm(), ClassifyAlgorithm(),
+                          SetupEnvironmentAlgorithm(), CheckEnvironmentAlgorithm()):
             self.addAlgorithm(algorithm)
         # A model finds its steps through the registry, so models are added once this provider is in it.
         if QgsApplication.processingRegistry().providerById(self.id()) is not None:

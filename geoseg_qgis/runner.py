@@ -1,134 +1,96 @@
-"""Run a ``training`` job for an algorithm.
+"""Run a ``training`` job for an algorithm, and find the Python that runs TensorFlow.
 
-Jobs that need TensorFlow run in a worker process, ``python -m training worker``: TensorFlow bundles its
-own protobuf and SQLite, which clash with QGIS' libraries when loaded into the QGIS process itself (seen as
-a crash in qgis_process and on exit). The worker's Python is ``GEOSEG_PYTHON`` (environment variable), else
-the QGIS setting ``geoseg/python``, else the Python QGIS runs on; point it at any Python with TensorFlow,
-GDAL and NumPy (a venv or conda env) and QGIS itself needs no TensorFlow. The value ``in-process`` runs
-jobs inside QGIS' own Python instead. Jobs without TensorFlow (cutting chips) always run in-process.
+Jobs that need TensorFlow run in a worker process (``python -m training worker``, see
+:mod:`training.worker_client`), never inside QGIS: TensorFlow bundles its own protobuf and SQLite, which
+clash with QGIS' libraries. The worker's Python is, in order: the environment variable ``GEOSEG_PYTHON``,
+the Python chosen in Settings › Options › GeoSeg (setting ``geoseg/python``), else GeoSeg's managed
+environment once *Set up TensorFlow environment* has made it. Jobs without TensorFlow (cutting chips) run
+in QGIS' own Python.
 """
+import contextlib
 import dataclasses
-import importlib.util
-import json
 import os
-import queue
-import signal
-import subprocess
-import sys
-import tempfile
-import threading
 from pathlib import Path
 
-from qgis.core import QgsProcessingException, QgsProcessingFeedback, QgsSettings
-from qgis.PyQt.QtSql import QSqlDatabase, QSqlQuery
+from qgis.core import QgsApplication, QgsProcessingException, QgsProcessingFeedback, QgsSettings
 
+from training import environment
 from training.jobs import run_job
 from training.progress import Cancelled, Progress
+from training.worker_client import WorkerStartError, run_worker
 
-TRAINING_ROOT = Path(importlib.util.find_spec("training").origin).parent.parent
-IN_PROCESS = "in-process"
-TENSORFLOW_MISSING = (
-    "TensorFlow is not installed in the Python that QGIS uses. Install it there "
-    "(`python3 -m pip install 'tensorflow-cpu>=2.16'`; on Windows from the OSGeo4W Shell) and restart QGIS."
-)
+PYTHON_VARIABLE = "GEOSEG_PYTHON"
+PYTHON_SETTING = "geoseg/python"
+ENV_DIR_SETTING = "geoseg/env_dir"
+SET_UP = ("Set it up in one step: Processing Toolbox › GeoSeg › Environment › Set up TensorFlow environment "
+          "(also in Plugins › GeoSeg and Settings › Options › GeoSeg; on the command line: qgis_process run "
+          "geoseg:setupenvironment), then run this again. To use a Python that already has TensorFlow, choose it "
+          "in Settings › Options › GeoSeg.")
+NOT_SET_UP = f"GeoSeg runs TensorFlow in a Python environment of its own, which is not set up yet. {SET_UP}"
+OUTDATED = f"This version of GeoSeg needs other packages than its TensorFlow environment has. {SET_UP}"
+
+
+def chosen_python() -> tuple[str, str]:
+    """The Python the user chose, and where (``GEOSEG_PYTHON`` or the options page); ("", "") if none."""
+    if os.environ.get(PYTHON_VARIABLE):
+        return os.environ[PYTHON_VARIABLE], f"the environment variable {PYTHON_VARIABLE}"
+    setting = QgsSettings().value(PYTHON_SETTING, "", type=str)
+    return (setting, "Settings › Options › GeoSeg") if setting else ("", "")
+
+
+def environment_root() -> Path:
+    """Where the managed environment lives: ``GEOSEG_ENV_DIR``, the options page's folder, else
+    :func:`default_environment_root`."""
+    return Path(os.environ.get(environment.ROOT_VARIABLE) or QgsSettings().value(ENV_DIR_SETTING, "", type=str)
+                or default_environment_root())
+
+
+def default_environment_root() -> Path:
+    """A GeoSeg folder in the QGIS profile."""
+    return Path(QgsApplication.qgisSettingsDirPath()) / "geoseg" / "python"
 
 
 def worker_python() -> str:
-    """The Python that runs TensorFlow jobs (or ``in-process``)."""
-    return (os.environ.get("GEOSEG_PYTHON") or QgsSettings().value("geoseg/python", "", type=str)
-            or sys.executable)
+    """The Python that runs TensorFlow jobs, or an error that names the one-step fix."""
+    python, _ = chosen_python()
+    if python:
+        return python
+    managed = environment.status(environment_root())
+    if managed.state == "ready":
+        return str(managed.python)
+    raise QgsProcessingException(OUTDATED if managed.state == "outdated" else NOT_SET_UP)
 
 
 def run(task: str, config, feedback: QgsProcessingFeedback, needs_tensorflow: bool = True) -> dict:
     """Run ``task`` with the dataclass ``config``; training errors become ``QgsProcessingException``."""
-    python = worker_python() if needs_tensorflow else IN_PROCESS
+    return run_in(worker_python() if needs_tensorflow else None, task, dataclasses.asdict(config), feedback)
+
+
+def run_in(python: str | None, task: str, config: dict, feedback: QgsProcessingFeedback) -> dict:
+    """Run ``task`` in the worker ``python``, or in QGIS' own Python when ``python`` is None."""
+    with processing_errors():
+        if python is None:
+            return run_job(task, config, progress(feedback))
+        return run_worker(python, task, config, progress(feedback))
+
+
+@contextlib.contextmanager
+def processing_errors():
+    """``training``'s errors and cancellation as ``QgsProcessingException``, the one thing Processing shows."""
     try:
-        if python != IN_PROCESS:
-            return _run_in_worker(python, task, dataclasses.asdict(config), feedback)
-        if needs_tensorflow:
-            _prepare_for_tensorflow()
-        return run_job(task, dataclasses.asdict(config), _progress(feedback))
+        yield
+    except WorkerStartError as err:
+        raise QgsProcessingException(f"{err} Choose a Python with TensorFlow in Settings › Options › GeoSeg "
+                                     f"(or {PYTHON_VARIABLE}), or clear it to use GeoSeg's own environment.") from None
     except (ValueError, Cancelled) as err:
         raise QgsProcessingException(str(err)) from err
 
 
-def _prepare_for_tensorflow() -> None:
-    """Check TensorFlow is importable and make it safe to load into QGIS.
-
-    TensorFlow's library carries its own SQLite. Qt's SQLite driver resolves SQLite functions on first use,
-    so once TensorFlow is loaded, QGIS could close its settings databases with the wrong SQLite and crash on
-    exit. Using the driver once beforehand binds those functions to the system SQLite.
-    """
-    if importlib.util.find_spec("tensorflow") is None:
-        raise QgsProcessingException(TENSORFLOW_MISSING)
-    if "tensorflow" in sys.modules:
-        return
-    database = QSqlDatabase.addDatabase("QSQLITE", "geoseg-sqlite-binding")
-    database.setDatabaseName(":memory:")
-    if database.open():
-        query = QSqlQuery(database)
-        for statement in ("CREATE TABLE t (a)", "INSERT INTO t VALUES (1)", "SELECT a FROM t"):
-            query.exec_(statement)
-        query.next()
-        query.finish()
-        del query
-        database.close()
-    del database
-    QSqlDatabase.removeDatabase("geoseg-sqlite-binding")
-
-
-def _progress(feedback: QgsProcessingFeedback) -> Progress:
+def progress(feedback: QgsProcessingFeedback) -> Progress:
+    """A ``training`` progress reporter on a Processing feedback: percentages, messages and its cancel."""
     def report(percent: float, message: str) -> None:
         feedback.setProgress(percent)
         if message:
             feedback.pushInfo(message)
 
     return Progress(report, feedback.isCanceled)
-
-
-def _run_in_worker(python: str, task: str, config: dict, feedback: QgsProcessingFeedback) -> dict:
-    """Stream the worker's JSON lines into the feedback; the cancel button sends it SIGINT."""
-    env = dict(os.environ, PYTHONPATH=os.pathsep.join(filter(None, [str(TRAINING_ROOT), os.environ.get("PYTHONPATH")])))
-    errors = tempfile.TemporaryFile("w+", errors="replace")  # a file: never blocks the worker
-    try:
-        worker = subprocess.Popen([python, "-m", "training", "worker"], stdin=subprocess.PIPE, stdout=subprocess.PIPE,
-                                  stderr=errors, text=True, env=env)
-    except OSError as err:
-        errors.close()
-        raise QgsProcessingException(f"Cannot start the GeoSeg worker Python {python} ({err}): set GEOSEG_PYTHON "
-                                     "(or the QGIS setting geoseg/python) to a Python with TensorFlow.") from None
-    with worker, errors:
-        worker.stdin.write(json.dumps({"task": task, "config": config}))
-        worker.stdin.close()
-        for event in _events(worker, feedback):
-            if "progress" in event:
-                feedback.setProgress(event["progress"])
-                if event["message"]:
-                    feedback.pushInfo(event["message"])
-            elif "result" in event:
-                return event["result"]
-            else:
-                raise QgsProcessingException(event["error"])
-        worker.wait()
-        errors.seek(0)
-        raise QgsProcessingException(f"The GeoSeg worker ({python}) stopped with exit code {worker.returncode}:\n"
-                                     f"{errors.read()[-3000:]}")
-
-
-def _events(worker: subprocess.Popen, feedback: QgsProcessingFeedback):
-    """The worker's JSON events as they come; a cancel in QGIS is passed on as SIGINT, once."""
-    lines = queue.Queue()
-    threading.Thread(target=lambda: [lines.put(line) for line in worker.stdout] + [lines.put(None)],
-                     daemon=True).start()
-    interrupted = False
-    while True:
-        if feedback.isCanceled() and not interrupted:
-            worker.send_signal(signal.SIGINT)
-            interrupted = True
-        try:
-            line = lines.get(timeout=0.2)
-        except queue.Empty:
-            continue
-        if line is None:
-            return
-        yield json.loads(line)

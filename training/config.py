@@ -114,6 +114,25 @@ class ClassifyResult:
     class_pixels: dict[str, int]
 
 
+@dataclass
+class CheckConfig:
+    """The environment check takes no settings."""
+
+
+@dataclass
+class CheckResult:
+    python: str
+    python_version: str
+    platform: str
+    versions: dict[str, str]  # package → version, for those that import
+    problems: dict[str, str]  # package → why it does not import
+    devices: list[str]
+    native_bfloat16: bool
+    engine: str  # what classify's automatic engine and precision pick here
+    precision: str
+    ready: bool  # TensorFlow, NumPy and GDAL import
+
+
 CLASS_WEIGHTINGS = ("none", "balanced")
 
 # Inference engines for classification (training.engines).

@@ -18,6 +18,7 @@ TASKS = {
     "train": (configs.TrainConfig, "training.train:train"),
     "evaluate": (configs.EvaluateConfig, "training.evaluate:evaluate_model"),
     "classify": (configs.ClassifyConfig, "training.predict:classify_raster"),
+    "check": (configs.CheckConfig, "training.diagnostics:check_environment"),
 }
 
 

@@ -38,9 +38,10 @@ def serve(stdin=sys.stdin, stdout=None) -> int:
         send({"error": str(err), "cancelled": False})
         return 1
     except ModuleNotFoundError as err:
-        send({"error": f"{err.name} is not installed in {sys.executable}, the Python running GeoSeg's jobs: "
-                       f"install it there (pip install 'tensorflow-cpu>=2.16') or set GEOSEG_PYTHON to a Python "
-                       "that has it.", "cancelled": False})
+        send({"error": f"{err.name} is not installed in {sys.executable}, the Python running GeoSeg's jobs. In "
+                       "QGIS, run GeoSeg › Set up TensorFlow environment, or choose a Python that has it in "
+                       "Settings › Options › GeoSeg; elsewhere, install training/requirements.txt into that Python.",
+              "cancelled": False})
         return 1
     send({"result": result})
     return 0

@@ -7,11 +7,14 @@ from ..metadata import ICON_PATH
 
 
 class GeoSegAlgorithm(QgsProcessingAlgorithm):
-    """Base class: subclasses set ``NAME``, ``DISPLAY_NAME``, ``HELP`` and implement the Processing hooks."""
+    """Base class: subclasses set ``NAME``, ``DISPLAY_NAME``, ``HELP`` (and ``GROUP``, ``GROUP_ID`` outside
+    *Deep learning*) and implement the Processing hooks."""
 
     NAME = ""
     DISPLAY_NAME = ""
     HELP = ""
+    GROUP = "Deep learning"
+    GROUP_ID = "deeplearning"
 
     def tr(self, text):
         return QCoreApplication.translate("GeoSeg", text)
@@ -26,10 +29,10 @@ class GeoSegAlgorithm(QgsProcessingAlgorithm):
         return self.tr(self.DISPLAY_NAME)
 
     def group(self):
-        return self.tr("Deep learning")
+        return self.tr(self.GROUP)
 
     def groupId(self):  # noqa: N802 (QGIS API name)
-        return "deeplearning"
+        return self.GROUP_ID
 
     def shortHelpString(self):  # noqa: N802 (QGIS API name)
         return self.tr(self.HELP)

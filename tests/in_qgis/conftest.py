@@ -1,6 +1,12 @@
+import os
+import sys
+
 import pytest
 
 from geoseg_qgis.provider import register_provider
+
+# TensorFlow jobs run in this Python (the project's .venv), as a user's chosen Python would.
+os.environ.setdefault("GEOSEG_PYTHON", sys.executable)
 
 
 @pytest.fixture(scope="session")

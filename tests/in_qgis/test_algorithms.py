@@ -96,18 +96,15 @@ def test_create_chips_needs_labels(geoseg, scene, tmp_path):
 
 @pytest.fixture(scope="module")
 def trained(geoseg, tmp_path_factory):
-    """A U-Net trained for two epochs through geoseg:train on RGB chips of the synthetic scene, inside the
-    QGIS process itself (GEOSEG_PYTHON=in-process), which must also exit cleanly afterwards."""
+    """A U-Net trained for two epochs through geoseg:train on RGB chips of the synthetic scene."""
     from synthetic import write_scene
 
     folder = tmp_path_factory.mktemp("trained")
     image, labels = write_scene(folder, 192, 192)
     geoseg.run("geoseg:createchips", {"INPUT": str(image), "LABELS": str(labels), "OUTPUT": str(folder / "chips")})
-    with pytest.MonkeyPatch.context() as patch:
-        patch.setenv("GEOSEG_PYTHON", "in-process")
-        result = geoseg.run("geoseg:train", {
-            "INPUT": str(folder / "chips"), "BANDS": 1, "EPOCHS": 2, "BATCH_SIZE": 4, "VALIDATION_SHARE": 2,
-            "TEST_SHARE": 1, "OUTPUT": str(folder / "model.keras")})
+    result = geoseg.run("geoseg:train", {
+        "INPUT": str(folder / "chips"), "BANDS": 1, "EPOCHS": 2, "BATCH_SIZE": 4, "VALIDATION_SHARE": 2,
+        "TEST_SHARE": 1, "OUTPUT": str(folder / "model.keras")})
     return image, result
 
 

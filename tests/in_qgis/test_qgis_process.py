@@ -9,8 +9,7 @@ from osgeo import gdal
 from synthetic import GEOTRANSFORM
 from tools import qgis_process
 from tools.package import build_zip
-from training.bundle import ModelInfo, save_bundle
-from training.classes import class_scheme
+from tiny_model import write_tiny_model
 
 
 @pytest.fixture(scope="module")
@@ -48,10 +47,6 @@ def test_qgis_process_lists_algorithms_and_prints_help(installed):
 
 
 def test_qgis_process_creates_chips_and_classifies(installed, scene, tmp_path):
-    import keras
-
-    from training.models import build_model
-
     _, plugins, profile = installed
     image, labels = scene
     chips = qgis_process.run(["run", "geoseg:createchips", "--json", f"--INPUT={image}", f"--LABELS={labels}",
@@ -60,11 +55,8 @@ def test_qgis_process_creates_chips_and_classifies(installed, scene, tmp_path):
     chip = gdal.Open(str(tmp_path / "chips" / "images" / "chip_000064_000000.tif"))
     assert chip.GetGeoTransform()[3] == GEOTRANSFORM[3] + 64 * GEOTRANSFORM[5]  # chip_<row>_<column>
 
-    keras.utils.set_random_seed(0)
-    model = build_model("unet", 3, 3, base_filters=4, depth=2)
-    stats = {"method": "standard", "offset": [1000.0] * 3, "scale": [500.0] * 3}
-    save_bundle(model, ModelInfo("unet", [4, 3, 2], class_scheme(["a", "b", "c"]), stats), str(tmp_path / "m.keras"))
-    qgis_process.run(["run", "geoseg:classify", f"--INPUT={image}", f"--MODEL={tmp_path / 'm.keras'}",
+    model = write_tiny_model(tmp_path / "m.keras")
+    qgis_process.run(["run", "geoseg:classify", f"--INPUT={image}", f"--MODEL={model}",
                       f"--OUTPUT={tmp_path / 'classes.tif'}"], profile, plugins)
     classified = gdal.Open(str(tmp_path / "classes.tif"))
     assert classified.GetGeoTransform() == GEOTRANSFORM

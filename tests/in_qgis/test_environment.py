@@ -1,0 +1,60 @@
+"""From no TensorFlow at all to a ready managed environment, through the Processing algorithms."""
+import pytest
+from qgis.core import QgsProcessingException
+
+from tiny_model import write_tiny_model
+from wheels import FAKE_TENSORFLOW, stand_in_wheel, wheel_of_installed
+
+
+@pytest.fixture
+def new_user(monkeypatch, tmp_path):
+    """No GEOSEG_PYTHON, no chosen Python, the managed environment in an empty folder."""
+    monkeypatch.delenv("GEOSEG_PYTHON", raising=False)
+    monkeypatch.setenv("GEOSEG_ENV_DIR", str(tmp_path / "geoseg-env"))
+    for variable in ("PIP_FIND_LINKS", "PIP_INDEX_URL", "PIP_EXTRA_INDEX_URL", "PIP_CONSTRAINT"):
+        monkeypatch.delenv(variable, raising=False)
+    monkeypatch.setenv("PIP_CONFIG_FILE", "/dev/null")
+    return tmp_path / "geoseg-env"
+
+
+@pytest.fixture
+def wheels(tmp_path):
+    """GeoSeg's requirements as local wheels: NumPy and ml-dtypes repacked from this Python, stand-ins for
+    TensorFlow and LiteRT."""
+    folder = tmp_path / "wheels"
+    folder.mkdir()
+    for name in ("numpy", "ml-dtypes"):
+        wheel_of_installed(folder, name)
+    stand_in_wheel(folder, "tensorflow-cpu", "2.21.0", {"tensorflow/__init__.py": FAKE_TENSORFLOW})
+    stand_in_wheel(folder, "ai-edge-litert", "2.3.0", {"ai_edge_litert/__init__.py": ""})
+    return folder
+
+
+def test_classify_without_an_environment_names_the_one_step_fix(geoseg, new_user, scene, tmp_path):
+    image, _ = scene
+    model = write_tiny_model(tmp_path / "m.keras")
+    with pytest.raises(QgsProcessingException, match="not set up yet") as error:
+        geoseg.run("geoseg:classify", {"INPUT": str(image), "MODEL": str(model),
+                                       "OUTPUT": str(tmp_path / "classes.tif")})
+    assert "Set up TensorFlow environment" in str(error.value) and "pip install" not in str(error.value)
+    assert not (tmp_path / "classes.tif").exists()
+
+
+def test_set_up_then_check_reports_ready(geoseg, new_user, wheels):
+    from geoseg_qgis.runner import worker_python
+
+    before = geoseg.run("geoseg:checkenvironment", {})
+    assert before["READY"] is False and "not set up yet" in before["REPORT"]
+
+    result = geoseg.run("geoseg:setupenvironment", {"PIP_OPTIONS": f"--no-index --find-links {wheels}"})
+    assert result["STATUS"].startswith("TensorFlow 2.21.0 · CPU")
+    assert worker_python() == result["PYTHON"] and result["PYTHON"].startswith(str(new_user))
+
+    after = geoseg.run("geoseg:checkenvironment", {"OUTPUT_HTML": str(new_user.parent / "report.html")})
+    assert after["READY"] is True
+    for line in ("TensorFlow: 2.21.0", "NumPy: 1.26.4", "LiteRT: 2.3.0", "GeoSeg environment"):
+        assert line in after["REPORT"]
+    assert "Ready for TensorFlow jobs" in (new_user.parent / "report.html").read_text()
+
+    again = geoseg.run("geoseg:setupenvironment", {"PIP_OPTIONS": "--no-index"})  # ready: nothing to do
+    assert again["PYTHON"] == result["PYTHON"]
