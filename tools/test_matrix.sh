@@ -6,11 +6,12 @@
 #   trixie  a Debian 13 chroot: QGIS 3.40 LTR, Python 3.13, NumPy 2
 #   sid     a Debian unstable chroot: QGIS 3.44, Python 3.14 (skipped with a message where its repository
 #           or its QGIS cannot be installed)
-# Usage:  tools/test_matrix.sh [--rebuild] [TARGET ...]        (default: host trixie sid)
+# Usage:  tools/test_matrix.sh [--rebuild] [--fresh] [TARGET ...]        (default: host trixie sid)
 #
 # Each chroot is built once with debootstrap from deb.debian.org and cached under $GEOSEG_MATRIX_CACHE
 # (default /var/cache/geoseg-matrix/<suite>); --rebuild builds the named chroots again. In each target:
-#   1. a dev venv (python3 -m venv --system-site-packages; pip install -r requirements.txt, from PyPI only)
+#   1. a dev venv (python3 -m venv --system-site-packages; pip install -r requirements.txt, from PyPI only),
+#      kept while the requirements and the Python stay the same (--fresh makes it anew)
 #   2. the release zip (tools/package.py) unpacked into a fresh QGIS profile's plugins folder, as
 #      Plugins › Install from ZIP does, and enabled with qgis_process
 #   3. python -m pytest tests/in_qgis (GEOSEG_PYTHON = the dev venv)
@@ -69,7 +70,7 @@ inside() {
     # 1. The dev venv, remade when the requirements or the Python change, else brought up to date by pip.
     local stamp
     stamp="$(cat "$src/requirements.txt" "$src/training/requirements.txt" | sha256sum | cut -c1-16) $(/usr/bin/python3 -V)"
-    if [ "$(cat "$venv/.matrix-stamp" 2>/dev/null)" != "$stamp" ]; then
+    if [ "${MATRIX_FRESH:-0}" = 1 ] || [ "$(cat "$venv/.matrix-stamp" 2>/dev/null)" != "$stamp" ]; then
         rm -rf "$venv"
         /usr/bin/python3 -m venv --system-site-packages "$venv" || { result venv FAILED; return 1; }
     fi
@@ -212,13 +213,15 @@ fi
 # Outside: chroots, mounts, the source copies and the summary.
 # ---------------------------------------------------------------------------------------------------------------
 REBUILD=0
+FRESH=0
 TARGETS=()
 for arg in "$@"; do
     case "$arg" in
         --rebuild) REBUILD=1 ;;
+        --fresh) FRESH=1 ;;
         host|trixie|sid) TARGETS+=("$arg") ;;
-        -h|--help) sed -n '2,24p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//'; exit 0 ;;
-        *) say "unknown argument: $arg (targets: host trixie sid; option --rebuild)"; exit 2 ;;
+        -h|--help) sed -n '2,23p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//'; exit 0 ;;
+        *) say "unknown argument: $arg (targets: host trixie sid; options --rebuild, --fresh)"; exit 2 ;;
     esac
 done
 [ ${#TARGETS[@]} -gt 0 ] || TARGETS=(host trixie sid)
@@ -323,7 +326,7 @@ copy_source() {  # the checkout's tracked and untracked-but-not-ignored files, f
 INNER_ENV=(PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin LANG=C.UTF-8 LC_ALL=C.UTF-8
            QT_QPA_PLATFORM=offscreen TF_CPP_MIN_LOG_LEVEL=2 PIP_CONFIG_FILE=/dev/null
            PIP_DISABLE_PIP_VERSION_CHECK=1 PIP_DEFAULT_TIMEOUT=180 PIP_PROGRESS_BAR=off
-           SSL_CERT_FILE=$CA_BUNDLE PIP_CERT=$CA_BUNDLE REQUESTS_CA_BUNDLE=$CA_BUNDLE)
+           SSL_CERT_FILE=$CA_BUNDLE PIP_CERT=$CA_BUNDLE REQUESTS_CA_BUNDLE=$CA_BUNDLE MATRIX_FRESH=$FRESH)
 
 declare -A STATUS DURATION
 run_target() {
