@@ -7,7 +7,7 @@ APT_PACKAGES := qgis python3-qgis qgis-providers gdal-bin python3-gdal python3-v
 export QT_QPA_PLATFORM := offscreen
 export TF_CPP_MIN_LOG_LEVEL := 2
 
-.PHONY: setup demo test test-unit test-qgis package bench clean
+.PHONY: setup demo test test-unit test-qgis test-matrix package bench clean
 
 setup: $(VENV)/.installed
 
@@ -35,6 +35,13 @@ package: setup
 bench: setup
 	$(PY) bench/quality.py
 	$(PY) bench/classify.py
+
+# The compatibility matrix (README › Compatibility), outside `make test` and CI: this host's QGIS and QGIS from
+# cached Debian 13 and sid chroots (built once with debootstrap; needs root). Targets and options, e.g.
+# `make test-matrix MATRIX="trixie"` or `MATRIX="--rebuild sid"`.
+MATRIX ?=
+test-matrix:
+	tools/test_matrix.sh $(MATRIX)
 
 clean:
 	rm -rf dist demo-output bench-output .pytest_cache

@@ -9,8 +9,12 @@ import zipfile
 from importlib import metadata
 from pathlib import Path
 
-# A stand-in TensorFlow with what GeoSeg's environment check asks of it.
-FAKE_TENSORFLOW = '''__version__ = "2.21.0"
+REQUIREMENTS = Path(__file__).resolve().parent.parent / "training" / "requirements.txt"
+
+
+def fake_tensorflow(version: str) -> str:
+    """A stand-in TensorFlow ``version`` with what GeoSeg's environment check asks of it."""
+    return f'''__version__ = "{version}"
 
 
 class config:
@@ -18,6 +22,33 @@ class config:
     def list_physical_devices(device_type=None):
         return []
 '''
+
+
+FAKE_TENSORFLOW = fake_tensorflow("2.21.0")
+
+
+def required_version(name: str) -> str:
+    """The lowest version of ``name`` that training/requirements.txt accepts on this Python (the line whose
+    marker matches): 2.21.0 for ``tensorflow-cpu==2.21.*``, 2.22.0rc0 for ``>=2.22.0rc0,<2.23`` on 3.14."""
+    from packaging.requirements import Requirement
+    from packaging.utils import canonicalize_name
+
+    for line in REQUIREMENTS.read_text(encoding="utf-8").splitlines():
+        line = line.split("#", 1)[0].strip()
+        if not line:
+            continue
+        requirement = Requirement(line)
+        if canonicalize_name(requirement.name) == canonicalize_name(name) and (
+                requirement.marker is None or requirement.marker.evaluate()):
+            for specifier in requirement.specifier:
+                if specifier.operator in ("==", ">=", "~="):
+                    return specifier.version.replace(".*", ".0")
+    raise LookupError(f"{name} has no lower bound for this Python in {REQUIREMENTS}")
+
+
+def pip_installed(name: str) -> bool:
+    """Whether ``name`` was installed by pip (it has a RECORD); Debian's packages have none."""
+    return metadata.distribution(name).files is not None
 
 
 def stand_in_wheel(folder: Path, name: str, version: str, modules: dict[str, str]) -> Path:

@@ -1,9 +1,13 @@
 """From no TensorFlow at all to a ready managed environment, through the Processing algorithms."""
+import numpy
 import pytest
 from qgis.core import QgsProcessingException
 
 from tiny_model import write_tiny_model
-from wheels import FAKE_TENSORFLOW, stand_in_wheel, wheel_of_installed
+from wheels import fake_tensorflow, pip_installed, required_version, stand_in_wheel, wheel_of_installed
+
+# The stand-in TensorFlow's version: what requirements.txt asks for on this Python (2.22 rc on 3.14).
+TENSORFLOW = required_version("tensorflow-cpu")
 
 
 @pytest.fixture
@@ -24,8 +28,11 @@ def wheels(tmp_path):
     folder = tmp_path / "wheels"
     folder.mkdir()
     for name in ("numpy", "ml-dtypes"):
-        wheel_of_installed(folder, name)
-    stand_in_wheel(folder, "tensorflow-cpu", "2.21.0", {"tensorflow/__init__.py": FAKE_TENSORFLOW})
+        # A Debian package (Debian 13 and later: NumPy 2) has no RECORD to repack, and needs none: it is QGIS'
+        # Python's own, so the new environment (--system-site-packages) has it already.
+        if pip_installed(name):
+            wheel_of_installed(folder, name)
+    stand_in_wheel(folder, "tensorflow-cpu", TENSORFLOW, {"tensorflow/__init__.py": fake_tensorflow(TENSORFLOW)})
     stand_in_wheel(folder, "ai-edge-litert", "2.3.0", {"ai_edge_litert/__init__.py": ""})
     return folder
 
@@ -47,12 +54,13 @@ def test_set_up_then_check_reports_ready(geoseg, new_user, wheels):
     assert before["READY"] is False and "not set up yet" in before["REPORT"]
 
     result = geoseg.run("geoseg:setupenvironment", {"PIP_OPTIONS": f"--no-index --find-links {wheels}"})
-    assert result["STATUS"].startswith("TensorFlow 2.21.0 · CPU")
+    assert result["STATUS"].startswith(f"TensorFlow {TENSORFLOW} · CPU")
     assert worker_python() == result["PYTHON"] and result["PYTHON"].startswith(str(new_user))
 
     after = geoseg.run("geoseg:checkenvironment", {"OUTPUT_HTML": str(new_user.parent / "report.html")})
     assert after["READY"] is True
-    for line in ("TensorFlow: 2.21.0", "NumPy: 1.26.4", "LiteRT: 2.3.0", "GeoSeg environment"):
+    # NumPy: this Python's, repacked above (1.26.4 on Debian 12) or QGIS' own (Debian 13 and later).
+    for line in (f"TensorFlow: {TENSORFLOW}", f"NumPy: {numpy.__version__}", "LiteRT: 2.3.0", "GeoSeg environment"):
         assert line in after["REPORT"]
     assert "Ready for TensorFlow jobs" in (new_user.parent / "report.html").read_text()
 
