@@ -13,6 +13,7 @@ from .algorithms.evaluate import EvaluateAlgorithm
 from .algorithms.postprocess import PostprocessAlgorithm
 from .algorithms.setup_environment import SetupEnvironmentAlgorithm
 from .algorithms.train import TrainAlgorithm
+from .algorithms.vectorize import VectorizeAlgorithm
 from .metadata import ICON_PATH, PLUGIN_DIR, VERSION
 
 MODELS_DIR = PLUGIN_DIR / "models"
@@ -36,8 +37,8 @@ class GeoSegProvider(QgsProcessingProvider):
 
     def loadAlgorithms(self):  # noqa: N802 (QGIS API name)
         for algorithm in (CreateChipsAlgorithm(), TrainAlgorithm(), EvaluateAlgorithm(), ClassifyAlgorithm(),
-                          PostprocessAlgorithm(), AssessAccuracyAlgorithm(), SetupEnvironmentAlgorithm(),
-                          CheckEnvironmentAlgorithm()):
+                          PostprocessAlgorithm(), VectorizeAlgorithm(), AssessAccuracyAlgorithm(),
+                          SetupEnvironmentAlgorithm(), CheckEnvironmentAlgorithm()):
             self.addAlgorithm(algorithm)
         # A model finds its steps through the registry, so models are added once this provider is in it.
         if QgsApplication.processingRegistry().providerById(self.id()) is not None:

@@ -1,4 +1,4 @@
-"""Command line: ``python -m training {chips,train,evaluate,predict,postprocess,assess,worker} …`` — the QGIS algorithms without QGIS.
+"""Command line: ``python -m training {chips,train,evaluate,predict,postprocess,vectorize,assess,worker} …`` — the QGIS algorithms without QGIS.
 
 Options are generated from the config dataclasses, so the command line, the QGIS algorithms and the worker
 protocol always accept the same settings. Run ``python -m training train --help`` for the list.
@@ -14,13 +14,14 @@ from .jobs import TASKS, run_job
 from .progress import Cancelled, Progress
 
 COMMANDS = {"chips": "chips", "train": "train", "evaluate": "evaluate", "predict": "classify",
-            "postprocess": "postprocess", "assess": "assess"}
+            "postprocess": "postprocess", "vectorize": "vectorize", "assess": "assess"}
 HELP = {
     "chips": "cut an image raster and its label raster into training chips",
     "train": "train a model on a chips folder",
     "evaluate": "score a trained model on a chips folder (CSV, HTML and pictures)",
     "predict": "classify a raster with a trained model",
     "postprocess": "majority filter and minimum mapping unit (sieve) for a class raster",
+    "vectorize": "polygons per class from a class raster (GeoPackage)",
     "assess": "accuracy and area estimates of a class raster from reference data (Olofsson et al. 2014)",
 }
 

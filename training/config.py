@@ -129,6 +129,25 @@ class ClassifyResult:
 
 
 @dataclass
+class VectorizeConfig:
+    INPUTS: ClassVar = ("class_raster",)
+    OUTPUTS: ClassVar = ("output_vector",)
+
+    class_raster: str
+    output_vector: str  # a GeoPackage
+    min_area: float = 0.0  # polygons smaller than this (square map units) are left out
+    simplify: float = 0.0  # simplification tolerance in map units (0: the pixels' outlines)
+    dissolve: bool = False  # one multipolygon per class instead of one polygon per patch
+
+
+@dataclass
+class VectorizeResult:
+    output_vector: str
+    polygons: int
+    class_areas: dict[str, float]  # square map units
+
+
+@dataclass
 class AccuracyConfig:
     """Reference classes from ``reference_raster``, or from polygons or points (``reference_vector``) by
     their numeric ``class_field``."""

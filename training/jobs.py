@@ -21,6 +21,7 @@ TASKS = {
     "evaluate": (configs.EvaluateConfig, "evaluate:evaluate_model"),
     "classify": (configs.ClassifyConfig, "predict:classify_raster"),
     "postprocess": (configs.PostprocessConfig, "postprocess:postprocess"),
+    "vectorize": (configs.VectorizeConfig, "vectorize:vectorize"),
     "assess": (configs.AccuracyConfig, "accuracy:assess_accuracy"),
     "check": (configs.CheckConfig, "diagnostics:check_environment"),
 }

@@ -6,7 +6,7 @@ from qgis.core import (QgsProcessingParameterBoolean, QgsProcessingParameterDefi
 from ..runner import run
 from ..training.config import ENGINES, PRECISIONS, ClassifyConfig
 from .base import GeoSegAlgorithm, raster_file
-from .styling import load_with_default_style
+from .styling import style_on_load
 
 DEFAULTS = ClassifyConfig("", "", "")
 
@@ -87,7 +87,7 @@ class ClassifyAlgorithm(GeoSegAlgorithm):
         result = run("classify", config, feedback)
         for name, pixels in result["class_pixels"].items():
             feedback.pushInfo(f"{name}: {pixels} px")
-        load_with_default_style(context, result["output_raster"])
+        style_on_load(context, result["output_raster"])
         outputs = {self.OUTPUT: result["output_raster"]}
         if result["probabilities_raster"]:
             outputs[self.PROBABILITIES] = result["probabilities_raster"]

@@ -6,7 +6,7 @@ from qgis.core import (QgsProcessingOutputNumber, QgsProcessingParameterBoolean,
 from ..runner import run
 from ..training.config import PostprocessConfig
 from .base import GeoSegAlgorithm, raster_file
-from .styling import load_with_default_style
+from .styling import style_on_load
 
 DEFAULTS = PostprocessConfig("", "")
 
@@ -63,5 +63,5 @@ class PostprocessAlgorithm(GeoSegAlgorithm):
             eight_connected=self.parameterAsBool(parameters, self.EIGHT_CONNECTED, context),
         )
         result = run("postprocess", config, feedback, needs_tensorflow=False)
-        load_with_default_style(context, result["output_raster"])
+        style_on_load(context, result["output_raster"])
         return {self.OUTPUT: result["output_raster"], self.APPLIED_MIN_PIXELS: result["min_pixels"]}

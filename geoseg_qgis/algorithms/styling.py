@@ -1,27 +1,53 @@
-"""Give output layers that Processing loads their default style (the .qml that training/ writes beside them).
+"""Style the layers that Processing loads from GeoSeg's outputs.
 
-QGIS applies a layer file's default style whenever it opens the file, except where Processing loads an
-algorithm's outputs into the project (the dialog, ``processing.runAndLoadResults``, models run there):
-this post-processor applies it there too.
+Class rasters carry their own default style (the .qml that training/ writes beside them), which QGIS
+applies whenever it opens the file, except where Processing loads an algorithm's outputs into the project
+(the dialog, ``processing.runAndLoadResults``, models run there): :class:`DefaultStyle` applies it there.
+Class polygons are drawn in their classes' colours (their ``color`` field) by :class:`ClassColours`.
 """
-from qgis.core import QgsProcessingLayerPostProcessorInterface
+from qgis.core import (QgsCategorizedSymbolRenderer, QgsProcessingLayerPostProcessorInterface,
+                       QgsRendererCategory, QgsSymbol)
+from qgis.PyQt.QtGui import QColor
 
 
-class DefaultStyle(QgsProcessingLayerPostProcessorInterface):
-    """Loads the layer's default style. The Processing context owns it and deletes it with itself, yet calls
+class LayerStyler(QgsProcessingLayerPostProcessorInterface):
+    """Styles a loaded output layer. The Processing context owns it and deletes it with itself, yet calls
     its Python method only while Python holds it too: ``pending`` does, until it has run."""
 
     pending = set()
 
     def postProcessLayer(self, layer, context, feedback):  # noqa: N802 (QGIS API name)
-        layer.loadDefaultStyle()
+        self.style(layer)
         layer.triggerRepaint()
-        DefaultStyle.pending.discard(self)
+        LayerStyler.pending.discard(self)
+
+    def style(self, layer):
+        raise NotImplementedError
 
 
-def load_with_default_style(context, path: str) -> None:
-    """Apply ``path``'s default style once Processing has loaded it, if it loads it at all."""
+class DefaultStyle(LayerStyler):
+    def style(self, layer):
+        layer.loadDefaultStyle()
+
+
+class ClassColours(LayerStyler):
+    """One category per class value, labelled with its name and filled with its colour."""
+
+    def style(self, layer):
+        categories, seen = [], set()
+        for feature in layer.getFeatures():
+            value = feature["value"]
+            if value not in seen:
+                seen.add(value)
+                symbol = QgsSymbol.defaultSymbol(layer.geometryType())
+                symbol.setColor(QColor(feature["color"]))
+                categories.append(QgsRendererCategory(value, symbol, feature["class"]))
+        layer.setRenderer(QgsCategorizedSymbolRenderer("value", sorted(categories, key=lambda c: c.value())))
+
+
+def style_on_load(context, path: str, styler: type[LayerStyler] = DefaultStyle) -> None:
+    """Style ``path``'s layer with ``styler`` once Processing has loaded it, if it loads it at all."""
     if context.willLoadLayerOnCompletion(path):
-        styler = DefaultStyle()
-        DefaultStyle.pending.add(styler)
-        context.layerToLoadOnCompletionDetails(path).setPostProcessor(styler)
+        instance = styler()
+        LayerStyler.pending.add(instance)
+        context.layerToLoadOnCompletionDetails(path).setPostProcessor(instance)

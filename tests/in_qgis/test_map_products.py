@@ -80,3 +80,32 @@ def test_qgis_process_runs_postprocess(class_map_and_reference, tmp_path):
     qgis_process.run(["run", "geoseg:postprocess", f"--INPUT={class_map}", "--MIN_PIXELS=10",
                       f"--OUTPUT={tmp_path / 'clean.tif'}"], tmp_path / "profile")
     assert gdal.Open(str(tmp_path / "clean.tif")).RasterCount == 1 and (tmp_path / "clean.qml").exists()
+
+
+def test_vectorize_loads_polygons_drawn_in_the_class_colours(geoseg, class_map_and_reference, tmp_path):
+    from qgis.core import QgsProject
+
+    class_map, _ = class_map_and_reference
+    output = tmp_path / "classes.gpkg"
+    result = geoseg.runAndLoadResults("geoseg:vectorize", {"INPUT": class_map, "DISSOLVE": True,
+                                                           "OUTPUT": str(output)})
+    try:
+        layer = QgsProject.instance().mapLayer(result["OUTPUT"]) or next(
+            l for l in QgsProject.instance().mapLayers().values() if l.source().startswith(str(output)))
+        assert layer.featureCount() == result["POLYGONS"] == 3
+        renderer = layer.renderer()
+        assert renderer.type() == "categorizedSymbol"
+        assert [c.label() for c in renderer.categories()] == ["Water", "Forest", "Open land"]
+        labels = gdal.Open(class_map).ReadAsArray()
+        areas = {f["class"]: f["area"] for f in layer.getFeatures()}
+        assert areas["Forest"] == pytest.approx(100.0 * (labels == 1).sum())
+    finally:
+        QgsProject.instance().removeAllMapLayers()
+
+
+def test_qgis_process_runs_vectorize(class_map_and_reference, tmp_path):
+    class_map, _ = class_map_and_reference
+    qgis_process.run(["run", "geoseg:vectorize", f"--INPUT={class_map}", "--MIN_AREA=1000",
+                      f"--OUTPUT={tmp_path / 'classes.gpkg'}"], tmp_path / "profile")
+    source = ogr.Open(str(tmp_path / "classes.gpkg"))
+    assert min(f.GetField("area") for f in source.GetLayer(0)) >= 1000

@@ -1,0 +1,59 @@
+"""geoseg:vectorize — polygons per class from a class raster."""
+from qgis.core import (QgsProcessingOutputNumber, QgsProcessingParameterBoolean, QgsProcessingParameterNumber,
+                       QgsProcessingParameterRasterLayer, QgsProcessingParameterVectorDestination)
+
+from ..runner import run
+from ..training.config import VectorizeConfig
+from .base import GeoSegAlgorithm, raster_file
+from .styling import ClassColours, style_on_load
+
+DEFAULTS = VectorizeConfig("", "")
+
+
+class VectorizeAlgorithm(GeoSegAlgorithm):
+    INPUT = "INPUT"
+    MIN_AREA = "MIN_AREA"
+    SIMPLIFY = "SIMPLIFY"
+    DISSOLVE = "DISSOLVE"
+    OUTPUT = "OUTPUT"
+    POLYGONS = "POLYGONS"
+
+    NAME = "vectorize"
+    DISPLAY_NAME = "Class raster to polygons"
+    TOOLBOX_GROUP = ("Map products", "mapproducts")
+    HELP = (
+        "Turns a class raster into polygons: one polygon per patch of a class, or one multipolygon per class "
+        "with <b>Dissolve</b>. Each has the class <b>value</b>, its name (<b>class</b>), its colour "
+        "(<b>color</b>, #rrggbb) and its <b>area</b> in square map units, in the raster's CRS; nodata "
+        "(255) gives no polygon. The polygons open drawn in the classes' colours.<br><br>"
+        "Polygons smaller than the <b>minimum area</b> are left out (to merge small patches into their "
+        "neighbours instead, run <i>Clean class raster</i> first). A <b>simplification tolerance</b> (map "
+        "units) smooths the pixel staircase of the outlines, each polygon on its own, so neighbours may no "
+        "longer share edges exactly. Written as a GeoPackage."
+    )
+
+    def initAlgorithm(self, config=None):  # noqa: N802 (QGIS API name)
+        self.addParameter(QgsProcessingParameterRasterLayer(self.INPUT, self.tr("Class raster")))
+        self.addParameter(QgsProcessingParameterNumber(
+            self.MIN_AREA, self.tr("Minimum polygon area (square map units; 0 = all)"),
+            QgsProcessingParameterNumber.Double, DEFAULTS.min_area, minValue=0))
+        self.addParameter(QgsProcessingParameterNumber(
+            self.SIMPLIFY, self.tr("Simplification tolerance (map units; 0 = pixel outlines)"),
+            QgsProcessingParameterNumber.Double, DEFAULTS.simplify, minValue=0))
+        self.addParameter(QgsProcessingParameterBoolean(
+            self.DISSOLVE, self.tr("Dissolve: one multipolygon per class"), DEFAULTS.dissolve))
+        self.addParameter(QgsProcessingParameterVectorDestination(
+            self.OUTPUT, self.tr("Class polygons"), defaultValue=None))
+        self.addOutput(QgsProcessingOutputNumber(self.POLYGONS, self.tr("Number of polygons")))
+
+    def processAlgorithm(self, parameters, context, feedback):  # noqa: N802 (QGIS API name)
+        config = VectorizeConfig(
+            class_raster=raster_file(self.parameterAsRasterLayer(parameters, self.INPUT, context), self.INPUT),
+            output_vector=self.parameterAsOutputLayer(parameters, self.OUTPUT, context),
+            min_area=self.parameterAsDouble(parameters, self.MIN_AREA, context),
+            simplify=self.parameterAsDouble(parameters, self.SIMPLIFY, context),
+            dissolve=self.parameterAsBool(parameters, self.DISSOLVE, context),
+        )
+        result = run("vectorize", config, feedback, needs_tensorflow=False)
+        style_on_load(context, result["output_vector"], ClassColours)
+        return {self.OUTPUT: result["output_vector"], self.POLYGONS: result["polygons"]}
