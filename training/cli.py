@@ -26,6 +26,9 @@ HELP = {
 }
 
 
+LISTS = {"list[str] | None": str, "list[int] | None": int, "list[float] | None": float}  # comma-separated
+
+
 def _parse_value(default):
     if isinstance(default, bool):
         return lambda text: text.lower() in ("1", "true", "yes")
@@ -43,9 +46,9 @@ def _add_config_arguments(parser: argparse.ArgumentParser, config_class) -> None
             continue
         default = field.default if field.default is not dataclasses.MISSING else field.default_factory()
         flag = "--" + field.name.replace("_", "-")
-        if field.name == "class_names":
-            parser.add_argument(flag, type=lambda text: [n.strip() for n in text.split(",")], default=default,
-                                help="comma-separated")
+        if field.type in LISTS:
+            parser.add_argument(flag, type=lambda text, item=LISTS[field.type]: [item(v.strip()) for v in text.split(",")],
+                                default=default, help="comma-separated")
         else:
             parser.add_argument(flag, type=_parse_value(default), default=default,
                                 help=f"default: {json.dumps(default) if isinstance(default, dict) else default}")

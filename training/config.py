@@ -97,13 +97,18 @@ class EvaluateResult:
 
 @dataclass
 class ClassifyConfig:
-    INPUTS: ClassVar = ("input_raster", "model_path")
+    INPUTS: ClassVar = ("input_raster", "model_path", "mask_polygons")
     OUTPUTS: ClassVar = ("output_raster", "probabilities_raster")
 
     input_raster: str
     model_path: str
     output_raster: str
     probabilities_raster: str | None = None
+    # Only this area: [xmin, ymin, xmax, ymax] in the raster's CRS, widened to whole pixels (None: all of it).
+    extent: list[float] | None = None
+    mask_polygons: str = ""  # outside these polygons the output is nodata
+    # The input raster's 1-based bands that feed the model's bands, in order (None: the model's own numbers).
+    input_bands: list[int] | None = None
     # The largest tile side; tiles are fitted to the raster (see training.predict.TileAxis). Measured with
     # LiteRT on 2 CPU cores: the U-Net ran tiles of 448–704 px at the same Mpx/s within the shared CPU's
     # noise, so larger tiles would only save overlap (at most 6 % of the pixels of a 4096² raster) while

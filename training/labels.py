@@ -11,16 +11,14 @@ ogr.UseExceptions()
 
 def rasterize_labels(vector_path: str, class_field: str, reference_raster: str, output_path: str,
                      layer_name: str | None = None) -> str:
-    """Write a Byte label raster on ``reference_raster``'s grid from the integer ``class_field`` of polygons.
+    """Write a Byte label raster on ``reference_raster``'s grid from the integer ``class_field`` of polygons
+    (or points).
 
     Pixels no polygon covers are 255 (unlabelled). GDAL reprojects the polygons when their CRS differs.
     """
     if not class_field:
         raise ValueError(f"Label polygons {vector_path} need a class field: name the field holding 0, 1, 2, ….")
-    try:
-        source = ogr.Open(vector_path)
-    except RuntimeError as err:
-        raise ValueError(f"GDAL cannot read the label polygons {vector_path} ({err}).") from None
+    source = _open_vector(vector_path, "label polygons")
     layer = source.GetLayerByName(layer_name) if layer_name else source.GetLayer(0)
     definition = layer.GetLayerDefn()
     index = definition.GetFieldIndex(class_field)
@@ -29,15 +27,34 @@ def rasterize_labels(vector_path: str, class_field: str, reference_raster: str, 
     if definition.GetFieldDefn(index).GetType() not in (ogr.OFTInteger, ogr.OFTInteger64, ogr.OFTReal):
         raise ValueError(f"The class field {class_field!r} of {vector_path} is not numeric: it must hold class "
                          "values 0, 1, 2, … (add one with the Field calculator).")
-    reference = open_raster(reference_raster, "image raster")
-    target = gdal.GetDriverByName("GTiff").Create(output_path, reference.RasterXSize, reference.RasterYSize, 1,
-                                                  gdal.GDT_Byte, options=["COMPRESS=DEFLATE"])
-    target.SetGeoTransform(reference.GetGeoTransform())
-    target.SetProjection(reference.GetProjection())
+    return _burn(layer, open_raster(reference_raster, "image raster"), output_path, NODATA_CLASS,
+                 [f"ATTRIBUTE={class_field}"])
+
+
+def rasterize_mask(vector_path: str, like: gdal.Dataset, output_path: str) -> str:
+    """Write a Byte raster on ``like``'s grid: 1 inside the polygons of ``vector_path``, 0 outside."""
+    source = _open_vector(vector_path, "mask polygons")
+    return _burn(source.GetLayer(0), like, output_path, 0, [], burn_values=[1])
+
+
+def _open_vector(path: str, what: str) -> ogr.DataSource:
+    try:
+        return ogr.Open(path)
+    except RuntimeError as err:
+        raise ValueError(f"GDAL cannot read the {what} {path} ({err}).") from None
+
+
+def _burn(layer: ogr.Layer, like: gdal.Dataset, output_path: str, fill: int, options: list[str],
+          burn_values: list[int] | None = None) -> str:
+    """Burn ``layer`` into a new Byte GeoTIFF on ``like``'s grid filled with ``fill`` (reprojecting it)."""
+    target = gdal.GetDriverByName("GTiff").Create(output_path, like.RasterXSize, like.RasterYSize, 1,
+                                                  gdal.GDT_Byte, options=["COMPRESS=DEFLATE", "TILED=YES"])
+    target.SetGeoTransform(like.GetGeoTransform())
+    target.SetProjection(like.GetProjection())
     band = target.GetRasterBand(1)
     band.SetNoDataValue(NODATA_CLASS)
-    band.Fill(NODATA_CLASS)
-    gdal.RasterizeLayer(target, [1], layer, options=[f"ATTRIBUTE={class_field}"])
+    band.Fill(fill)
+    gdal.RasterizeLayer(target, [1], layer, burn_values=burn_values or [], options=options)
     target = None
     return output_path
 

@@ -20,6 +20,7 @@ from __future__ import annotations
 import contextlib
 import math
 import queue
+import tempfile
 import threading
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
@@ -32,6 +33,7 @@ from .bundle import read_info
 from .classes import NODATA_CLASS, ClassInfo
 from .config import ClassifyConfig, ClassifyResult
 from .engines import LABELS, cache_folder, choose_engine, compile_tiles
+from .labels import rasterize_mask
 from .outputs import atomic_path, remove_output
 from .progress import Progress
 from .qgis_style import write_class_style
@@ -52,21 +54,23 @@ def classify_raster(config: ClassifyConfig, progress: Progress | None = None) ->
     """
     progress = progress or Progress()
     info = read_info(config.model_path)
-    source = open_raster(config.input_raster, "input raster")
-    _check_bands(source, info.bands, config.input_raster)
+    raster = open_raster(config.input_raster, "input raster")
+    bands = _input_bands(raster, info.bands, config)
+    source = _window(raster, config.extent, config.input_raster)
     grid = TileGrid.fit(source.RasterXSize, source.RasterYSize, config.tile_size, config.overlap)
     if config.batch_size < 1:
         raise ValueError(f"Batch size {config.batch_size} must be at least 1.")
     engine, precision = choose_engine(config.engine, config.precision)
-    shape = (config.batch_size, grid.y.side, grid.x.side, len(info.bands))
+    shape = (config.batch_size, grid.y.side, grid.x.side, len(bands))
     computed = grid.count * grid.x.side * grid.y.side / (grid.x.length * grid.y.length)
     progress.update(0.0, f"Classifying {grid.x.length}×{grid.y.length} px in {grid.count} tiles of "
                          f"{grid.x.side}×{grid.y.side} px ({computed:.2f}× the raster's pixels) "
                          f"with {LABELS[engine]} in {precision}.")
     predict = compile_tiles(config.model_path, shape, grid.window(), engine, precision, on_convert=lambda: (
         progress.update(0.0, f"Converting the model to LiteRT for these tiles (once; kept in {cache_folder()}).")))
-    reader = _TileReader(source, info.bands, np.asarray(info.normalization["offset"], np.float32))
     with contextlib.ExitStack() as stack:
+        masks = [stack.enter_context(_polygon_mask(config.mask_polygons, source))] if config.mask_polygons else []
+        reader = _TileReader(source, bands, np.asarray(info.normalization["offset"], np.float32), masks)
         class_path = stack.enter_context(_geotiff(config.output_raster, config.cog, "NEAREST", info.classes))
         classes_out = stack.enter_context(_RowWriter(create_class_raster(class_path, source, info.classes)))
         probabilities_out = None
@@ -80,10 +84,45 @@ def classify_raster(config: ClassifyConfig, progress: Progress | None = None) ->
     return ClassifyResult(config.output_raster, config.probabilities_raster, rows.class_pixels())
 
 
-def _check_bands(ds: gdal.Dataset, bands: Sequence[int], path: str) -> None:
-    if ds.RasterCount < max(bands):
-        raise ValueError(f"The input raster {path} has {ds.RasterCount} bands but the model reads bands "
-                         f"{', '.join(map(str, bands))}: give a raster with at least {max(bands)} bands.")
+def _input_bands(raster: gdal.Dataset, model_bands: Sequence[int], config: ClassifyConfig) -> list[int]:
+    """The input raster's bands that feed the model's bands: ``config.input_bands``, else the model's own."""
+    bands = list(config.input_bands or model_bands)
+    path, wanted = config.input_raster, ", ".join(map(str, model_bands))
+    if len(bands) != len(model_bands):
+        raise ValueError(f"The model reads {len(model_bands)} bands (bands {wanted} of the raster it was trained on) "
+                         f"but {len(bands)} input bands were given: name one band of {path} for each.")
+    if not all(1 <= band <= raster.RasterCount for band in bands):
+        raise ValueError(f"The input raster {path} has {raster.RasterCount} bands but the model reads "
+                         f"{len(bands)} bands ({', '.join(map(str, bands))}): give a raster with those bands, or "
+                         "name which of its bands feed the model's (input bands).")
+    return bands
+
+
+def _window(raster: gdal.Dataset, extent: Sequence[float] | None, path: str) -> gdal.Dataset:
+    """The raster, or the part of it that covers ``extent`` (xmin, ymin, xmax, ymax in its CRS) widened to
+    whole pixels, as a virtual raster with its own geotransform."""
+    if not extent:
+        return raster
+    x0, dx, rx, y0, ry, dy = raster.GetGeoTransform()
+    if rx or ry:
+        raise ValueError(f"{path} is rotated: classify all of it, or warp it north-up first (Warp).")
+    xmin, ymin, xmax, ymax = extent
+    left, right = max(math.floor((xmin - x0) / dx), 0), min(math.ceil((xmax - x0) / dx), raster.RasterXSize)
+    top, bottom = max(math.floor((ymax - y0) / dy), 0), min(math.ceil((ymin - y0) / dy), raster.RasterYSize)
+    if left >= right or top >= bottom:
+        raise ValueError(f"The extent {xmin}, {ymin}, {xmax}, {ymax} does not overlap {path}: choose an extent "
+                         "within the raster (in its CRS).")
+    return gdal.Translate("", raster, format="VRT", srcWin=[left, top, right - left, bottom - top])
+
+
+@contextlib.contextmanager
+def _polygon_mask(polygons: str, like: gdal.Dataset) -> Iterator[gdal.Band]:
+    """A band on ``like``'s grid: 1 inside ``polygons`` (reprojected as needed), 0 outside."""
+    with tempfile.TemporaryDirectory(prefix="geoseg-mask-") as scratch:
+        path = rasterize_mask(polygons, like, str(Path(scratch) / "mask.tif"))
+        mask = gdal.Open(path)
+        yield mask.GetRasterBand(1)
+        mask = None
 
 
 @dataclass(frozen=True)
@@ -174,11 +213,11 @@ class _TileReader:
     """Reads the model's bands one tile at a time. Pixels that are nodata, masked, NaN or infinite in any
     band are flagged invalid and filled with the normalisation offset, so they reach the model as 0."""
 
-    def __init__(self, ds: gdal.Dataset, bands: Sequence[int], fill: np.ndarray):
+    def __init__(self, ds: gdal.Dataset, bands: Sequence[int], fill: np.ndarray, masks: Sequence[gdal.Band] = ()):
         self.ds, self.bands, self.fill, self.reads = ds, list(bands), fill, 0
         nodata = [ds.GetRasterBand(b).GetNoDataValue() for b in bands]
         self.nodata = np.array([np.nan if value is None else value for value in nodata], np.float32)
-        self.masks = _explicit_masks(ds, bands)
+        self.masks = _explicit_masks(ds, bands) + list(masks)  # 0 = invalid
 
     def read(self, out: np.ndarray, x: int, y: int) -> np.ndarray:
         """Read the tile at (``x``, ``y``) into ``out`` (tile, tile, bands), reflection-padded where the

@@ -1,6 +1,7 @@
 """geoseg:classify — classify a multispectral raster with a trained GeoSeg model."""
-from qgis.core import (QgsProcessingParameterBoolean, QgsProcessingParameterDefinition,
-                       QgsProcessingParameterEnum, QgsProcessingParameterFile, QgsProcessingParameterNumber,
+from qgis.core import (QgsProcessing, QgsProcessingParameterBand, QgsProcessingParameterBoolean,
+                       QgsProcessingParameterDefinition, QgsProcessingParameterEnum, QgsProcessingParameterExtent,
+                       QgsProcessingParameterFeatureSource, QgsProcessingParameterFile, QgsProcessingParameterNumber,
                        QgsProcessingParameterRasterDestination, QgsProcessingParameterRasterLayer)
 
 from ..runner import run
@@ -14,6 +15,9 @@ DEFAULTS = ClassifyConfig("", "", "")
 class ClassifyAlgorithm(GeoSegAlgorithm):
     INPUT = "INPUT"
     MODEL = "MODEL"
+    EXTENT = "EXTENT"
+    MASK_LAYER = "MASK_LAYER"
+    INPUT_BANDS = "INPUT_BANDS"
     TILE_SIZE = "TILE_SIZE"
     OVERLAP = "OVERLAP"
     BATCH_SIZE = "BATCH_SIZE"
@@ -42,13 +46,25 @@ class ClassifyAlgorithm(GeoSegAlgorithm):
         "255 = nodata wherever the input is nodata (or NaN). Class colours and names are written into the file "
         "(colour table and category names, for any GIS software) and into a QGIS style beside it (same name, "
         ".qml), with which QGIS shows the model's classes alone in the legend.<br>"
-        "Optionally also writes per-class probabilities."
+        "Optionally also writes per-class probabilities.<br><br>"
+        "<b>Only this extent</b> (in any CRS; widened to whole pixels of the raster) classifies part of the "
+        "raster, and the output covers just that part, still exactly georeferenced; outside <b>these "
+        "polygons</b> the output is nodata. When the raster's bands are stacked differently from the one the "
+        "model was trained on (a 13-band L1C, a 10-band L2A, a stack with extra indices), name under <b>input "
+        "bands</b> the raster's band for each of the model's bands, in the model's order."
     )
 
     def initAlgorithm(self, config=None):  # noqa: N802 (QGIS API name)
         self.addParameter(QgsProcessingParameterRasterLayer(self.INPUT, self.tr("Multispectral raster")))
         self.addParameter(QgsProcessingParameterFile(
             self.MODEL, self.tr("GeoSeg model file"), extension="keras"))
+        self.addParameter(QgsProcessingParameterExtent(
+            self.EXTENT, self.tr("Only this extent (default: the whole raster)"), optional=True))
+        self.addParameter(QgsProcessingParameterFeatureSource(
+            self.MASK_LAYER, self.tr("Only inside these polygons"), [QgsProcessing.TypeVectorPolygon], optional=True))
+        self.addParameter(QgsProcessingParameterBand(
+            self.INPUT_BANDS, self.tr("Input bands feeding the model's bands, in order (default: the model's own)"),
+            parentLayerParameterName=self.INPUT, optional=True, allowMultiple=True))
         for parameter in (
             QgsProcessingParameterNumber(self.TILE_SIZE, self.tr("Largest tile size (pixels, multiple of 32)"),
                                          QgsProcessingParameterNumber.Integer, DEFAULTS.tile_size, minValue=32),
@@ -72,9 +88,19 @@ class ClassifyAlgorithm(GeoSegAlgorithm):
         self.addParameter(QgsProcessingParameterRasterDestination(self.OUTPUT, self.tr("Classified raster")))
 
     def processAlgorithm(self, parameters, context, feedback):  # noqa: N802 (QGIS API name)
+        layer = self.parameterAsRasterLayer(parameters, self.INPUT, context)
+        extent = self.parameterAsExtent(parameters, self.EXTENT, context, layer.crs()) if layer else None
+        mask = ""
+        if parameters.get(self.MASK_LAYER) not in (None, ""):
+            mask = self.parameterAsCompatibleSourceLayerPath(
+                parameters, self.MASK_LAYER, context, ["gpkg", "shp"], "gpkg", feedback).split("|")[0]
         config = ClassifyConfig(
-            input_raster=raster_file(self.parameterAsRasterLayer(parameters, self.INPUT, context), self.INPUT),
+            input_raster=raster_file(layer, self.INPUT),
             model_path=self.parameterAsFile(parameters, self.MODEL, context),
+            extent=[extent.xMinimum(), extent.yMinimum(), extent.xMaximum(), extent.yMaximum()]
+            if extent and not extent.isNull() else None,
+            mask_polygons=mask,
+            input_bands=self.parameterAsInts(parameters, self.INPUT_BANDS, context) or None,
             output_raster=self.parameterAsOutputLayer(parameters, self.OUTPUT, context),
             probabilities_raster=self.parameterAsOutputLayer(parameters, self.PROBABILITIES, context) or None,
             tile_size=self.parameterAsInt(parameters, self.TILE_SIZE, context),

@@ -282,3 +282,26 @@ def test_shipped_model_output_loaded_by_processing_shows_only_the_classes(geoseg
         assert legend(loaded_layer(output)) == CLASS_NAMES
     finally:
         QgsProject.instance().removeAllMapLayers()
+
+
+def test_classify_extent_in_another_crs_and_input_bands(geoseg, trained, tmp_path):
+    from qgis.core import QgsCoordinateReferenceSystem, QgsCoordinateTransform, QgsProject
+
+    image, result = trained
+    x0, dx, _, y0, _, dy = GEOTRANSFORM
+    utm, web = QgsCoordinateReferenceSystem(f"EPSG:{EPSG}"), QgsCoordinateReferenceSystem("EPSG:3857")
+    part = QgsRectangle(x0 + 30.5 * dx, y0 + 150.2 * dy, x0 + 120.7 * dx, y0 + 40.4 * dy)
+    box = QgsCoordinateTransform(utm, web, QgsProject.instance()).transformBoundingBox(part)
+    extent = f"{box.xMinimum()},{box.xMaximum()},{box.yMinimum()},{box.yMaximum()} [EPSG:3857]"
+    back = QgsCoordinateTransform(web, utm, QgsProject.instance()).transformBoundingBox(box)
+    left, top = int((back.xMinimum() - x0) // dx), int((back.yMaximum() - y0) // dy)
+    right, bottom = -int(-(back.xMaximum() - x0) // dx), -int(-(back.yMinimum() - y0) // dy)
+    output = tmp_path / "part.tif"
+    geoseg.run("geoseg:classify", {"INPUT": str(image), "MODEL": result["OUTPUT"], "EXTENT": extent,
+                                   "INPUT_BANDS": [4, 3, 2], "OUTPUT": str(output)})
+    classified = gdal.Open(str(output))
+    assert classified.GetGeoTransform() == (x0 + left * dx, dx, 0.0, y0 + top * dy, 0.0, dy)
+    assert (classified.RasterXSize, classified.RasterYSize) == (right - left, bottom - top)
+    with pytest.raises(QgsProcessingException, match="reads 3 bands.*2 input bands"):
+        geoseg.run("geoseg:classify", {"INPUT": str(image), "MODEL": result["OUTPUT"], "INPUT_BANDS": [4, 3],
+                                       "OUTPUT": str(tmp_path / "other.tif")})

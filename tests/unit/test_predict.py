@@ -332,3 +332,59 @@ def test_too_few_bands_is_an_error_naming_the_file(model, tmp_path):
 def test_bad_tiling_settings_are_errors(model, classified, tmp_path, options):
     with pytest.raises(ValueError):
         classify(classified[0], model, tmp_path / "classes.tif", **options)
+
+
+def test_extent_classifies_only_the_pixels_it_touches(model, classified, tmp_path):
+    source, _ = classified
+    x0, dx, _, y0, _, dy = gdal.Open(str(source)).GetGeoTransform()
+    extent = [x0 + 20.5 * dx, y0 + 90.2 * dy, x0 + 101.3 * dx, y0 + 10.7 * dy]  # xmin, ymin, xmax, ymax
+    classify(source, model, tmp_path / "part.tif", extent=extent)
+    part = gdal.Open(str(tmp_path / "part.tif"))
+    assert part.GetGeoTransform() == (x0 + 20 * dx, dx, 0.0, y0 + 10 * dy, 0.0, dy)
+    assert (part.RasterXSize, part.RasterYSize) == (102 - 20, 91 - 10)
+    assert set(np.unique(part.ReadAsArray())) <= {0, 1, 2}
+
+
+def test_input_bands_feed_the_models_bands_from_another_stacking(model, classified, tmp_path):
+    source, result = classified
+    reversed_stack = write_raster(tmp_path / "reversed.tif", scene(WIDTH, HEIGHT)[0][::-1])
+    classify(reversed_stack, model, tmp_path / "classes.tif", input_bands=list(range(12, 0, -1)))
+    np.testing.assert_array_equal(read(tmp_path / "classes.tif"), read(result.output_raster))
+
+
+def test_outside_the_mask_polygons_is_nodata(model, classified, tmp_path):
+    from osgeo import ogr, osr
+
+    source, _ = classified
+    x0, dx, _, y0, _, dy = gdal.Open(str(source)).GetGeoTransform()
+    srs = osr.SpatialReference()
+    srs.ImportFromEPSG(4326)  # the mask in another CRS: reprojected onto the raster
+    srs.SetAxisMappingStrategy(osr.OAMS_TRADITIONAL_GIS_ORDER)
+    utm = gdal.Open(str(source)).GetSpatialRef()
+    to_wgs84 = osr.CoordinateTransformation(utm, srs)
+    ring = ogr.Geometry(ogr.wkbLinearRing)
+    for col, row in ((0, 0), (50, 0), (50, 40), (0, 40), (0, 0)):
+        ring.AddPoint_2D(*to_wgs84.TransformPoint(x0 + col * dx, y0 + row * dy)[:2])
+    polygon = ogr.Geometry(ogr.wkbPolygon)
+    polygon.AddGeometry(ring)
+    data = ogr.GetDriverByName("GPKG").CreateDataSource(str(tmp_path / "mask.gpkg"))
+    layer = data.CreateLayer("mask", srs, ogr.wkbPolygon)
+    feature = ogr.Feature(layer.GetLayerDefn())
+    feature.SetGeometry(polygon)
+    layer.CreateFeature(feature)
+    data = None
+    classify(source, model, tmp_path / "masked.tif", mask_polygons=str(tmp_path / "mask.gpkg"))
+    masked = read(tmp_path / "masked.tif")
+    assert (masked[45:, :] == NODATA_CLASS).all() and (masked[:, 55:] == NODATA_CLASS).all()
+    assert set(np.unique(masked[2:38, 2:48])) <= {0, 1, 2}  # classified inside (context outside is blanked)
+
+
+@pytest.mark.parametrize("options, message", [
+    (dict(input_bands=[3, 2, 1]), "reads 12 bands.*3 input bands"),
+    (dict(input_bands=list(range(2, 14))), "has 12 bands but the model reads 12 bands"),
+    (dict(extent=[0.0, 0.0, 10.0, 10.0]), "does not overlap"),
+])
+def test_bad_input_band_mapping_and_extent_are_errors(model, classified, tmp_path, options, message):
+    with pytest.raises(ValueError, match=message):
+        classify(classified[0], model, tmp_path / "classes.tif", **options)
+    assert not (tmp_path / "classes.tif").exists()
