@@ -15,8 +15,8 @@ os.environ["QT_HASH_SEED"] = "0"  # Qt writes XML attributes in hash order: a fi
 
 from qgis.core import (QgsApplication, QgsProcessingModelAlgorithm,  # noqa: E402
                        QgsProcessingModelChildAlgorithm, QgsProcessingModelChildParameterSource,
-                       QgsProcessingModelOutput, QgsProcessingModelParameter, QgsProcessingParameterNumber,
-                       QgsProcessingParameterRasterLayer)
+                       QgsProcessingModelOutput, QgsProcessingModelParameter, QgsProcessingParameterDefinition,
+                       QgsProcessingParameterNumber, QgsProcessingParameterRasterLayer)
 from qgis.PyQt.QtCore import QPointF  # noqa: E402
 
 from geoseg_qgis.algorithms.base import GROUP, GROUP_ID  # noqa: E402
@@ -46,6 +46,8 @@ def child(algorithm_id, child_id, sources, position, outputs=None):
         output = QgsProcessingModelOutput(description, description)
         output.setChildId(child_id)
         output.setChildOutputName(name)
+        output.setMandatory(not step.algorithm().parameterDefinition(name).flags()
+                            & QgsProcessingParameterDefinition.FlagOptional)
         model_outputs[description] = output
     step.setModelOutputs(model_outputs)
     return step
@@ -56,7 +58,8 @@ def build() -> QgsProcessingModelAlgorithm:
     model.setHelpContent({"ALG_DESC": (
         "The whole GeoSeg chain in one step: cuts the multispectral raster and its label raster into 64×64 chips, "
         "trains a U-Net on all bands (early stopping, best model kept) and classifies the whole raster with it. "
-        "Outputs the model file and the classified raster (styled, same CRS and geotransform as the input).")})
+        "Outputs the model file and the classified raster (styled, same CRS and geotransform as the input) and, "
+        "unless skipped, its class polygons.")})
     model_input(model, QgsProcessingParameterRasterLayer("IMAGE", "Multispectral raster"), 60)
     model_input(model, QgsProcessingParameterRasterLayer("LABELS", "Label raster (0, 1, 2, …; 255 = unlabelled)"), 260)
     model_input(model, QgsProcessingParameterNumber(
@@ -75,7 +78,10 @@ def build() -> QgsProcessingModelAlgorithm:
         "INPUT": param("IMAGE"),
         "MODEL": QgsProcessingModelChildParameterSource.fromChildOutput("train", "OUTPUT"),
     }, (560, 420), {"OUTPUT": "Classified raster"})
-    for step in (chips, train, classify):
+    polygons = child("geoseg:vectorize", "vectorize", {
+        "INPUT": QgsProcessingModelChildParameterSource.fromChildOutput("classify", "OUTPUT"),
+    }, (760, 540), {"OUTPUT": "Class polygons"})
+    for step in (chips, train, classify, polygons):
         model.addChildAlgorithm(step)
     return model
 

@@ -33,13 +33,18 @@ def _words(field_name: str) -> str:
     return field_name.replace("_", " ")
 
 
-def sidecars(path: str | os.PathLike) -> list[Path]:
-    """The files that describe an output to GIS software: GDAL's auxiliary metadata and QGIS' default style.
+RASTERS = (".tif", ".tiff")  # GeoSeg's rasters: only they carry a QGIS style beside them
 
-    They belong to the file: they are written with it, moved with it and removed with it.
+
+def sidecars(path: str | os.PathLike) -> list[Path]:
+    """The files that describe an output to GIS software: GDAL's auxiliary metadata and, for a raster, QGIS'
+    default style. They belong to the file: they are written with it, moved with it and removed with it.
+
+    Another output with the same name but another suffix (``classes.gpkg`` beside ``classes.tif``) leaves
+    the raster's style alone.
     """
     path = Path(path)
-    return [path.with_name(path.name + ".aux.xml"), style_path(path)]
+    return [path.with_name(path.name + ".aux.xml")] + ([style_path(path)] if path.suffix.lower() in RASTERS else [])
 
 
 def remove_output(path: str | os.PathLike) -> None:

@@ -29,7 +29,7 @@ class VectorizeAlgorithm(GeoSegAlgorithm):
         "Polygons smaller than the <b>minimum area</b> are left out (to merge small patches into their "
         "neighbours instead, run <i>Clean class raster</i> first). A <b>simplification tolerance</b> (map "
         "units) smooths the pixel staircase of the outlines, each polygon on its own, so neighbours may no "
-        "longer share edges exactly. Written as a GeoPackage."
+        "longer share edges exactly. Written as a GeoPackage; with the output skipped, nothing is done."
     )
 
     def initAlgorithm(self, config=None):  # noqa: N802 (QGIS API name)
@@ -43,13 +43,17 @@ class VectorizeAlgorithm(GeoSegAlgorithm):
         self.addParameter(QgsProcessingParameterBoolean(
             self.DISSOLVE, self.tr("Dissolve: one multipolygon per class"), DEFAULTS.dissolve))
         self.addParameter(QgsProcessingParameterVectorDestination(
-            self.OUTPUT, self.tr("Class polygons"), defaultValue=None))
+            self.OUTPUT, self.tr("Class polygons"), optional=True, createByDefault=True, defaultValue=None))
         self.addOutput(QgsProcessingOutputNumber(self.POLYGONS, self.tr("Number of polygons")))
 
     def processAlgorithm(self, parameters, context, feedback):  # noqa: N802 (QGIS API name)
+        output = self.parameterAsOutputLayer(parameters, self.OUTPUT, context)
+        if not output:  # skipped, e.g. the optional step of the shipped model
+            feedback.pushInfo("No class polygons asked for: nothing to do.")
+            return {self.POLYGONS: 0}
         config = VectorizeConfig(
             class_raster=raster_file(self.parameterAsRasterLayer(parameters, self.INPUT, context), self.INPUT),
-            output_vector=self.parameterAsOutputLayer(parameters, self.OUTPUT, context),
+            output_vector=output,
             min_area=self.parameterAsDouble(parameters, self.MIN_AREA, context),
             simplify=self.parameterAsDouble(parameters, self.SIMPLIFY, context),
             dissolve=self.parameterAsBool(parameters, self.DISSOLVE, context),

@@ -7,6 +7,7 @@ import numpy as np
 import pytest
 from osgeo import gdal
 from qgis.core import (QgsApplication, QgsFeature, QgsField, QgsGeometry, QgsProcessingContext,
+                       QgsProcessingParameterDefinition,
                        QgsProcessingException, QgsProcessingFeedback, QgsProject, QgsRasterLayer,
                        QgsRectangle, QgsVectorFileWriter, QgsVectorLayer)
 from qgis.PyQt.QtCore import QVariant
@@ -47,7 +48,9 @@ def test_shipped_model_is_valid_and_labels_its_outputs(geoseg, scene):
                   "train:Model file": "TEMPORARY_OUTPUT"}  # as the dialog fills them in
     assert model.checkParameterValues(parameters, QgsProcessingContext()) == (True, "")
     assert [(p.name(), p.description()) for p in model.destinationParameterDefinitions()] == [
-        ("classify:Classified raster", "Classified raster"), ("train:Model file", "Model file")]
+        ("classify:Classified raster", "Classified raster"), ("train:Model file", "Model file"),
+        ("vectorize:Class polygons", "Class polygons")]
+    assert model.parameterDefinition("vectorize:Class polygons").flags() & QgsProcessingParameterDefinition.FlagOptional
 
 
 def test_shipped_model_is_what_its_generator_builds_today(geoseg):
@@ -277,9 +280,11 @@ def test_shipped_model_output_loaded_by_processing_shows_only_the_classes(geoseg
     output = tmp_path / "classes.tif"
     geoseg.runAndLoadResults("geoseg:train_and_classify", {
         "IMAGE": str(image), "LABELS": str(labels), "EPOCHS": 1, "train:Model file": str(tmp_path / "model.keras"),
-        "classify:Classified raster": str(output)})
+        "classify:Classified raster": str(output), "vectorize:Class polygons": str(tmp_path / "classes.gpkg")})
     try:
         assert legend(loaded_layer(output)) == CLASS_NAMES
+        polygons = QgsVectorLayer(f"{tmp_path / 'classes.gpkg'}|layername=classes", "polygons", "ogr")
+        assert {f["class"] for f in polygons.getFeatures()} <= set(CLASS_NAMES) and polygons.featureCount() > 0
     finally:
         QgsProject.instance().removeAllMapLayers()
 

@@ -109,3 +109,9 @@ def test_qgis_process_runs_vectorize(class_map_and_reference, tmp_path):
                       f"--OUTPUT={tmp_path / 'classes.gpkg'}"], tmp_path / "profile")
     source = ogr.Open(str(tmp_path / "classes.gpkg"))
     assert min(f.GetField("area") for f in source.GetLayer(0)) >= 1000
+
+
+def test_vectorize_with_its_output_skipped_does_nothing(geoseg, class_map_and_reference, tmp_path):
+    class_map, _ = class_map_and_reference
+    assert geoseg.run("geoseg:vectorize", {"INPUT": class_map, "OUTPUT": None}) == {"POLYGONS": 0}
+    assert sorted(p.name for p in tmp_path.iterdir() if p.suffix == ".gpkg") == []

@@ -1,4 +1,6 @@
 """Atomic outputs: a file and its sidecars (GDAL metadata, QGIS style) appear together, or not at all."""
+from pathlib import Path
+
 import pytest
 
 from training.outputs import atomic_path, remove_output
@@ -52,3 +54,11 @@ def test_remove_output_removes_the_sidecars_too(tmp_path):
     (tmp_path / "other.qml").write_text("kept")
     remove_output(tmp_path / "classes.tif")
     assert names(tmp_path) == ["other.qml"]
+
+
+def test_an_output_beside_a_raster_of_the_same_name_keeps_the_rasters_style(tmp_path):
+    (tmp_path / "classes.tif").write_bytes(b"raster")
+    (tmp_path / "classes.qml").write_text("<qgis/>")
+    with atomic_path(tmp_path / "classes.gpkg") as tmp:
+        Path(tmp).write_bytes(b"polygons")
+    assert (tmp_path / "classes.qml").read_text() == "<qgis/>"
