@@ -81,9 +81,12 @@ def main(argv=None) -> int:
         return serve()
     try:
         result = run_job(COMMANDS[command], args, progress_bar())
-    except (ValueError, Cancelled, KeyboardInterrupt) as err:
-        sys.stderr.write(f"\nerror: {err or 'interrupted'}\n")
+    except (ValueError, Cancelled) as err:
+        sys.stderr.write(f"\nerror: {err}\n")
+        return 1
+    except KeyboardInterrupt:
+        sys.stderr.write("\nerror: Cancelled (interrupted).\n")
         return 1
     sys.stderr.write("\n")
-    print(json.dumps(result, indent=2))
+    print(json.dumps(result, indent=2, allow_nan=False))
     return 0

@@ -7,6 +7,7 @@ one JSON job on stdin and answers with JSON lines (see :mod:`training.worker`).
 from __future__ import annotations
 
 import importlib
+import math
 from dataclasses import asdict
 
 from . import config as configs
@@ -28,9 +29,11 @@ TASKS = {
 
 
 def run_job(task: str, settings: dict, progress: Progress | None = None) -> dict:
-    """Run ``task`` with ``settings`` (the fields of its config dataclass); returns the result as a dict.
+    """Run ``task`` with ``settings`` (the fields of its config dataclass); returns the result as a dict that
+    is strict JSON (no NaN: missing figures are None).
 
-    A job whose output would replace one of its inputs is refused before it starts.
+    A job whose output would replace one of its inputs is refused before it starts; a file it cannot read or
+    write is a ``ValueError`` naming the file.
     """
     try:
         config_class, target = TASKS[task]
@@ -40,4 +43,25 @@ def run_job(task: str, settings: dict, progress: Progress | None = None) -> dict
     refuse_overwriting(config)
     module_name, function_name = target.split(":")
     function = getattr(importlib.import_module(f".{module_name}", __package__), function_name)
-    return asdict(function(config, progress))
+    try:
+        return _strict(asdict(function(config, progress)))
+    except OSError as err:
+        raise ValueError(file_error(err)) from err
+
+
+def file_error(err: OSError) -> str:
+    """What went wrong with which file, and what to check."""
+    where = f" {err.filename}" if err.filename else ""
+    return (f"Cannot use{where}: {err.strerror or err}. Check that the path is right, that it is a file or a "
+            "folder as asked, that the folder is writable and that the disk has room.")
+
+
+def _strict(value):
+    """``value`` with NaN and infinite numbers replaced by None."""
+    if isinstance(value, float) and not math.isfinite(value):
+        return None
+    if isinstance(value, dict):
+        return {key: _strict(item) for key, item in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [_strict(item) for item in value]
+    return value

@@ -24,7 +24,7 @@ def serve(stdin=sys.stdin, stdout=None) -> int:
         signal.signal(sig, lambda *_: stop.append(True))
 
     def send(event: dict) -> None:
-        stdout.write(json.dumps(event) + "\n")
+        stdout.write(json.dumps(event, allow_nan=False) + "\n")
         stdout.flush()
 
     try:

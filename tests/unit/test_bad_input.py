@@ -50,3 +50,39 @@ def test_bad_input_an_output_that_would_replace_an_input_is_refused(case, files,
     assert after == before  # nothing replaced, nothing written
     if victim:
         assert digest(files[victim]) == before[files[victim]]
+
+
+FILE_PROBLEMS = {
+    "model_path_is_a_folder": (["predict", "{image}", "{dir}/sub", "{dir}/out.tif"], "{dir}/sub", "Is a directory"),
+    "chips_folder_is_an_existing_file": (["chips", "{image}", "{dir}/notes.txt", "--label-raster", "{labels}"],
+                                         "{dir}/notes.txt", "Not a directory"),
+    "chips_folder_inside_a_file": (["chips", "{image}", "{dir}/notes.txt/chips", "--label-raster", "{labels}"],
+                                   "{dir}/notes.txt", "File exists"),
+}
+
+
+@pytest.mark.parametrize("case", FILE_PROBLEMS)
+def test_bad_input_a_path_that_cannot_be_used_is_named_with_the_fix(case, files, capsys):
+    (files["dir"] / "notes.txt").write_text("not a folder")
+    args, path, reason = FILE_PROBLEMS[case]
+    before = sorted(p.name for p in files["dir"].iterdir())
+    assert main([arg.format(**files) for arg in args]) == 1
+    error = capsys.readouterr().err
+    assert f"Cannot use {path.format(**files)}" in error and reason in error and "Check that the path" in error
+    assert sorted(p.name for p in files["dir"].iterdir()) == before
+
+
+def test_results_are_strict_json_without_nan(monkeypatch):
+    from dataclasses import dataclass
+
+    from training import jobs
+
+    @dataclass
+    class Scores:
+        accuracy: float
+        per_class: dict
+
+    monkeypatch.setitem(jobs.TASKS, "fake", (jobs.configs.CheckConfig, "diagnostics:check_environment"))
+    monkeypatch.setattr("training.diagnostics.check_environment",
+                        lambda config, progress: Scores(float("nan"), {"a": [1.0, float("inf")]}))
+    assert jobs.run_job("fake", {}) == {"accuracy": None, "per_class": {"a": [1.0, None]}}
