@@ -7,7 +7,7 @@ APT_PACKAGES := qgis python3-qgis qgis-providers gdal-bin python3-gdal python3-v
 export QT_QPA_PLATFORM := offscreen
 export TF_CPP_MIN_LOG_LEVEL := 2
 
-.PHONY: setup demo test test-unit test-qgis test-matrix package bench clean
+.PHONY: setup demo test lint test-unit test-qgis test-matrix package bench clean
 
 setup: $(VENV)/.installed
 
@@ -21,7 +21,10 @@ $(VENV)/.installed: requirements.txt training/requirements.txt
 demo: setup
 	$(PY) demo/run.py
 
-test: test-unit test-qgis
+test: lint test-unit test-qgis
+
+lint: setup
+	$(VENV)/bin/ruff check .
 
 test-unit: setup
 	$(PY) -m pytest -p no:qgis tests/unit

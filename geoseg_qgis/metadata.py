@@ -7,6 +7,5 @@ PLUGIN_DIR = Path(__file__).resolve().parent
 _metadata = ConfigParser()
 _metadata.read(PLUGIN_DIR / "metadata.txt", encoding="utf-8")
 
-TITLE = _metadata.get("general", "name")
 VERSION = _metadata.get("general", "version")
 ICON_PATH = str(PLUGIN_DIR / _metadata.get("general", "icon"))

@@ -4,7 +4,6 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 RGB_BANDS = (4, 3, 2)
-PRESETS = ("all", "rgb")
 
 
 def parse_bands(spec: str | Sequence[int], band_count: int) -> tuple[int, ...]:

@@ -1,4 +1,5 @@
-"""Command line: ``python -m training {chips,train,evaluate,predict,postprocess,vectorize,assess,worker} …`` — the QGIS algorithms without QGIS.
+"""Command line: ``python -m training {chips,train,evaluate,predict,postprocess,vectorize,assess,worker} …``:
+the QGIS algorithms without QGIS.
 
 Options are generated from the config dataclasses, so the command line, the QGIS algorithms and the worker
 protocol always accept the same settings. Run ``python -m training train --help`` for the list.
@@ -47,8 +48,8 @@ def _add_config_arguments(parser: argparse.ArgumentParser, config_class) -> None
         default = field.default if field.default is not dataclasses.MISSING else field.default_factory()
         flag = "--" + field.name.replace("_", "-")
         if field.type in LISTS:
-            parser.add_argument(flag, type=lambda text, item=LISTS[field.type]: [item(v.strip()) for v in text.split(",")],
-                                default=default, help="comma-separated")
+            parser.add_argument(flag, type=lambda text, item=LISTS[field.type]: [
+                item(v.strip()) for v in text.split(",")], default=default, help="comma-separated")
         else:
             parser.add_argument(flag, type=_parse_value(default), default=default,
                                 help=f"default: {json.dumps(default) if isinstance(default, dict) else default}")
@@ -68,7 +69,7 @@ def progress_bar(stream=sys.stderr) -> Progress:
 
 
 def main(argv=None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m training", description=__doc__.splitlines()[0])
+    parser = argparse.ArgumentParser(prog="python -m training", description=" ".join(__doc__.split("\n\n")[0].split()))
     commands = parser.add_subparsers(dest="command", required=True)
     for command, task in COMMANDS.items():
         _add_config_arguments(commands.add_parser(command, help=HELP[command]), TASKS[task][0])

@@ -77,7 +77,8 @@ def _write_html(path: str, model_path: str, metrics: dict, picture: np.ndarray, 
     image = base64.b64encode(png_bytes(picture)).decode()
     with atomic_path(path) as tmp:
         Path(tmp).write_text(f"""<!DOCTYPE html><html><head><meta charset="utf-8"><title>GeoSeg evaluation</title>
-<style>body{{font-family:sans-serif}} td,th{{border:1px solid #999;padding:2px 8px;text-align:right}}</style></head><body>
+<style>body{{font-family:sans-serif}}
+td,th{{border:1px solid #999;padding:2px 8px;text-align:right}}</style></head><body>
 <h1>GeoSeg evaluation</h1><p>Model: {html.escape(model_path)}<br>Pixels scored: {metrics['pixels']}
  (unlabelled pixels ignored)</p>
 <p>Pixel accuracy <b>{_cell(metrics['pixel_accuracy'])}</b>, mean IoU <b>{_cell(metrics['mean_iou'])}</b>,

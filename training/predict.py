@@ -278,7 +278,7 @@ def _prefetched(items: Iterator, depth: int) -> Iterator[Iterator]:
             for item in items:
                 if not put(item):
                     return
-        except BaseException as err:  # handed to the consumer
+        except BaseException as err:  # noqa: BLE001 (handed to the consumer, which re-raises it)
             put(err)
             return
         put(done)

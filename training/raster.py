@@ -27,10 +27,6 @@ def open_raster(path: str | os.PathLike, what: str = "raster") -> gdal.Dataset:
                          "give a GeoTIFF or another GDAL raster.") from None
 
 
-def band_nodata(ds: gdal.Dataset) -> list[float | None]:
-    return [ds.GetRasterBand(i + 1).GetNoDataValue() for i in range(ds.RasterCount)]
-
-
 def read_bands(ds: gdal.Dataset, bands: Sequence[int], window: tuple[int, int, int, int] | None = None) -> np.ndarray:
     """Read the 1-based ``bands`` of ``window`` (xoff, yoff, xsize, ysize) as float32 (H, W, B)."""
     xoff, yoff, xsize, ysize = window or (0, 0, ds.RasterXSize, ds.RasterYSize)

@@ -266,7 +266,8 @@ def test_tensorflow_jobs_run_in_the_python_named_by_geoseg_python(geoseg, traine
     wrapper.write_text(f'#!/bin/sh\ntouch "{marker}"\nexec "{sys.executable}" "$@"\n')
     wrapper.chmod(0o755)
     monkeypatch.setenv("GEOSEG_PYTHON", str(wrapper))
-    scores = geoseg.run("geoseg:evaluate", {"MODEL": result["OUTPUT"], "INPUT": str(Path(result["OUTPUT"]).parent / "chips"),
+    scores = geoseg.run("geoseg:evaluate", {"MODEL": result["OUTPUT"],
+                                            "INPUT": str(Path(result["OUTPUT"]).parent / "chips"),
                                             "OUTPUT_HTML": str(tmp_path / "report.html")})
     assert marker.exists() and 0.0 <= scores["PIXEL_ACCURACY"] <= 1.0
     monkeypatch.setenv("GEOSEG_PYTHON", str(tmp_path / "no-such-python"))

@@ -91,7 +91,7 @@ def test_vectorize_loads_polygons_drawn_in_the_class_colours(geoseg, class_map_a
                                                            "OUTPUT": str(output)})
     try:
         layer = QgsProject.instance().mapLayer(result["OUTPUT"]) or next(
-            l for l in QgsProject.instance().mapLayers().values() if l.source().startswith(str(output)))
+            loaded for loaded in QgsProject.instance().mapLayers().values() if loaded.source().startswith(str(output)))
         assert layer.featureCount() == result["POLYGONS"] == 3
         renderer = layer.renderer()
         assert renderer.type() == "categorizedSymbol"

@@ -13,7 +13,8 @@ def test_parse_bands(spec, expected):
 
 
 @pytest.mark.parametrize("spec, message", [
-    ("13", "numbered 1 to 12"), ("0,1", "numbered 1 to 12"), ("4,4", "repeat"), ("red", "not understood"), ("", "No bands")])
+    ("13", "numbered 1 to 12"), ("0,1", "numbered 1 to 12"), ("4,4", "repeat"), ("red", "not understood"),
+    ("", "No bands")])
 def test_parse_bands_rejects_bad_lists(spec, message):
     with pytest.raises(ValueError, match=message):
         parse_bands(spec, 12)

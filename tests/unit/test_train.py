@@ -86,7 +86,8 @@ def test_an_interrupted_run_resumes_from_its_last_epoch(chips, tmp_path):
     assert first.cancelled and (tmp_path / "model.resume.npz").exists()
     done = first.epochs_run
     messages.clear()
-    second = train(config(chips, tmp_path, epochs=6, patience=50, resume=True), Progress(lambda p, m: messages.append(m)))
+    second = train(config(chips, tmp_path, epochs=6, patience=50, resume=True),
+                   Progress(lambda p, m: messages.append(m)))
     resumed = [m for m in messages if m.startswith(("Resuming", "Training"))]
     assert resumed[0].startswith(f"Resuming after epoch {done} ")
     assert resumed[1].endswith(f"epoch {done + 1} of at most 6…")
