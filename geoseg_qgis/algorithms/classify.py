@@ -63,7 +63,7 @@ class ClassifyAlgorithm(GeoSegAlgorithm):
         self.addParameter(QgsProcessingParameterFeatureSource(
             self.MASK_LAYER, self.tr("Only inside these polygons"), [QgsProcessing.TypeVectorPolygon], optional=True))
         self.addParameter(QgsProcessingParameterBand(
-            self.INPUT_BANDS, self.tr("Input bands feeding the model's bands, in order (default: the model's own)"),
+            self.INPUT_BANDS, self.tr("Input bands for the model's bands, in its order"),
             parentLayerParameterName=self.INPUT, optional=True, allowMultiple=True))
         for parameter in (
             QgsProcessingParameterNumber(self.TILE_SIZE, self.tr("Largest tile size (pixels, multiple of 32)"),
