@@ -8,6 +8,7 @@ from pathlib import Path
 
 import numpy as np
 
+from .bands import RGB_BANDS
 from .bundle import load_bundle
 from .config import EvaluateConfig, EvaluateResult
 from .dataset import find_pairs, load_chips
@@ -18,7 +19,6 @@ from .progress import Progress
 from .raster import open_raster, read_bands
 from .train import evaluate
 
-DISPLAY_BANDS = (4, 3, 2)
 
 
 def evaluate_model(config: EvaluateConfig, progress: Progress | None = None) -> EvaluateResult:
@@ -53,7 +53,7 @@ def evaluate_model(config: EvaluateConfig, progress: Progress | None = None) -> 
 def _display_bands(path: Path) -> np.ndarray:
     """The chip's RGB bands (4,3,2), or its first three bands when it has fewer than four."""
     ds = open_raster(path, "image chip")
-    return read_bands(ds, DISPLAY_BANDS if ds.RasterCount >= 4 else tuple(min(b, ds.RasterCount) for b in (1, 2, 3)))
+    return read_bands(ds, RGB_BANDS if ds.RasterCount >= 4 else tuple(min(b, ds.RasterCount) for b in (1, 2, 3)))
 
 
 def _write_csv(path: str, metrics: dict) -> None:
