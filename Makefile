@@ -3,7 +3,7 @@ SHELL := /bin/bash
 VENV := .venv
 PY := $(VENV)/bin/python
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
-APT_PACKAGES := qgis python3-qgis qgis-providers gdal-bin python3-gdal python3-venv
+APT_PACKAGES := qgis python3-qgis qgis-providers gdal-bin python3-gdal python3-venv chromium
 export QT_QPA_PLATFORM := offscreen
 export TF_CPP_MIN_LOG_LEVEL := 2
 

@@ -10,6 +10,7 @@ from .algorithms.check_environment import CheckEnvironmentAlgorithm
 from .algorithms.classify import ClassifyAlgorithm
 from .algorithms.create_chips import CreateChipsAlgorithm
 from .algorithms.evaluate import EvaluateAlgorithm
+from .algorithms.inspect_data import InspectAlgorithm
 from .algorithms.postprocess import PostprocessAlgorithm
 from .algorithms.setup_environment import SetupEnvironmentAlgorithm
 from .algorithms.train import TrainAlgorithm
@@ -36,8 +37,8 @@ class GeoSegProvider(QgsProcessingProvider):
         return QIcon(ICON_PATH)
 
     def loadAlgorithms(self):  # noqa: N802 (QGIS API name)
-        for algorithm in (CreateChipsAlgorithm(), TrainAlgorithm(), EvaluateAlgorithm(), ClassifyAlgorithm(),
-                          PostprocessAlgorithm(), VectorizeAlgorithm(), AssessAccuracyAlgorithm(),
+        for algorithm in (InspectAlgorithm(), CreateChipsAlgorithm(), TrainAlgorithm(), EvaluateAlgorithm(),
+                          ClassifyAlgorithm(), PostprocessAlgorithm(), VectorizeAlgorithm(), AssessAccuracyAlgorithm(),
                           SetupEnvironmentAlgorithm(), CheckEnvironmentAlgorithm()):
             self.addAlgorithm(algorithm)
         # A model finds its steps through the registry, so models are added once this provider is in it.

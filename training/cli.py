@@ -1,4 +1,4 @@
-"""Command line: ``python -m training {chips,train,evaluate,predict,postprocess,vectorize,assess,worker} …``:
+"""Command line: ``python -m training {inspect,chips,train,evaluate,predict,postprocess,vectorize,assess,worker} …``:
 the QGIS algorithms without QGIS.
 
 Options are generated from the config dataclasses, so the command line, the QGIS algorithms and the worker
@@ -14,9 +14,10 @@ import sys
 from .jobs import TASKS, run_job
 from .progress import Cancelled, Progress
 
-COMMANDS = {"chips": "chips", "train": "train", "evaluate": "evaluate", "predict": "classify",
+COMMANDS = {"inspect": "inspect", "chips": "chips", "train": "train", "evaluate": "evaluate", "predict": "classify",
             "postprocess": "postprocess", "vectorize": "vectorize", "assess": "assess"}
 HELP = {
+    "inspect": "look at a raster and its labels, or a chips folder, before training (HTML report)",
     "chips": "cut an image raster and its label raster into training chips",
     "train": "train a model on a chips folder",
     "evaluate": "score a trained model on a chips folder (CSV, HTML and pictures)",

@@ -134,6 +134,30 @@ class ClassifyResult:
 
 
 @dataclass
+class InspectConfig:
+    """A raster (with its label raster, if any) or a chips folder, inspected before training."""
+
+    INPUTS: ClassVar = ("image_raster", "label_raster", "chips_dir")
+    OUTPUTS: ClassVar = ("output_html",)
+
+    output_html: str
+    image_raster: str = ""
+    label_raster: str = ""
+    chips_dir: str = ""
+    example_chips: int = 6  # pictures of chips: RGB (bands 4,3,2) beside their labels
+    chip_size: int = 64  # side of the example windows cut from a raster
+
+
+@dataclass
+class InspectResult:
+    output_html: str
+    bands: list[dict]  # per band: min, max, mean, std, nodata share (and per-class means with labels)
+    class_shares: dict[str, float]  # share of the labelled pixels
+    labelled_share: float | None
+    warnings: list[str]
+
+
+@dataclass
 class VectorizeConfig:
     INPUTS: ClassVar = ("class_raster",)
     OUTPUTS: ClassVar = ("output_vector",)

@@ -21,6 +21,7 @@ TASKS = {
     "train": (configs.TrainConfig, "train:train"),
     "evaluate": (configs.EvaluateConfig, "evaluate:evaluate_model"),
     "classify": (configs.ClassifyConfig, "predict:classify_raster"),
+    "inspect": (configs.InspectConfig, "inspection:inspect_data"),
     "postprocess": (configs.PostprocessConfig, "postprocess:postprocess"),
     "vectorize": (configs.VectorizeConfig, "vectorize:vectorize"),
     "assess": (configs.AccuracyConfig, "accuracy:assess_accuracy"),

@@ -15,7 +15,7 @@ from qgis.PyQt.QtCore import QVariant
 from synthetic import CLASS_NAMES, EPSG, GEOTRANSFORM
 from training.bundle import read_info
 
-ALGORITHMS = ["geoseg:createchips", "geoseg:train", "geoseg:evaluate", "geoseg:classify",
+ALGORITHMS = ["geoseg:inspect", "geoseg:createchips", "geoseg:train", "geoseg:evaluate", "geoseg:classify",
               "geoseg:train_and_classify", "geoseg:postprocess", "geoseg:vectorize",
               "geoseg:assessaccuracy", "geoseg:setupenvironment",
               "geoseg:checkenvironment"]

@@ -1,4 +1,4 @@
-"""From a class raster to map products in QGIS: accuracy and area estimates."""
+"""Before and after the model in QGIS: data inspection, and map products from a class raster."""
 import json
 
 import numpy as np
@@ -115,3 +115,11 @@ def test_vectorize_with_its_output_skipped_does_nothing(geoseg, class_map_and_re
     class_map, _ = class_map_and_reference
     assert geoseg.run("geoseg:vectorize", {"INPUT": class_map, "OUTPUT": None}) == {"POLYGONS": 0}
     assert sorted(p.name for p in tmp_path.iterdir() if p.suffix == ".gpkg") == []
+
+
+def test_inspect_reports_labelled_share_and_warnings(geoseg, tmp_path):
+    image, labels = write_scene(tmp_path, 64, 64)
+    result = geoseg.run("geoseg:inspect", {"INPUT": str(image), "LABELS": str(labels),
+                                           "OUTPUT_HTML": str(tmp_path / "inspection.html")})
+    assert result["LABELLED_SHARE"] == 1.0 and result["WARNINGS"] == ""
+    assert "Histograms" in (tmp_path / "inspection.html").read_text()
