@@ -35,17 +35,18 @@ def evaluate_model(config: EvaluateConfig, progress: Progress | None = None) -> 
                          f"mean IoU {metrics['mean_iou']:.3f}")
     if config.output_csv:
         _write_csv(config.output_csv, metrics)
-    if config.preview_png or config.output_html:
-        shown = range(min(config.preview_chips, len(pairs)))
-        predicted = model.predict(images[list(shown)], verbose=0).argmax(axis=-1)
+    shown = list(range(min(config.preview_chips, len(pairs))))
+    picture = None
+    if shown and (config.preview_png or config.output_html):
+        predicted = model.predict(images[shown], verbose=0).argmax(axis=-1)
         rows = [[rgb_composite(_display_bands(pairs[i][0])), class_colors(chips.labels[i], info.classes),
                  class_colors(predicted[i], info.classes)] for i in shown]
         picture = side_by_side(rows)
-        if config.preview_png:
-            with atomic_path(config.preview_png) as tmp:
-                write_png(tmp, picture)
-        if config.output_html:
-            _write_html(config.output_html, config.model_path, metrics, picture, [pairs[i][0].stem for i in shown])
+    if config.preview_png and picture is not None:
+        with atomic_path(config.preview_png) as tmp:
+            write_png(tmp, picture)
+    if config.output_html:
+        _write_html(config.output_html, config.model_path, metrics, picture, [pairs[i][0].stem for i in shown])
     progress.update(1.0)
     return EvaluateResult(metrics, config.output_csv, config.output_html, config.preview_png)
 
@@ -68,13 +69,16 @@ def _write_csv(path: str, metrics: dict) -> None:
         writer.writerow(["pixel accuracy", _cell(metrics["pixel_accuracy"]), "", metrics["pixels"]])
 
 
-def _write_html(path: str, model_path: str, metrics: dict, picture: np.ndarray, names: list[str]) -> None:
+def _write_html(path: str, model_path: str, metrics: dict, picture: np.ndarray | None, names: list[str]) -> None:
     names_row = "".join(f"<th>{html.escape(n)}</th>" for n in metrics["iou"])
     matrix = "".join(f"<tr><th>{html.escape(name)}</th>{''.join(f'<td>{v}</td>' for v in row)}</tr>"
                      for name, row in zip(metrics["iou"], metrics["confusion_matrix"]))
     scores = "".join(f"<tr><td>{html.escape(n)}</td><td>{_cell(iou)}</td><td>{_cell(metrics['f1'][n])}</td></tr>"
                      for n, iou in metrics["iou"].items())
-    image = base64.b64encode(png_bytes(picture)).decode()
+    chips = "" if picture is None else (
+        f"<h2>Chips: RGB | reference | prediction</h2><p>{html.escape(', '.join(names))}</p><img src=\"data:image/png;"
+        f"base64,{base64.b64encode(png_bytes(picture)).decode()}\" style=\"image-rendering:pixelated;"
+        f"width:{picture.shape[1] * 2}px\">")
     with atomic_path(path) as tmp:
         Path(tmp).write_text(f"""<!DOCTYPE html><html><head><meta charset="utf-8"><title>GeoSeg evaluation</title>
 <style>body{{font-family:sans-serif}}
@@ -86,8 +90,7 @@ td,th{{border:1px solid #999;padding:2px 8px;text-align:right}}</style></head><b
 <table><tr><th>class</th><th>IoU</th><th>F1</th></tr>{scores}</table>
 <h2>Confusion matrix (rows: reference, columns: predicted; pixels)</h2>
 <table><tr><th></th>{names_row}</tr>{matrix}</table>
-<h2>Chips: RGB | reference | prediction</h2><p>{html.escape(', '.join(names))}</p>
-<img src="data:image/png;base64,{image}" style="image-rendering:pixelated;width:{picture.shape[1] * 2}px">
+{chips}
 </body></html>""", encoding="utf-8")
 
 

@@ -1,16 +1,21 @@
 """geoseg:evaluate — score a trained model on a chips folder."""
-from qgis.core import (QgsProcessingOutputNumber, QgsProcessingParameterFile, QgsProcessingParameterFileDestination,
-                       QgsProcessingParameterNumber)
+from qgis.core import (QgsProcessingOutputNumber, QgsProcessingParameterDefinition, QgsProcessingParameterFile,
+                       QgsProcessingParameterFileDestination, QgsProcessingParameterNumber,
+                       QgsProcessingParameterString)
 
 from ..runner import run
 from ..training.config import EvaluateConfig
 from .base import GeoSegAlgorithm
+
+DEFAULTS = EvaluateConfig("", "")
 
 
 class EvaluateAlgorithm(GeoSegAlgorithm):
     MODEL = "MODEL"
     INPUT = "INPUT"
     PREVIEW_CHIPS = "PREVIEW_CHIPS"
+    IMAGE_SUFFIX = "IMAGE_SUFFIX"
+    LABEL_SUFFIX = "LABEL_SUFFIX"
     OUTPUT_HTML = "OUTPUT_HTML"
     OUTPUT_CSV = "OUTPUT_CSV"
     OUTPUT_PNG = "OUTPUT_PNG"
@@ -26,6 +31,8 @@ class EvaluateAlgorithm(GeoSegAlgorithm):
         "Reports pixel accuracy, intersection over union (IoU) and F1 per class, and their unweighted (macro) "
         "means over the classes present, with the confusion matrix (rows: reference, columns: predicted). "
         "Unlabelled pixels (255) are ignored.<br><br>"
+        "Image and label chips pair by file name; set the name suffixes when they differ (X_img.tif / "
+        "X_label.tif).<br><br>"
         "Outputs: an HTML report with pictures of the first chips (RGB | reference | prediction), a CSV table of "
         "the per-class scores, and the pictures as a PNG."
     )
@@ -35,8 +42,16 @@ class EvaluateAlgorithm(GeoSegAlgorithm):
         self.addParameter(QgsProcessingParameterFile(
             self.INPUT, self.tr("Chips folder"), behavior=QgsProcessingParameterFile.Folder))
         self.addParameter(QgsProcessingParameterNumber(
-            self.PREVIEW_CHIPS, self.tr("Chips shown as pictures"), QgsProcessingParameterNumber.Integer, 8,
-            minValue=0))
+            self.PREVIEW_CHIPS, self.tr("Chips shown as pictures"), QgsProcessingParameterNumber.Integer,
+            DEFAULTS.preview_chips, minValue=0))
+        for parameter in (
+            QgsProcessingParameterString(self.IMAGE_SUFFIX, self.tr("Image chip name suffix (e.g. _img)"),
+                                         DEFAULTS.image_suffix, optional=True),
+            QgsProcessingParameterString(self.LABEL_SUFFIX, self.tr("Label chip name suffix (e.g. _label)"),
+                                         DEFAULTS.label_suffix, optional=True),
+        ):
+            parameter.setFlags(parameter.flags() | QgsProcessingParameterDefinition.FlagAdvanced)
+            self.addParameter(parameter)
         self.addParameter(QgsProcessingParameterFileDestination(
             self.OUTPUT_HTML, self.tr("Evaluation report"), self.tr("HTML files (*.html)")))
         self.addParameter(QgsProcessingParameterFileDestination(
@@ -57,6 +72,8 @@ class EvaluateAlgorithm(GeoSegAlgorithm):
             output_html=self.parameterAsFileOutput(parameters, self.OUTPUT_HTML, context),
             preview_png=self.parameterAsFileOutput(parameters, self.OUTPUT_PNG, context),
             preview_chips=self.parameterAsInt(parameters, self.PREVIEW_CHIPS, context),
+            image_suffix=self.parameterAsString(parameters, self.IMAGE_SUFFIX, context),
+            label_suffix=self.parameterAsString(parameters, self.LABEL_SUFFIX, context),
         )
         result = run("evaluate", config, feedback)
         metrics = result["metrics"]

@@ -158,6 +158,17 @@ def test_evaluate_reports_scores_on_chips(geoseg, trained, tmp_path):
     assert "GeoSeg evaluation" in (tmp_path / "report.html").read_text()
     assert (tmp_path / "scores.csv").read_text().startswith("class,iou,f1,pixels")
 
+    import shutil
+
+    for kind, suffix in (("images", "_img"), ("labels", "_label")):  # the same chips, named with suffixes
+        (tmp_path / "named" / kind).mkdir(parents=True)
+        for chip in (Path(chips) / kind).iterdir():
+            shutil.copy(chip, tmp_path / "named" / kind / f"{chip.stem}{suffix}{chip.suffix}")
+    named = geoseg.run("geoseg:evaluate", {"MODEL": result["OUTPUT"], "INPUT": str(tmp_path / "named"),
+                                           "IMAGE_SUFFIX": "_img", "LABEL_SUFFIX": "_label", "PREVIEW_CHIPS": 0,
+                                           "OUTPUT_HTML": str(tmp_path / "named.html")})
+    assert named["MEAN_IOU"] == scores["MEAN_IOU"]
+
 
 def test_cancel_stops_training_in_the_worker_and_keeps_the_best_model(geoseg, trained, tmp_path):
     from qgis.core import QgsProcessingFeedback
