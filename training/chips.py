@@ -18,7 +18,7 @@ from .raster import open_raster
 CLASSES_FILE = "classes.json"
 
 
-def _label_on_image_grid(image: gdal.Dataset, label_path: str) -> gdal.Dataset:
+def label_on_image_grid(image: gdal.Dataset, label_path: str) -> gdal.Dataset:
     """The label raster, resampled by nearest neighbour onto the image grid when the grids differ."""
     label = open_raster(label_path, "label raster")
     if label.RasterCount != 1:
@@ -35,12 +35,20 @@ def _label_on_image_grid(image: gdal.Dataset, label_path: str) -> gdal.Dataset:
                      resampleAlg="near", dstNodata=NODATA_CLASS)
 
 
-def _label_names(label: gdal.Dataset) -> list[str] | None:
+def label_names(label: gdal.Dataset) -> list[str] | None:
     """Class names from the label raster's category names, if it has any."""
     names = list(label.GetRasterBand(1).GetCategoryNames() or [])[:NODATA_CLASS]
     while names and not names[-1]:
         names.pop()
     return [name or f"Class {i}" for i, name in enumerate(names)] or None
+
+
+def unlabelled_mask(values: np.ndarray, nodata: float | None) -> np.ndarray:
+    """Where label ``values`` (int64) are outside 0..254 or the label raster's ``nodata``."""
+    unlabelled = (values < 0) | (values >= NODATA_CLASS)
+    if nodata is not None:
+        unlabelled |= values == nodata
+    return unlabelled
 
 
 def create_chips(config: ChipsConfig, progress: Progress | None = None) -> ChipsResult:
@@ -65,7 +73,7 @@ def _write_chips(config: ChipsConfig, label_path: str, progress: Progress) -> Ch
     if not 0.0 <= min_labelled <= 1.0:
         raise ValueError(f"Minimum labelled share {min_labelled} must lie between 0 and 1.")
     image = open_raster(image_path, "image raster")
-    label = _label_on_image_grid(image, label_path)
+    label = label_on_image_grid(image, label_path)
     label_band = label.GetRasterBand(1)
     label_nodata = label_band.GetNoDataValue()
 
@@ -88,9 +96,7 @@ def _write_chips(config: ChipsConfig, label_path: str, progress: Progress) -> Ch
         for done, (x, y) in enumerate(windows):
             progress.check()
             values = label_band.ReadAsArray(x, y, chip_size, chip_size).astype(np.int64)
-            unlabelled = (values < 0) | (values >= NODATA_CLASS)
-            if label_nodata is not None:
-                unlabelled |= values == label_nodata
+            unlabelled = unlabelled_mask(values, label_nodata)
             if 1.0 - unlabelled.mean() >= max(min_labelled, 1e-9):
                 name = f"chip_{y:06d}_{x:06d}.tif"
                 gdal.Translate(str(tmp / "images" / name), image, srcWin=[x, y, chip_size, chip_size],
@@ -102,7 +108,7 @@ def _write_chips(config: ChipsConfig, label_path: str, progress: Progress) -> Ch
         if written == 0:
             raise ValueError(f"No chip of {label_path} has a labelled share of {min_labelled:.0%} or more: "
                              "lower the minimum labelled share or check that labels overlap the image.")
-        names = _label_names(label)
+        names = label_names(label)
         if names:
             (tmp / CLASSES_FILE).write_text(json.dumps(scheme_to_dicts(class_scheme(names)), indent=2))
         if out.exists():

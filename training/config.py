@@ -27,14 +27,28 @@ class ChipsResult:
 
 @dataclass
 class TrainConfig:
-    chips_dir: str
+    """Train on a chips folder (``chips_dir``), or straight from ``image_raster`` and ``label_raster``.
+
+    From a raster, the labelled area is cut across its longer side into training, validation and test strips
+    (``validation_split`` and ``test_split`` of the labelled pixels); every epoch draws ``windows_per_epoch``
+    random ``window_size``-px windows inside the training strip (see training.windows).
+    """
+
     output_model: str
+    chips_dir: str = ""
+    image_raster: str = ""
+    label_raster: str = ""
+    validation_dir: str = ""  # chips for validation; default: validation_split of chips_dir
+    window_size: int = 64
+    windows_per_epoch: int = 512
     bands: str = "all"
     architecture: str = "unet"
     epochs: int = 200
     batch_size: int = 16
     learning_rate: float = 1e-3
-    patience: int = 10
+    schedule: str = "constant"  # "constant" or "cosine" (decay to 0 over ``epochs``)
+    weight_decay: float = 0.0  # AdamW's decoupled weight decay
+    patience: int = 10  # epochs without a better validation mean IoU before stopping
     validation_split: float = 0.2
     test_split: float = 0.1
     seed: int = 0
@@ -44,6 +58,7 @@ class TrainConfig:
     label_suffix: str = ""
     class_weighting: str = "none"  # "none" or "balanced" (inverse pixel frequency)
     dice_weight: float = 0.0  # weight of the soft Dice term added to cross-entropy
+    jitter: float = 0.0  # radiometric augmentation: per-band gain and offset, normal with this deviation
     pretrained: bool = True  # ImageNet encoder for the pretrained architectures
     weights_path: str = ""  # ImageNet weights file; default: the Keras cache
     freeze_encoder: bool = False
@@ -134,6 +149,7 @@ class CheckResult:
 
 
 CLASS_WEIGHTINGS = ("none", "balanced")
+SCHEDULES = ("constant", "cosine")
 
 # Inference engines for classification (training.engines).
 ENGINES = ("auto", "litert", "tensorflow")
