@@ -106,6 +106,8 @@ def parse_args() -> argparse.Namespace:
     parser.add_argument("--minutes", type=float, default=15.0, help="GeoSeg's training budget per set")
     parser.add_argument("--set", action="append", default=[], metavar="FIELD=VALUE",
                         help="override a TrainConfig field for GeoSeg (JSON values), e.g. window_size=96")
+    parser.add_argument("--flip-average", action="store_true",
+                        help="classify GeoSeg's test images with flip averaging (test-time augmentation)")
     parser.add_argument("--pixels", type=int, default=200_000, help="most pixels to fit the pixel classifiers on")
     parser.add_argument("--no-baselines", dest="baselines", action="store_false",
                         help="GeoSeg only (exploration; no last line)")
@@ -308,6 +310,7 @@ def geoseg(bench_set: Set, args) -> Score:
     from training.bundle import load_bundle
     from training.callbacks import resume_path_for
     from training.normalization import normalize
+    from training.predict import flip_averaged
     from training.progress import Progress
     from training.train import train
 
@@ -320,10 +323,13 @@ def geoseg(bench_set: Set, args) -> Score:
     Path(resume_path_for(str(model_path))).unlink(missing_ok=True)  # left by a budget stop
     model, info = load_bundle(str(model_path))
     images = normalize(bench_set.test_images[..., [b - 1 for b in info.bands]], info.normalization)
-    predicted = np.concatenate([model.predict(padded(image[None]), verbose=0)[0, :image.shape[0], :image.shape[1]]
-                                .argmax(-1)[None] for image in images])
+    predict = (flip_averaged if args.flip_average else lambda function: function)(
+        lambda batch: model.predict(batch, verbose=0))
+    predicted = np.concatenate([predict(padded(image[None]))[0, :image.shape[0], :image.shape[1]].argmax(-1)[None]
+                                for image in images])
     score = Score("GeoSeg", minutes, scores_of(bench_set, predicted), mflop_per_pixel=mflop_per_pixel(model),
                   note=f"{config.architecture} {json.dumps(config.model_options)}, {result.epochs_run} epochs"
+                       f"{', flip averaging' if args.flip_average else ''}"
                        f"{' (time)' if result.cancelled else ''}, best {result.best_epoch}")
     print(f"GeoSeg: {summary(score)}", flush=True)
     return score

@@ -120,6 +120,9 @@ class ClassifyConfig:
     # auto, float32 or bfloat16 (see training.engines): auto computes in bfloat16 on CPUs that do so natively
     # (AVX512-BF16, AMX), as OpenVINO does, else in float32. Weights and the output stay float32.
     precision: str = "auto"
+    # Test-time augmentation: average the class probabilities over the tile and its three mirror images
+    # (4× the computation).
+    flip_average: bool = False
 
 
 @dataclass

@@ -21,7 +21,7 @@ import contextlib
 import math
 import queue
 import threading
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -67,6 +67,8 @@ def classify_raster(config: ClassifyConfig, progress: Progress | None = None) ->
                          f"with {LABELS[engine]} in {precision}.")
     predict = compile_tiles(config.model_path, shape, grid.window(), engine, precision, on_convert=lambda: (
         progress.update(0.0, f"Converting the model to LiteRT for these tiles (once; kept in {cache_folder()}).")))
+    if config.flip_average:
+        predict = flip_averaged(predict)
     reader = _TileReader(source, info.bands, np.asarray(info.normalization["offset"], np.float32))
     with contextlib.ExitStack() as stack:
         class_path = stack.enter_context(_geotiff(config.output_raster, config.cog, "NEAREST", info.classes))
@@ -80,6 +82,18 @@ def classify_raster(config: ClassifyConfig, progress: Progress | None = None) ->
         _classify(batches, predict, grid, rows, progress)
     progress.update(1.0, f"Wrote {config.output_raster}.")
     return ClassifyResult(config.output_raster, config.probabilities_raster, rows.class_pixels())
+
+
+def flip_averaged(predict: Callable[[np.ndarray], np.ndarray]) -> Callable[[np.ndarray], np.ndarray]:
+    """``predict`` (batches (N, H, W, B) → (N, H, W, classes)) averaged over the batch and its left-right,
+    up-down and double mirror images, each mirrored back: test-time augmentation."""
+    def averaged(images: np.ndarray) -> np.ndarray:
+        total = predict(images)
+        for axes in ((2,), (1,), (1, 2)):
+            total = total + np.flip(predict(np.ascontiguousarray(np.flip(images, axes))), axes)
+        return total / 4
+
+    return averaged
 
 
 def _check_bands(ds: gdal.Dataset, bands: Sequence[int], path: str) -> None:

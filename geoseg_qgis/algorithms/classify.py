@@ -21,6 +21,7 @@ class ClassifyAlgorithm(GeoSegAlgorithm):
     ENGINE = "ENGINE"
     PRECISION = "PRECISION"
     COG = "COG"
+    FLIP_AVERAGE = "FLIP_AVERAGE"
     PROBABILITIES = "PROBABILITIES"
     OUTPUT = "OUTPUT"
 
@@ -43,7 +44,8 @@ class ClassifyAlgorithm(GeoSegAlgorithm):
         "255 = nodata wherever the input is nodata (or NaN). Class colours and names are written into the file "
         "(colour table and category names, for any GIS software) and into a QGIS style beside it (same name, "
         ".qml), with which QGIS shows the model's classes alone in the legend.<br>"
-        "Optionally also writes per-class probabilities."
+        "Optionally also writes per-class probabilities, and averages each tile's probabilities over the tile and "
+        "its three mirror images (test-time augmentation; four times the computation)."
     )
 
     def initAlgorithm(self, config=None):  # noqa: N802 (QGIS API name)
@@ -65,6 +67,8 @@ class ClassifyAlgorithm(GeoSegAlgorithm):
                 self.tr("float32"), self.tr("bfloat16 (TensorFlow engine)")],
                 defaultValue=PRECISIONS.index(DEFAULTS.precision)),
             QgsProcessingParameterBoolean(self.COG, self.tr("Write Cloud Optimized GeoTIFFs"), DEFAULTS.cog),
+            QgsProcessingParameterBoolean(self.FLIP_AVERAGE, self.tr("Average over mirrored tiles (4× slower)"),
+                                          DEFAULTS.flip_average),
             QgsProcessingParameterRasterDestination(self.PROBABILITIES, self.tr("Class probabilities"),
                                                     optional=True, createByDefault=False),
         ):
@@ -84,6 +88,7 @@ class ClassifyAlgorithm(GeoSegAlgorithm):
             engine=ENGINES[self.parameterAsEnum(parameters, self.ENGINE, context)],
             precision=PRECISIONS[self.parameterAsEnum(parameters, self.PRECISION, context)],
             cog=self.parameterAsBool(parameters, self.COG, context),
+            flip_average=self.parameterAsBool(parameters, self.FLIP_AVERAGE, context),
         )
         result = run("classify", config, feedback)
         for name, pixels in result["class_pixels"].items():
