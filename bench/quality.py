@@ -324,7 +324,7 @@ def geoseg(bench_set: Set, args) -> Score:
     model, info = load_bundle(str(model_path))
     images = normalize(bench_set.test_images[..., [b - 1 for b in info.bands]], info.normalization)
     predict = (flip_averaged if args.flip_average else lambda function: function)(
-        lambda batch: model.predict(batch, verbose=0))
+        lambda batch: model(batch, training=False).numpy())
     predicted = np.concatenate([predict(padded(image[None]))[0, :image.shape[0], :image.shape[1]].argmax(-1)[None]
                                 for image in images])
     score = Score("GeoSeg", minutes, scores_of(bench_set, predicted), mflop_per_pixel=mflop_per_pixel(model),

@@ -16,7 +16,7 @@ from .progress import Cancelled, Progress
 COMMANDS = {"chips": "chips", "train": "train", "evaluate": "evaluate", "predict": "classify"}
 HELP = {
     "chips": "cut an image raster and its label raster into training chips",
-    "train": "train a model on a chips folder",
+    "train": "train a model on a labelled raster (--image-raster, --label-raster) or a chips folder",
     "evaluate": "score a trained model on a chips folder (CSV, HTML and pictures)",
     "predict": "classify a raster with a trained model",
 }
@@ -43,8 +43,10 @@ def _add_config_arguments(parser: argparse.ArgumentParser, config_class) -> None
             parser.add_argument(flag, type=lambda text: [n.strip() for n in text.split(",")], default=default,
                                 help="comma-separated")
         else:
+            shown = json.dumps(default) if isinstance(default, dict) else default
             parser.add_argument(flag, type=_parse_value(default), default=default,
-                                help=f"default: {json.dumps(default) if isinstance(default, dict) else default}")
+                                help=f"{field.metadata['help']}; default: {shown}" if "help" in field.metadata
+                                else f"default: {shown}")
 
 
 def progress_bar(stream=sys.stderr) -> Progress:

@@ -38,17 +38,21 @@ class TrainConfig:
     chips_dir: str = ""
     image_raster: str = ""
     label_raster: str = ""
-    validation_dir: str = ""  # chips for validation; default: validation_split of chips_dir
-    window_size: int = 64
-    windows_per_epoch: int = 512
+    validation_dir: str = field(default="", metadata={"help": "chips folder for validation, instead of "
+                                                         "validation_split of chips_dir"})
+    window_size: int = field(default=64, metadata={"help": "side of the training windows drawn from a raster, "
+                                                           "a multiple of 32"})
+    windows_per_epoch: int = field(default=512, metadata={"help": "random windows per epoch from a raster"})
     bands: str = "all"
     architecture: str = "unet"
     epochs: int = 200
     batch_size: int = 16
     learning_rate: float = 1e-3
-    schedule: str = "constant"  # "constant" or "cosine" (decay to 0 over ``epochs``)
-    weight_decay: float = 0.0  # AdamW's decoupled weight decay
-    patience: int = 10  # epochs without a better validation mean IoU before stopping
+    schedule: str = field(default="constant", metadata={"help": "learning rate: constant, or cosine (decaying "
+                                                                "to 0 over the epochs)"})
+    weight_decay: float = field(default=0.0, metadata={"help": "AdamW's decoupled weight decay"})
+    patience: int = field(default=10, metadata={"help": "epochs without a better validation mean IoU before "
+                                                        "stopping"})
     validation_split: float = 0.2
     test_split: float = 0.1
     seed: int = 0
@@ -58,7 +62,8 @@ class TrainConfig:
     label_suffix: str = ""
     class_weighting: str = "none"  # "none" or "balanced" (inverse pixel frequency)
     dice_weight: float = 0.0  # weight of the soft Dice term added to cross-entropy
-    jitter: float = 0.0  # radiometric augmentation: per-band gain and offset, normal with this deviation
+    jitter: float = field(default=0.0, metadata={"help": "radiometric augmentation: per-band gain and offset "
+                                                         "drawn with this deviation (normalised units)"})
     pretrained: bool = True  # ImageNet encoder for the pretrained architectures
     weights_path: str = ""  # ImageNet weights file; default: the Keras cache
     freeze_encoder: bool = False
@@ -122,7 +127,7 @@ class ClassifyConfig:
     precision: str = "auto"
     # Test-time augmentation: average the class probabilities over the tile and its three mirror images
     # (4× the computation).
-    flip_average: bool = False
+    flip_average: bool = field(default=False, metadata={"help": "average over each tile's mirror images"})
 
 
 @dataclass
