@@ -17,6 +17,7 @@ from .classes import NODATA_CLASS
 from .raster import open_raster, read_bands
 
 EVAL_TILE = 256  # side of the validation and test tiles (smaller where a strip is narrower)
+MIN_STRIP = 32  # the narrowest validation or test strip: every architecture takes 32-px tiles
 
 
 @dataclass(frozen=True)
@@ -63,27 +64,23 @@ def read_scene(image_path: str, label_path: str, bands: tuple[int, ...]) -> Scen
 
 def split_strips(labels: np.ndarray, shares: tuple[float, float], window: int) -> dict[str, Strip]:
     """Training, validation and test strips across the longer side, the last two holding ``shares`` of the
-    labelled pixels (a test share of 0 gives no test strip); every strip is at least ``window`` px wide."""
+    labelled pixels (a test share of 0 gives no test strip). The training strip is at least ``window`` px
+    wide, the others at least :data:`MIN_STRIP` px (their tiles' smallest side)."""
     height, width = labels.shape
     across_columns = width >= height
     counts = (labels != NODATA_CLASS).sum(axis=0 if across_columns else 1)
     cumulative = np.cumsum(counts) / counts.sum()
     length = len(counts)
     validation, test = shares
-    test_start = length if test <= 0 else int(np.searchsorted(cumulative, 1.0 - test))
-    validation_start = int(np.searchsorted(cumulative, 1.0 - test - validation))
-    test_start = min(test_start, length - window) if test > 0 else length
-    validation_start = min(validation_start, test_start - window)
+    test_start = min(int(np.searchsorted(cumulative, 1.0 - test)), length - MIN_STRIP) if test > 0 else length
+    validation_start = min(int(np.searchsorted(cumulative, 1.0 - test - validation)), test_start - MIN_STRIP)
+    if validation_start < window or min(height, width) < MIN_STRIP:
+        raise ValueError(f"The labelled area ({width}×{height} px) is too small for a training strip of at least "
+                         f"{window} px beside validation{' and test' if test > 0 else ''} strips of at least "
+                         f"{MIN_STRIP} px: lower the window size or the shares.")
     cuts = {"train": (0, validation_start), "validation": (validation_start, test_start), "test": (test_start, length)}
-    if validation_start < window or (test > 0 and test_start - validation_start < window):
-        raise ValueError(f"The labelled area ({width}×{height} px) is too small for training, validation"
-                         f"{' and test' if test > 0 else ''} strips of at least {window} px: lower the window "
-                         "size or the shares.")
-    strips = {}
-    for name, (start, end) in cuts.items():
-        if end > start:
-            strips[name] = Strip(0, height, start, end) if across_columns else Strip(start, end, 0, width)
-    return strips
+    return {name: Strip(0, height, start, end) if across_columns else Strip(start, end, 0, width)
+            for name, (start, end) in cuts.items() if end > start}
 
 
 class WindowSampler:
@@ -122,8 +119,8 @@ def tiles(labels: np.ndarray, strip: Strip, size: int) -> Iterator[tuple[int, in
 
 def tile_arrays(scene_image: np.ndarray, labels: np.ndarray, strip: Strip, size: int) -> tuple[np.ndarray, np.ndarray]:
     """The tiles of ``strip`` as stacked images (N, s, s, B) and labels (N, s, s); sides rounded down to a
-    multiple of 32 so that every architecture takes them."""
-    side = max(32, min(size, strip.height, strip.width) // 32 * 32)
+    multiple of :data:`MIN_STRIP` so that every architecture takes them."""
+    side = min(size, strip.height, strip.width) // MIN_STRIP * MIN_STRIP
     found = list(tiles(labels, strip, side))
     images = np.stack([scene_image[y:y + side, x:x + side] for y, x, _ in found])
     return images, np.stack([tile for _, _, tile in found])
