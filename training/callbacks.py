@@ -13,18 +13,18 @@ from .progress import Progress
 
 
 class BestModel(keras.callbacks.Callback):
-    """Save the model whenever the validation loss improves; stop after ``patience`` epochs without it."""
+    """Save the model whenever the validation mean IoU improves; stop after ``patience`` epochs without it."""
 
-    def __init__(self, info: ModelInfo, path: str, patience: int, best_loss: float = np.inf, best_epoch: int = 0):
+    def __init__(self, info: ModelInfo, path: str, patience: int, best_score: float = -np.inf, best_epoch: int = 0):
         super().__init__()
         self.info, self.path, self.patience = info, path, patience
-        self.best_loss, self.best_epoch = best_loss, best_epoch
+        self.best_score, self.best_epoch = best_score, best_epoch
 
     def on_epoch_end(self, epoch, logs=None):
-        loss = float((logs or {}).get("val_loss", np.inf))
-        if loss < self.best_loss:
-            self.best_loss, self.best_epoch = loss, epoch + 1
-            self.info.metrics = {"best_epoch": self.best_epoch, "best_val_loss": loss}
+        score = float((logs or {}).get("val_mean_iou", -np.inf))
+        if score > self.best_score:
+            self.best_score, self.best_epoch = score, epoch + 1
+            self.info.metrics = {"best_epoch": self.best_epoch, "best_val_mean_iou": score}
             save_bundle(self.model, self.info, self.path)
         elif epoch + 1 - self.best_epoch >= self.patience:
             self.model.stop_training = True
@@ -38,7 +38,7 @@ class ResumePoint(keras.callbacks.Callback):
         self.path, self.best = path, best
 
     def on_epoch_end(self, epoch, logs=None):
-        state = {"epoch": epoch + 1, "best_loss": self.best.best_loss, "best_epoch": self.best.best_epoch}
+        state = {"epoch": epoch + 1, "best_score": self.best.best_score, "best_epoch": self.best.best_epoch}
         arrays = {f"weight_{i}": w for i, w in enumerate(self.model.get_weights())}
         arrays.update({f"optimizer_{i}": np.asarray(v) for i, v in enumerate(self.model.optimizer.variables)})
         with atomic_path(self.path) as tmp:
@@ -46,7 +46,7 @@ class ResumePoint(keras.callbacks.Callback):
 
 
 def restore_resume_point(path: str, model: keras.Model) -> dict:
-    """Load a resume point into a compiled ``model``; returns its state (epoch, best_loss, best_epoch)."""
+    """Load a resume point into a compiled ``model``; returns its state (epoch, best_score, best_epoch)."""
     with np.load(path) as saved:
         state = json.loads(str(saved["state"]))
         count = sum(1 for key in saved.files if key.startswith("weight_"))
@@ -80,4 +80,5 @@ class FitProgress(keras.callbacks.Callback):
         self.progress.update(self.epochs_done / self.epochs,
                              f"Epoch {self.epochs_done}/{self.epochs}: loss {logs.get('loss', np.nan):.4f}, "
                              f"val_loss {logs.get('val_loss', np.nan):.4f}, "
-                             f"val_accuracy {logs.get('val_accuracy', np.nan):.3f}")
+                             f"val_accuracy {logs.get('val_accuracy', np.nan):.3f}, "
+                             f"val_mean_iou {logs.get('val_mean_iou', np.nan):.3f}")

@@ -18,6 +18,14 @@ from .raster import open_raster
 CLASSES_FILE = "classes.json"
 
 
+def unlabelled_mask(values: np.ndarray, nodata: float | None) -> np.ndarray:
+    """Where label ``values`` (int64) are outside 0..254 or the label raster's ``nodata``."""
+    unlabelled = (values < 0) | (values >= NODATA_CLASS)
+    if nodata is not None:
+        unlabelled |= values == nodata
+    return unlabelled
+
+
 def create_chips(config: ChipsConfig, progress: Progress | None = None) -> ChipsResult:
     """Write ``images/`` and ``labels/`` chips of ``chip_size`` pixels, each with its own geotransform.
 
@@ -63,9 +71,7 @@ def _write_chips(config: ChipsConfig, label_path: str, progress: Progress) -> Ch
         for done, (x, y) in enumerate(windows):
             progress.check()
             values = label_band.ReadAsArray(x, y, chip_size, chip_size).astype(np.int64)
-            unlabelled = (values < 0) | (values >= NODATA_CLASS)
-            if label_nodata is not None:
-                unlabelled |= values == label_nodata
+            unlabelled = unlabelled_mask(values, label_nodata)
             if 1.0 - unlabelled.mean() >= max(min_labelled, 1e-9):
                 name = f"chip_{y:06d}_{x:06d}.tif"
                 gdal.Translate(str(tmp / "images" / name), image, srcWin=[x, y, chip_size, chip_size],

@@ -19,7 +19,7 @@ COMMANDS = {"inspect": "inspect", "chips": "chips", "train": "train", "evaluate"
 HELP = {
     "inspect": "look at a raster and its labels, or a chips folder, before training (HTML report)",
     "chips": "cut an image raster and its label raster into training chips",
-    "train": "train a model on a chips folder",
+    "train": "train a model on a labelled raster (--image-raster, --label-raster) or a chips folder",
     "evaluate": "score a trained model on a chips folder (CSV, HTML and pictures)",
     "predict": "classify a raster with a trained model",
     "postprocess": "majority filter and minimum mapping unit (sieve) for a class raster",
@@ -52,8 +52,10 @@ def _add_config_arguments(parser: argparse.ArgumentParser, config_class) -> None
             parser.add_argument(flag, type=lambda text, item=LISTS[field.type]: [
                 item(v.strip()) for v in text.split(",")], default=default, help="comma-separated")
         else:
+            shown = json.dumps(default) if isinstance(default, dict) else default
             parser.add_argument(flag, type=_parse_value(default), default=default,
-                                help=f"default: {json.dumps(default) if isinstance(default, dict) else default}")
+                                help=f"{field.metadata['help']}; default: {shown}" if "help" in field.metadata
+                                else f"default: {shown}")
 
 
 def progress_bar(stream=sys.stderr) -> Progress:

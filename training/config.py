@@ -32,17 +32,35 @@ class ChipsResult:
 
 @dataclass
 class TrainConfig:
-    INPUTS: ClassVar = ("chips_dir", "weights_path", "init_model")
+    """Train on a chips folder (``chips_dir``), or straight from ``image_raster`` and ``label_raster``.
+
+    From a raster, the labelled area is cut across its longer side into training, validation and test strips
+    (``validation_split`` and ``test_split`` of the labelled pixels); every epoch draws ``windows_per_epoch``
+    random ``window_size``-px windows inside the training strip (see training.windows).
+    """
+
+    INPUTS: ClassVar = ("chips_dir", "image_raster", "label_raster", "validation_dir", "weights_path", "init_model")
     OUTPUTS: ClassVar = ("output_model",)
 
-    chips_dir: str
     output_model: str
+    chips_dir: str = ""
+    image_raster: str = ""
+    label_raster: str = ""
+    validation_dir: str = field(default="", metadata={"help": "chips folder for validation, instead of "
+                                                         "validation_split of chips_dir"})
+    window_size: int = field(default=64, metadata={"help": "side of the training windows drawn from a raster, "
+                                                           "a multiple of 32"})
+    windows_per_epoch: int = field(default=512, metadata={"help": "random windows per epoch from a raster"})
     bands: str = "all"
     architecture: str = "unet"
     epochs: int = 200
     batch_size: int = 16
     learning_rate: float = 1e-3
-    patience: int = 10
+    schedule: str = field(default="constant", metadata={"help": "learning rate: constant, or cosine (decaying "
+                                                                "to 0 over the epochs)"})
+    weight_decay: float = field(default=0.0, metadata={"help": "AdamW's decoupled weight decay"})
+    patience: int = field(default=10, metadata={"help": "epochs without a better validation mean IoU before "
+                                                        "stopping"})
     validation_split: float = 0.2
     test_split: float = 0.1
     seed: int = 0
@@ -52,6 +70,8 @@ class TrainConfig:
     label_suffix: str = ""
     class_weighting: str = "none"  # "none" or "balanced" (inverse pixel frequency)
     dice_weight: float = 0.0  # weight of the soft Dice term added to cross-entropy
+    jitter: float = field(default=0.0, metadata={"help": "radiometric augmentation: per-band gain and offset "
+                                                         "drawn with this deviation (normalised units)"})
     pretrained: bool = True  # ImageNet encoder for the pretrained architectures
     weights_path: str = ""  # ImageNet weights file; default: the Keras cache
     freeze_encoder: bool = False
@@ -124,6 +144,9 @@ class ClassifyConfig:
     # auto, float32 or bfloat16 (see training.engines): auto computes in bfloat16 on CPUs that do so natively
     # (AVX512-BF16, AMX), as OpenVINO does, else in float32. Weights and the output stay float32.
     precision: str = "auto"
+    # Test-time augmentation: average the class probabilities over the tile and its three mirror images
+    # (4× the computation).
+    flip_average: bool = field(default=False, metadata={"help": "average over each tile's mirror images"})
 
 
 @dataclass
@@ -241,6 +264,7 @@ class CheckResult:
 
 
 CLASS_WEIGHTINGS = ("none", "balanced")
+SCHEDULES = ("constant", "cosine")
 
 # Inference engines for classification (training.engines).
 ENGINES = ("auto", "litert", "tensorflow")

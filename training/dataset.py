@@ -9,6 +9,7 @@ import numpy as np
 from .classes import NODATA_CLASS
 from .progress import Progress
 from .raster import open_raster, read_bands
+from .windows import WindowSampler
 
 RASTER_SUFFIXES = (".tif", ".tiff")
 
@@ -68,13 +69,14 @@ def load_chips(pairs: list[tuple[Path, Path]], bands: tuple[int, ...], progress:
     return Chips(np.stack(images), np.stack(labels), [p[0].stem for p in pairs])
 
 
-def split_indices(count: int, validation: float, test: float, seed: int) -> tuple[np.ndarray, ...]:
+def split_indices(count: int, validation: float, test: float, seed: int,
+                  need_validation: bool = True) -> tuple[np.ndarray, ...]:
     """Deterministic train/validation/test indices; shares below 1 are fractions, 1 or more are counts."""
     def size(share: float) -> int:
         return int(share) if share >= 1 else int(round(share * count))
 
     n_val, n_test = size(validation), size(test)
-    if n_val < 1:
+    if n_val < 1 and need_validation:
         raise ValueError(f"A validation share of {validation} leaves no validation chip out of {count}: raise it.")
     if count - n_val - n_test < 1:
         raise ValueError(f"{count} chips cannot give {n_val} validation and {n_test} test chips and still train: "
@@ -83,8 +85,9 @@ def split_indices(count: int, validation: float, test: float, seed: int) -> tupl
     return order[n_val + n_test:], order[:n_val], order[n_val:n_val + n_test]
 
 
-def to_dataset(images: np.ndarray, labels: np.ndarray, batch_size: int, augment: bool = False, seed: int = 0):
-    """A batched tf.data pipeline of (image, label, labelled mask); flips and 90° turns when ``augment``.
+def to_dataset(images: np.ndarray, labels: np.ndarray, batch_size: int, augment: bool = False, seed: int = 0,
+               jitter: float = 0.0):
+    """A batched tf.data pipeline of (image, label, labelled mask), shuffled and augmented when ``augment``.
 
     Labels keep 255 for unlabelled pixels (the loss masks them); the mask weights the metrics.
     """
@@ -94,14 +97,41 @@ def to_dataset(images: np.ndarray, labels: np.ndarray, batch_size: int, augment:
     data = tf.data.Dataset.from_tensor_slices((images, labels.astype(np.int32), mask)).cache()
     if augment:
         data = data.shuffle(len(images), seed=seed, reshuffle_each_iteration=True)
-        # Stateless random turns keyed by a seeded random stream: the same seed gives the same run.
+    return _batched(data, batch_size, augment, seed, jitter)
+
+
+def window_dataset(image: np.ndarray, labels: np.ndarray, sampler: WindowSampler, batch_size: int, seed: int = 0,
+                   jitter: float = 0.0):
+    """Like :func:`to_dataset`, augmented, over windows of a normalised scene: new windows every epoch."""
+    import tensorflow as tf
+
+    size, bands = sampler.size, image.shape[-1]
+
+    def windows():
+        for y, x in sampler.windows():
+            label = labels[y:y + size, x:x + size]
+            yield image[y:y + size, x:x + size], label.astype(np.int32), (label != NODATA_CLASS).astype(np.float32)
+
+    data = tf.data.Dataset.from_generator(windows, output_signature=(
+        tf.TensorSpec((size, size, bands), tf.float32), tf.TensorSpec((size, size), tf.int32),
+        tf.TensorSpec((size, size), tf.float32))).apply(tf.data.experimental.assert_cardinality(sampler.count))
+    return _batched(data, batch_size, True, seed, jitter)
+
+
+def _batched(data, batch_size: int, augment: bool, seed: int, jitter: float):
+    """Augment (stateless random ops keyed by a seeded random stream: the same seed gives the same run), batch."""
+    import tensorflow as tf
+
+    if augment:
         keys = tf.data.Dataset.random(seed=seed, rerandomize_each_iteration=True)
-        data = tf.data.Dataset.zip((data, keys)).map(_random_turn_and_flip, num_parallel_calls=tf.data.AUTOTUNE)
+        data = tf.data.Dataset.zip((data, keys)).map(lambda example, key: _augment(example, key, jitter),
+                                                     num_parallel_calls=tf.data.AUTOTUNE)
     return data.batch(batch_size).prefetch(tf.data.AUTOTUNE)
 
 
-def _random_turn_and_flip(example, key):
-    """Turn by a random multiple of 90° and maybe mirror: the 8 symmetries of a square chip."""
+def _augment(example, key, jitter: float):
+    """Turn by a random multiple of 90° and maybe mirror (the 8 symmetries of a square), then scale and shift
+    each normalised band by normal draws of standard deviation ``jitter`` (radiometric jitter)."""
     import tensorflow as tf
 
     image, label, weight = example
@@ -109,4 +139,9 @@ def _random_turn_and_flip(example, key):
     stacked = tf.concat([image, tf.cast(label[..., None], image.dtype), weight[..., None]], axis=-1)
     stacked = tf.image.rot90(stacked, k=tf.random.stateless_uniform((), seed, 0, 4, dtype=tf.int32))
     stacked = tf.image.stateless_random_flip_left_right(stacked, seed + 1)
-    return stacked[..., :-2], tf.cast(stacked[..., -2], tf.int32), stacked[..., -1]
+    image = stacked[..., :-2]
+    if jitter:
+        bands = tf.shape(image)[-1:]
+        gain = 1.0 + tf.random.stateless_normal(bands, seed + 2, stddev=jitter)
+        image = image * gain + tf.random.stateless_normal(bands, seed + 3, stddev=jitter)
+    return image, tf.cast(stacked[..., -2], tf.int32), stacked[..., -1]

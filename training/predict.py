@@ -22,7 +22,7 @@ import math
 import queue
 import tempfile
 import threading
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -68,6 +68,8 @@ def classify_raster(config: ClassifyConfig, progress: Progress | None = None) ->
                          f"with {LABELS[engine]} in {precision}.")
     predict = compile_tiles(config.model_path, shape, grid.window(), engine, precision, on_convert=lambda: (
         progress.update(0.0, f"Converting the model to LiteRT for these tiles (once; kept in {cache_folder()}).")))
+    if config.flip_average:
+        predict = flip_averaged(predict)
     with contextlib.ExitStack() as stack:
         masks = [stack.enter_context(_polygon_mask(config.mask_polygons, source))] if config.mask_polygons else []
         reader = _TileReader(source, bands, np.asarray(info.normalization["offset"], np.float32), masks)
@@ -123,6 +125,18 @@ def _polygon_mask(polygons: str, like: gdal.Dataset) -> Iterator[gdal.Band]:
         mask = gdal.Open(path)
         yield mask.GetRasterBand(1)
         mask = None
+
+
+def flip_averaged(predict: Callable[[np.ndarray], np.ndarray]) -> Callable[[np.ndarray], np.ndarray]:
+    """``predict`` (batches (N, H, W, B) → (N, H, W, classes)) averaged over the batch and its left-right,
+    up-down and double mirror images, each mirrored back: test-time augmentation."""
+    def averaged(images: np.ndarray) -> np.ndarray:
+        total = predict(images)
+        for axes in ((2,), (1,), (1, 2)):
+            total = total + np.flip(predict(np.ascontiguousarray(np.flip(images, axes))), axes)
+        return total / 4
+
+    return averaged
 
 
 @dataclass(frozen=True)

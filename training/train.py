@@ -1,4 +1,4 @@
-"""Train a segmentation model on a chips folder and save it as a GeoSeg model bundle."""
+"""Train a segmentation model on a chips folder or a labelled raster and save it as a GeoSeg model bundle."""
 from __future__ import annotations
 
 import json
@@ -14,8 +14,8 @@ from .bundle import ModelInfo, load_bundle, save_bundle
 from .callbacks import BestModel, FitProgress, ResumePoint, restore_resume_point, resume_path_for
 from .chips import CLASSES_FILE
 from .classes import NODATA_CLASS, ClassInfo, class_scheme, default_scheme, scheme_from_dicts
-from .config import ARCHITECTURES, CLASS_WEIGHTINGS, TrainConfig, TrainResult
-from .dataset import Chips, find_pairs, load_chips, split_indices, to_dataset
+from .config import ARCHITECTURES, CLASS_WEIGHTINGS, SCHEDULES, TrainConfig, TrainResult
+from .dataset import Chips, find_pairs, load_chips, split_indices, to_dataset, window_dataset
 from .losses import SegmentationLoss, balanced_class_weights
 from .metrics import confusion_matrix, majority_baseline, scores
 from .models import build_model
@@ -23,22 +23,35 @@ from .models.imagenet import transfer_from
 from .normalization import fit_normalization, normalize
 from .progress import Progress
 from .raster import open_raster
+from .windows import EVAL_TILE, WindowSampler, read_scene, split_strips, tile_arrays
 
 PRETRAINED = ("unet_vgg16", "unet_vgg19", "deeplabv3_resnet50")
 
 
 @dataclass
 class Prepared:
-    """Chips loaded, split and normalised for one training run."""
+    """Training data loaded, split and normalised for one run: chips, or a scene and its window sampler."""
 
-    chips: Chips
-    images: np.ndarray  # normalised
     bands: tuple[int, ...]
     scheme: list[ClassInfo]
     stats: dict
-    train: np.ndarray
-    validation: np.ndarray
-    test: np.ndarray
+    train_images: np.ndarray  # normalised training chips, or the whole normalised scene with ``sampler``
+    train_labels: np.ndarray
+    validation: tuple[np.ndarray, np.ndarray]  # normalised images and labels
+    test: tuple[np.ndarray, np.ndarray]  # empty when nothing is held out
+    sampler: WindowSampler | None
+    window: int  # chip or window side
+    record: dict  # what trained, for the bundle's training record
+    description: str  # for the progress message
+
+    def training_dataset(self, config: TrainConfig):
+        if self.sampler:
+            return window_dataset(self.train_images, self.train_labels, self.sampler, config.batch_size, config.seed,
+                                  config.jitter)
+        return to_dataset(self.train_images, self.train_labels, config.batch_size, True, config.seed, config.jitter)
+
+    def steps_per_epoch(self, batch_size: int) -> int:
+        return -(-(self.sampler.count if self.sampler else len(self.train_images)) // batch_size)
 
 
 def history_path_for(model_path: str) -> str:
@@ -46,7 +59,7 @@ def history_path_for(model_path: str) -> str:
 
 
 def train(config: TrainConfig, progress: Progress | None = None) -> TrainResult:
-    """Train with Adam until the validation loss stops improving for ``patience`` epochs.
+    """Train with AdamW until the validation mean IoU stops improving for ``patience`` epochs.
 
     The best epoch is saved to ``config.output_model`` whenever it improves, so a cancelled run keeps it;
     a resume point is written after every epoch so ``resume=True`` continues an interrupted run.
@@ -58,26 +71,20 @@ def train(config: TrainConfig, progress: Progress | None = None) -> TrainResult:
     progress.update(0.05, f"Building the {ARCHITECTURES[config.architecture]} for {len(data.bands)} bands and "
                           f"{len(data.scheme)} classes…")
     model = _build(config, data)
-    info = ModelInfo(
-        architecture=config.architecture, bands=list(data.bands), classes=data.scheme, normalization=data.stats,
-        chip_size=int(data.chips.images.shape[1]),
-        training={"chips_dir": str(config.chips_dir), "config": asdict(config),
-                  "chips": {"train": len(data.train), "validation": len(data.validation), "test": len(data.test)}})
+    info = ModelInfo(architecture=config.architecture, bands=list(data.bands), classes=data.scheme,
+                     normalization=data.stats, chip_size=data.window,
+                     training={"config": asdict(config), **data.record})
     resume_path = resume_path_for(config.output_model)
-    state = {"epoch": 0, "best_loss": np.inf, "best_epoch": 0}
+    state = {"epoch": 0, "best_score": -np.inf, "best_epoch": 0}
     if config.resume and Path(resume_path).exists():
         state = restore_resume_point(resume_path, model)
         progress.update(0.0, f"Resuming after epoch {state['epoch']} (best so far: epoch {state['best_epoch']}).")
-    best = BestModel(info, config.output_model, config.patience, state["best_loss"], state["best_epoch"])
+    best = BestModel(info, config.output_model, config.patience, state["best_score"], state["best_epoch"])
     fit_progress = FitProgress(progress.span(0.05, 0.95), config.epochs, state["epoch"])
     history_path = history_path_for(config.output_model)
-    progress.update(0.05, f"Training on {len(data.train)} chips ({len(data.validation)} for validation, "
-                          f"{len(data.test)} held out): epoch {state['epoch'] + 1} of at most {config.epochs}…")
-
-    def dataset(indices, augment=False):
-        return to_dataset(data.images[indices], data.chips.labels[indices], config.batch_size, augment, config.seed)
-
-    model.fit(dataset(data.train, augment=True), validation_data=dataset(data.validation), epochs=config.epochs,
+    progress.update(0.05, f"Training on {data.description}: epoch {state['epoch'] + 1} of at most {config.epochs}…")
+    validation = to_dataset(*data.validation, config.batch_size)
+    model.fit(data.training_dataset(config), validation_data=validation, epochs=config.epochs,
               initial_epoch=state["epoch"], shuffle=False, verbose=0, callbacks=[
                   keras.callbacks.CSVLogger(history_path, append=state["epoch"] > 0),
                   best, ResumePoint(resume_path, best), fit_progress])
@@ -85,11 +92,11 @@ def train(config: TrainConfig, progress: Progress | None = None) -> TrainResult:
         progress.check()
         raise RuntimeError("Training stopped before one epoch finished: no model was saved.")
     model.set_weights(load_bundle(config.output_model)[0].get_weights())
-    held_out = data.test if len(data.test) else data.validation
-    metrics = evaluate(model, data.images[held_out], data.chips.labels[held_out], data.scheme, config.batch_size)
-    metrics["split"] = "test" if len(data.test) else "validation"
-    baseline = majority_baseline(data.chips.labels[data.train], data.chips.labels[held_out], len(data.scheme))
-    info.metrics = {"best_epoch": best.best_epoch, "best_val_loss": best.best_loss, "held_out": metrics,
+    held_out = data.test if len(data.test[0]) else data.validation
+    metrics = evaluate(model, *held_out, data.scheme, config.batch_size)
+    metrics["split"] = "test" if len(data.test[0]) else "validation"
+    baseline = majority_baseline(data.train_labels, held_out[1], len(data.scheme))
+    info.metrics = {"best_epoch": best.best_epoch, "best_val_mean_iou": best.best_score, "held_out": metrics,
                     "majority_baseline": baseline}
     save_bundle(model, info, config.output_model)
     if not fit_progress.cancelled:
@@ -101,15 +108,62 @@ def train(config: TrainConfig, progress: Progress | None = None) -> TrainResult:
 
 
 def prepare(config: TrainConfig, progress: Progress) -> Prepared:
-    """Load the chips' bands, split them and fit the normalisation on the training split."""
+    """Load the training data, split it and fit the normalisation on the training part."""
+    return _prepare_scene(config, progress) if config.image_raster else _prepare_chips(config, progress)
+
+
+def _prepare_chips(config: TrainConfig, progress: Progress) -> Prepared:
     pairs = find_pairs(config.chips_dir, config.image_suffix, config.label_suffix)
     bands = parse_bands(config.bands, open_raster(pairs[0][0], "image chip").RasterCount)
-    chips = load_chips(pairs, bands, progress)
-    train_idx, val_idx, test_idx = split_indices(len(chips.names), config.validation_split, config.test_split,
-                                                 config.seed)
+    chips = load_chips(pairs, bands, progress.span(0.0, 0.8 if config.validation_dir else 1.0))
+    separate = config.validation_dir and load_chips(
+        find_pairs(config.validation_dir, config.image_suffix, config.label_suffix), bands, progress.span(0.8, 1.0))
+    train_idx, val_idx, test_idx = split_indices(len(chips.names), 0 if separate else config.validation_split,
+                                                 config.test_split, config.seed, need_validation=not separate)
     stats = fit_normalization(chips.images[train_idx], config.normalization)
     images = normalize(chips.images, stats).astype(np.float32)
-    return Prepared(chips, images, bands, _class_scheme(config, chips.labels), stats, train_idx, val_idx, test_idx)
+    validation = separate or Chips(chips.images[val_idx], chips.labels[val_idx], [])
+    counts = {"train": len(train_idx), "validation": len(validation.labels), "test": len(test_idx)}
+    return Prepared(
+        bands, _class_scheme(config, chips.labels, _folder_class_names(config.chips_dir)), stats, images[train_idx],
+        chips.labels[train_idx], (normalize(validation.images, stats).astype(np.float32), validation.labels),
+        (images[test_idx], chips.labels[test_idx]), None, int(chips.images.shape[1]),
+        {"chips_dir": str(config.chips_dir), "chips": counts},
+        f"{counts['train']} chips ({counts['validation']} for validation, {counts['test']} held out)")
+
+
+def _prepare_scene(config: TrainConfig, progress: Progress) -> Prepared:
+    if not config.label_raster:
+        raise ValueError("Training from a raster needs its label raster too.")
+    if config.window_size < 32 or config.window_size % 32:
+        raise ValueError(f"Window size {config.window_size} must be a positive multiple of 32.")
+    if not (0 < config.validation_split < 1 and 0 <= config.test_split < 1):
+        raise ValueError("From a raster, the validation and test shares are fractions of the labelled pixels "
+                         "(validation above 0, both below 1).")
+    progress.update(0.0, f"Reading {Path(config.image_raster).name} and its labels…")
+    bands = parse_bands(config.bands, open_raster(config.image_raster, "image raster").RasterCount)
+    scene = read_scene(config.image_raster, config.label_raster, bands)
+    strips = split_strips(scene.labels, (config.validation_split, config.test_split), config.window_size)
+    train_strip = strips["train"]
+    stats = fit_normalization(scene.image[train_strip.y0:train_strip.y1, train_strip.x0:train_strip.x1][None],
+                              config.normalization)
+    image = normalize(scene.image, stats).astype(np.float32)
+    sampler = WindowSampler(scene.labels, train_strip, config.window_size, config.windows_per_epoch, config.seed)
+    held = {name: tile_arrays(image, scene.labels, strips[name], EVAL_TILE) if name in strips else
+            (np.zeros((0, 32, 32, len(bands)), np.float32), np.zeros((0, 32, 32), np.uint8))
+            for name in ("validation", "test")}
+    train_labels = np.full_like(scene.labels, NODATA_CLASS)
+    train_labels[train_strip.y0:train_strip.y1, train_strip.x0:train_strip.x1] = \
+        scene.labels[train_strip.y0:train_strip.y1, train_strip.x0:train_strip.x1]
+    counts = {name: len(held[name][0]) for name in held}
+    return Prepared(
+        bands, _class_scheme(config, scene.labels, scene.class_names), stats, image, train_labels, held["validation"],
+        held["test"], sampler, config.window_size,
+        {"image_raster": str(config.image_raster), "label_raster": str(config.label_raster),
+         "strips": {name: asdict(strip) for name, strip in strips.items()},
+         "windows": {"size": config.window_size, "per_epoch": config.windows_per_epoch, **counts}},
+        f"{config.windows_per_epoch} random {config.window_size}-px windows an epoch ({counts['validation']} "
+        f"tiles for validation, {counts['test']} held out)")
 
 
 def evaluate(model: keras.Model, images: np.ndarray, labels: np.ndarray, scheme, batch_size: int) -> dict:
@@ -126,6 +180,10 @@ def _check_config(config: TrainConfig) -> None:
     if config.class_weighting not in CLASS_WEIGHTINGS:
         raise ValueError(f"Class weighting {config.class_weighting!r} is unknown: "
                          f"use one of {', '.join(CLASS_WEIGHTINGS)}.")
+    if config.schedule not in SCHEDULES:
+        raise ValueError(f"Schedule {config.schedule!r} is unknown: use one of {', '.join(SCHEDULES)}.")
+    if bool(config.chips_dir) == bool(config.image_raster):
+        raise ValueError("Give either a chips folder or an image raster with its label raster (not both).")
     if config.init_model and not os.path.exists(config.init_model):
         raise ValueError(f"The starting model {config.init_model} does not exist: give an earlier GeoSeg .keras file.")
     Path(config.output_model).parent.mkdir(parents=True, exist_ok=True)
@@ -140,25 +198,42 @@ def _build(config: TrainConfig, data: Prepared) -> keras.Model:
     model = build_model(config.architecture, len(data.bands), len(data.scheme), **options)
     if config.init_model:
         transfer_from(config.init_model, model)
-    class_weights = (balanced_class_weights(data.chips.labels[data.train], len(data.scheme))
+    class_weights = (balanced_class_weights(data.train_labels, len(data.scheme))
                      if config.class_weighting == "balanced" else None)
-    model.compile(optimizer=keras.optimizers.Adam(config.learning_rate),
+    model.compile(optimizer=optimizer(config, data.steps_per_epoch(config.batch_size)),
                   loss=SegmentationLoss(len(data.scheme), class_weights, config.dice_weight),
-                  weighted_metrics=[keras.metrics.SparseCategoricalAccuracy(name="accuracy")])
+                  weighted_metrics=[keras.metrics.SparseCategoricalAccuracy(name="accuracy")],
+                  metrics=[keras.metrics.MeanIoU(len(data.scheme), name="mean_iou", ignore_class=NODATA_CLASS,
+                                                 sparse_y_pred=False)])
     return model
 
 
-def _class_scheme(config: TrainConfig, labels: np.ndarray) -> list[ClassInfo]:
-    """Class names from the config, else the chips folder's classes.json, else generic names."""
+def _folder_class_names(chips_dir: str) -> list[ClassInfo] | None:
+    """The classes of a chips folder's classes.json, if it has one."""
+    path = Path(chips_dir) / CLASSES_FILE
+    return scheme_from_dicts(json.loads(path.read_text())) if path.exists() else None
+
+
+def optimizer(config: TrainConfig, steps_per_epoch: int) -> keras.optimizers.Optimizer:
+    """AdamW at ``learning_rate``, constant or decaying along a cosine to 0 over ``epochs``."""
+    rate = config.learning_rate
+    if config.schedule == "cosine":
+        rate = keras.optimizers.schedules.CosineDecay(rate, config.epochs * steps_per_epoch)
+    return keras.optimizers.AdamW(rate, weight_decay=config.weight_decay)
+
+
+def _class_scheme(config: TrainConfig, labels: np.ndarray, found) -> list[ClassInfo]:
+    """Class names from the config, else those ``found`` with the data (a scheme or names), else generic ones."""
     labelled = labels[labels != NODATA_CLASS]
     needed = int(labelled.max()) + 1 if labelled.size else 1
     if config.class_names:
         scheme = class_scheme(config.class_names)
-    elif (Path(config.chips_dir) / CLASSES_FILE).exists():
-        scheme = scheme_from_dicts(json.loads((Path(config.chips_dir) / CLASSES_FILE).read_text()))
+    elif found:
+        scheme = found if isinstance(found[0], ClassInfo) else class_scheme(found)
     else:
         scheme = default_scheme(max(needed, 2))
     if len(scheme) < needed:
-        raise ValueError(f"The label chips in {config.chips_dir} hold class values up to {needed - 1} but only "
-                         f"{len(scheme)} class names were given: name every class 0..{needed - 1}.")
+        raise ValueError(f"The labels of {config.chips_dir or config.label_raster} hold class values up to "
+                         f"{needed - 1} but only {len(scheme)} class names were given: name every class "
+                         f"0..{needed - 1}.")
     return scheme

@@ -24,6 +24,7 @@ class ClassifyAlgorithm(GeoSegAlgorithm):
     ENGINE = "ENGINE"
     PRECISION = "PRECISION"
     COG = "COG"
+    FLIP_AVERAGE = "FLIP_AVERAGE"
     PROBABILITIES = "PROBABILITIES"
     OUTPUT = "OUTPUT"
 
@@ -46,7 +47,8 @@ class ClassifyAlgorithm(GeoSegAlgorithm):
         "255 = nodata wherever the input is nodata (or NaN). Class colours and names are written into the file "
         "(colour table and category names, for any GIS software) and into a QGIS style beside it (same name, "
         ".qml), with which QGIS shows the model's classes alone in the legend.<br>"
-        "Optionally also writes per-class probabilities.<br><br>"
+        "Optionally also writes per-class probabilities, and averages each tile's probabilities over the tile and "
+        "its three mirror images (test-time augmentation; four times the computation).<br><br>"
         "<b>Only this extent</b> (in any CRS; widened to whole pixels of the raster) classifies part of the "
         "raster, and the output covers just that part, still exactly georeferenced; outside <b>these "
         "polygons</b> the output is nodata. When the raster's bands are stacked differently from the one the "
@@ -80,6 +82,8 @@ class ClassifyAlgorithm(GeoSegAlgorithm):
                 self.tr("float32"), self.tr("bfloat16 (TensorFlow engine)")],
                 defaultValue=PRECISIONS.index(DEFAULTS.precision)),
             QgsProcessingParameterBoolean(self.COG, self.tr("Write Cloud Optimized GeoTIFFs"), DEFAULTS.cog),
+            QgsProcessingParameterBoolean(self.FLIP_AVERAGE, self.tr("Average over mirrored tiles (4× slower)"),
+                                          DEFAULTS.flip_average),
             QgsProcessingParameterRasterDestination(self.PROBABILITIES, self.tr("Class probabilities"),
                                                     optional=True, createByDefault=False),
         ):
@@ -109,6 +113,7 @@ class ClassifyAlgorithm(GeoSegAlgorithm):
             engine=ENGINES[self.parameterAsEnum(parameters, self.ENGINE, context)],
             precision=PRECISIONS[self.parameterAsEnum(parameters, self.PRECISION, context)],
             cog=self.parameterAsBool(parameters, self.COG, context),
+            flip_average=self.parameterAsBool(parameters, self.FLIP_AVERAGE, context),
         )
         result = run("classify", config, feedback)
         for name, pixels in result["class_pixels"].items():

@@ -3,18 +3,27 @@ from qgis.core import (QgsProcessingException, QgsProcessingOutputFile, QgsProce
                        QgsProcessingParameterBoolean,
                        QgsProcessingParameterDefinition, QgsProcessingParameterEnum, QgsProcessingParameterFile,
                        QgsProcessingParameterFileDestination, QgsProcessingParameterNumber,
-                       QgsProcessingParameterString)
+                       QgsProcessingParameterRasterLayer, QgsProcessingParameterString)
 
 from ..runner import run
-from ..training.config import ARCHITECTURES, CLASS_WEIGHTINGS, TrainConfig
+from ..training.config import ARCHITECTURES, CLASS_WEIGHTINGS, SCHEDULES, TrainConfig
 from ..training.normalization import METHODS
-from .base import GeoSegAlgorithm
+from .base import GeoSegAlgorithm, raster_file
 
 BAND_SETS = ("all", "rgb", "custom")
+DEFAULTS = TrainConfig("")
 
 
 class TrainAlgorithm(GeoSegAlgorithm):
     INPUT = "INPUT"
+    IMAGE = "IMAGE"
+    LABELS = "LABELS"
+    VALIDATION_FOLDER = "VALIDATION_FOLDER"
+    WINDOW_SIZE = "WINDOW_SIZE"
+    WINDOWS_PER_EPOCH = "WINDOWS_PER_EPOCH"
+    SCHEDULE = "SCHEDULE"
+    WEIGHT_DECAY = "WEIGHT_DECAY"
+    JITTER = "JITTER"
     BANDS = "BANDS"
     BAND_LIST = "BAND_LIST"
     ARCHITECTURE = "ARCHITECTURE"
@@ -45,32 +54,43 @@ class TrainAlgorithm(GeoSegAlgorithm):
     NAME = "train"
     DISPLAY_NAME = "Train segmentation model"
     HELP = (
-        "Trains a semantic segmentation model on a chips folder (<b>images/</b> and <b>labels/</b>, as written by "
-        "<i>Create training chips</i>) and saves it as one <b>.keras</b> model file that also holds the bands, "
-        "normalisation, class names and colours — everything <i>Classify raster</i> needs.<br><br>"
+        "Trains a semantic segmentation model and saves it as one <b>.keras</b> model file that also holds the "
+        "bands, normalisation, class names and colours — everything <i>Classify raster</i> needs.<br><br>"
+        "<b>Training data</b>: either a <b>multispectral raster and its label raster</b> (0, 1, 2, …; 255 or the "
+        "label's nodata = unlabelled; partly labelled rasters are fine), or a <b>chips folder</b> (<b>images/</b> "
+        "and <b>labels/</b>, as written by <i>Create training chips</i>).<br>"
+        "From a raster, the labelled area is cut across its longer side into a training, a validation and a test "
+        "strip (the validation and test shares of its labelled pixels), so the scores come from places the model "
+        "never saw. Every epoch draws new random windows inside the training strip (windows without labels are "
+        "skipped); none crosses a strip's edge. Chips are split at random (fixed seed), or validated on a separate "
+        "validation chips folder.<br><br>"
         "<b>Bands</b>: all bands, RGB (bands 4,3,2 of a Sentinel-2 12-band stack) or a custom list of 1-based band "
         "numbers such as 2,3,4,8.<br>"
-        "Image and label chips pair by file name; set the name suffixes when they differ (X_img.tif / "
-        "X_label.tif).<br>"
-        "Chips are split at random (fixed seed) into training, validation and held-out test chips. Training uses "
-        "Adam and cross-entropy; unlabelled pixels (255) are ignored. After every epoch with a lower validation "
-        "loss the model file is rewritten, and training stops early when the validation loss has not improved for "
-        "<b>patience</b> epochs. Cancelling keeps the best model so far.<br><br>"
+        "Training uses AdamW, cross-entropy plus Dice, flips and 90° turns, and radiometric jitter (random gain "
+        "and offset per band); unlabelled pixels are ignored. After every epoch with a higher validation mean "
+        "IoU the model file is rewritten, and training stops early when it has not improved for <b>patience</b> "
+        "epochs. Cancelling keeps the best model so far.<br><br>"
         "<b>Models</b>: the study's U-Net from scratch (4 down/4 up blocks, 32→512 filters, batch norm, dropout "
         "0.2); U-Nets on VGG16/VGG19 encoders and DeepLabv3+ on ResNet50, which start from ImageNet weights for any "
         "band count (bands 4,3,2 take the R,G,B filters, other bands their mean, scaled by 3/bands). ImageNet "
         "weights come from the <b>weights file</b> or the Keras cache (~/.keras/models); offline, the error names the "
         "file to download and where to put it.<br>"
-        "Expert options: class weights, Dice loss, encoder freezing, starting from an earlier GeoSeg model (its "
-        "matching layers are copied, a new head is used when the classes differ) and resuming an interrupted run "
-        "from its last completed epoch.<br><br>"
+        "Expert options: window size and windows per epoch, learning-rate schedule, weight decay, jitter, class "
+        "weights, Dice weight, encoder freezing, starting from an earlier GeoSeg model (its matching layers are "
+        "copied, a new head is used when the classes differ) and resuming an interrupted run from its last "
+        "completed epoch.<br><br>"
         "Outputs: the model, its training history (CSV), and the held-out pixel accuracy and mean IoU next to the "
         "accuracy of always predicting the most frequent class (the baseline to beat)."
     )
 
     def initAlgorithm(self, config=None):  # noqa: N802 (QGIS API name)
+        self.addParameter(QgsProcessingParameterRasterLayer(
+            self.IMAGE, self.tr("Multispectral raster (or give a chips folder)"), optional=True))
+        self.addParameter(QgsProcessingParameterRasterLayer(
+            self.LABELS, self.tr("Label raster (0, 1, 2, …; 255 = unlabelled)"), optional=True))
         self.addParameter(QgsProcessingParameterFile(
-            self.INPUT, self.tr("Chips folder"), behavior=QgsProcessingParameterFile.Folder))
+            self.INPUT, self.tr("Chips folder (instead of the rasters)"), behavior=QgsProcessingParameterFile.Folder,
+            optional=True))
         self.addParameter(QgsProcessingParameterEnum(
             self.BANDS, self.tr("Bands"), [self.tr("All bands"), self.tr("RGB (bands 4,3,2)"),
                                            self.tr("Custom list")], defaultValue=0))
@@ -78,44 +98,66 @@ class TrainAlgorithm(GeoSegAlgorithm):
             self.BAND_LIST, self.tr("Custom band list (1-based, e.g. 2,3,4,8)"), optional=True))
         self.addParameter(QgsProcessingParameterEnum(
             self.ARCHITECTURE, self.tr("Model"), [self.tr(label) for label in ARCHITECTURES.values()],
-            defaultValue=0))
+            defaultValue=list(ARCHITECTURES).index(DEFAULTS.architecture)))
         self.addParameter(QgsProcessingParameterString(
-            self.CLASS_NAMES, self.tr("Class names, comma-separated (default: from the chips folder)"),
+            self.CLASS_NAMES, self.tr("Class names, comma-separated (default: from the labels or chips folder)"),
             optional=True))
         self.addParameter(QgsProcessingParameterNumber(
-            self.EPOCHS, self.tr("Maximum epochs"), QgsProcessingParameterNumber.Integer, 200, minValue=1))
+            self.EPOCHS, self.tr("Maximum epochs"), QgsProcessingParameterNumber.Integer, DEFAULTS.epochs,
+            minValue=1))
         self.addParameter(QgsProcessingParameterNumber(
             self.PATIENCE, self.tr("Early-stopping patience (epochs)"), QgsProcessingParameterNumber.Integer,
-            10, minValue=1))
+            DEFAULTS.patience, minValue=1))
         self.addParameter(QgsProcessingParameterFileDestination(
             self.OUTPUT, self.tr("Model file"), self.tr("Keras model (*.keras)")))
         for parameter in (
+            QgsProcessingParameterNumber(self.WINDOW_SIZE, self.tr("Window size (pixels, multiple of 32; rasters)"),
+                                         QgsProcessingParameterNumber.Integer, DEFAULTS.window_size, minValue=32),
+            QgsProcessingParameterNumber(self.WINDOWS_PER_EPOCH, self.tr("Windows per epoch (rasters)"),
+                                         QgsProcessingParameterNumber.Integer, DEFAULTS.windows_per_epoch, minValue=1),
+            QgsProcessingParameterFile(self.VALIDATION_FOLDER, self.tr("Validation chips folder (chips; default: a "
+                                                                       "share of the chips folder)"),
+                                       behavior=QgsProcessingParameterFile.Folder, optional=True),
             QgsProcessingParameterNumber(self.BATCH_SIZE, self.tr("Batch size"),
-                                         QgsProcessingParameterNumber.Integer, 16, minValue=1),
-            QgsProcessingParameterNumber(self.LEARNING_RATE, self.tr("Learning rate (Adam)"),
-                                         QgsProcessingParameterNumber.Double, 0.001, minValue=1e-7, maxValue=1.0),
-            QgsProcessingParameterNumber(self.VALIDATION_SHARE, self.tr("Validation share (fraction, or count ≥ 1)"),
-                                         QgsProcessingParameterNumber.Double, 0.2, minValue=0.0),
-            QgsProcessingParameterNumber(self.TEST_SHARE, self.tr("Held-out test share (fraction, or count ≥ 1)"),
-                                         QgsProcessingParameterNumber.Double, 0.1, minValue=0.0),
+                                         QgsProcessingParameterNumber.Integer, DEFAULTS.batch_size, minValue=1),
+            QgsProcessingParameterNumber(self.LEARNING_RATE, self.tr("Learning rate (AdamW)"),
+                                         QgsProcessingParameterNumber.Double, DEFAULTS.learning_rate, minValue=1e-7,
+                                         maxValue=1.0),
+            QgsProcessingParameterEnum(self.SCHEDULE, self.tr("Learning-rate schedule"),
+                                       [self.tr("Constant"), self.tr("Cosine decay to 0 over the maximum epochs")],
+                                       defaultValue=SCHEDULES.index(DEFAULTS.schedule)),
+            QgsProcessingParameterNumber(self.WEIGHT_DECAY, self.tr("Weight decay (AdamW)"),
+                                         QgsProcessingParameterNumber.Double, DEFAULTS.weight_decay, minValue=0.0),
+            QgsProcessingParameterNumber(self.JITTER, self.tr("Radiometric jitter (deviation of per-band gain and "
+                                                              "offset, normalised units; 0 = off)"),
+                                         QgsProcessingParameterNumber.Double, DEFAULTS.jitter, minValue=0.0),
+            QgsProcessingParameterNumber(self.VALIDATION_SHARE, self.tr("Validation share (fraction, or count ≥ 1 "
+                                                                        "chips)"),
+                                         QgsProcessingParameterNumber.Double, DEFAULTS.validation_split, minValue=0.0),
+            QgsProcessingParameterNumber(self.TEST_SHARE, self.tr("Held-out test share (fraction, or count ≥ 1 "
+                                                                  "chips)"),
+                                         QgsProcessingParameterNumber.Double, DEFAULTS.test_split, minValue=0.0),
             QgsProcessingParameterEnum(self.NORMALIZATION, self.tr("Normalisation"),
                                        [self.tr("Per-band mean and standard deviation"),
-                                        self.tr("2–98 % percentile stretch")], defaultValue=0),
+                                        self.tr("2–98 % percentile stretch")],
+                                       defaultValue=METHODS.index(DEFAULTS.normalization)),
             QgsProcessingParameterNumber(self.SEED, self.tr("Random seed"), QgsProcessingParameterNumber.Integer,
-                                         0, minValue=0),
+                                         DEFAULTS.seed, minValue=0),
             QgsProcessingParameterEnum(self.CLASS_WEIGHTING, self.tr("Class weights"),
                                        [self.tr("None"), self.tr("Balanced (inverse pixel frequency)")],
-                                       defaultValue=0),
+                                       defaultValue=CLASS_WEIGHTINGS.index(DEFAULTS.class_weighting)),
             QgsProcessingParameterNumber(self.DICE_WEIGHT, self.tr("Dice loss weight (0 = cross-entropy only)"),
-                                         QgsProcessingParameterNumber.Double, 0.0, minValue=0.0),
-            QgsProcessingParameterBoolean(self.PRETRAINED, self.tr("Start VGG/ResNet encoders from ImageNet"), True),
+                                         QgsProcessingParameterNumber.Double, DEFAULTS.dice_weight, minValue=0.0),
+            QgsProcessingParameterBoolean(self.PRETRAINED, self.tr("Start VGG/ResNet encoders from ImageNet"),
+                                          DEFAULTS.pretrained),
             QgsProcessingParameterFile(self.WEIGHTS, self.tr("ImageNet weights file (default: the Keras cache)"),
                                        extension="h5", optional=True),
-            QgsProcessingParameterBoolean(self.FREEZE_ENCODER, self.tr("Freeze the pretrained encoder"), False),
+            QgsProcessingParameterBoolean(self.FREEZE_ENCODER, self.tr("Freeze the pretrained encoder"),
+                                          DEFAULTS.freeze_encoder),
             QgsProcessingParameterFile(self.INIT_MODEL, self.tr("Start from an earlier GeoSeg model"),
                                        extension="keras", optional=True),
             QgsProcessingParameterBoolean(self.RESUME, self.tr("Resume an interrupted run of this model file"),
-                                          False),
+                                          DEFAULTS.resume),
             QgsProcessingParameterString(self.IMAGE_SUFFIX, self.tr("Image chip name suffix (e.g. _img)"),
                                          optional=True),
             QgsProcessingParameterString(self.LABEL_SUFFIX, self.tr("Label chip name suffix (e.g. _label)"),
@@ -129,9 +171,22 @@ class TrainAlgorithm(GeoSegAlgorithm):
         self.addOutput(QgsProcessingOutputNumber(self.BASELINE_ACCURACY, self.tr("Majority-class baseline accuracy")))
 
     def processAlgorithm(self, parameters, context, feedback):  # noqa: N802 (QGIS API name)
+        image, labels = (self.parameterAsRasterLayer(parameters, name, context) for name in (self.IMAGE, self.LABELS))
+        chips_dir = self.parameterAsFile(parameters, self.INPUT, context)
+        if bool(chips_dir) == bool(image) or bool(image) != bool(labels):
+            raise QgsProcessingException("Give either a multispectral raster with its label raster, or a chips "
+                                         "folder.")
         config = TrainConfig(
-            chips_dir=self.parameterAsFile(parameters, self.INPUT, context),
             output_model=self.parameterAsFileOutput(parameters, self.OUTPUT, context),
+            chips_dir=chips_dir,
+            image_raster=raster_file(image, self.IMAGE) if image else "",
+            label_raster=raster_file(labels, self.LABELS) if labels else "",
+            validation_dir=self.parameterAsFile(parameters, self.VALIDATION_FOLDER, context),
+            window_size=self.parameterAsInt(parameters, self.WINDOW_SIZE, context),
+            windows_per_epoch=self.parameterAsInt(parameters, self.WINDOWS_PER_EPOCH, context),
+            schedule=SCHEDULES[self.parameterAsEnum(parameters, self.SCHEDULE, context)],
+            weight_decay=self.parameterAsDouble(parameters, self.WEIGHT_DECAY, context),
+            jitter=self.parameterAsDouble(parameters, self.JITTER, context),
             bands=self._bands(parameters, context),
             architecture=list(ARCHITECTURES)[self.parameterAsEnum(parameters, self.ARCHITECTURE, context)],
             class_names=[n.strip() for n in self.parameterAsString(parameters, self.CLASS_NAMES, context).split(",")

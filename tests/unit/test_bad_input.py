@@ -32,7 +32,7 @@ OVERWRITES = {
     "probabilities_are_the_classes": (["predict", "{image}", "{model}", "{dir}/c.tif", "--probabilities-raster",
                                        "{dir}/c.tif"], "probabilities raster", None),
     "report_is_the_model": (["evaluate", "{model}", "{dir}", "--output-html", "{model}"], "output html", "model"),
-    "trained_model_is_its_initial_model": (["train", "{dir}", "{model}", "--init-model", "{model}"],
+    "trained_model_is_its_initial_model": (["train", "{model}", "--chips-dir", "{dir}", "--init-model", "{model}"],
                                            "output model", "model"),
     "chips_folder_is_the_image": (["chips", "{image}", "{image}", "--label-raster", "{labels}"], "output dir",
                                   "image"),

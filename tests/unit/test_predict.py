@@ -20,7 +20,7 @@ from training import engines
 from training.engines import choose_engine
 from training.models import build_model
 from training.normalization import fit_normalization, normalize
-from training.predict import TileAxis, classify_raster
+from training.predict import TileAxis, classify_raster, flip_averaged
 from training.progress import Cancelled, Progress
 
 # 148×108 is not a multiple of the tile (64): 3×2 tiles of 64 px overlap by 20–22 px; the tiny U-Net
@@ -80,6 +80,25 @@ def test_tiled_classification_matches_one_whole_raster_prediction(model, classif
     decisive = top_two[..., 1] - top_two[..., 0] > 0.02  # the random model leaves ~65 % of pixels near a tie
     assert (classes == reference.argmax(-1)).mean() >= 0.98
     assert (classes == reference.argmax(-1))[decisive].all()
+
+
+def test_flip_averaging_agrees_with_the_plain_prediction_of_a_mirror_symmetric_input(model, tmp_path):
+    half = scene(32, 64)[0]
+    image = np.concatenate([half, half[:, :, ::-1]], axis=2)
+    image = np.concatenate([image[:, :32], image[:, :32][:, ::-1]], axis=1)  # symmetric left-right and up-down
+    source = write_raster(tmp_path / "symmetric.tif", image)
+    plain = whole_raster_probabilities(model[0], model[2], image)
+    expected = (plain + plain[::-1] + plain[:, ::-1] + plain[::-1, ::-1]) / 4
+    result = classify(source, model, tmp_path / "classes.tif", probabilities_raster=str(tmp_path / "p.tif"),
+                      flip_average=True)
+    percent = np.moveaxis(read(result.probabilities_raster), 0, -1).astype(np.float32)
+    assert np.abs(percent - expected * 100).max() <= 1.0
+    assert (read(result.output_raster) == read(result.output_raster)[::-1, ::-1]).all()
+    def pixelwise(images):  # a per-pixel model: mirroring changes nothing
+        return images * 2.0
+
+    batch = np.random.default_rng(0).random((2, 8, 12, 3)).astype(np.float32)
+    np.testing.assert_allclose(flip_averaged(pixelwise)(batch), pixelwise(batch), rtol=1e-6)
 
 
 def test_outputs_keep_the_grid_and_carry_a_legend(classified):

@@ -1,15 +1,17 @@
 import csv
+import types
 import zipfile
 
 import numpy as np
 import pytest
 
 from synthetic import CLASS_NAMES, write_scene
-from training.bundle import METADATA_ENTRY, load_bundle, read_info
+from training import callbacks
+from training.bundle import METADATA_ENTRY, ModelInfo, load_bundle, read_info
 from training.chips import create_chips
 from training.config import ChipsConfig, TrainConfig
 from training.progress import Progress
-from training.train import train
+from training.train import optimizer, train
 
 TINY = {"base_filters": 4, "depth": 2}
 
@@ -108,3 +110,42 @@ def test_starting_from_an_earlier_model_copies_its_weights(chips, tmp_path):
     old, new = load_bundle(first.model_path)[0], load_bundle(second.model_path)[0]
     np.testing.assert_allclose(new.get_layer("down1_conv1").get_weights()[0],
                                old.get_layer("down1_conv1").get_weights()[0], atol=1e-6)
+
+
+def test_training_straight_from_a_raster_keeps_validation_apart(tmp_path):
+    image, labels = write_scene(tmp_path, 320, 96)
+    result = train(TrainConfig(output_model=str(tmp_path / "model.keras"), image_raster=str(image),
+                               label_raster=str(labels), bands="rgb", window_size=32, windows_per_epoch=24, epochs=2,
+                               batch_size=8, model_options=TINY))
+    info = read_info(result.model_path)
+    strips = info.training["strips"]
+    assert strips["train"]["x1"] == strips["validation"]["x0"] and strips["validation"]["x1"] == strips["test"]["x0"]
+    assert info.training["windows"]["size"] == 32 and info.training["windows"]["validation"] == 2
+    assert [c.name for c in info.classes] == CLASS_NAMES and result.test_metrics["split"] == "test"
+    assert result.epochs_run == 2 and 0 < result.test_metrics["mean_iou"] <= 1
+
+
+def test_the_cosine_schedule_decays_to_zero_over_the_epochs():
+    def rates(schedule):
+        adamw = optimizer(TrainConfig("m.keras", epochs=10, learning_rate=0.01, schedule=schedule), 5)
+        found = []
+        for step in (0, 25, 50):
+            adamw.iterations.assign(step)
+            found.append(float(adamw.learning_rate))
+        return found
+
+    assert rates("cosine") == pytest.approx([0.01, 0.005, 0.0], abs=1e-7)
+    assert rates("constant") == pytest.approx([0.01] * 3)
+
+
+def test_early_stopping_follows_the_validation_mean_iou_not_the_loss(monkeypatch):
+    saved = []
+    monkeypatch.setattr(callbacks, "save_bundle", lambda model, info, path: saved.append(info.metrics["best_epoch"]))
+    best = callbacks.BestModel(ModelInfo("unet", [1], [], {}), "m.keras", patience=2)
+    best.set_model(types.SimpleNamespace(stop_training=False))
+    history = [(0.9, 0.50), (0.8, 0.60), (0.7, 0.55), (0.6, 0.58), (0.5, 0.59)]  # loss falls, IoU peaks at 2
+    for epoch, (loss, iou) in enumerate(history):
+        best.on_epoch_end(epoch, {"val_loss": loss, "val_mean_iou": iou})
+        if best.model.stop_training:
+            break
+    assert saved == [1, 2] and best.best_epoch == 2 and best.best_score == 0.6 and epoch == 3
