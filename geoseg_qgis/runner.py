@@ -15,6 +15,7 @@ from pathlib import Path
 from qgis.core import QgsApplication, QgsProcessingException, QgsProcessingFeedback, QgsSettings
 
 from .training import environment
+from .training.errors import GeoSegError
 from .training.jobs import run_job
 from .training.progress import Cancelled, Progress
 from .training.worker_client import WorkerStartError, run_worker
@@ -82,7 +83,7 @@ def processing_errors():
     except WorkerStartError as err:
         raise QgsProcessingException(f"{err} Choose a Python with TensorFlow in Settings › Options › GeoSeg "
                                      f"(or {PYTHON_VARIABLE}), or clear it to use GeoSeg's own environment.") from None
-    except (ValueError, Cancelled) as err:
+    except (GeoSegError, Cancelled) as err:
         raise QgsProcessingException(str(err)) from err
 
 

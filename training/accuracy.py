@@ -17,6 +17,7 @@ from osgeo import gdal, osr
 
 from .classes import NODATA_CLASS
 from .config import AccuracyConfig, AccuracyResult
+from .errors import GeoSegError
 from .labels import label_names, labels_on_grid, rasterize_labels
 from .outputs import atomic_path
 from .progress import Progress
@@ -69,11 +70,11 @@ def assess_accuracy(config: AccuracyConfig, progress: Progress | None = None) ->
     """The accuracy report of ``config.class_raster`` against its reference, written as CSV and HTML."""
     progress = progress or Progress()
     if bool(config.reference_raster) == bool(config.reference_vector):
-        raise ValueError("Give either a reference raster or reference polygons or points with a class field.")
+        raise GeoSegError("Give either a reference raster or reference polygons or points with a class field.")
     classes = open_raster(config.class_raster, "class raster")
     if classes.RasterCount != 1:
-        raise ValueError(f"The class raster {config.class_raster} has {classes.RasterCount} bands: give a "
-                         "single-band class raster (e.g. Classify raster's output).")
+        raise GeoSegError(f"The class raster {config.class_raster} has {classes.RasterCount} bands: give a "
+                          "single-band class raster (e.g. Classify raster's output).")
     progress.update(0.1, f"Reading the class raster {config.class_raster} and its reference…")
     mapped = classes.GetRasterBand(1).ReadAsArray()
     nodata = classes.GetRasterBand(1).GetNoDataValue()
@@ -88,8 +89,8 @@ def assess_accuracy(config: AccuracyConfig, progress: Progress | None = None) ->
     k = len(names)
     sample = on_map & (reference < k)
     if not sample.any():
-        raise ValueError(f"No reference pixel of {config.reference_raster or config.reference_vector} lies on a "
-                         f"mapped pixel of {config.class_raster}: check that both cover the same area.")
+        raise GeoSegError(f"No reference pixel of {config.reference_raster or config.reference_vector} lies on a "
+                          f"mapped pixel of {config.class_raster}: check that both cover the same area.")
     counts = np.bincount(mapped[sample].astype(np.int64) * k + reference[sample], minlength=k * k).reshape(k, k)
     mapped_pixels = np.bincount(mapped[on_map].ravel(), minlength=k)[:k]
     area, unit = _pixel_area(classes)

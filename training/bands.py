@@ -3,6 +3,8 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
+from .errors import GeoSegError
+
 RGB_BANDS = (4, 3, 2)
 
 
@@ -18,18 +20,18 @@ def parse_bands(spec: str | Sequence[int], band_count: int) -> tuple[int, ...]:
             try:
                 bands = tuple(int(part) for part in text.replace(" ", "").split(",") if part)
             except ValueError:
-                raise ValueError(
+                raise GeoSegError(
                     f"Bands {spec!r} are not understood: use 'all', 'rgb' or 1-based indices such as '4,3,2'."
                 ) from None
     else:
         bands = tuple(int(b) for b in spec)
     if not bands:
-        raise ValueError("No bands selected: use 'all', 'rgb' or 1-based indices such as '4,3,2'.")
+        raise GeoSegError("No bands selected: use 'all', 'rgb' or 1-based indices such as '4,3,2'.")
     bad = [b for b in bands if not 1 <= b <= band_count]
     if bad:
-        raise ValueError(
+        raise GeoSegError(
             f"Band(s) {bad} do not exist: the raster has {band_count} band(s), numbered 1 to {band_count}."
         )
     if len(set(bands)) != len(bands):
-        raise ValueError(f"Bands {list(bands)} repeat an index: list each band once.")
+        raise GeoSegError(f"Bands {list(bands)} repeat an index: list each band once.")
     return bands

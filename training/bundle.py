@@ -11,6 +11,7 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
 from .classes import ClassInfo, scheme_from_dicts, scheme_to_dicts
+from .errors import GeoSegError
 from .outputs import atomic_path
 
 METADATA_ENTRY = "geoseg.json"
@@ -46,7 +47,7 @@ class ModelInfo:
 def save_bundle(model, info: ModelInfo, path: str) -> None:
     """Save atomically: a reader never sees a half-written model."""
     if Path(path).suffix != ".keras":
-        raise ValueError(f"The model file {path} must end in .keras.")
+        raise GeoSegError(f"The model file {path} must end in .keras.")
     with atomic_path(path) as tmp:
         model.save(tmp)
         with zipfile.ZipFile(tmp, "a") as archive:
@@ -59,9 +60,9 @@ def read_info(path: str) -> ModelInfo:
         with zipfile.ZipFile(path) as archive:
             return ModelInfo.from_dict(json.loads(archive.read(METADATA_ENTRY)))
     except FileNotFoundError:
-        raise ValueError(f"The model file {path} does not exist: train one with GeoSeg first.") from None
+        raise GeoSegError(f"The model file {path} does not exist: train one with GeoSeg first.") from None
     except (zipfile.BadZipFile, KeyError):
-        raise ValueError(f"{path} is not a GeoSeg model: give a .keras file written by GeoSeg's training.") from None
+        raise GeoSegError(f"{path} is not a GeoSeg model: give a .keras file written by GeoSeg's training.") from None
 
 
 def load_bundle(path: str):

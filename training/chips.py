@@ -9,13 +9,13 @@ from pathlib import Path
 import numpy as np
 from osgeo import gdal
 
-from .classes import NODATA_CLASS, class_scheme, scheme_to_dicts
+from .classes import CLASSES_FILE, NODATA_CLASS, class_scheme, scheme_to_dicts
 from .config import ChipsConfig, ChipsResult
+from .errors import GeoSegError
 from .labels import label_names, labels_on_grid, rasterize_labels
 from .progress import Progress
-from .raster import open_raster
+from .raster import create_byte_raster, open_raster
 
-CLASSES_FILE = "classes.json"
 
 
 def unlabelled_mask(values: np.ndarray, nodata: float | None) -> np.ndarray:
@@ -34,7 +34,7 @@ def create_chips(config: ChipsConfig, progress: Progress | None = None) -> Chips
     """
     progress = progress or Progress()
     if bool(config.label_raster) == bool(config.label_polygons):
-        raise ValueError("Give either a label raster or label polygons with a class field (not both).")
+        raise GeoSegError("Give either a label raster or label polygons with a class field (not both).")
     with tempfile.TemporaryDirectory(prefix="geoseg-labels-") as scratch:
         label_path = config.label_raster or rasterize_labels(
             config.label_polygons, config.class_field, config.image_raster, str(Path(scratch) / "labels.tif"))
@@ -44,9 +44,9 @@ def create_chips(config: ChipsConfig, progress: Progress | None = None) -> Chips
 def _write_chips(config: ChipsConfig, label_path: str, progress: Progress) -> ChipsResult:
     image_path, chip_size, min_labelled = config.image_raster, config.chip_size, config.min_labelled
     if chip_size < 8:
-        raise ValueError(f"Chip size {chip_size} is too small: use at least 8 pixels (the study used 64).")
+        raise GeoSegError(f"Chip size {chip_size} is too small: use at least 8 pixels (the study used 64).")
     if not 0.0 <= min_labelled <= 1.0:
-        raise ValueError(f"Minimum labelled share {min_labelled} must lie between 0 and 1.")
+        raise GeoSegError(f"Minimum labelled share {min_labelled} must lie between 0 and 1.")
     image = open_raster(image_path, "image raster")
     label = labels_on_grid(image, label_path)
     label_band = label.GetRasterBand(1)
@@ -54,7 +54,7 @@ def _write_chips(config: ChipsConfig, label_path: str, progress: Progress) -> Ch
 
     out = Path(config.output_dir)
     if out.exists() and any(out.iterdir()):
-        raise ValueError(f"The chips folder {out} is not empty: choose a new or empty folder.")
+        raise GeoSegError(f"The chips folder {out} is not empty: choose a new or empty folder.")
     out.parent.mkdir(parents=True, exist_ok=True)
     tmp = out.with_name(f".{out.name}.partial")
     shutil.rmtree(tmp, ignore_errors=True)
@@ -64,8 +64,8 @@ def _write_chips(config: ChipsConfig, label_path: str, progress: Progress) -> Ch
     windows = [(x, y) for y in range(0, image.RasterYSize - chip_size + 1, chip_size)
                for x in range(0, image.RasterXSize - chip_size + 1, chip_size)]
     if not windows:
-        raise ValueError(f"The image {image_path} ({image.RasterXSize}×{image.RasterYSize} px) is smaller "
-                         f"than one {chip_size}×{chip_size} chip: use a smaller chip size.")
+        raise GeoSegError(f"The image {image_path} ({image.RasterXSize}×{image.RasterYSize} px) is smaller "
+                          f"than one {chip_size}×{chip_size} chip: use a smaller chip size.")
     written = 0
     try:
         for done, (x, y) in enumerate(windows):
@@ -81,8 +81,8 @@ def _write_chips(config: ChipsConfig, label_path: str, progress: Progress) -> Ch
                 written += 1
             progress.update((done + 1) / len(windows))
         if written == 0:
-            raise ValueError(f"No chip of {label_path} has a labelled share of {min_labelled:.0%} or more: "
-                             "lower the minimum labelled share or check that labels overlap the image.")
+            raise GeoSegError(f"No chip of {label_path} has a labelled share of {min_labelled:.0%} or more: "
+                              "lower the minimum labelled share or check that labels overlap the image.")
         names = label_names(label)
         if names:
             (tmp / CLASSES_FILE).write_text(json.dumps(scheme_to_dicts(class_scheme(names)), indent=2))
@@ -96,12 +96,6 @@ def _write_chips(config: ChipsConfig, label_path: str, progress: Progress) -> Ch
 
 
 def _write_label_chip(path: str, values: np.ndarray, image: gdal.Dataset, x: int, y: int) -> None:
-    gt = image.GetGeoTransform()
-    ds = gdal.GetDriverByName("GTiff").Create(path, values.shape[1], values.shape[0], 1, gdal.GDT_Byte,
-                                              options=["COMPRESS=DEFLATE"])
-    ds.SetGeoTransform((gt[0] + x * gt[1] + y * gt[2], gt[1], gt[2], gt[3] + x * gt[4] + y * gt[5], gt[4], gt[5]))
-    ds.SetProjection(image.GetProjection())
-    band = ds.GetRasterBand(1)
-    band.SetNoDataValue(NODATA_CLASS)
-    band.WriteArray(values)
+    ds = create_byte_raster(path, image, 1, ["COMPRESS=DEFLATE"], (x, y, values.shape[1], values.shape[0]))
+    ds.GetRasterBand(1).WriteArray(values)
     ds = None

@@ -4,12 +4,15 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 
+from .errors import GeoSegError
+
 # Distinct, colour-blind-friendly defaults (Okabe-Ito), used when a scheme names no colors.
 PALETTE = (
     (0, 114, 178), (0, 158, 115), (230, 159, 0), (204, 121, 167),
     (213, 94, 0), (86, 180, 233), (240, 228, 66), (0, 0, 0),
 )
 NODATA_CLASS = 255
+CLASSES_FILE = "classes.json"  # a chips folder's class names and colours
 
 
 @dataclass(frozen=True)
@@ -22,9 +25,9 @@ class ClassInfo:
 def class_scheme(names: Sequence[str], colors: Sequence[Sequence[int]] | None = None) -> list[ClassInfo]:
     """Classes 0..N-1 with the given names; colors default to :data:`PALETTE`."""
     if not names:
-        raise ValueError("A class scheme needs at least one class name.")
+        raise GeoSegError("A class scheme needs at least one class name.")
     if colors is not None and len(colors) != len(names):
-        raise ValueError(f"{len(names)} class names but {len(colors)} colors: give one color per class.")
+        raise GeoSegError(f"{len(names)} class names but {len(colors)} colors: give one color per class.")
     return [
         ClassInfo(i, str(name).strip(), tuple(int(c) for c in (colors[i] if colors else PALETTE[i % len(PALETTE)])))
         for i, name in enumerate(names)

@@ -1,4 +1,4 @@
-"""Command line: ``python -m training {inspect,chips,train,evaluate,predict,postprocess,vectorize,assess,worker} …``:
+"""Command line: ``python -m training {inspect,chips,train,evaluate,classify,…,worker} …``:
 the QGIS algorithms without QGIS.
 
 Options are generated from the config dataclasses, so the command line, the QGIS algorithms and the worker
@@ -11,86 +11,92 @@ import dataclasses
 import json
 import sys
 
+from .errors import GeoSegError
 from .jobs import TASKS, run_job
 from .progress import Cancelled, Progress
 
-COMMANDS = {"inspect": "inspect", "chips": "chips", "train": "train", "evaluate": "evaluate", "predict": "classify",
-            "postprocess": "postprocess", "vectorize": "vectorize", "assess": "assess"}
-HELP = {
+HELP = {  # one command per job (training.jobs.TASKS), by the same name
+
     "inspect": "look at a raster and its labels, or a chips folder, before training (HTML report)",
     "chips": "cut an image raster and its label raster into training chips",
     "train": "train a model on a labelled raster (--image-raster, --label-raster) or a chips folder",
     "evaluate": "score a trained model on a chips folder (CSV, HTML and pictures)",
-    "predict": "classify a raster with a trained model",
+    "classify": "classify a raster with a trained model",
     "postprocess": "majority filter and minimum mapping unit (sieve) for a class raster",
     "vectorize": "polygons per class from a class raster (GeoPackage)",
     "assess": "accuracy and area estimates of a class raster from reference data (Olofsson et al. 2014)",
+    "check": "what this Python has for GeoSeg's jobs: versions, devices, the engine classify would pick",
 }
 
 
 LISTS = {"list[str] | None": str, "list[int] | None": int, "list[float] | None": float}  # comma-separated
-
-
-def _parse_value(default):
-    if isinstance(default, bool):
-        return lambda text: text.lower() in ("1", "true", "yes")
-    if isinstance(default, (int, float)):
-        return type(default)
-    if isinstance(default, dict):
-        return json.loads
-    return str
+SCALARS = {"int": int, "float": float, "str": str, "str | None": str, "dict": json.loads}
 
 
 def _add_config_arguments(parser: argparse.ArgumentParser, config_class) -> None:
+    """One argument per config field: required fields positional, the others ``--options`` with their help
+    text, default and choices from the field's declaration (training.config.option)."""
     for field in dataclasses.fields(config_class):
+        text, choices = field.metadata.get("help", ""), field.metadata.get("choices")
+        if choices:
+            text += " (" + "; ".join(f"{key}: {label}" for key, label in choices.items()) + ")"
         if field.default is dataclasses.MISSING and field.default_factory is dataclasses.MISSING:
-            parser.add_argument(field.name)
+            parser.add_argument(field.name, help=text.replace("%", "%%"))
             continue
         default = field.default if field.default is not dataclasses.MISSING else field.default_factory()
         flag = "--" + field.name.replace("_", "-")
-        if field.type in LISTS:
-            parser.add_argument(flag, type=lambda text, item=LISTS[field.type]: [
-                item(v.strip()) for v in text.split(",")], default=default, help="comma-separated")
+        if default not in ("", None, {}):
+            text += f" [default: {json.dumps(default) if isinstance(default, dict) else default}]"
+        text = text.replace("%", "%%")  # argparse formats help strings
+        if field.type == "bool":
+            parser.add_argument(flag, action=argparse.BooleanOptionalAction, default=default, help=text)
+        elif field.type in LISTS:
+            parser.add_argument(flag, type=lambda value, item=LISTS[field.type]: [
+                item(v.strip()) for v in value.split(",")], default=default, help=text + " (comma-separated)")
         else:
-            shown = json.dumps(default) if isinstance(default, dict) else default
-            parser.add_argument(flag, type=_parse_value(default), default=default,
-                                help=f"{field.metadata['help']}; default: {shown}" if "help" in field.metadata
-                                else f"default: {shown}")
+            parser.add_argument(flag, type=SCALARS[field.type], default=default, help=text,
+                                choices=list(choices) if choices else None)
 
 
 def progress_bar(stream=sys.stderr) -> Progress:
-    """Messages on their own lines, and a bar redrawn in place when ``stream`` is a terminal."""
+    """Messages on their own lines; on a terminal also a progress bar (tqdm) redrawn in place."""
+    if not stream.isatty():
+        return Progress(lambda percent, message: message and print(message, file=stream, flush=True))
+    from tqdm import tqdm
+
+    bar = tqdm(total=100, file=stream, bar_format="{l_bar}{bar}| {elapsed}<{remaining}", leave=False)
+
     def report(percent: float, message: str) -> None:
         if message:
-            stream.write(f"\r{' ' * 60}\r{message}\n")
-        if stream.isatty():
-            filled = int(percent / 100 * 30)
-            stream.write(f"\r[{'#' * filled}{'.' * (30 - filled)}] {percent:5.1f} %")
-        stream.flush()
+            bar.write(message, file=stream)
+        bar.update(percent - bar.n)
 
     return Progress(report)
 
 
-def main(argv=None) -> int:
+def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="python -m training", description=" ".join(__doc__.split("\n\n")[0].split()))
     commands = parser.add_subparsers(dest="command", required=True)
-    for command, task in COMMANDS.items():
-        _add_config_arguments(commands.add_parser(command, help=HELP[command]), TASKS[task][0])
+    for task, (config_class, _) in TASKS.items():
+        _add_config_arguments(commands.add_parser(task, help=HELP[task], description=HELP[task]), config_class)
     commands.add_parser("worker", help="run one JSON job from stdin, answering with JSON lines (for QGIS)")
-    args = vars(parser.parse_args(argv))
+    return parser
+
+
+def main(argv=None) -> int:
+    args = vars(build_parser().parse_args(argv))
     command = args.pop("command")
     if command == "worker":
         from .worker import serve
 
         return serve()
     try:
-        result = run_job(COMMANDS[command], args, progress_bar())
-    except (ValueError, Cancelled) as err:
-        sys.stderr.write(f"\nerror: {err}\n")
+        result = run_job(command, args, progress_bar())
+    except (GeoSegError, Cancelled) as err:
+        sys.stderr.write(f"error: {err}\n")
         return 1
     except KeyboardInterrupt:
-        sys.stderr.write("\nerror: Cancelled (interrupted).\n")
+        sys.stderr.write("error: Cancelled (interrupted).\n")
         return 1
-    sys.stderr.write("\n")
     print(json.dumps(result, indent=2, allow_nan=False))
     return 0

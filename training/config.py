@@ -1,26 +1,52 @@
 """Plain, serialisable configurations and results: what crosses the seam between GeoSeg's callers and
-its training code. No TensorFlow here, so the QGIS plugin can build them without importing it."""
+its training code. No TensorFlow here, so the QGIS plugin can build them without importing it.
+
+Every setting is declared once, here: its default, a help text (the command line's ``-h``) and, for a fixed
+set of values, its choices with the labels users see (the command line's choices, QGIS' drop-downs).
+Each config names the fields that are files it reads (``INPUTS``) and writes (``OUTPUTS``): no output may
+be one of the inputs (training.outputs.refuse_overwriting).
+"""
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import MISSING, dataclass, field
 from typing import ClassVar
+
+# Choices: key (what configs hold) → label (what users see).
+ARCHITECTURES = {
+    "unet": "U-Net (from scratch)",
+    "unet_vgg16": "U-Net with VGG16 encoder (ImageNet)",
+    "unet_vgg19": "U-Net with VGG19 encoder (ImageNet)",
+    "deeplabv3_resnet50": "DeepLabv3+ with ResNet50 backbone (ImageNet)",
+}
+NORMALIZATIONS = {"standard": "Per-band mean and standard deviation", "stretch": "2–98 % percentile stretch"}
+CLASS_WEIGHTINGS = {"none": "None", "balanced": "Balanced (inverse pixel frequency)"}
+SCHEDULES = {"constant": "Constant", "cosine": "Cosine decay to 0 over the maximum epochs"}
+ENGINES = {"auto": "Automatic (TensorFlow on GPU or in bfloat16, else LiteRT)", "litert": "LiteRT (XNNPACK, CPU)",
+           "tensorflow": "TensorFlow"}
+PRECISIONS = {"auto": "Automatic (bfloat16 where the CPU computes it natively, else float32)",
+              "float32": "float32", "bfloat16": "bfloat16 (TensorFlow engine)"}
+
+
+def option(default=MISSING, help: str = "", choices: dict[str, str] | None = None, factory=MISSING):  # noqa: A002
+    """A config field with its help text and, for a fixed set of values, its choices (key → label)."""
+    metadata = {"help": help, **({"choices": choices} if choices else {})}
+    return field(default=default, default_factory=factory, metadata=metadata)
 
 
 @dataclass
 class ChipsConfig:
     """Labels come from ``label_raster``, or from ``label_polygons`` burnt by their numeric ``class_field``."""
 
-    # The fields naming files the job reads and writes: an output may never be one of the inputs.
     INPUTS: ClassVar = ("image_raster", "label_raster", "label_polygons")
     OUTPUTS: ClassVar = ("output_dir",)
 
-    image_raster: str
-    output_dir: str
-    label_raster: str = ""
-    label_polygons: str = ""
-    class_field: str = ""
-    chip_size: int = 64
-    min_labelled: float = 0.5
+    image_raster: str = option(help="multispectral raster to cut")
+    output_dir: str = option(help="new or empty chips folder: images/, labels/, classes.json")
+    label_raster: str = option("", "label raster: 0, 1, 2, …; 255 or its nodata = unlabelled")
+    label_polygons: str = option("", "…or label polygons (GDAL vector file) with a numeric class field")
+    class_field: str = option("", "the label polygons' class field (0, 1, 2, …)")
+    chip_size: int = option(64, "chip side in pixels")
+    min_labelled: float = option(0.5, "skip chips with a smaller labelled share (0–1)")
 
 
 @dataclass
@@ -42,42 +68,38 @@ class TrainConfig:
     INPUTS: ClassVar = ("chips_dir", "image_raster", "label_raster", "validation_dir", "weights_path", "init_model")
     OUTPUTS: ClassVar = ("output_model",)
 
-    output_model: str
-    chips_dir: str = ""
-    image_raster: str = ""
-    label_raster: str = ""
-    validation_dir: str = field(default="", metadata={"help": "chips folder for validation, instead of "
-                                                         "validation_split of chips_dir"})
-    window_size: int = field(default=64, metadata={"help": "side of the training windows drawn from a raster, "
-                                                           "a multiple of 32"})
-    windows_per_epoch: int = field(default=512, metadata={"help": "random windows per epoch from a raster"})
-    bands: str = "all"
-    architecture: str = "unet"
-    epochs: int = 200
-    batch_size: int = 16
-    learning_rate: float = 1e-3
-    schedule: str = field(default="constant", metadata={"help": "learning rate: constant, or cosine (decaying "
-                                                                "to 0 over the epochs)"})
-    weight_decay: float = field(default=0.0, metadata={"help": "AdamW's decoupled weight decay"})
-    patience: int = field(default=10, metadata={"help": "epochs without a better validation mean IoU before "
-                                                        "stopping"})
-    validation_split: float = 0.2
-    test_split: float = 0.1
-    seed: int = 0
-    normalization: str = "standard"
-    class_names: list[str] | None = None
-    image_suffix: str = ""
-    label_suffix: str = ""
-    class_weighting: str = "none"  # "none" or "balanced" (inverse pixel frequency)
-    dice_weight: float = 0.0  # weight of the soft Dice term added to cross-entropy
-    jitter: float = field(default=0.0, metadata={"help": "radiometric augmentation: per-band gain and offset "
-                                                         "drawn with this deviation (normalised units)"})
-    pretrained: bool = True  # ImageNet encoder for the pretrained architectures
-    weights_path: str = ""  # ImageNet weights file; default: the Keras cache
-    freeze_encoder: bool = False
-    init_model: str = ""  # start from an earlier GeoSeg model (matching layers are copied)
-    resume: bool = False  # continue an interrupted run of the same output model from its last epoch
-    model_options: dict = field(default_factory=dict)
+    output_model: str = option(help="the model file to write (.keras)")
+    chips_dir: str = option("", "chips folder (images/, labels/) to train on")
+    image_raster: str = option("", "…or a multispectral raster to train on, with its label raster")
+    label_raster: str = option("", "the raster's labels: 0, 1, 2, …; 255 or nodata = unlabelled")
+    validation_dir: str = option("", "chips folder for validation, instead of validation_split of chips_dir")
+    window_size: int = option(64, "side of the training windows drawn from a raster, a multiple of 32")
+    windows_per_epoch: int = option(512, "random windows per epoch from a raster")
+    bands: str = option("all", "all, rgb (bands 4,3,2) or 1-based band numbers such as 2,3,4,8")
+    architecture: str = option("unet", "the network", ARCHITECTURES)
+    epochs: int = option(200, "maximum epochs")
+    batch_size: int = option(16, "chips or windows per batch")
+    learning_rate: float = option(1e-3, "AdamW's learning rate")
+    schedule: str = option("constant", "learning-rate schedule", SCHEDULES)
+    weight_decay: float = option(0.0, "AdamW's decoupled weight decay")
+    patience: int = option(10, "epochs without a better validation mean IoU before stopping")
+    validation_split: float = option(0.2, "validation share (a fraction, or a count of chips when ≥ 1)")
+    test_split: float = option(0.1, "held-out test share (a fraction, or a count of chips when ≥ 1)")
+    seed: int = option(0, "random seed: the same seed gives the same split and run")
+    normalization: str = option("standard", "how bands are scaled (fitted on the training data)", NORMALIZATIONS)
+    class_names: list[str] | None = option(None, "class names (default: from the labels)")
+    image_suffix: str = option("", "image chip name suffix, e.g. _img (X_img.tif pairs with X_label.tif)")
+    label_suffix: str = option("", "label chip name suffix, e.g. _label")
+    class_weighting: str = option("none", "loss weights per class", CLASS_WEIGHTINGS)
+    dice_weight: float = option(0.0, "weight of the soft Dice term added to cross-entropy")
+    jitter: float = option(0.0, "radiometric augmentation: per-band gain and offset drawn with this deviation "
+                                "(normalised units)")
+    pretrained: bool = option(True, "start the VGG and ResNet encoders from ImageNet weights")
+    weights_path: str = option("", "ImageNet weights file (default: the Keras cache)")
+    freeze_encoder: bool = option(False, "keep the pretrained encoder's weights fixed")
+    init_model: str = option("", "start from an earlier GeoSeg model (matching layers are copied)")
+    resume: bool = option(False, "continue an interrupted run of the same output model from its last epoch")
+    model_options: dict = option(help="network options as JSON, e.g. {\"base_filters\": 16}", factory=dict)
 
 
 @dataclass
@@ -96,15 +118,15 @@ class EvaluateConfig:
     INPUTS: ClassVar = ("model_path", "chips_dir")
     OUTPUTS: ClassVar = ("output_csv", "output_html", "preview_png")
 
-    model_path: str
-    chips_dir: str
-    output_csv: str = ""  # per-class scores
-    output_html: str = ""  # report with the confusion matrix and pictures
-    preview_png: str = ""  # RGB | label | prediction for up to ``preview_chips`` chips
-    preview_chips: int = 8
-    image_suffix: str = ""
-    label_suffix: str = ""
-    batch_size: int = 16
+    model_path: str = option(help="a GeoSeg model file (.keras)")
+    chips_dir: str = option(help="chips folder to score it on")
+    output_csv: str = option("", "per-class scores (CSV)")
+    output_html: str = option("", "report with the confusion matrix and pictures (HTML)")
+    preview_png: str = option("", "pictures: RGB | label | prediction (PNG)")
+    preview_chips: int = option(8, "how many chips the pictures show")
+    image_suffix: str = option("", "image chip name suffix, e.g. _img")
+    label_suffix: str = option("", "label chip name suffix, e.g. _label")
+    batch_size: int = option(16, "chips per batch")
 
 
 @dataclass
@@ -120,33 +142,23 @@ class ClassifyConfig:
     INPUTS: ClassVar = ("input_raster", "model_path", "mask_polygons")
     OUTPUTS: ClassVar = ("output_raster", "probabilities_raster")
 
-    input_raster: str
-    model_path: str
-    output_raster: str
-    probabilities_raster: str | None = None
-    # Only this area: [xmin, ymin, xmax, ymax] in the raster's CRS, widened to whole pixels (None: all of it).
-    extent: list[float] | None = None
-    mask_polygons: str = ""  # outside these polygons the output is nodata
-    # The input raster's 1-based bands that feed the model's bands, in order (None: the model's own numbers).
-    input_bands: list[int] | None = None
-    # The largest tile side; tiles are fitted to the raster (see training.predict.TileAxis). Measured with
-    # LiteRT on 2 CPU cores: the U-Net ran tiles of 448–704 px at the same Mpx/s within the shared CPU's
-    # noise, so larger tiles would only save overlap (at most 6 % of the pixels of a 4096² raster) while
-    # the working memory grows with the tile's area; with 448 px the peak stays near 0.5 GiB at any raster
-    # size. Batches of 1 and 2 tiles ran equally fast, and one tile needs half the working memory.
-    tile_size: int = 448
-    overlap: int = 32
-    batch_size: int = 1
-    cog: bool = False
-    # auto, litert or tensorflow (see training.engines): auto runs LiteRT on CPUs, TensorFlow on GPUs or
-    # in bfloat16.
-    engine: str = "auto"
-    # auto, float32 or bfloat16 (see training.engines): auto computes in bfloat16 on CPUs that do so natively
-    # (AVX512-BF16, AMX), as OpenVINO does, else in float32. Weights and the output stay float32.
-    precision: str = "auto"
-    # Test-time augmentation: average the class probabilities over the tile and its three mirror images
-    # (4× the computation).
-    flip_average: bool = field(default=False, metadata={"help": "average over each tile's mirror images"})
+    input_raster: str = option(help="multispectral raster to classify")
+    model_path: str = option(help="a GeoSeg model file (.keras)")
+    output_raster: str = option(help="the class raster to write (GeoTIFF)")
+    probabilities_raster: str | None = option(None, "also write per-class probabilities (%) here")
+    extent: list[float] | None = option(None, "only this area: xmin,ymin,xmax,ymax in the raster's CRS, widened to "
+                                              "whole pixels")
+    mask_polygons: str = option("", "outside these polygons the output is nodata")
+    input_bands: list[int] | None = option(None, "the raster's 1-based bands that feed the model's bands, in order "
+                                                 "(default: the model's own numbers)")
+    tile_size: int = option(448, "largest tile side (a multiple of 32); tiles are fitted to the raster")
+    overlap: int = option(32, "pixels by which neighbouring tiles overlap and blend")
+    batch_size: int = option(1, "tiles per batch")
+    cog: bool = option(False, "write Cloud Optimized GeoTIFFs")
+    engine: str = option("auto", "inference engine", ENGINES)
+    precision: str = option("auto", "arithmetic precision (weights and outputs stay float32)", PRECISIONS)
+    flip_average: bool = option(False, "average over each tile's mirror images (test-time augmentation, 4× the "
+                                       "computation)")
 
 
 @dataclass
@@ -163,12 +175,12 @@ class InspectConfig:
     INPUTS: ClassVar = ("image_raster", "label_raster", "chips_dir")
     OUTPUTS: ClassVar = ("output_html",)
 
-    output_html: str
-    image_raster: str = ""
-    label_raster: str = ""
-    chips_dir: str = ""
-    example_chips: int = 6  # pictures of chips: RGB (bands 4,3,2) beside their labels
-    chip_size: int = 64  # side of the example windows cut from a raster
+    output_html: str = option(help="the report to write (HTML)")
+    image_raster: str = option("", "a multispectral raster")
+    label_raster: str = option("", "its label raster")
+    chips_dir: str = option("", "…or a chips folder")
+    example_chips: int = option(6, "pictures of chips: RGB (bands 4,3,2) beside their labels")
+    chip_size: int = option(64, "side of the example windows cut from a raster")
 
 
 @dataclass
@@ -181,15 +193,34 @@ class InspectResult:
 
 
 @dataclass
+class PostprocessConfig:
+    INPUTS: ClassVar = ("class_raster",)
+    OUTPUTS: ClassVar = ("output_raster",)
+
+    class_raster: str = option(help="a single-band Byte class raster")
+    output_raster: str = option(help="the clean class raster to write (GeoTIFF)")
+    min_pixels: int = option(0, "minimum mapping unit in pixels: smaller patches merge into a neighbour (0: none)")
+    min_area: float = option(0.0, "the same in square map units (e.g. m²); the larger of the two applies")
+    majority_window: int = option(0, "side of the majority filter's window, odd, before the sieve (0: none)")
+    eight_connected: bool = option(False, "patches connect through corners too")
+
+
+@dataclass
+class PostprocessResult:
+    output_raster: str
+    min_pixels: int  # the minimum mapping unit applied, in pixels
+
+
+@dataclass
 class VectorizeConfig:
     INPUTS: ClassVar = ("class_raster",)
     OUTPUTS: ClassVar = ("output_vector",)
 
-    class_raster: str
-    output_vector: str  # a GeoPackage
-    min_area: float = 0.0  # polygons smaller than this (square map units) are left out
-    simplify: float = 0.0  # simplification tolerance in map units (0: the pixels' outlines)
-    dissolve: bool = False  # one multipolygon per class instead of one polygon per patch
+    class_raster: str = option(help="a single-band Byte class raster")
+    output_vector: str = option(help="the polygons to write (GeoPackage, .gpkg)")
+    min_area: float = option(0.0, "polygons smaller than this (square map units) are left out")
+    simplify: float = option(0.0, "simplification tolerance in map units (0: the pixels' outlines)")
+    dissolve: bool = option(False, "one multipolygon per class instead of one polygon per patch")
 
 
 @dataclass
@@ -207,12 +238,12 @@ class AccuracyConfig:
     INPUTS: ClassVar = ("class_raster", "reference_raster", "reference_vector")
     OUTPUTS: ClassVar = ("output_csv", "output_html")
 
-    class_raster: str
-    reference_raster: str = ""
-    reference_vector: str = ""
-    class_field: str = ""
-    output_csv: str = ""  # one row per class: areas, accuracies and their 95 % confidence intervals
-    output_html: str = ""  # the same with the error matrices
+    class_raster: str = option(help="the class map to assess")
+    reference_raster: str = option("", "reference classes as a raster (255 = none)")
+    reference_vector: str = option("", "…or reference polygons or points with a numeric class field")
+    class_field: str = option("", "the reference's class field")
+    output_csv: str = option("", "one row per class: areas, accuracies and their 95 % confidence intervals")
+    output_html: str = option("", "the same with the error matrix (HTML)")
 
 
 @dataclass
@@ -220,25 +251,6 @@ class AccuracyResult:
     report: dict
     output_csv: str
     output_html: str
-
-
-@dataclass
-class PostprocessConfig:
-    INPUTS: ClassVar = ("class_raster",)
-    OUTPUTS: ClassVar = ("output_raster",)
-
-    class_raster: str
-    output_raster: str
-    min_pixels: int = 0  # minimum mapping unit in pixels: smaller patches merge into a neighbour (0: none)
-    min_area: float = 0.0  # the same in square map units (e.g. m²); the larger of the two applies
-    majority_window: int = 0  # side of the majority filter's window, odd, before the sieve (0: none)
-    eight_connected: bool = False  # patches connect through corners too
-
-
-@dataclass
-class PostprocessResult:
-    output_raster: str
-    min_pixels: int  # the minimum mapping unit applied, in pixels
 
 
 @dataclass
@@ -261,19 +273,3 @@ class CheckResult:
     engine: str  # what classify's automatic engine and precision pick here
     precision: str
     ready: bool  # TensorFlow, NumPy and GDAL import
-
-
-CLASS_WEIGHTINGS = ("none", "balanced")
-SCHEDULES = ("constant", "cosine")
-
-# Inference engines for classification (training.engines).
-ENGINES = ("auto", "litert", "tensorflow")
-PRECISIONS = ("auto", "float32", "bfloat16")
-
-# Model architectures the training module builds, with the names users see.
-ARCHITECTURES = {
-    "unet": "U-Net (from scratch)",
-    "unet_vgg16": "U-Net with VGG16 encoder (ImageNet)",
-    "unet_vgg19": "U-Net with VGG19 encoder (ImageNet)",
-    "deeplabv3_resnet50": "DeepLabv3+ with ResNet50 backbone (ImageNet)",
-}

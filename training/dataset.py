@@ -7,6 +7,7 @@ from pathlib import Path
 import numpy as np
 
 from .classes import NODATA_CLASS
+from .errors import GeoSegError
 from .progress import Progress
 from .raster import open_raster, read_bands
 from .windows import WindowSampler
@@ -27,8 +28,8 @@ def find_pairs(chips_dir: str, image_suffix: str = "", label_suffix: str = "") -
     folders = root / "images", root / "labels"
     for folder in folders:
         if not folder.is_dir():
-            raise ValueError(f"{folder} is missing: a chips folder holds images/ and labels/ sub-folders "
-                             "(make one with GeoSeg's Create chips).")
+            raise GeoSegError(f"{folder} is missing: a chips folder holds images/ and labels/ sub-folders "
+                              "(make one with GeoSeg's Create chips).")
 
     def by_stem(folder: Path, suffix: str) -> dict[str, Path]:
         found = {}
@@ -40,8 +41,8 @@ def find_pairs(chips_dir: str, image_suffix: str = "", label_suffix: str = "") -
     images, labels = by_stem(folders[0], image_suffix), by_stem(folders[1], label_suffix)
     stems = sorted(images.keys() & labels.keys())
     if not stems:
-        raise ValueError(f"No image chip in {folders[0]} has a label chip of the same name in {folders[1]}: "
-                         "check the folders, or set the image/label name suffixes.")
+        raise GeoSegError(f"No image chip in {folders[0]} has a label chip of the same name in {folders[1]}: "
+                          "check the folders, or set the image/label name suffixes.")
     return [(images[s], labels[s]) for s in stems]
 
 
@@ -54,15 +55,15 @@ def load_chips(pairs: list[tuple[Path, Path]], bands: tuple[int, ...], progress:
         progress.check()
         image, label = open_raster(image_path, "image chip"), open_raster(label_path, "label chip")
         if (image.RasterXSize, image.RasterYSize) != (label.RasterXSize, label.RasterYSize):
-            raise ValueError(f"{image_path} and {label_path} differ in size: each label must cover its image.")
+            raise GeoSegError(f"{image_path} and {label_path} differ in size: each label must cover its image.")
         if image.GetGeoTransform() != label.GetGeoTransform():
-            raise ValueError(f"{image_path} and {label_path} have different geotransforms: "
-                             "each label must lie on its image's pixel grid.")
+            raise GeoSegError(f"{image_path} and {label_path} have different geotransforms: "
+                              "each label must lie on its image's pixel grid.")
         if images and images[0].shape[:2] != (image.RasterYSize, image.RasterXSize):
-            raise ValueError(f"{image_path} is {image.RasterXSize}×{image.RasterYSize} px but earlier chips are "
-                             f"{images[0].shape[1]}×{images[0].shape[0]}: all chips must share one size.")
+            raise GeoSegError(f"{image_path} is {image.RasterXSize}×{image.RasterYSize} px but earlier chips are "
+                              f"{images[0].shape[1]}×{images[0].shape[0]}: all chips must share one size.")
         if max(bands) > image.RasterCount:
-            raise ValueError(f"{image_path} has {image.RasterCount} bands; band {max(bands)} was asked for.")
+            raise GeoSegError(f"{image_path} has {image.RasterCount} bands; band {max(bands)} was asked for.")
         images.append(read_bands(image, bands))
         labels.append(label.GetRasterBand(1).ReadAsArray().astype(np.uint8))
         progress.update((i + 1) / len(pairs))
@@ -77,10 +78,10 @@ def split_indices(count: int, validation: float, test: float, seed: int,
 
     n_val, n_test = size(validation), size(test)
     if n_val < 1 and need_validation:
-        raise ValueError(f"A validation share of {validation} leaves no validation chip out of {count}: raise it.")
+        raise GeoSegError(f"A validation share of {validation} leaves no validation chip out of {count}: raise it.")
     if count - n_val - n_test < 1:
-        raise ValueError(f"{count} chips cannot give {n_val} validation and {n_test} test chips and still train: "
-                         "make more chips or lower the shares.")
+        raise GeoSegError(f"{count} chips cannot give {n_val} validation and {n_test} test chips and still train: "
+                          "make more chips or lower the shares.")
     order = np.random.default_rng(seed).permutation(count)
     return order[n_val + n_test:], order[:n_val], order[n_val:n_val + n_test]
 

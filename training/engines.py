@@ -6,13 +6,10 @@ the convolutions (:func:`training.models.inference.inference_copy`).
 
 ``auto`` precision computes in bfloat16 where the CPU does so natively (AVX512-BF16 or AMX-BF16 among
 ``/proc/cpuinfo``'s flags), as OpenVINO does by default, else in float32; bfloat16 runs on TensorFlow only.
-On 2 AVX512-BF16 cores the U-Net ran tiles about twice as fast in bfloat16 as in float32, and the demo
-model's class map of its Sentinel-2 scene agreed with float32 on 99.97 % of the pixels (see the README).
-``auto`` engine picks LiteRT for float32 unless TensorFlow sees a GPU or ``ai-edge-litert`` is missing:
-on 2 AVX2 cores the networks ran 1.1× (VGG U-Net) to 1.6× (U-Net) faster converted to LiteRT, whose
-probabilities agree with TensorFlow's to ~1e-6 (on AVX-512 cores both ran the U-Net at the same speed).
+``auto`` engine picks LiteRT for float32 unless TensorFlow sees a GPU or ``ai-edge-litert`` is missing.
+How fast each is, and how closely they agree, is measured in README's benchmarks (bench/classify.py).
 
-Converting takes TensorFlow (about 0.5 GiB once imported) and ~5 s, so each conversion is kept in a
+Converting needs TensorFlow and takes a few seconds, so each conversion is kept in a
 cache folder (``GEOSEG_CACHE_DIR``, else ``~/.cache/geoseg``), keyed by the model file's contents, the tile
 shape and the window. With a cached conversion the LiteRT engine never imports TensorFlow.
 """
@@ -31,6 +28,7 @@ import numpy as np
 
 from .bundle import load_bundle
 from .config import ENGINES, PRECISIONS
+from .errors import GeoSegError
 from .normalization import normalize
 
 LABELS = {"litert": "LiteRT (XNNPACK)", "tensorflow": "TensorFlow"}
@@ -43,15 +41,15 @@ def choose_engine(engine: str, precision: str = "auto") -> tuple[str, str]:
     """Resolve ``engine`` (one of :data:`ENGINES`) and ``precision`` (one of :data:`PRECISIONS`) on this
     machine to (``litert`` or ``tensorflow``, ``float32`` or ``bfloat16``)."""
     if engine not in ENGINES:
-        raise ValueError(f"Unknown engine {engine!r}: choose one of {', '.join(ENGINES)}.")
+        raise GeoSegError(f"Unknown engine {engine!r}: choose one of {', '.join(ENGINES)}.")
     if precision not in PRECISIONS:
-        raise ValueError(f"Unknown precision {precision!r}: choose one of {', '.join(PRECISIONS)}.")
+        raise GeoSegError(f"Unknown precision {precision!r}: choose one of {', '.join(PRECISIONS)}.")
     litert_installed = importlib.util.find_spec("ai_edge_litert") is not None
     if engine == "litert" and precision == "bfloat16":
-        raise ValueError("bfloat16 runs on the TensorFlow engine only: set the engine to tensorflow or auto.")
+        raise GeoSegError("bfloat16 runs on the TensorFlow engine only: set the engine to tensorflow or auto.")
     if engine == "litert" and not litert_installed:
-        raise ValueError("The LiteRT engine needs the ai-edge-litert package: install it "
-                         "(pip install ai-edge-litert) or set the engine to tensorflow.")
+        raise GeoSegError("The LiteRT engine needs the ai-edge-litert package: install it "
+                          "(pip install ai-edge-litert) or set the engine to tensorflow.")
     gpu = engine != "litert" and _gpu_visible()
     if precision == "auto":
         precision = "bfloat16" if engine != "litert" and not gpu and native_bfloat16() else "float32"

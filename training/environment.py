@@ -26,6 +26,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from .errors import GeoSegError
 from .progress import Cancelled, Progress
 from .worker_client import clean_environment, hidden_window, output_lines
 
@@ -46,7 +47,7 @@ PROBE = ("import importlib.util, json, sys; print(json.dumps({'version': list(sy
          "'gdal': importlib.util.find_spec('osgeo') is not None}))")
 
 
-class EnvironmentSetupError(ValueError):
+class EnvironmentSetupError(GeoSegError):
     """The environment could not be built; the message says why and what to do."""
 
 

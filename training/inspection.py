@@ -13,9 +13,10 @@ import numpy as np
 from osgeo import gdal
 
 from .bands import RGB_BANDS
-from .classes import NODATA_CLASS, ClassInfo, default_scheme
+from .classes import CLASSES_FILE, NODATA_CLASS, ClassInfo, default_scheme
 from .config import InspectConfig, InspectResult
 from .dataset import find_pairs
+from .errors import GeoSegError
 from .labels import label_names, labels_on_grid
 from .outputs import atomic_path
 from .preview import class_colors, png_bytes, rgb_composite, side_by_side
@@ -31,7 +32,7 @@ ZOOM = 3  # example chips are drawn this many screen pixels a pixel
 def inspect_data(config: InspectConfig, progress: Progress | None = None) -> InspectResult:
     progress = progress or Progress()
     if bool(config.image_raster) == bool(config.chips_dir):
-        raise ValueError("Give either an image raster (with its label raster, if any) or a chips folder.")
+        raise GeoSegError("Give either an image raster (with its label raster, if any) or a chips folder.")
     progress.update(0.0, f"Reading {config.image_raster or config.chips_dir}…")
     if config.image_raster:
         image, labels, names, windows = _raster(config, progress)
@@ -84,7 +85,7 @@ def _chips(config: InspectConfig, progress: Progress):
             windows.append((_rgb(ds, 0, 0, ds.RasterXSize, ds.RasterYSize), labels[-1]))
         progress.update(0.5 * (index + 1) / len(pairs))
     names = label_names(open_raster(pairs[0][1], "label chip"))
-    classes_file = Path(config.chips_dir) / "classes.json"
+    classes_file = Path(config.chips_dir) / CLASSES_FILE
     if classes_file.exists():
         names = [c["name"] for c in json.loads(classes_file.read_text())]
     return (np.concatenate([i.reshape(-1, i.shape[-1]) for i in images])[np.newaxis],

@@ -11,17 +11,18 @@ import math
 from dataclasses import asdict
 
 from . import config as configs
+from .errors import GeoSegError
 from .outputs import refuse_overwriting
 from .progress import Progress
 
 # task → (config class, "module:function" of this package, imported only when run, so that listing tasks
 # never imports TensorFlow)
 TASKS = {
+    "inspect": (configs.InspectConfig, "inspection:inspect_data"),
     "chips": (configs.ChipsConfig, "chips:create_chips"),
     "train": (configs.TrainConfig, "train:train"),
     "evaluate": (configs.EvaluateConfig, "evaluate:evaluate_model"),
     "classify": (configs.ClassifyConfig, "predict:classify_raster"),
-    "inspect": (configs.InspectConfig, "inspection:inspect_data"),
     "postprocess": (configs.PostprocessConfig, "postprocess:postprocess"),
     "vectorize": (configs.VectorizeConfig, "vectorize:vectorize"),
     "assess": (configs.AccuracyConfig, "accuracy:assess_accuracy"),
@@ -34,20 +35,23 @@ def run_job(task: str, settings: dict, progress: Progress | None = None) -> dict
     is strict JSON (no NaN: missing figures are None).
 
     A job whose output would replace one of its inputs is refused before it starts; a file it cannot read or
-    write is a ``ValueError`` naming the file.
+    write is a :class:`GeoSegError` naming the file.
     """
     try:
         config_class, target = TASKS[task]
     except KeyError:
-        raise ValueError(f"Unknown task {task!r}: choose one of {', '.join(TASKS)}.") from None
-    config = config_class(**settings)
+        raise GeoSegError(f"Unknown task {task!r}: choose one of {', '.join(TASKS)}.") from None
+    try:
+        config = config_class(**settings)
+    except TypeError as err:
+        raise GeoSegError(f"Settings not understood for the {task} job ({err}).") from None
     refuse_overwriting(config)
     module_name, function_name = target.split(":")
     function = getattr(importlib.import_module(f".{module_name}", __package__), function_name)
     try:
         return _strict(asdict(function(config, progress)))
     except OSError as err:
-        raise ValueError(file_error(err)) from err
+        raise GeoSegError(file_error(err)) from err
 
 
 def file_error(err: OSError) -> str:

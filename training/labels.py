@@ -4,7 +4,8 @@ from __future__ import annotations
 from osgeo import gdal, ogr
 
 from .classes import NODATA_CLASS
-from .raster import category_names, open_raster
+from .errors import GeoSegError
+from .raster import category_names, create_byte_raster, open_raster
 
 ogr.UseExceptions()
 
@@ -17,16 +18,16 @@ def rasterize_labels(vector_path: str, class_field: str, reference_raster: str, 
     Pixels no polygon covers are 255 (unlabelled). GDAL reprojects the polygons when their CRS differs.
     """
     if not class_field:
-        raise ValueError(f"Label polygons {vector_path} need a class field: name the field holding 0, 1, 2, ….")
+        raise GeoSegError(f"Label polygons {vector_path} need a class field: name the field holding 0, 1, 2, ….")
     source = _open_vector(vector_path, "label polygons")
     layer = source.GetLayerByName(layer_name) if layer_name else source.GetLayer(0)
     definition = layer.GetLayerDefn()
     index = definition.GetFieldIndex(class_field)
     if index < 0:
-        raise ValueError(f"The label polygons {vector_path} have no field {class_field!r}: choose the class field.")
+        raise GeoSegError(f"The label polygons {vector_path} have no field {class_field!r}: choose the class field.")
     if definition.GetFieldDefn(index).GetType() not in (ogr.OFTInteger, ogr.OFTInteger64, ogr.OFTReal):
-        raise ValueError(f"The class field {class_field!r} of {vector_path} is not numeric: it must hold class "
-                         "values 0, 1, 2, … (add one with the Field calculator).")
+        raise GeoSegError(f"The class field {class_field!r} of {vector_path} is not numeric: it must hold class "
+                          "values 0, 1, 2, … (add one with the Field calculator).")
     return _burn(layer, open_raster(reference_raster, "image raster"), output_path, NODATA_CLASS,
                  [f"ATTRIBUTE={class_field}"])
 
@@ -41,19 +42,14 @@ def _open_vector(path: str, what: str) -> ogr.DataSource:
     try:
         return ogr.Open(path)
     except RuntimeError as err:
-        raise ValueError(f"GDAL cannot read the {what} {path} ({err}).") from None
+        raise GeoSegError(f"GDAL cannot read the {what} {path} ({err}).") from None
 
 
 def _burn(layer: ogr.Layer, like: gdal.Dataset, output_path: str, fill: int, options: list[str],
           burn_values: list[int] | None = None) -> str:
     """Burn ``layer`` into a new Byte GeoTIFF on ``like``'s grid filled with ``fill`` (reprojecting it)."""
-    target = gdal.GetDriverByName("GTiff").Create(output_path, like.RasterXSize, like.RasterYSize, 1,
-                                                  gdal.GDT_Byte, options=["COMPRESS=DEFLATE", "TILED=YES"])
-    target.SetGeoTransform(like.GetGeoTransform())
-    target.SetProjection(like.GetProjection())
-    band = target.GetRasterBand(1)
-    band.SetNoDataValue(NODATA_CLASS)
-    band.Fill(fill)
+    target = create_byte_raster(output_path, like, 1)
+    target.GetRasterBand(1).Fill(fill)
     gdal.RasterizeLayer(target, [1], layer, burn_values=burn_values or [], options=options)
     target = None
     return output_path
@@ -63,8 +59,8 @@ def labels_on_grid(image: gdal.Dataset, label_path: str, what: str = "label rast
     """The label raster, resampled by nearest neighbour onto the image grid when the grids differ."""
     label = open_raster(label_path, what)
     if label.RasterCount != 1:
-        raise ValueError(f"The {what} {label_path} has {label.RasterCount} bands: "
-                         "give a single-band class raster.")
+        raise GeoSegError(f"The {what} {label_path} has {label.RasterCount} bands: "
+                          "give a single-band class raster.")
     same_grid = (label.RasterXSize, label.RasterYSize, label.GetGeoTransform()) == (
         image.RasterXSize, image.RasterYSize, image.GetGeoTransform())
     if same_grid:

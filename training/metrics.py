@@ -45,3 +45,9 @@ def majority_baseline(train_labels: np.ndarray, test_labels: np.ndarray, num_cla
 
 def _number(value: float) -> float | None:
     return None if np.isnan(value) else float(value)
+
+
+def model_scores(model, images: np.ndarray, labels: np.ndarray, classes, batch_size: int) -> dict:
+    """:func:`scores` of a Keras ``model`` on normalised ``images`` against ``labels``."""
+    predicted = model.predict(images, batch_size=batch_size, verbose=0).argmax(axis=-1)
+    return scores(confusion_matrix(labels, predicted, len(classes)), [c.name for c in classes])

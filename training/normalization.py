@@ -3,7 +3,8 @@ from __future__ import annotations
 
 import numpy as np
 
-METHODS = ("standard", "stretch")
+from .config import NORMALIZATIONS
+from .errors import GeoSegError
 
 
 def fit_normalization(images: np.ndarray, method: str = "standard") -> dict:
@@ -12,8 +13,8 @@ def fit_normalization(images: np.ndarray, method: str = "standard") -> dict:
     ``standard``: per-band mean and standard deviation. ``stretch``: the study's 2–98 % percentile stretch,
     with percentiles taken over the whole training split so every tile of a scene is scaled alike.
     """
-    if method not in METHODS:
-        raise ValueError(f"Unknown normalisation {method!r}: choose one of {', '.join(METHODS)}.")
+    if method not in NORMALIZATIONS:
+        raise GeoSegError(f"Unknown normalisation {method!r}: choose one of {', '.join(NORMALIZATIONS)}.")
     pixels = images.reshape(-1, images.shape[-1]).astype(np.float64)
     if method == "standard":
         offset, scale = pixels.mean(axis=0), pixels.std(axis=0)

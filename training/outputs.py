@@ -6,6 +6,7 @@ import os
 from collections.abc import Iterator
 from pathlib import Path
 
+from .errors import GeoSegError
 from .qgis_style import style_path
 
 
@@ -18,8 +19,8 @@ def refuse_overwriting(config) -> None:
         for other, other_path in inputs + seen:
             if _same_file(path, other_path):
                 what = "input" if (other, other_path) in inputs else "output"
-                raise ValueError(f"The {_words(name)} {path} is also the {_words(other)} ({what}): GeoSeg never "
-                                 "overwrites its inputs or writes two outputs to one file. Choose another path.")
+                raise GeoSegError(f"The {_words(name)} {path} is also the {_words(other)} ({what}): GeoSeg never "
+                                  "overwrites its inputs or writes two outputs to one file. Choose another path.")
         seen.append((name, path))
 
 

@@ -10,6 +10,7 @@ from osgeo import gdal
 
 from .classes import NODATA_CLASS
 from .config import PostprocessConfig, PostprocessResult
+from .errors import GeoSegError
 from .outputs import atomic_path
 from .progress import Progress
 from .qgis_style import write_class_style
@@ -21,14 +22,14 @@ STRIP_ROWS = 256  # the majority filter works on strips of this many rows (plus 
 def postprocess(config: PostprocessConfig, progress: Progress | None = None) -> PostprocessResult:
     progress = progress or Progress()
     if config.majority_window and (config.majority_window < 3 or config.majority_window % 2 == 0):
-        raise ValueError(f"Majority window {config.majority_window} must be an odd number of pixels, at least 3 "
-                         "(or 0 for none).")
+        raise GeoSegError(f"Majority window {config.majority_window} must be an odd number of pixels, at least 3 "
+                          "(or 0 for none).")
     if config.min_pixels < 0 or config.min_area < 0:
-        raise ValueError("The minimum mapping unit cannot be negative: give 0 for none.")
+        raise GeoSegError("The minimum mapping unit cannot be negative: give 0 for none.")
     source = open_raster(config.class_raster, "class raster")
     if source.RasterCount != 1 or source.GetRasterBand(1).DataType != gdal.GDT_Byte:
-        raise ValueError(f"{config.class_raster} is not a single-band Byte class raster (values 0, 1, 2, …; "
-                         "255 = nodata), such as Classify raster writes.")
+        raise GeoSegError(f"{config.class_raster} is not a single-band Byte class raster (values 0, 1, 2, …; "
+                          "255 = nodata), such as Classify raster writes.")
     band = source.GetRasterBand(1)
     counts = np.array(band.GetHistogram(-0.5, 255.5, 256, include_out_of_range=0, approx_ok=0))
     classes = band_classes(band, int(np.flatnonzero(counts[:NODATA_CLASS]).max(initial=0)) + 1)

@@ -9,6 +9,7 @@ import numpy as np
 from osgeo import gdal
 
 from .classes import NODATA_CLASS, ClassInfo, class_scheme
+from .errors import GeoSegError
 
 gdal.UseExceptions()
 
@@ -17,14 +18,14 @@ GTIFF_OPTIONS = ["TILED=YES", f"BLOCKXSIZE={BLOCK}", f"BLOCKYSIZE={BLOCK}", "COM
 
 
 def open_raster(path: str | os.PathLike, what: str = "raster") -> gdal.Dataset:
-    """Open a raster read-only, or raise ValueError naming the file."""
+    """Open a raster read-only, or raise GeoSegError naming the file."""
     if not Path(path).exists():
-        raise ValueError(f"The {what} {path} does not exist: check the path.")
+        raise GeoSegError(f"The {what} {path} does not exist: check the path.")
     try:
         return gdal.Open(str(path), gdal.GA_ReadOnly)
     except RuntimeError as err:
-        raise ValueError(f"GDAL cannot read the {what} {path} ({err}): "
-                         "give a GeoTIFF or another GDAL raster.") from None
+        raise GeoSegError(f"GDAL cannot read the {what} {path} ({err}): "
+                          "give a GeoTIFF or another GDAL raster.") from None
 
 
 def read_bands(ds: gdal.Dataset, bands: Sequence[int], window: tuple[int, int, int, int] | None = None) -> np.ndarray:
@@ -78,14 +79,16 @@ def band_classes(band: gdal.Band, count: int) -> list[ClassInfo]:
                       else info.color) for info in defaults]
 
 
-def create_byte_raster(path: str, like: gdal.Dataset, bands: int, options: Sequence[str] = ()) -> gdal.Dataset:
-    """A tiled DEFLATE Byte GeoTIFF with ``like``'s size, CRS and geotransform; nodata 255."""
-    ds = gdal.GetDriverByName("GTiff").Create(path, like.RasterXSize, like.RasterYSize, bands, gdal.GDT_Byte,
-                                              [*GTIFF_OPTIONS, *options])
+def create_byte_raster(path: str, like: gdal.Dataset, bands: int, options: Sequence[str] = GTIFF_OPTIONS,
+                       window: tuple[int, int, int, int] | None = None) -> gdal.Dataset:
+    """A Byte GeoTIFF (tiled and DEFLATE-compressed by default) on ``like``'s grid, or on the part of it that
+    ``window`` (x, y, width, height) covers, in its CRS; nodata 255."""
+    x, y, width, height = window or (0, 0, like.RasterXSize, like.RasterYSize)
+    ds = gdal.GetDriverByName("GTiff").Create(path, width, height, bands, gdal.GDT_Byte, list(options))
     ds.SetProjection(like.GetProjection())
-    geotransform = like.GetGeoTransform(can_return_null=True)
-    if geotransform:
-        ds.SetGeoTransform(geotransform)
+    gt = like.GetGeoTransform(can_return_null=True)
+    if gt:
+        ds.SetGeoTransform((gt[0] + x * gt[1] + y * gt[2], gt[1], gt[2], gt[3] + x * gt[4] + y * gt[5], gt[4], gt[5]))
     for number in range(1, bands + 1):
         ds.GetRasterBand(number).SetNoDataValue(NODATA_CLASS)
     return ds

@@ -12,12 +12,12 @@ import numpy as np
 from .bands import parse_bands
 from .bundle import ModelInfo, load_bundle, save_bundle
 from .callbacks import BestModel, FitProgress, ResumePoint, restore_resume_point, resume_path_for
-from .chips import CLASSES_FILE
-from .classes import NODATA_CLASS, ClassInfo, class_scheme, default_scheme, scheme_from_dicts
+from .classes import CLASSES_FILE, NODATA_CLASS, ClassInfo, class_scheme, default_scheme, scheme_from_dicts
 from .config import ARCHITECTURES, CLASS_WEIGHTINGS, SCHEDULES, TrainConfig, TrainResult
 from .dataset import Chips, find_pairs, load_chips, split_indices, to_dataset, window_dataset
+from .errors import GeoSegError
 from .losses import SegmentationLoss, balanced_class_weights
-from .metrics import confusion_matrix, majority_baseline, scores
+from .metrics import majority_baseline, model_scores
 from .models import build_model
 from .models.imagenet import transfer_from
 from .normalization import fit_normalization, normalize
@@ -90,10 +90,10 @@ def train(config: TrainConfig, progress: Progress | None = None) -> TrainResult:
                   best, ResumePoint(resume_path, best), fit_progress])
     if best.best_epoch == 0:
         progress.check()
-        raise RuntimeError("Training stopped before one epoch finished: no model was saved.")
+        raise GeoSegError("Training stopped before one epoch finished: no model was saved.")
     model.set_weights(load_bundle(config.output_model)[0].get_weights())
     held_out = data.test if len(data.test[0]) else data.validation
-    metrics = evaluate(model, *held_out, data.scheme, config.batch_size)
+    metrics = model_scores(model, *held_out, data.scheme, config.batch_size)
     metrics["split"] = "test" if len(data.test[0]) else "validation"
     baseline = majority_baseline(data.train_labels, held_out[1], len(data.scheme))
     info.metrics = {"best_epoch": best.best_epoch, "best_val_mean_iou": best.best_score, "held_out": metrics,
@@ -134,12 +134,12 @@ def _prepare_chips(config: TrainConfig, progress: Progress) -> Prepared:
 
 def _prepare_scene(config: TrainConfig, progress: Progress) -> Prepared:
     if not config.label_raster:
-        raise ValueError("Training from a raster needs its label raster too.")
+        raise GeoSegError("Training from a raster needs its label raster too.")
     if config.window_size < 32 or config.window_size % 32:
-        raise ValueError(f"Window size {config.window_size} must be a positive multiple of 32.")
+        raise GeoSegError(f"Window size {config.window_size} must be a positive multiple of 32.")
     if not (0 < config.validation_split < 1 and 0 <= config.test_split < 1):
-        raise ValueError("From a raster, the validation and test shares are fractions of the labelled pixels "
-                         "(validation above 0, both below 1).")
+        raise GeoSegError("From a raster, the validation and test shares are fractions of the labelled pixels "
+                          "(validation above 0, both below 1).")
     progress.update(0.0, f"Reading {Path(config.image_raster).name} and its labels…")
     bands = parse_bands(config.bands, open_raster(config.image_raster, "image raster").RasterCount)
     scene = read_scene(config.image_raster, config.label_raster, bands)
@@ -166,26 +166,20 @@ def _prepare_scene(config: TrainConfig, progress: Progress) -> Prepared:
         f"tiles for validation, {counts['test']} held out)")
 
 
-def evaluate(model: keras.Model, images: np.ndarray, labels: np.ndarray, scheme, batch_size: int) -> dict:
-    """Scores of ``model`` on normalised ``images`` against ``labels`` (unlabelled pixels ignored)."""
-    predicted = model.predict(images, batch_size=batch_size, verbose=0).argmax(axis=-1)
-    return scores(confusion_matrix(labels, predicted, len(scheme)), [c.name for c in scheme])
-
-
 def _check_config(config: TrainConfig) -> None:
     if config.architecture not in ARCHITECTURES:
-        raise ValueError(f"Model {config.architecture!r} is unknown: use one of {', '.join(ARCHITECTURES)}.")
+        raise GeoSegError(f"Model {config.architecture!r} is unknown: use one of {', '.join(ARCHITECTURES)}.")
     if Path(config.output_model).suffix != ".keras":
-        raise ValueError(f"The model file {config.output_model} must end in .keras.")
+        raise GeoSegError(f"The model file {config.output_model} must end in .keras.")
     if config.class_weighting not in CLASS_WEIGHTINGS:
-        raise ValueError(f"Class weighting {config.class_weighting!r} is unknown: "
-                         f"use one of {', '.join(CLASS_WEIGHTINGS)}.")
+        raise GeoSegError(f"Class weighting {config.class_weighting!r} is unknown: "
+                          f"use one of {', '.join(CLASS_WEIGHTINGS)}.")
     if config.schedule not in SCHEDULES:
-        raise ValueError(f"Schedule {config.schedule!r} is unknown: use one of {', '.join(SCHEDULES)}.")
+        raise GeoSegError(f"Schedule {config.schedule!r} is unknown: use one of {', '.join(SCHEDULES)}.")
     if bool(config.chips_dir) == bool(config.image_raster):
-        raise ValueError("Give either a chips folder or an image raster with its label raster (not both).")
+        raise GeoSegError("Give either a chips folder or an image raster with its label raster (not both).")
     if config.init_model and not os.path.exists(config.init_model):
-        raise ValueError(f"The starting model {config.init_model} does not exist: give an earlier GeoSeg .keras file.")
+        raise GeoSegError(f"The starting model {config.init_model} does not exist: give an earlier GeoSeg .keras file.")
     Path(config.output_model).parent.mkdir(parents=True, exist_ok=True)
 
 
@@ -233,7 +227,7 @@ def _class_scheme(config: TrainConfig, labels: np.ndarray, found) -> list[ClassI
     else:
         scheme = default_scheme(max(needed, 2))
     if len(scheme) < needed:
-        raise ValueError(f"The labels of {config.chips_dir or config.label_raster} hold class values up to "
-                         f"{needed - 1} but only {len(scheme)} class names were given: name every class "
-                         f"0..{needed - 1}.")
+        raise GeoSegError(f"The labels of {config.chips_dir or config.label_raster} hold class values up to "
+                          f"{needed - 1} but only {len(scheme)} class names were given: name every class "
+                          f"0..{needed - 1}.")
     return scheme

@@ -6,6 +6,7 @@ from osgeo import gdal, ogr, osr
 
 from .classes import NODATA_CLASS
 from .config import VectorizeConfig, VectorizeResult
+from .errors import GeoSegError
 from .outputs import atomic_path
 from .progress import Progress
 from .raster import band_classes, open_raster
@@ -18,14 +19,14 @@ LAYER = "classes"
 def vectorize(config: VectorizeConfig, progress: Progress | None = None) -> VectorizeResult:
     progress = progress or Progress()
     if config.min_area < 0 or config.simplify < 0:
-        raise ValueError("Minimum area and simplification tolerance cannot be negative: give 0 for none.")
+        raise GeoSegError("Minimum area and simplification tolerance cannot be negative: give 0 for none.")
     if not config.output_vector.lower().endswith(".gpkg"):
-        raise ValueError(f"The polygons are written as a GeoPackage: give an output file ending in .gpkg, not "
-                         f"{config.output_vector}.")
+        raise GeoSegError(f"The polygons are written as a GeoPackage: give an output file ending in .gpkg, not "
+                          f"{config.output_vector}.")
     raster = open_raster(config.class_raster, "class raster")
     if raster.RasterCount != 1 or raster.GetRasterBand(1).DataType != gdal.GDT_Byte:
-        raise ValueError(f"{config.class_raster} is not a single-band Byte class raster (values 0, 1, 2, …; "
-                         "255 = nodata), such as Classify raster writes.")
+        raise GeoSegError(f"{config.class_raster} is not a single-band Byte class raster (values 0, 1, 2, …; "
+                          "255 = nodata), such as Classify raster writes.")
     band = raster.GetRasterBand(1)
     progress.update(0.0, f"Tracing the class patches of {config.class_raster}…")
     scratch = ogr.GetDriverByName("Memory").CreateDataSource("")  # kept: OGR layers die with their source

@@ -13,8 +13,9 @@ from dataclasses import dataclass
 import numpy as np
 
 from .chips import unlabelled_mask
-from .labels import label_names, labels_on_grid
 from .classes import NODATA_CLASS
+from .errors import GeoSegError
+from .labels import label_names, labels_on_grid
 from .raster import open_raster, read_bands
 
 EVAL_TILE = 256  # side of the validation and test tiles (smaller where a strip is narrower)
@@ -58,7 +59,7 @@ def read_scene(image_path: str, label_path: str, bands: tuple[int, ...]) -> Scen
     labelled = labels != NODATA_CLASS
     rows, cols = np.nonzero(labelled.any(axis=1))[0], np.nonzero(labelled.any(axis=0))[0]
     if not rows.size:
-        raise ValueError(f"The label raster {label_path} has no labelled pixel on the image {image_path}.")
+        raise GeoSegError(f"The label raster {label_path} has no labelled pixel on the image {image_path}.")
     y0, y1, x0, x1 = rows[0], rows[-1] + 1, cols[0], cols[-1] + 1
     return Scene(read_bands(image, bands, (int(x0), int(y0), int(x1 - x0), int(y1 - y0))), labels[y0:y1, x0:x1],
                  label_names(label))
@@ -77,9 +78,9 @@ def split_strips(labels: np.ndarray, shares: tuple[float, float], window: int) -
     test_start = min(int(np.searchsorted(cumulative, 1.0 - test)), length - MIN_STRIP) if test > 0 else length
     validation_start = min(int(np.searchsorted(cumulative, 1.0 - test - validation)), test_start - MIN_STRIP)
     if validation_start < window or min(height, width) < MIN_STRIP:
-        raise ValueError(f"The labelled area ({width}×{height} px) is too small for a training strip of at least "
-                         f"{window} px beside validation{' and test' if test > 0 else ''} strips of at least "
-                         f"{MIN_STRIP} px: lower the window size or the shares.")
+        raise GeoSegError(f"The labelled area ({width}×{height} px) is too small for a training strip of at least "
+                          f"{window} px beside validation{' and test' if test > 0 else ''} strips of at least "
+                          f"{MIN_STRIP} px: lower the window size or the shares.")
     cuts = {"train": (0, validation_start), "validation": (validation_start, test_start), "test": (test_start, length)}
     return {name: Strip(0, height, start, end) if across_columns else Strip(start, end, 0, width)
             for name, (start, end) in cuts.items() if end > start}
@@ -90,8 +91,8 @@ class WindowSampler:
 
     def __init__(self, labels: np.ndarray, strip: Strip, size: int, count: int, seed: int):
         if strip.height < size or strip.width < size:
-            raise ValueError(f"Windows of {size} px do not fit in the training strip ({strip.width}×{strip.height} "
-                             "px): lower the window size.")
+            raise GeoSegError(f"Windows of {size} px do not fit in the training strip ({strip.width}×{strip.height} "
+                              "px): lower the window size.")
         labelled = (labels[strip.y0:strip.y1, strip.x0:strip.x1] != NODATA_CLASS).astype(np.int64)
         total = np.pad(labelled.cumsum(0).cumsum(1), ((1, 0), (1, 0)))
         # labelled pixels in the window whose top-left corner is (y, x), for every corner that fits

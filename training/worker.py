@@ -13,6 +13,7 @@ import os
 import signal
 import sys
 
+from .errors import GeoSegError
 from .jobs import run_job
 from .progress import Cancelled, Progress
 
@@ -29,12 +30,16 @@ def serve(stdin=sys.stdin, stdout=None) -> int:
 
     try:
         job = json.loads(stdin.read())
-        result = run_job(job["task"], job["config"],
-                         Progress(lambda p, m: send({"progress": p, "message": m}), lambda: bool(stop)))
+        task, settings = job["task"], job["config"]
+    except (json.JSONDecodeError, KeyError, TypeError) as err:
+        send({"error": f"Not a GeoSeg job ({err}): expected {{\"task\": …, \"config\": {{…}}}}.", "cancelled": False})
+        return 1
+    try:
+        result = run_job(task, settings, Progress(lambda p, m: send({"progress": p, "message": m}), lambda: bool(stop)))
     except Cancelled as err:
         send({"error": str(err), "cancelled": True})
         return 1
-    except (ValueError, KeyError, TypeError, json.JSONDecodeError) as err:
+    except GeoSegError as err:
         send({"error": str(err), "cancelled": False})
         return 1
     except ModuleNotFoundError as err:

@@ -15,12 +15,13 @@ import threading
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
+from .errors import GeoSegError
 from .progress import Cancelled, Progress
 
 TRAINING_ROOT = Path(__file__).resolve().parent.parent
 
 
-class WorkerStartError(ValueError):
+class WorkerStartError(GeoSegError):
     """The worker's Python could not be started at all."""
 
 
@@ -63,13 +64,13 @@ def run_worker(python: str, task: str, config: dict, progress: Progress) -> dict
             elif event.get("cancelled"):
                 raise Cancelled(event["error"])
             else:
-                raise ValueError(event["error"])
+                raise GeoSegError(event["error"])
         worker.wait()
         if progress.is_cancelled():
             raise Cancelled("Cancelled by the user.")
         errors.seek(0)
-        raise ValueError(f"The GeoSeg worker ({python}) stopped with exit code {worker.returncode}:\n"
-                         f"{errors.read()[-3000:]}")
+        raise GeoSegError(f"The GeoSeg worker ({python}) stopped with exit code {worker.returncode}:\n"
+                          f"{errors.read()[-3000:]}")
 
 
 def output_lines(process: subprocess.Popen, progress: Progress,

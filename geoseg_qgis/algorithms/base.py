@@ -1,5 +1,5 @@
 """What every GeoSeg algorithm shares: naming, group, help and icon."""
-from qgis.core import QgsProcessingAlgorithm, QgsProcessingException, QgsRasterLayer
+from qgis.core import QgsProcessingAlgorithm, QgsProcessingException, QgsProcessingParameterEnum, QgsRasterLayer
 from qgis.PyQt.QtCore import QCoreApplication
 from qgis.PyQt.QtGui import QIcon
 
@@ -42,6 +42,15 @@ class GeoSegAlgorithm(QgsProcessingAlgorithm):
 
     def icon(self):
         return QIcon(ICON_PATH)
+
+    def choice_parameter(self, name: str, description: str, choices: dict[str, str], default: str):
+        """A drop-down of ``choices`` (key → label, declared in training.config), set to ``default``."""
+        return QgsProcessingParameterEnum(name, self.tr(description), [self.tr(label) for label in choices.values()],
+                                          defaultValue=list(choices).index(default))
+
+    def parameter_as_choice(self, parameters, name: str, context, choices: dict[str, str]) -> str:
+        """The key of the drop-down choice made for ``name``."""
+        return list(choices)[self.parameterAsEnum(parameters, name, context)]
 
 
 def raster_file(layer: QgsRasterLayer, parameter: str) -> str:

@@ -1,6 +1,6 @@
 """geoseg:classify — classify a multispectral raster with a trained GeoSeg model."""
 from qgis.core import (QgsProcessing, QgsProcessingParameterBand, QgsProcessingParameterBoolean,
-                       QgsProcessingParameterDefinition, QgsProcessingParameterEnum, QgsProcessingParameterExtent,
+                       QgsProcessingParameterDefinition, QgsProcessingParameterExtent,
                        QgsProcessingParameterFeatureSource, QgsProcessingParameterFile, QgsProcessingParameterNumber,
                        QgsProcessingParameterRasterDestination, QgsProcessingParameterRasterLayer)
 
@@ -74,13 +74,8 @@ class ClassifyAlgorithm(GeoSegAlgorithm):
                                          QgsProcessingParameterNumber.Integer, DEFAULTS.overlap, minValue=0),
             QgsProcessingParameterNumber(self.BATCH_SIZE, self.tr("Tiles per batch"),
                                          QgsProcessingParameterNumber.Integer, DEFAULTS.batch_size, minValue=1),
-            QgsProcessingParameterEnum(self.ENGINE, self.tr("Inference engine"), [
-                self.tr("Automatic (TensorFlow on GPU or in bfloat16, else LiteRT)"), self.tr("LiteRT (XNNPACK, CPU)"),
-                self.tr("TensorFlow")], defaultValue=ENGINES.index(DEFAULTS.engine)),
-            QgsProcessingParameterEnum(self.PRECISION, self.tr("Precision"), [
-                self.tr("Automatic (bfloat16 where the CPU computes it natively, else float32)"),
-                self.tr("float32"), self.tr("bfloat16 (TensorFlow engine)")],
-                defaultValue=PRECISIONS.index(DEFAULTS.precision)),
+            self.choice_parameter(self.ENGINE, "Inference engine", ENGINES, DEFAULTS.engine),
+            self.choice_parameter(self.PRECISION, "Precision", PRECISIONS, DEFAULTS.precision),
             QgsProcessingParameterBoolean(self.COG, self.tr("Write Cloud Optimized GeoTIFFs"), DEFAULTS.cog),
             QgsProcessingParameterBoolean(self.FLIP_AVERAGE, self.tr("Average over mirrored tiles (4× slower)"),
                                           DEFAULTS.flip_average),
@@ -110,8 +105,8 @@ class ClassifyAlgorithm(GeoSegAlgorithm):
             tile_size=self.parameterAsInt(parameters, self.TILE_SIZE, context),
             overlap=self.parameterAsInt(parameters, self.OVERLAP, context),
             batch_size=self.parameterAsInt(parameters, self.BATCH_SIZE, context),
-            engine=ENGINES[self.parameterAsEnum(parameters, self.ENGINE, context)],
-            precision=PRECISIONS[self.parameterAsEnum(parameters, self.PRECISION, context)],
+            engine=self.parameter_as_choice(parameters, self.ENGINE, context, ENGINES),
+            precision=self.parameter_as_choice(parameters, self.PRECISION, context, PRECISIONS),
             cog=self.parameterAsBool(parameters, self.COG, context),
             flip_average=self.parameterAsBool(parameters, self.FLIP_AVERAGE, context),
         )

@@ -2,14 +2,13 @@
 import shlex
 
 from qgis.core import (QgsProcessingOutputString, QgsProcessingParameterBoolean, QgsProcessingParameterDefinition,
-                       QgsProcessingParameterEnum, QgsProcessingParameterString)
+                       QgsProcessingParameterString)
 
 from ..runner import chosen_python, environment_root, processing_errors, progress
 from ..training import environment
 from ..training.worker_client import run_worker
 from .base import GeoSegAlgorithm
 
-BUILDS = list(environment.TENSORFLOW_BUILDS)
 
 
 class SetupEnvironmentAlgorithm(GeoSegAlgorithm):
@@ -42,9 +41,7 @@ class SetupEnvironmentAlgorithm(GeoSegAlgorithm):
 
     def initAlgorithm(self, config=None):  # noqa: N802 (QGIS API name)
         for parameter in (
-            QgsProcessingParameterEnum(self.TENSORFLOW, self.tr("TensorFlow build"),
-                                       [self.tr(label) for label in environment.TENSORFLOW_BUILDS.values()],
-                                       defaultValue=0),
+            self.choice_parameter(self.TENSORFLOW, "TensorFlow build", environment.TENSORFLOW_BUILDS, "auto"),
             QgsProcessingParameterString(self.PIP_OPTIONS, self.tr("Extra pip options"), optional=True),
             QgsProcessingParameterBoolean(self.REINSTALL, self.tr("Build it again even if it is ready"), False),
         ):
@@ -64,11 +61,12 @@ class SetupEnvironmentAlgorithm(GeoSegAlgorithm):
             feedback.pushInfo(f"GeoSeg's TensorFlow environment in {root} is ready: {current.summary}.")
             return {self.PYTHON: str(current.python), self.STATUS: current.summary}
         feedback.pushInfo(f"Setting up GeoSeg's TensorFlow environment in {root}.")
+        build = self.parameter_as_choice(parameters, self.TENSORFLOW, context, environment.TENSORFLOW_BUILDS)
         with processing_errors():
             ready = environment.build(
                 root, progress(feedback), _verify,
                 pip_options=shlex.split(self.parameterAsString(parameters, self.PIP_OPTIONS, context)),
-                tensorflow=BUILDS[self.parameterAsEnum(parameters, self.TENSORFLOW, context)])
+                tensorflow=build)
         check = ready.details["check"]
         for name, version in check["versions"].items():
             feedback.pushInfo(f"{name} {version}")

@@ -1,16 +1,15 @@
 """geoseg:train — train a segmentation model on a chips folder."""
 from qgis.core import (QgsProcessingException, QgsProcessingOutputFile, QgsProcessingOutputNumber,
                        QgsProcessingParameterBoolean,
-                       QgsProcessingParameterDefinition, QgsProcessingParameterEnum, QgsProcessingParameterFile,
+                       QgsProcessingParameterDefinition, QgsProcessingParameterFile,
                        QgsProcessingParameterFileDestination, QgsProcessingParameterNumber,
                        QgsProcessingParameterRasterLayer, QgsProcessingParameterString)
 
 from ..runner import run
-from ..training.config import ARCHITECTURES, CLASS_WEIGHTINGS, SCHEDULES, TrainConfig
-from ..training.normalization import METHODS
+from ..training.config import ARCHITECTURES, CLASS_WEIGHTINGS, NORMALIZATIONS, SCHEDULES, TrainConfig
 from .base import GeoSegAlgorithm, raster_file
 
-BAND_SETS = ("all", "rgb", "custom")
+BAND_SETS = {"all": "All bands", "rgb": "RGB (bands 4,3,2)", "custom": "Custom list"}  # custom: BAND_LIST
 DEFAULTS = TrainConfig("")
 
 
@@ -91,14 +90,10 @@ class TrainAlgorithm(GeoSegAlgorithm):
         self.addParameter(QgsProcessingParameterFile(
             self.INPUT, self.tr("Chips folder (instead of the rasters)"), behavior=QgsProcessingParameterFile.Folder,
             optional=True))
-        self.addParameter(QgsProcessingParameterEnum(
-            self.BANDS, self.tr("Bands"), [self.tr("All bands"), self.tr("RGB (bands 4,3,2)"),
-                                           self.tr("Custom list")], defaultValue=0))
+        self.addParameter(self.choice_parameter(self.BANDS, "Bands", BAND_SETS, DEFAULTS.bands))
         self.addParameter(QgsProcessingParameterString(
             self.BAND_LIST, self.tr("Custom band list (1-based, e.g. 2,3,4,8)"), optional=True))
-        self.addParameter(QgsProcessingParameterEnum(
-            self.ARCHITECTURE, self.tr("Model"), [self.tr(label) for label in ARCHITECTURES.values()],
-            defaultValue=list(ARCHITECTURES).index(DEFAULTS.architecture)))
+        self.addParameter(self.choice_parameter(self.ARCHITECTURE, "Model", ARCHITECTURES, DEFAULTS.architecture))
         self.addParameter(QgsProcessingParameterString(
             self.CLASS_NAMES, self.tr("Class names, comma-separated (default: from the labels or chips folder)"),
             optional=True))
@@ -123,9 +118,7 @@ class TrainAlgorithm(GeoSegAlgorithm):
             QgsProcessingParameterNumber(self.LEARNING_RATE, self.tr("Learning rate (AdamW)"),
                                          QgsProcessingParameterNumber.Double, DEFAULTS.learning_rate, minValue=1e-7,
                                          maxValue=1.0),
-            QgsProcessingParameterEnum(self.SCHEDULE, self.tr("Learning-rate schedule"),
-                                       [self.tr("Constant"), self.tr("Cosine decay to 0 over the maximum epochs")],
-                                       defaultValue=SCHEDULES.index(DEFAULTS.schedule)),
+            self.choice_parameter(self.SCHEDULE, "Learning-rate schedule", SCHEDULES, DEFAULTS.schedule),
             QgsProcessingParameterNumber(self.WEIGHT_DECAY, self.tr("Weight decay (AdamW)"),
                                          QgsProcessingParameterNumber.Double, DEFAULTS.weight_decay, minValue=0.0),
             QgsProcessingParameterNumber(self.JITTER, self.tr("Radiometric jitter (deviation of per-band gain and "
@@ -137,15 +130,10 @@ class TrainAlgorithm(GeoSegAlgorithm):
             QgsProcessingParameterNumber(self.TEST_SHARE, self.tr("Held-out test share (fraction, or count ≥ 1 "
                                                                   "chips)"),
                                          QgsProcessingParameterNumber.Double, DEFAULTS.test_split, minValue=0.0),
-            QgsProcessingParameterEnum(self.NORMALIZATION, self.tr("Normalisation"),
-                                       [self.tr("Per-band mean and standard deviation"),
-                                        self.tr("2–98 % percentile stretch")],
-                                       defaultValue=METHODS.index(DEFAULTS.normalization)),
+            self.choice_parameter(self.NORMALIZATION, "Normalisation", NORMALIZATIONS, DEFAULTS.normalization),
             QgsProcessingParameterNumber(self.SEED, self.tr("Random seed"), QgsProcessingParameterNumber.Integer,
                                          DEFAULTS.seed, minValue=0),
-            QgsProcessingParameterEnum(self.CLASS_WEIGHTING, self.tr("Class weights"),
-                                       [self.tr("None"), self.tr("Balanced (inverse pixel frequency)")],
-                                       defaultValue=CLASS_WEIGHTINGS.index(DEFAULTS.class_weighting)),
+            self.choice_parameter(self.CLASS_WEIGHTING, "Class weights", CLASS_WEIGHTINGS, DEFAULTS.class_weighting),
             QgsProcessingParameterNumber(self.DICE_WEIGHT, self.tr("Dice loss weight (0 = cross-entropy only)"),
                                          QgsProcessingParameterNumber.Double, DEFAULTS.dice_weight, minValue=0.0),
             QgsProcessingParameterBoolean(self.PRETRAINED, self.tr("Start VGG/ResNet encoders from ImageNet"),
@@ -184,11 +172,11 @@ class TrainAlgorithm(GeoSegAlgorithm):
             validation_dir=self.parameterAsFile(parameters, self.VALIDATION_FOLDER, context),
             window_size=self.parameterAsInt(parameters, self.WINDOW_SIZE, context),
             windows_per_epoch=self.parameterAsInt(parameters, self.WINDOWS_PER_EPOCH, context),
-            schedule=SCHEDULES[self.parameterAsEnum(parameters, self.SCHEDULE, context)],
+            schedule=self.parameter_as_choice(parameters, self.SCHEDULE, context, SCHEDULES),
             weight_decay=self.parameterAsDouble(parameters, self.WEIGHT_DECAY, context),
             jitter=self.parameterAsDouble(parameters, self.JITTER, context),
             bands=self._bands(parameters, context),
-            architecture=list(ARCHITECTURES)[self.parameterAsEnum(parameters, self.ARCHITECTURE, context)],
+            architecture=self.parameter_as_choice(parameters, self.ARCHITECTURE, context, ARCHITECTURES),
             class_names=[n.strip() for n in self.parameterAsString(parameters, self.CLASS_NAMES, context).split(",")
                          if n.strip()] or None,
             epochs=self.parameterAsInt(parameters, self.EPOCHS, context),
@@ -197,9 +185,9 @@ class TrainAlgorithm(GeoSegAlgorithm):
             learning_rate=self.parameterAsDouble(parameters, self.LEARNING_RATE, context),
             validation_split=self.parameterAsDouble(parameters, self.VALIDATION_SHARE, context),
             test_split=self.parameterAsDouble(parameters, self.TEST_SHARE, context),
-            normalization=METHODS[self.parameterAsEnum(parameters, self.NORMALIZATION, context)],
+            normalization=self.parameter_as_choice(parameters, self.NORMALIZATION, context, NORMALIZATIONS),
             seed=self.parameterAsInt(parameters, self.SEED, context),
-            class_weighting=CLASS_WEIGHTINGS[self.parameterAsEnum(parameters, self.CLASS_WEIGHTING, context)],
+            class_weighting=self.parameter_as_choice(parameters, self.CLASS_WEIGHTING, context, CLASS_WEIGHTINGS),
             dice_weight=self.parameterAsDouble(parameters, self.DICE_WEIGHT, context),
             pretrained=self.parameterAsBool(parameters, self.PRETRAINED, context),
             weights_path=self.parameterAsFile(parameters, self.WEIGHTS, context),
@@ -222,7 +210,7 @@ class TrainAlgorithm(GeoSegAlgorithm):
         }
 
     def _bands(self, parameters, context) -> str:
-        choice = BAND_SETS[self.parameterAsEnum(parameters, self.BANDS, context)]
+        choice = self.parameter_as_choice(parameters, self.BANDS, context, BAND_SETS)
         if choice != "custom":
             return choice
         band_list = self.parameterAsString(parameters, self.BAND_LIST, context).strip()

@@ -68,7 +68,7 @@ def test_qgis_process_creates_chips_and_classifies(installed, scene, tmp_path):
 def test_the_installed_plugin_adds_no_top_level_modules_to_qgis_python(installed, tmp_path):
     _, plugins, _ = installed
     code = f"""
-import json, sys
+import json, os, sys
 sys.path.insert(0, {str(plugins)!r})
 from qgis.core import QgsApplication
 app = QgsApplication([], False)
@@ -80,7 +80,8 @@ sys.path.remove({str(plugins)!r})
 print(json.dumps({{
     "loaded": QgsApplication.processingRegistry().algorithmById("geoseg:classify") is not None,
     "top_level": sorted(m for m in ("training", "plugin", "provider", "runner", "metadata") if m in sys.modules),
-    "on_path": [p for p in sys.path if "geoseg" in p]}}))
+    "on_path": [p for p in sys.path if os.path.isfile(os.path.join(p, "provider.py"))
+                or os.path.isdir(os.path.join(p, "training"))]}}))
 """
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=tmp_path,
                           env=qgis_process.environment(tmp_path / "profile"))

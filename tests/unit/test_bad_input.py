@@ -23,13 +23,13 @@ def files(scene, tmp_path):
 
 
 OVERWRITES = {
-    "output_is_the_input_raster": (["predict", "{image}", "{model}", "{image}"], "output raster", "image"),
-    "output_is_the_input_by_another_spelling": (["predict", "{image}", "{model}", "{dir}/sub/../image.tif"],
+    "output_is_the_input_raster": (["classify", "{image}", "{model}", "{image}"], "output raster", "image"),
+    "output_is_the_input_by_another_spelling": (["classify", "{image}", "{model}", "{dir}/sub/../image.tif"],
                                                 "output raster", "image"),
-    "output_is_a_link_to_the_input": (["predict", "{image}", "{model}", "{dir}/link-to-image.tif"],
+    "output_is_a_link_to_the_input": (["classify", "{image}", "{model}", "{dir}/link-to-image.tif"],
                                       "output raster", "image"),
-    "output_is_the_model": (["predict", "{image}", "{model}", "{model}"], "output raster", "model"),
-    "probabilities_are_the_classes": (["predict", "{image}", "{model}", "{dir}/c.tif", "--probabilities-raster",
+    "output_is_the_model": (["classify", "{image}", "{model}", "{model}"], "output raster", "model"),
+    "probabilities_are_the_classes": (["classify", "{image}", "{model}", "{dir}/c.tif", "--probabilities-raster",
                                        "{dir}/c.tif"], "probabilities raster", None),
     "report_is_the_model": (["evaluate", "{model}", "{dir}", "--output-html", "{model}"], "output html", "model"),
     "trained_model_is_its_initial_model": (["train", "{model}", "--chips-dir", "{dir}", "--init-model", "{model}"],
@@ -53,7 +53,7 @@ def test_bad_input_an_output_that_would_replace_an_input_is_refused(case, files,
 
 
 FILE_PROBLEMS = {
-    "model_path_is_a_folder": (["predict", "{image}", "{dir}/sub", "{dir}/out.tif"], "{dir}/sub", "Is a directory"),
+    "model_path_is_a_folder": (["classify", "{image}", "{dir}/sub", "{dir}/out.tif"], "{dir}/sub", "Is a directory"),
     "chips_folder_is_an_existing_file": (["chips", "{image}", "{dir}/notes.txt", "--label-raster", "{labels}"],
                                          "{dir}/notes.txt", "Not a directory"),
     "chips_folder_inside_a_file": (["chips", "{image}", "{dir}/notes.txt/chips", "--label-raster", "{labels}"],

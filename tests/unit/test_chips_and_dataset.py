@@ -5,7 +5,8 @@ import pytest
 from osgeo import gdal
 
 from synthetic import CLASS_NAMES, GEOTRANSFORM, write_raster
-from training.chips import CLASSES_FILE, create_chips
+from training.chips import create_chips
+from training.classes import CLASSES_FILE
 from training.config import ChipsConfig
 from training.dataset import find_pairs, load_chips, split_indices
 from training.labels import rasterize_labels

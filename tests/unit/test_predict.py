@@ -20,7 +20,8 @@ from training import engines
 from training.engines import choose_engine
 from training.models import build_model
 from training.normalization import fit_normalization, normalize
-from training.predict import TileAxis, classify_raster, flip_averaged
+from training.predict import classify_raster, flip_averaged
+from training.tiling import TileAxis
 from training.progress import Cancelled, Progress
 
 # 148×108 is not a multiple of the tile (64): 3×2 tiles of 64 px overlap by 20–22 px; the tiny U-Net

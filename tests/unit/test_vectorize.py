@@ -40,7 +40,7 @@ def test_polygon_areas_per_class_equal_the_rasters(class_map, tmp_path, capsys):
 
 def test_minimum_area_and_dissolve(class_map, tmp_path, capsys):
     path, _ = class_map
-    assert main(["vectorize", path, str(tmp_path / "classes.gpkg"), "--min-area", "300", "--dissolve", "true"]) == 0
+    assert main(["vectorize", path, str(tmp_path / "classes.gpkg"), "--min-area", "300", "--dissolve"]) == 0
     found = polygons(tmp_path / "classes.gpkg")
     assert sorted(v for v, _, _, _ in found) == [0, 1]  # the 200 m² road patch is gone; one feature per class
 

@@ -70,3 +70,22 @@ def test_cli_runs_jobs_and_reports_errors(scene, tmp_path, capsys):
     assert main(["chips", str(image), str(tmp_path / "chips")]) == 1
     assert "either a label raster or label polygons" in capsys.readouterr().err
     assert gdal.Open(str(tmp_path / "chips" / "labels" / "chip_000000_000000.tif")).RasterCount == 1
+
+
+def test_every_command_line_option_has_a_description_and_its_choices():
+    import argparse
+
+    from training.cli import build_parser
+    from training.config import ARCHITECTURES, ENGINES
+
+    commands = next(a for a in build_parser()._actions if isinstance(a, argparse._SubParsersAction)).choices
+    for name, command in commands.items():
+        if name == "worker":
+            continue
+        assert command.description, name
+        for action in command._actions:
+            assert action.help, (name, action.dest)
+    options = {a.dest: a for a in commands["train"]._actions}
+    assert options["architecture"].choices == list(ARCHITECTURES)
+    assert "--no-pretrained" in options["pretrained"].option_strings
+    assert {a.dest: a for a in commands["classify"]._actions}["engine"].choices == list(ENGINES)

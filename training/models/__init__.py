@@ -5,6 +5,7 @@ from collections.abc import Callable
 
 import keras
 
+from ..errors import GeoSegError
 from .deeplab import deeplabv3_resnet50
 from .unet import unet
 from .unet_vgg import unet_vgg16, unet_vgg19
@@ -22,5 +23,5 @@ def build_model(architecture: str, num_bands: int, num_classes: int, **options) 
     try:
         builder = ARCHITECTURES[architecture]
     except KeyError:
-        raise ValueError(f"Unknown model {architecture!r}: choose one of {', '.join(ARCHITECTURES)}.") from None
+        raise GeoSegError(f"Unknown model {architecture!r}: choose one of {', '.join(ARCHITECTURES)}.") from None
     return builder(num_bands=num_bands, num_classes=num_classes, **options)

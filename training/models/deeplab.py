@@ -5,6 +5,7 @@ import keras
 import numpy as np
 from keras import layers
 
+from ..errors import GeoSegError
 from .imagenet import encoder
 from .unet import _conv_block
 
@@ -66,7 +67,7 @@ def deeplabv3_resnet50(num_bands: int, num_classes: int, weights: str | None = N
     convolution initialised to bilinear interpolation, as in FCN, that training may refine.
     ``weights``, ``weights_path``, ``bands``, ``freeze_encoder``: see ``imagenet.encoder``."""
     if output_stride not in ASPP_FEATURES:
-        raise ValueError(f"output_stride {output_stride} is not supported: choose 8 or 16.")
+        raise GeoSegError(f"output_stride {output_stride} is not supported: choose 8 or 16.")
     inputs = keras.Input((None, None, num_bands), name="image")
     resnet = encoder("resnet50", inputs, weights, weights_path, bands, freeze_encoder)
     x = aspp(resnet.get_layer(ASPP_FEATURES[output_stride]).output, filters, ASPP_RATES[output_stride])

@@ -16,6 +16,7 @@ import numpy as np
 
 from ..bands import RGB_BANDS
 from ..bundle import load_bundle
+from ..errors import GeoSegError
 
 _KERAS_WEIGHTS = "https://storage.googleapis.com/tensorflow/keras-applications/"
 
@@ -53,7 +54,7 @@ def _backbone(name: str) -> Backbone:
     try:
         return BACKBONES[name]
     except KeyError:
-        raise ValueError(f"Unknown backbone {name!r}: choose one of {', '.join(BACKBONES)}.") from None
+        raise GeoSegError(f"Unknown backbone {name!r}: choose one of {', '.join(BACKBONES)}.") from None
 
 
 def keras_cache_dir() -> Path:
@@ -66,14 +67,14 @@ def resolve_weights(backbone: str, weights_path: str | None = None) -> str:
     spec = _backbone(backbone)
     if weights_path:
         if not Path(weights_path).is_file():
-            raise ValueError(f"The ImageNet weights file {weights_path} does not exist: give the path of "
-                             f"{spec.file_name}.")
+            raise GeoSegError(f"The ImageNet weights file {weights_path} does not exist: give the path of "
+                              f"{spec.file_name}.")
         return str(weights_path)
     cached = keras_cache_dir() / spec.file_name
     if cached.is_file():
         return str(cached)
-    raise ValueError(f"No ImageNet weights for {backbone}: download {spec.file_name} from {spec.url} and put it "
-                     f"at {cached} (or give its path as weights_path).")
+    raise GeoSegError(f"No ImageNet weights for {backbone}: download {spec.file_name} from {spec.url} and put it "
+                      f"at {cached} (or give its path as weights_path).")
 
 
 def fetch_weights(backbone: str) -> str:
@@ -109,9 +110,9 @@ def encoder(backbone: str, inputs, weights: str | None = None, weights_path: str
     num_bands = inputs.shape[-1]
     bands = list(bands) if bands is not None else list(range(1, num_bands + 1))
     if len(bands) != num_bands:
-        raise ValueError(f"{len(bands)} band(s) {bands} were given for a {num_bands}-band model.")
+        raise GeoSegError(f"{len(bands)} band(s) {bands} were given for a {num_bands}-band model.")
     if weights_path and weights != "imagenet":
-        raise ValueError(f"weights_path {weights_path} needs weights='imagenet'.")
+        raise GeoSegError(f"weights_path {weights_path} needs weights='imagenet'.")
     model = getattr(keras.applications, spec.application)(include_top=False, weights=None, input_tensor=inputs)
     if weights is not None:
         path = resolve_weights(backbone, weights_path if weights == "imagenet" else weights)
