@@ -23,11 +23,11 @@ def new_user(monkeypatch, tmp_path):
 
 @pytest.fixture
 def wheels(tmp_path):
-    """GeoSeg's requirements as local wheels: NumPy and ml-dtypes repacked from this Python, stand-ins for
+    """GeoSeg's requirements as local wheels: NumPy, ml-dtypes and tqdm repacked from this Python, stand-ins for
     TensorFlow and LiteRT."""
     folder = tmp_path / "wheels"
     folder.mkdir()
-    for name in ("numpy", "ml-dtypes"):
+    for name in ("numpy", "ml-dtypes", "tqdm"):
         # A Debian package (Debian 13 and later: NumPy 2) has no RECORD to repack, and needs none: it is QGIS'
         # Python's own, so the new environment (--system-site-packages) has it already.
         if pip_installed(name):
