@@ -8,8 +8,10 @@ be one of the inputs (training.outputs.refuse_overwriting).
 """
 from __future__ import annotations
 
-from dataclasses import MISSING, dataclass, field
+from dataclasses import MISSING, dataclass, field, fields
 from typing import ClassVar
+
+from .errors import GeoSegError
 
 # Choices: key (what configs hold) → label (what users see).
 ARCHITECTURES = {
@@ -27,10 +29,27 @@ PRECISIONS = {"auto": "Automatic (bfloat16 where the CPU computes it natively, e
               "float32": "float32", "bfloat16": "bfloat16 (TensorFlow engine)"}
 
 
-def option(default=MISSING, help: str = "", choices: dict[str, str] | None = None, factory=MISSING):  # noqa: A002
-    """A config field with its help text and, for a fixed set of values, its choices (key → label)."""
-    metadata = {"help": help, **({"choices": choices} if choices else {})}
+def option(default=MISSING, help: str = "", choices: dict[str, str] | None = None, factory=MISSING,  # noqa: A002
+           minimum: float | None = None, maximum: float | None = None):
+    """A config field with its help text, for a fixed set of values its choices (key → label), and for a
+    number the range it must lie in."""
+    metadata = {"help": help, **({"choices": choices} if choices else {}),
+                **({"minimum": minimum} if minimum is not None else {}),
+                **({"maximum": maximum} if maximum is not None else {})}
     return field(default=default, default_factory=factory, metadata=metadata)
+
+
+def check_settings(config) -> None:
+    """Raise :class:`GeoSegError` for a setting outside its declared choices or range."""
+    for declared in fields(config):
+        value, meta = getattr(config, declared.name), declared.metadata
+        name = declared.name.replace("_", " ")
+        if "choices" in meta and value not in meta["choices"]:
+            raise GeoSegError(f"The {name} {value!r} is unknown: choose one of {', '.join(meta['choices'])}.")
+        if "minimum" in meta and value < meta["minimum"]:
+            raise GeoSegError(f"The {name} {value} is too small: give at least {meta['minimum']}.")
+        if "maximum" in meta and value > meta["maximum"]:
+            raise GeoSegError(f"The {name} {value} is too large: give at most {meta['maximum']}.")
 
 
 @dataclass
@@ -45,8 +64,8 @@ class ChipsConfig:
     label_raster: str = option("", "label raster: 0, 1, 2, …; 255 or its nodata = unlabelled")
     label_polygons: str = option("", "…or label polygons (GDAL vector file) with a numeric class field")
     class_field: str = option("", "the label polygons' class field (0, 1, 2, …)")
-    chip_size: int = option(64, "chip side in pixels")
-    min_labelled: float = option(0.5, "skip chips with a smaller labelled share (0–1)")
+    chip_size: int = option(64, "chip side in pixels", minimum=8)
+    min_labelled: float = option(0.5, "skip chips with a smaller labelled share (0–1)", minimum=0, maximum=1)
 
 
 @dataclass
@@ -73,27 +92,27 @@ class TrainConfig:
     image_raster: str = option("", "…or a multispectral raster to train on, with its label raster")
     label_raster: str = option("", "the raster's labels: 0, 1, 2, …; 255 or nodata = unlabelled")
     validation_dir: str = option("", "chips folder for validation, instead of validation_split of chips_dir")
-    window_size: int = option(64, "side of the training windows drawn from a raster, a multiple of 32")
-    windows_per_epoch: int = option(512, "random windows per epoch from a raster")
+    window_size: int = option(64, "side of the training windows drawn from a raster, a multiple of 32", minimum=32)
+    windows_per_epoch: int = option(512, "random windows per epoch from a raster", minimum=1)
     bands: str = option("all", "all, rgb (bands 4,3,2) or 1-based band numbers such as 2,3,4,8")
     architecture: str = option("unet", "the network", ARCHITECTURES)
-    epochs: int = option(200, "maximum epochs")
-    batch_size: int = option(16, "chips or windows per batch")
-    learning_rate: float = option(1e-3, "AdamW's learning rate")
+    epochs: int = option(200, "maximum epochs", minimum=1)
+    batch_size: int = option(16, "chips or windows per batch", minimum=1)
+    learning_rate: float = option(1e-3, "AdamW's learning rate", minimum=1e-10, maximum=1.0)
     schedule: str = option("constant", "learning-rate schedule", SCHEDULES)
-    weight_decay: float = option(0.0, "AdamW's decoupled weight decay")
-    patience: int = option(10, "epochs without a better validation mean IoU before stopping")
-    validation_split: float = option(0.2, "validation share (a fraction, or a count of chips when ≥ 1)")
-    test_split: float = option(0.1, "held-out test share (a fraction, or a count of chips when ≥ 1)")
-    seed: int = option(0, "random seed: the same seed gives the same split and run")
+    weight_decay: float = option(0.0, "AdamW's decoupled weight decay", minimum=0)
+    patience: int = option(10, "epochs without a better validation mean IoU before stopping", minimum=1)
+    validation_split: float = option(0.2, "validation share (a fraction, or a count of chips when ≥ 1)", minimum=0)
+    test_split: float = option(0.1, "held-out test share (a fraction, or a count of chips when ≥ 1)", minimum=0)
+    seed: int = option(0, "random seed: the same seed gives the same split and run", minimum=0)
     normalization: str = option("standard", "how bands are scaled (fitted on the training data)", NORMALIZATIONS)
     class_names: list[str] | None = option(None, "class names (default: from the labels)")
     image_suffix: str = option("", "image chip name suffix, e.g. _img (X_img.tif pairs with X_label.tif)")
     label_suffix: str = option("", "label chip name suffix, e.g. _label")
     class_weighting: str = option("none", "loss weights per class", CLASS_WEIGHTINGS)
-    dice_weight: float = option(0.0, "weight of the soft Dice term added to cross-entropy")
+    dice_weight: float = option(0.0, "weight of the soft Dice term added to cross-entropy", minimum=0)
     jitter: float = option(0.0, "radiometric augmentation: per-band gain and offset drawn with this deviation "
-                                "(normalised units)")
+                                "(normalised units)", minimum=0)
     pretrained: bool = option(True, "start the VGG and ResNet encoders from ImageNet weights")
     weights_path: str = option("", "ImageNet weights file (default: the Keras cache)")
     freeze_encoder: bool = option(False, "keep the pretrained encoder's weights fixed")
@@ -123,10 +142,10 @@ class EvaluateConfig:
     output_csv: str = option("", "per-class scores (CSV)")
     output_html: str = option("", "report with the confusion matrix and pictures (HTML)")
     preview_png: str = option("", "pictures: RGB | label | prediction (PNG)")
-    preview_chips: int = option(8, "how many chips the pictures show")
+    preview_chips: int = option(8, "how many chips the pictures show", minimum=0)
     image_suffix: str = option("", "image chip name suffix, e.g. _img")
     label_suffix: str = option("", "label chip name suffix, e.g. _label")
-    batch_size: int = option(16, "chips per batch")
+    batch_size: int = option(16, "chips per batch", minimum=1)
 
 
 @dataclass
@@ -151,9 +170,9 @@ class ClassifyConfig:
     mask_polygons: str = option("", "outside these polygons the output is nodata")
     input_bands: list[int] | None = option(None, "the raster's 1-based bands that feed the model's bands, in order "
                                                  "(default: the model's own numbers)")
-    tile_size: int = option(448, "largest tile side (a multiple of 32); tiles are fitted to the raster")
-    overlap: int = option(32, "pixels by which neighbouring tiles overlap and blend")
-    batch_size: int = option(1, "tiles per batch")
+    tile_size: int = option(448, "largest tile side (a multiple of 32); tiles are fitted to the raster", minimum=32)
+    overlap: int = option(32, "pixels by which neighbouring tiles overlap and blend", minimum=0)
+    batch_size: int = option(1, "tiles per batch", minimum=1)
     cog: bool = option(False, "write Cloud Optimized GeoTIFFs")
     engine: str = option("auto", "inference engine", ENGINES)
     precision: str = option("auto", "arithmetic precision (weights and outputs stay float32)", PRECISIONS)
@@ -179,8 +198,8 @@ class InspectConfig:
     image_raster: str = option("", "a multispectral raster")
     label_raster: str = option("", "its label raster")
     chips_dir: str = option("", "…or a chips folder")
-    example_chips: int = option(6, "pictures of chips: RGB (bands 4,3,2) beside their labels")
-    chip_size: int = option(64, "side of the example windows cut from a raster")
+    example_chips: int = option(6, "pictures of chips: RGB (bands 4,3,2) beside their labels", minimum=0)
+    chip_size: int = option(64, "side of the example windows cut from a raster", minimum=8)
 
 
 @dataclass
@@ -199,9 +218,11 @@ class PostprocessConfig:
 
     class_raster: str = option(help="a single-band Byte class raster")
     output_raster: str = option(help="the clean class raster to write (GeoTIFF)")
-    min_pixels: int = option(0, "minimum mapping unit in pixels: smaller patches merge into a neighbour (0: none)")
-    min_area: float = option(0.0, "the same in square map units (e.g. m²); the larger of the two applies")
-    majority_window: int = option(0, "side of the majority filter's window, odd, before the sieve (0: none)")
+    min_pixels: int = option(0, "minimum mapping unit in pixels: smaller patches merge into a neighbour (0: none)",
+                             minimum=0)
+    min_area: float = option(0.0, "the same in square map units (e.g. m²); the larger of the two applies", minimum=0)
+    majority_window: int = option(0, "side of the majority filter's window, odd, before the sieve (0: none)",
+                                  minimum=0)
     eight_connected: bool = option(False, "patches connect through corners too")
 
 
@@ -218,8 +239,8 @@ class VectorizeConfig:
 
     class_raster: str = option(help="a single-band Byte class raster")
     output_vector: str = option(help="the polygons to write (GeoPackage, .gpkg)")
-    min_area: float = option(0.0, "polygons smaller than this (square map units) are left out")
-    simplify: float = option(0.0, "simplification tolerance in map units (0: the pixels' outlines)")
+    min_area: float = option(0.0, "polygons smaller than this (square map units) are left out", minimum=0)
+    simplify: float = option(0.0, "simplification tolerance in map units (0: the pixels' outlines)", minimum=0)
     dissolve: bool = option(False, "one multipolygon per class instead of one polygon per patch")
 
 

@@ -11,6 +11,7 @@ import math
 from dataclasses import asdict
 
 from . import config as configs
+from .config import check_settings
 from .errors import GeoSegError
 from .outputs import refuse_overwriting
 from .progress import Progress
@@ -45,6 +46,7 @@ def run_job(task: str, settings: dict, progress: Progress | None = None) -> dict
         config = config_class(**settings)
     except TypeError as err:
         raise GeoSegError(f"Settings not understood for the {task} job ({err}).") from None
+    check_settings(config)
     refuse_overwriting(config)
     module_name, function_name = target.split(":")
     function = getattr(importlib.import_module(f".{module_name}", __package__), function_name)

@@ -13,7 +13,7 @@ from .bands import parse_bands
 from .bundle import ModelInfo, load_bundle, save_bundle
 from .callbacks import BestModel, FitProgress, ResumePoint, restore_resume_point, resume_path_for
 from .classes import CLASSES_FILE, NODATA_CLASS, ClassInfo, class_scheme, default_scheme, scheme_from_dicts
-from .config import ARCHITECTURES, CLASS_WEIGHTINGS, SCHEDULES, TrainConfig, TrainResult
+from .config import ARCHITECTURES, TrainConfig, TrainResult, check_settings
 from .dataset import Chips, find_pairs, load_chips, split_indices, to_dataset, window_dataset
 from .errors import GeoSegError
 from .losses import SegmentationLoss, balanced_class_weights
@@ -167,15 +167,9 @@ def _prepare_scene(config: TrainConfig, progress: Progress) -> Prepared:
 
 
 def _check_config(config: TrainConfig) -> None:
-    if config.architecture not in ARCHITECTURES:
-        raise GeoSegError(f"Model {config.architecture!r} is unknown: use one of {', '.join(ARCHITECTURES)}.")
+    check_settings(config)  # choices and ranges, also where train() is called directly
     if Path(config.output_model).suffix != ".keras":
         raise GeoSegError(f"The model file {config.output_model} must end in .keras.")
-    if config.class_weighting not in CLASS_WEIGHTINGS:
-        raise GeoSegError(f"Class weighting {config.class_weighting!r} is unknown: "
-                          f"use one of {', '.join(CLASS_WEIGHTINGS)}.")
-    if config.schedule not in SCHEDULES:
-        raise GeoSegError(f"Schedule {config.schedule!r} is unknown: use one of {', '.join(SCHEDULES)}.")
     if bool(config.chips_dir) == bool(config.image_raster):
         raise GeoSegError("Give either a chips folder or an image raster with its label raster (not both).")
     if config.init_model and not os.path.exists(config.init_model):

@@ -1,5 +1,8 @@
 """What every GeoSeg algorithm shares: naming, group, help and icon."""
-from qgis.core import QgsProcessingAlgorithm, QgsProcessingException, QgsProcessingParameterEnum, QgsRasterLayer
+import dataclasses
+
+from qgis.core import (QgsProcessingAlgorithm, QgsProcessingException, QgsProcessingParameterEnum,
+                       QgsProcessingParameterNumber, QgsRasterLayer)
 from qgis.PyQt.QtCore import QCoreApplication
 from qgis.PyQt.QtGui import QIcon
 
@@ -47,6 +50,17 @@ class GeoSegAlgorithm(QgsProcessingAlgorithm):
         """A drop-down of ``choices`` (key → label, declared in training.config), set to ``default``."""
         return QgsProcessingParameterEnum(name, self.tr(description), [self.tr(label) for label in choices.values()],
                                           defaultValue=list(choices).index(default))
+
+    def setting_parameter(self, name: str, description: str, config_class, setting: str):
+        """A number parameter whose default and range are the setting's declaration in training.config."""
+        declared = next(f for f in dataclasses.fields(config_class) if f.name == setting)
+        kind = QgsProcessingParameterNumber.Integer if declared.type == "int" else QgsProcessingParameterNumber.Double
+        parameter = QgsProcessingParameterNumber(name, self.tr(description), kind, declared.default)
+        if "minimum" in declared.metadata:
+            parameter.setMinimum(declared.metadata["minimum"])
+        if "maximum" in declared.metadata:
+            parameter.setMaximum(declared.metadata["maximum"])
+        return parameter
 
     def parameter_as_choice(self, parameters, name: str, context, choices: dict[str, str]) -> str:
         """The key of the drop-down choice made for ``name``."""

@@ -1,7 +1,7 @@
 """geoseg:classify — classify a multispectral raster with a trained GeoSeg model."""
 from qgis.core import (QgsProcessing, QgsProcessingParameterBand, QgsProcessingParameterBoolean,
                        QgsProcessingParameterDefinition, QgsProcessingParameterExtent,
-                       QgsProcessingParameterFeatureSource, QgsProcessingParameterFile, QgsProcessingParameterNumber,
+                       QgsProcessingParameterFeatureSource, QgsProcessingParameterFile,
                        QgsProcessingParameterRasterDestination, QgsProcessingParameterRasterLayer)
 
 from ..runner import run
@@ -68,12 +68,10 @@ class ClassifyAlgorithm(GeoSegAlgorithm):
             self.INPUT_BANDS, self.tr("Input bands for the model's bands, in its order"),
             parentLayerParameterName=self.INPUT, optional=True, allowMultiple=True))
         for parameter in (
-            QgsProcessingParameterNumber(self.TILE_SIZE, self.tr("Largest tile size (pixels, multiple of 32)"),
-                                         QgsProcessingParameterNumber.Integer, DEFAULTS.tile_size, minValue=32),
-            QgsProcessingParameterNumber(self.OVERLAP, self.tr("Tile overlap (pixels)"),
-                                         QgsProcessingParameterNumber.Integer, DEFAULTS.overlap, minValue=0),
-            QgsProcessingParameterNumber(self.BATCH_SIZE, self.tr("Tiles per batch"),
-                                         QgsProcessingParameterNumber.Integer, DEFAULTS.batch_size, minValue=1),
+            self.setting_parameter(self.TILE_SIZE, "Largest tile size (pixels, multiple of 32)", ClassifyConfig,
+                                   "tile_size"),
+            self.setting_parameter(self.OVERLAP, "Tile overlap (pixels)", ClassifyConfig, "overlap"),
+            self.setting_parameter(self.BATCH_SIZE, "Tiles per batch", ClassifyConfig, "batch_size"),
             self.choice_parameter(self.ENGINE, "Inference engine", ENGINES, DEFAULTS.engine),
             self.choice_parameter(self.PRECISION, "Precision", PRECISIONS, DEFAULTS.precision),
             QgsProcessingParameterBoolean(self.COG, self.tr("Write Cloud Optimized GeoTIFFs"), DEFAULTS.cog),

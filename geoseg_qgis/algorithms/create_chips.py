@@ -1,7 +1,6 @@
 """geoseg:createchips — cut a raster and its labels into training chips."""
-from qgis.core import (QgsProcessing, QgsProcessingOutputNumber,
-                       QgsProcessingParameterFeatureSource, QgsProcessingParameterField,
-                       QgsProcessingParameterFolderDestination, QgsProcessingParameterNumber,
+from qgis.core import (QgsProcessing, QgsProcessingOutputNumber, QgsProcessingParameterFeatureSource,
+                       QgsProcessingParameterField, QgsProcessingParameterFolderDestination,
                        QgsProcessingParameterRasterLayer)
 
 from ..runner import run
@@ -41,11 +40,9 @@ class CreateChipsAlgorithm(GeoSegAlgorithm):
         self.addParameter(QgsProcessingParameterField(
             self.CLASS_FIELD, self.tr("Class field of the label polygons (0, 1, 2, …)"),
             parentLayerParameterName=self.LABEL_POLYGONS, type=QgsProcessingParameterField.Numeric, optional=True))
-        self.addParameter(QgsProcessingParameterNumber(
-            self.CHIP_SIZE, self.tr("Chip size (pixels)"), QgsProcessingParameterNumber.Integer, 64, minValue=8))
-        self.addParameter(QgsProcessingParameterNumber(
-            self.MIN_LABELLED, self.tr("Minimum labelled share of a chip"), QgsProcessingParameterNumber.Double,
-            0.5, minValue=0.0, maxValue=1.0))
+        self.addParameter(self.setting_parameter(self.CHIP_SIZE, "Chip size (pixels)", ChipsConfig, "chip_size"))
+        self.addParameter(self.setting_parameter(
+            self.MIN_LABELLED, "Minimum labelled share of a chip", ChipsConfig, "min_labelled"))
         self.addParameter(QgsProcessingParameterFolderDestination(self.OUTPUT, self.tr("Chips folder")))
         self.addOutput(QgsProcessingOutputNumber(self.CHIP_COUNT, self.tr("Number of chips written")))
 

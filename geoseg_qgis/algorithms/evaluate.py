@@ -1,7 +1,6 @@
 """geoseg:evaluate — score a trained model on a chips folder."""
 from qgis.core import (QgsProcessingOutputNumber, QgsProcessingParameterDefinition, QgsProcessingParameterFile,
-                       QgsProcessingParameterFileDestination, QgsProcessingParameterNumber,
-                       QgsProcessingParameterString)
+                       QgsProcessingParameterFileDestination, QgsProcessingParameterString)
 
 from ..runner import run
 from ..training.config import EvaluateConfig
@@ -41,9 +40,8 @@ class EvaluateAlgorithm(GeoSegAlgorithm):
         self.addParameter(QgsProcessingParameterFile(self.MODEL, self.tr("GeoSeg model file"), extension="keras"))
         self.addParameter(QgsProcessingParameterFile(
             self.INPUT, self.tr("Chips folder"), behavior=QgsProcessingParameterFile.Folder))
-        self.addParameter(QgsProcessingParameterNumber(
-            self.PREVIEW_CHIPS, self.tr("Chips shown as pictures"), QgsProcessingParameterNumber.Integer,
-            DEFAULTS.preview_chips, minValue=0))
+        self.addParameter(self.setting_parameter(
+            self.PREVIEW_CHIPS, "Chips shown as pictures", EvaluateConfig, "preview_chips"))
         for parameter in (
             QgsProcessingParameterString(self.IMAGE_SUFFIX, self.tr("Image chip name suffix (e.g. _img)"),
                                          DEFAULTS.image_suffix, optional=True),

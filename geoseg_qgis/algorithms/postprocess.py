@@ -1,7 +1,6 @@
 """geoseg:postprocess — majority filter and minimum mapping unit for a class raster."""
 from qgis.core import (QgsProcessingOutputNumber, QgsProcessingParameterBoolean, QgsProcessingParameterDefinition,
-                       QgsProcessingParameterNumber, QgsProcessingParameterRasterDestination,
-                       QgsProcessingParameterRasterLayer)
+                       QgsProcessingParameterRasterDestination, QgsProcessingParameterRasterLayer)
 
 from ..runner import run
 from ..training.config import PostprocessConfig
@@ -36,15 +35,11 @@ class PostprocessAlgorithm(GeoSegAlgorithm):
 
     def initAlgorithm(self, config=None):  # noqa: N802 (QGIS API name)
         self.addParameter(QgsProcessingParameterRasterLayer(self.INPUT, self.tr("Class raster")))
-        self.addParameter(QgsProcessingParameterNumber(
-            self.MIN_PIXELS, self.tr("Minimum mapping unit (pixels; 0 = none)"),
-            QgsProcessingParameterNumber.Integer, DEFAULTS.min_pixels, minValue=0))
-        self.addParameter(QgsProcessingParameterNumber(
-            self.MIN_AREA, self.tr("…or as an area (square map units; 0 = none)"),
-            QgsProcessingParameterNumber.Double, DEFAULTS.min_area, minValue=0))
-        self.addParameter(QgsProcessingParameterNumber(
-            self.MAJORITY_WINDOW, self.tr("Majority filter window (pixels, odd; 0 = none)"),
-            QgsProcessingParameterNumber.Integer, DEFAULTS.majority_window, minValue=0))
+        for name, description, setting in (
+                (self.MIN_PIXELS, "Minimum mapping unit (pixels; 0 = none)", "min_pixels"),
+                (self.MIN_AREA, "…or as an area (square map units; 0 = none)", "min_area"),
+                (self.MAJORITY_WINDOW, "Majority filter window (pixels, odd; 0 = none)", "majority_window")):
+            self.addParameter(self.setting_parameter(name, description, PostprocessConfig, setting))
         eight = QgsProcessingParameterBoolean(self.EIGHT_CONNECTED, self.tr("Patches connect through corners"),
                                               DEFAULTS.eight_connected)
         eight.setFlags(eight.flags() | QgsProcessingParameterDefinition.FlagAdvanced)

@@ -1,9 +1,8 @@
 """geoseg:train — train a segmentation model on a chips folder."""
 from qgis.core import (QgsProcessingException, QgsProcessingOutputFile, QgsProcessingOutputNumber,
-                       QgsProcessingParameterBoolean,
-                       QgsProcessingParameterDefinition, QgsProcessingParameterFile,
-                       QgsProcessingParameterFileDestination, QgsProcessingParameterNumber,
-                       QgsProcessingParameterRasterLayer, QgsProcessingParameterString)
+                       QgsProcessingParameterBoolean, QgsProcessingParameterDefinition, QgsProcessingParameterFile,
+                       QgsProcessingParameterFileDestination, QgsProcessingParameterRasterLayer,
+                       QgsProcessingParameterString)
 
 from ..runner import run
 from ..training.config import ARCHITECTURES, CLASS_WEIGHTINGS, NORMALIZATIONS, SCHEDULES, TrainConfig
@@ -97,45 +96,34 @@ class TrainAlgorithm(GeoSegAlgorithm):
         self.addParameter(QgsProcessingParameterString(
             self.CLASS_NAMES, self.tr("Class names, comma-separated (default: from the labels or chips folder)"),
             optional=True))
-        self.addParameter(QgsProcessingParameterNumber(
-            self.EPOCHS, self.tr("Maximum epochs"), QgsProcessingParameterNumber.Integer, DEFAULTS.epochs,
-            minValue=1))
-        self.addParameter(QgsProcessingParameterNumber(
-            self.PATIENCE, self.tr("Early-stopping patience (epochs)"), QgsProcessingParameterNumber.Integer,
-            DEFAULTS.patience, minValue=1))
+        self.addParameter(self.setting_parameter(self.EPOCHS, "Maximum epochs", TrainConfig, "epochs"))
+        self.addParameter(self.setting_parameter(self.PATIENCE, "Early-stopping patience (epochs)",
+                                                 TrainConfig, "patience"))
         self.addParameter(QgsProcessingParameterFileDestination(
             self.OUTPUT, self.tr("Model file"), self.tr("Keras model (*.keras)")))
         for parameter in (
-            QgsProcessingParameterNumber(self.WINDOW_SIZE, self.tr("Window size (pixels, multiple of 32; rasters)"),
-                                         QgsProcessingParameterNumber.Integer, DEFAULTS.window_size, minValue=32),
-            QgsProcessingParameterNumber(self.WINDOWS_PER_EPOCH, self.tr("Windows per epoch (rasters)"),
-                                         QgsProcessingParameterNumber.Integer, DEFAULTS.windows_per_epoch, minValue=1),
+            self.setting_parameter(self.WINDOW_SIZE, "Window size (pixels, multiple of 32; rasters)",
+                                   TrainConfig, "window_size"),
+            self.setting_parameter(self.WINDOWS_PER_EPOCH, "Windows per epoch (rasters)",
+                                   TrainConfig, "windows_per_epoch"),
             QgsProcessingParameterFile(self.VALIDATION_FOLDER, self.tr("Validation chips folder (chips; default: a "
                                                                        "share of the chips folder)"),
                                        behavior=QgsProcessingParameterFile.Folder, optional=True),
-            QgsProcessingParameterNumber(self.BATCH_SIZE, self.tr("Batch size"),
-                                         QgsProcessingParameterNumber.Integer, DEFAULTS.batch_size, minValue=1),
-            QgsProcessingParameterNumber(self.LEARNING_RATE, self.tr("Learning rate (AdamW)"),
-                                         QgsProcessingParameterNumber.Double, DEFAULTS.learning_rate, minValue=1e-7,
-                                         maxValue=1.0),
+            self.setting_parameter(self.BATCH_SIZE, "Batch size", TrainConfig, "batch_size"),
+            self.setting_parameter(self.LEARNING_RATE, "Learning rate (AdamW)", TrainConfig, "learning_rate"),
             self.choice_parameter(self.SCHEDULE, "Learning-rate schedule", SCHEDULES, DEFAULTS.schedule),
-            QgsProcessingParameterNumber(self.WEIGHT_DECAY, self.tr("Weight decay (AdamW)"),
-                                         QgsProcessingParameterNumber.Double, DEFAULTS.weight_decay, minValue=0.0),
-            QgsProcessingParameterNumber(self.JITTER, self.tr("Radiometric jitter (deviation of per-band gain and "
-                                                              "offset, normalised units; 0 = off)"),
-                                         QgsProcessingParameterNumber.Double, DEFAULTS.jitter, minValue=0.0),
-            QgsProcessingParameterNumber(self.VALIDATION_SHARE, self.tr("Validation share (fraction, or count ≥ 1 "
-                                                                        "chips)"),
-                                         QgsProcessingParameterNumber.Double, DEFAULTS.validation_split, minValue=0.0),
-            QgsProcessingParameterNumber(self.TEST_SHARE, self.tr("Held-out test share (fraction, or count ≥ 1 "
-                                                                  "chips)"),
-                                         QgsProcessingParameterNumber.Double, DEFAULTS.test_split, minValue=0.0),
+            self.setting_parameter(self.WEIGHT_DECAY, "Weight decay (AdamW)", TrainConfig, "weight_decay"),
+            self.setting_parameter(self.JITTER, "Radiometric jitter (per-band gain and offset deviation; 0 = off)",
+                                   TrainConfig, "jitter"),
+            self.setting_parameter(self.VALIDATION_SHARE, "Validation share (fraction, or count ≥ 1 chips)",
+                                   TrainConfig, "validation_split"),
+            self.setting_parameter(self.TEST_SHARE, "Held-out test share (fraction, or count ≥ 1 chips)",
+                                   TrainConfig, "test_split"),
             self.choice_parameter(self.NORMALIZATION, "Normalisation", NORMALIZATIONS, DEFAULTS.normalization),
-            QgsProcessingParameterNumber(self.SEED, self.tr("Random seed"), QgsProcessingParameterNumber.Integer,
-                                         DEFAULTS.seed, minValue=0),
+            self.setting_parameter(self.SEED, "Random seed", TrainConfig, "seed"),
             self.choice_parameter(self.CLASS_WEIGHTING, "Class weights", CLASS_WEIGHTINGS, DEFAULTS.class_weighting),
-            QgsProcessingParameterNumber(self.DICE_WEIGHT, self.tr("Dice loss weight (0 = cross-entropy only)"),
-                                         QgsProcessingParameterNumber.Double, DEFAULTS.dice_weight, minValue=0.0),
+            self.setting_parameter(self.DICE_WEIGHT, "Dice loss weight (0 = cross-entropy only)",
+                                   TrainConfig, "dice_weight"),
             QgsProcessingParameterBoolean(self.PRETRAINED, self.tr("Start VGG/ResNet encoders from ImageNet"),
                                           DEFAULTS.pretrained),
             QgsProcessingParameterFile(self.WEIGHTS, self.tr("ImageNet weights file (default: the Keras cache)"),

@@ -1,6 +1,6 @@
 """geoseg:vectorize — polygons per class from a class raster."""
-from qgis.core import (QgsProcessingOutputNumber, QgsProcessingParameterBoolean, QgsProcessingParameterNumber,
-                       QgsProcessingParameterRasterLayer, QgsProcessingParameterVectorDestination)
+from qgis.core import (QgsProcessingOutputNumber, QgsProcessingParameterBoolean, QgsProcessingParameterRasterLayer,
+                       QgsProcessingParameterVectorDestination)
 
 from ..runner import run
 from ..training.config import VectorizeConfig
@@ -34,12 +34,10 @@ class VectorizeAlgorithm(GeoSegAlgorithm):
 
     def initAlgorithm(self, config=None):  # noqa: N802 (QGIS API name)
         self.addParameter(QgsProcessingParameterRasterLayer(self.INPUT, self.tr("Class raster")))
-        self.addParameter(QgsProcessingParameterNumber(
-            self.MIN_AREA, self.tr("Minimum polygon area (square map units; 0 = all)"),
-            QgsProcessingParameterNumber.Double, DEFAULTS.min_area, minValue=0))
-        self.addParameter(QgsProcessingParameterNumber(
-            self.SIMPLIFY, self.tr("Simplification tolerance (map units; 0 = pixel outlines)"),
-            QgsProcessingParameterNumber.Double, DEFAULTS.simplify, minValue=0))
+        self.addParameter(self.setting_parameter(
+            self.MIN_AREA, "Minimum polygon area (square map units; 0 = all)", VectorizeConfig, "min_area"))
+        self.addParameter(self.setting_parameter(
+            self.SIMPLIFY, "Simplification tolerance (map units; 0 = pixel outlines)", VectorizeConfig, "simplify"))
         self.addParameter(QgsProcessingParameterBoolean(
             self.DISSOLVE, self.tr("Dissolve: one multipolygon per class"), DEFAULTS.dissolve))
         self.addParameter(QgsProcessingParameterVectorDestination(

@@ -86,3 +86,39 @@ def test_results_are_strict_json_without_nan(monkeypatch):
     monkeypatch.setattr("training.diagnostics.check_environment",
                         lambda config, progress: Scores(float("nan"), {"a": [1.0, float("inf")]}))
     assert jobs.run_job("fake", {}) == {"accuracy": None, "per_class": {"a": [1.0, None]}}
+
+
+SETTINGS = {
+    "learning_rate_zero": (["train", "{dir}/new.keras", "--chips-dir", "{dir}", "--learning-rate", "0"],
+                           "The learning rate 0.0 is too small"),
+    "learning_rate_negative": (["train", "{dir}/new.keras", "--chips-dir", "{dir}", "--learning-rate", "-0.001"],
+                               "The learning rate -0.001 is too small"),
+    "no_epochs": (["train", "{dir}/new.keras", "--chips-dir", "{dir}", "--epochs", "0"], "The epochs 0 is too small"),
+    "training_batch_of_zero": (["train", "{dir}/new.keras", "--chips-dir", "{dir}", "--batch-size", "0"],
+                               "The batch size 0 is too small"),
+    "negative_validation_share": (["train", "{dir}/new.keras", "--chips-dir", "{dir}", "--validation-split", "-1"],
+                                  "The validation split -1.0 is too small"),
+    "tiles_too_small": (["classify", "{image}", "{model}", "{dir}/c.tif", "--tile-size", "16"],
+                        "The tile size 16 is too small"),
+    "negative_overlap": (["classify", "{image}", "{model}", "{dir}/c.tif", "--overlap", "-1"],
+                         "The overlap -1 is too small"),
+    "tile_batch_of_zero": (["classify", "{image}", "{model}", "{dir}/c.tif", "--batch-size", "0"],
+                           "The batch size 0 is too small"),
+    "chips_too_small": (["chips", "{image}", "{dir}/chips", "--label-raster", "{labels}", "--chip-size", "4"],
+                        "The chip size 4 is too small"),
+    "labelled_share_above_one": (["chips", "{image}", "{dir}/chips", "--label-raster", "{labels}",
+                                  "--min-labelled", "1.5"], "The min labelled 1.5 is too large"),
+    "negative_mapping_unit": (["postprocess", "{labels}", "{dir}/clean.tif", "--min-pixels", "-3"],
+                              "The min pixels -3 is too small"),
+    "negative_simplification": (["vectorize", "{labels}", "{dir}/p.gpkg", "--simplify", "-1"],
+                                "The simplify -1.0 is too small"),
+}
+
+
+@pytest.mark.parametrize("case", SETTINGS)
+def test_bad_input_a_setting_out_of_range_is_refused_before_anything_starts(case, files, capsys):
+    args, message = SETTINGS[case]
+    before = sorted(p.name for p in files["dir"].iterdir())
+    assert main([arg.format(**files) for arg in args]) == 1
+    assert message in capsys.readouterr().err
+    assert sorted(p.name for p in files["dir"].iterdir()) == before
