@@ -46,9 +46,9 @@ class GeoSegOptionsPage(QgsOptionsPageWidget):
         self.python.setFilePath(settings.value(PYTHON_SETTING, "", type=str))
         self.python.lineEdit().setPlaceholderText(tr("Empty: GeoSeg's own environment (recommended)"))
         set_up = QPushButton(tr("Set up TensorFlow environment…"))
-        set_up.clicked.connect(lambda: self._run_dialog("geoseg:setupenvironment"))
+        set_up.clicked.connect(self._set_up)  # bound methods: PyQt holds no reference cycle to the page
         check = QPushButton(tr("Check environment…"))
-        check.clicked.connect(lambda: self._run_dialog("geoseg:checkenvironment"))
+        check.clicked.connect(self._check)
 
         managed = QGroupBox(tr("GeoSeg's TensorFlow environment"))
         form = QFormLayout(managed)
@@ -86,6 +86,12 @@ class GeoSegOptionsPage(QgsOptionsPageWidget):
     def refresh(self):
         """The status line, from what is saved (the buttons save the page first)."""
         self.status.setText(status_line())
+
+    def _set_up(self):
+        self._run_dialog("geoseg:setupenvironment")
+
+    def _check(self):
+        self._run_dialog("geoseg:checkenvironment")
 
     def _run_dialog(self, algorithm_id: str):
         import processing
