@@ -28,3 +28,22 @@ def no_geoseg_settings(qgis_app):
     QgsSettings().remove("geoseg")
     yield
     QgsSettings().remove("geoseg")
+
+
+@pytest.fixture
+def layer_tree(qgis_iface, monkeypatch):
+    """A real layer tree view behind the test interface: from QGIS 3.44 on, Processing adds the results it
+    loads to ``iface.layerTreeView()``, which pytest-qgis otherwise mocks (earlier QGIS never asks for it)."""
+    from qgis.core import Qgis, QgsLayerTreeModel, QgsProject
+    from qgis.gui import QgsLayerTreeView
+    from qgis.PyQt.QtCore import QCoreApplication
+
+    if Qgis.QGIS_VERSION_INT < 34400:
+        yield None
+        return
+    view = QgsLayerTreeView()
+    view.setModel(QgsLayerTreeModel(QgsProject.instance().layerTreeRoot(), view))  # the view owns its model
+    monkeypatch.setattr(qgis_iface, "layerTreeView", lambda: view)
+    yield view
+    view.deleteLater()
+    QCoreApplication.processEvents()

@@ -220,7 +220,7 @@ def loaded_layer(path):
     return layers[0]
 
 
-def test_classify_output_loaded_by_processing_shows_only_the_classes(geoseg, trained, tmp_path):
+def test_classify_output_loaded_by_processing_shows_only_the_classes(geoseg, trained, tmp_path, layer_tree):
     image, result = trained
     output = tmp_path / "classes.tif"
     geoseg.runAndLoadResults("geoseg:classify", {"INPUT": str(image), "MODEL": result["OUTPUT"],
@@ -287,7 +287,7 @@ def test_tensorflow_jobs_run_in_the_python_named_by_geoseg_python(geoseg, traine
                                        "OUTPUT_HTML": str(tmp_path / "report.html")})
 
 
-def test_shipped_model_output_loaded_by_processing_shows_only_the_classes(geoseg, scene, tmp_path):
+def test_shipped_model_output_loaded_by_processing_shows_only_the_classes(geoseg, scene, tmp_path, layer_tree):
     image, labels = scene
     output = tmp_path / "classes.tif"
     geoseg.runAndLoadResults("geoseg:train_and_classify", {

@@ -82,7 +82,7 @@ def test_qgis_process_runs_postprocess(class_map_and_reference, tmp_path):
     assert gdal.Open(str(tmp_path / "clean.tif")).RasterCount == 1 and (tmp_path / "clean.qml").exists()
 
 
-def test_vectorize_loads_polygons_drawn_in_the_class_colours(geoseg, class_map_and_reference, tmp_path):
+def test_vectorize_loads_polygons_drawn_in_the_class_colours(geoseg, class_map_and_reference, tmp_path, layer_tree):
     from qgis.core import QgsProject
 
     class_map, _ = class_map_and_reference
