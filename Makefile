@@ -33,6 +33,7 @@ package: setup
 	$(PY) tools/package.py dist
 
 bench: setup
+	$(PY) -m pip install --quiet --disable-pip-version-check -r requirements-bench.txt
 	$(PY) bench/quality.py
 	$(PY) bench/classify.py
 
