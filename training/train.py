@@ -145,16 +145,14 @@ def _prepare_scene(config: TrainConfig, progress: Progress) -> Prepared:
     scene = read_scene(config.image_raster, config.label_raster, bands)
     strips = split_strips(scene.labels, (config.validation_split, config.test_split), config.window_size)
     train_strip = strips["train"]
-    stats = fit_normalization(scene.image[train_strip.y0:train_strip.y1, train_strip.x0:train_strip.x1][None],
-                              config.normalization)
+    stats = fit_normalization(scene.image[train_strip.area][None], config.normalization)
     image = normalize(scene.image, stats).astype(np.float32)
     sampler = WindowSampler(scene.labels, train_strip, config.window_size, config.windows_per_epoch, config.seed)
     held = {name: tile_arrays(image, scene.labels, strips[name], EVAL_TILE) if name in strips else
             (np.zeros((0, 32, 32, len(bands)), np.float32), np.zeros((0, 32, 32), np.uint8))
             for name in ("validation", "test")}
     train_labels = np.full_like(scene.labels, NODATA_CLASS)
-    train_labels[train_strip.y0:train_strip.y1, train_strip.x0:train_strip.x1] = \
-        scene.labels[train_strip.y0:train_strip.y1, train_strip.x0:train_strip.x1]
+    train_labels[train_strip.area] = scene.labels[train_strip.area]
     counts = {name: len(held[name][0]) for name in held}
     return Prepared(
         bands, _class_scheme(config, scene.labels, scene.class_names), stats, image, train_labels, held["validation"],

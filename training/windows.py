@@ -32,6 +32,11 @@ class Strip:
     x1: int
 
     @property
+    def area(self) -> tuple[slice, slice]:
+        """Index an (H, W, …) array with this to get the strip."""
+        return np.s_[self.y0:self.y1, self.x0:self.x1]
+
+    @property
     def height(self) -> int:
         return self.y1 - self.y0
 
@@ -93,7 +98,7 @@ class WindowSampler:
         if strip.height < size or strip.width < size:
             raise GeoSegError(f"Windows of {size} px do not fit in the training strip ({strip.width}×{strip.height} "
                               "px): lower the window size.")
-        labelled = (labels[strip.y0:strip.y1, strip.x0:strip.x1] != NODATA_CLASS).astype(np.int64)
+        labelled = (labels[strip.area] != NODATA_CLASS).astype(np.int64)
         total = np.pad(labelled.cumsum(0).cumsum(1), ((1, 0), (1, 0)))
         # labelled pixels in the window whose top-left corner is (y, x), for every corner that fits
         inside = total[size:, size:] - total[:-size, size:] - total[size:, :-size] + total[:-size, :-size]
