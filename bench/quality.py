@@ -354,7 +354,8 @@ def mflop_per_pixel(model) -> float:
 
     convolutions = [layer for layer in model.layers if isinstance(layer, (keras.layers.Conv2D,
                                                                            keras.layers.Conv2DTranspose))]
-    probe = keras.Model(model.inputs, [layer.input for layer in convolutions] + [layer.output for layer in convolutions])
+    probe = keras.Model(model.inputs, [layer.input for layer in convolutions] +
+                        [layer.output for layer in convolutions])
     shapes = [t.shape for t in probe.predict(np.zeros((1, 64, 64, model.inputs[0].shape[-1]), np.float32), verbose=0)]
     inputs, outputs = shapes[:len(convolutions)], shapes[len(convolutions):]
     macs = 0

@@ -59,7 +59,8 @@ def read_scene(image_path: str, label_path: str, bands: tuple[int, ...]) -> Scen
     values = label.GetRasterBand(1).ReadAsArray().astype(np.int64)
     labels = np.where(unlabelled_mask(values, label.GetRasterBand(1).GetNoDataValue()), NODATA_CLASS,
                       values).astype(np.uint8)
-    rows, cols = np.nonzero((labels != NODATA_CLASS).any(axis=1))[0], np.nonzero((labels != NODATA_CLASS).any(axis=0))[0]
+    labelled = labels != NODATA_CLASS
+    rows, cols = np.nonzero(labelled.any(axis=1))[0], np.nonzero(labelled.any(axis=0))[0]
     if not rows.size:
         raise ValueError(f"The label raster {label_path} has no labelled pixel on the image {image_path}.")
     y0, y1, x0, x1 = rows[0], rows[-1] + 1, cols[0], cols[-1] + 1
@@ -110,8 +111,9 @@ class WindowSampler:
 
 
 def tiles(labels: np.ndarray, strip: Strip, size: int) -> Iterator[tuple[int, int, np.ndarray]]:
-    """``size``-px tiles covering ``strip`` (at least ``size`` px each way): (y, x, labels) with labels of pixels that an earlier tile counted set to 255,
-    so that every pixel counts once; tiles without a labelled pixel are skipped."""
+    """``size``-px tiles covering ``strip`` (at least ``size`` px each way): (y, x, labels), the labels of
+    pixels that an earlier tile counted set to 255 so that every pixel counts once; tiles without a labelled
+    pixel are skipped."""
     counted = np.zeros(labels.shape, bool)
     for y in _starts(strip.y0, strip.y1, size):
         for x in _starts(strip.x0, strip.x1, size):

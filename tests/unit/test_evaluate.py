@@ -14,7 +14,7 @@ from training.train import train
 def test_evaluate_writes_scores_a_report_and_pictures(tmp_path):
     image, labels = write_scene(tmp_path, 128, 128)
     create_chips(ChipsConfig(str(image), str(tmp_path / "chips"), str(labels), chip_size=32))
-    model = train(TrainConfig(str(tmp_path / "chips"), str(tmp_path / "m.keras"), epochs=1, batch_size=8,
+    model = train(TrainConfig(str(tmp_path / "m.keras"), str(tmp_path / "chips"), epochs=1, batch_size=8,
                               model_options={"base_filters": 4, "depth": 2})).model_path
     messages = []
     result = evaluate_model(EvaluateConfig(model, str(tmp_path / "chips"), str(tmp_path / "scores.csv"),
