@@ -1,4 +1,5 @@
-"""Chip datasets: pair image and label chips, load the chosen bands, split, and feed tf.data."""
+"""Datasets: pair image and label chips, load the chosen bands, split, and feed tf.data (chips, or a scene's
+windows)."""
 from __future__ import annotations
 
 from dataclasses import dataclass
