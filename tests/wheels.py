@@ -79,3 +79,10 @@ def wheel_of_installed(folder: Path, name: str) -> Path:
             if source.is_file() and "__pycache__" not in file.parts and ".." not in file.parts:  # not bin/
                 wheel.write(source, file.as_posix())
     return path
+
+
+def isolate_pip(monkeypatch) -> None:
+    """pip sees no index, link or constraint of this machine's own configuration, only what a test gives."""
+    for variable in ("PIP_FIND_LINKS", "PIP_INDEX_URL", "PIP_EXTRA_INDEX_URL", "PIP_CONSTRAINT"):
+        monkeypatch.delenv(variable, raising=False)
+    monkeypatch.setenv("PIP_CONFIG_FILE", "/dev/null")

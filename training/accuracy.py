@@ -18,10 +18,10 @@ from osgeo import gdal, osr
 from .classes import NODATA_CLASS
 from .config import AccuracyConfig, AccuracyResult
 from .errors import GeoSegError
-from .labels import label_names, labels_on_grid, rasterize_labels
+from .labels import labels_on_grid, rasterize_labels
 from .outputs import atomic_path
 from .progress import Progress
-from .raster import open_raster, pixel_area
+from .raster import band_classes, open_raster, pixel_area
 
 Z95 = 1.96
 
@@ -84,8 +84,8 @@ def assess_accuracy(config: AccuracyConfig, progress: Progress | None = None) ->
         on_grid = labels_on_grid(classes, path, "reference raster")  # kept: GDAL's bands die with their dataset
         reference = on_grid.GetRasterBand(1).ReadAsArray()
     on_map = mapped != (NODATA_CLASS if nodata is None else nodata)
-    names = _class_names(classes, max(int(mapped[on_map].max(initial=0)), int(reference[reference < NODATA_CLASS]
-                                                                                 .max(initial=0))) + 1)
+    count = max(int(mapped[on_map].max(initial=0)), int(reference[reference < NODATA_CLASS].max(initial=0))) + 1
+    names = [c.name for c in band_classes(classes.GetRasterBand(1), count)]
     k = len(names)
     sample = on_map & (reference < k)
     if not sample.any():
@@ -113,11 +113,6 @@ def class_rows(report: dict) -> list[dict]:
                "producers_accuracy", "producers_accuracy_ci", "f1")
     return [{"value": i, "class": name, **{c: report[c][i] for c in columns}}
             for i, name in enumerate(report["classes"])]
-
-
-def _class_names(classes: gdal.Dataset, count: int) -> list[str]:
-    names = label_names(classes) or []
-    return (names + [f"Class {i}" for i in range(len(names), count)])[:max(count, len(names))]
 
 
 def _pixel_area(raster: gdal.Dataset) -> tuple[float, str]:

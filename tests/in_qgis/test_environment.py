@@ -4,7 +4,7 @@ import pytest
 from qgis.core import QgsProcessingException
 
 from tiny_model import write_tiny_model
-from wheels import fake_tensorflow, pip_installed, required_version, stand_in_wheel, wheel_of_installed
+from wheels import fake_tensorflow, isolate_pip, pip_installed, required_version, stand_in_wheel, wheel_of_installed
 
 # The stand-in TensorFlow's version: what requirements.txt asks for on this Python (2.22 rc on 3.14).
 TENSORFLOW = required_version("tensorflow-cpu")
@@ -15,9 +15,7 @@ def new_user(monkeypatch, tmp_path):
     """No GEOSEG_PYTHON, no chosen Python, the managed environment in an empty folder."""
     monkeypatch.delenv("GEOSEG_PYTHON", raising=False)
     monkeypatch.setenv("GEOSEG_ENV_DIR", str(tmp_path / "geoseg-env"))
-    for variable in ("PIP_FIND_LINKS", "PIP_INDEX_URL", "PIP_EXTRA_INDEX_URL", "PIP_CONSTRAINT"):
-        monkeypatch.delenv(variable, raising=False)
-    monkeypatch.setenv("PIP_CONFIG_FILE", "/dev/null")
+    isolate_pip(monkeypatch)
     return tmp_path / "geoseg-env"
 
 

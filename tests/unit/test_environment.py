@@ -8,7 +8,7 @@ from training import environment
 from training.environment import EnvironmentSetupError, Interpreter, Machine
 from training.progress import Cancelled, Progress
 from training.worker_client import run_worker
-from wheels import FAKE_TENSORFLOW, stand_in_wheel
+from wheels import FAKE_TENSORFLOW, isolate_pip, stand_in_wheel
 
 
 @pytest.mark.parametrize("machine, build", [
@@ -94,9 +94,7 @@ def test_this_machines_interpreter_is_found_and_has_gdal():
 @pytest.fixture
 def local_index(tmp_path, monkeypatch):
     """pip options for a folder of wheels, and pip isolated from this machine's own configuration."""
-    for variable in ("PIP_FIND_LINKS", "PIP_INDEX_URL", "PIP_EXTRA_INDEX_URL", "PIP_CONSTRAINT"):
-        monkeypatch.delenv(variable, raising=False)
-    monkeypatch.setenv("PIP_CONFIG_FILE", "/dev/null")
+    isolate_pip(monkeypatch)
     folder = tmp_path / "wheels"
     folder.mkdir()
     stand_in_wheel(folder, "tensorflow-cpu", "2.21.0", {"tensorflow/__init__.py": FAKE_TENSORFLOW})
