@@ -14,8 +14,7 @@ from .config import ChipsConfig, ChipsResult
 from .errors import GeoSegError
 from .labels import label_names, labels_on_grid, rasterize_labels
 from .progress import Progress
-from .raster import create_byte_raster, open_raster
-
+from .raster import create_byte_raster, open_raster, read_bands, read_valid
 
 
 def unlabelled_mask(values: np.ndarray, nodata: float | None) -> np.ndarray:
@@ -29,7 +28,8 @@ def unlabelled_mask(values: np.ndarray, nodata: float | None) -> np.ndarray:
 def create_chips(config: ChipsConfig, progress: Progress | None = None) -> ChipsResult:
     """Write ``images/`` and ``labels/`` chips of ``chip_size`` pixels, each with its own geotransform.
 
-    Label values outside 0..254 and the label's nodata are written as 255 (unlabelled). Chips whose
+    Label values outside 0..254 and the label's nodata, and labels of image pixels that are nodata, NaN or
+    infinite in any band, are written as 255 (unlabelled). Chips whose
     labelled share is below ``min_labelled`` are skipped. The output folder is written whole or not at all.
     """
     progress = progress or Progress()
@@ -51,6 +51,7 @@ def _write_chips(config: ChipsConfig, label_path: str, progress: Progress) -> Ch
     label = labels_on_grid(image, label_path)
     label_band = label.GetRasterBand(1)
     label_nodata = label_band.GetNoDataValue()
+    bands = range(1, image.RasterCount + 1)
 
     out = Path(config.output_dir)
     if out.exists() and any(out.iterdir()):
@@ -70,8 +71,9 @@ def _write_chips(config: ChipsConfig, label_path: str, progress: Progress) -> Ch
     try:
         for done, (x, y) in enumerate(windows):
             progress.check()
-            values = label_band.ReadAsArray(x, y, chip_size, chip_size).astype(np.int64)
-            unlabelled = unlabelled_mask(values, label_nodata)
+            values = read_bands(label, (1,), (x, y, chip_size, chip_size))[..., 0].astype(np.int64)
+            unlabelled = unlabelled_mask(values, label_nodata) | read_valid(image, bands, (x, y, chip_size,
+                                                                                         chip_size))[1]
             if 1.0 - unlabelled.mean() >= max(min_labelled, 1e-9):
                 name = f"chip_{y:06d}_{x:06d}.tif"
                 gdal.Translate(str(tmp / "images" / name), image, srcWin=[x, y, chip_size, chip_size],

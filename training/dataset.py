@@ -2,15 +2,17 @@
 windows)."""
 from __future__ import annotations
 
+from collections import Counter
 from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
+from osgeo import gdal
 
 from .classes import NODATA_CLASS
 from .errors import GeoSegError
 from .progress import Progress
-from .raster import open_raster, read_bands
+from .raster import open_raster, read_bands, read_valid
 from .windows import WindowSampler
 
 RASTER_SUFFIXES = (".tif", ".tiff")
@@ -23,8 +25,18 @@ class Chips:
     names: list[str]
 
 
+FEW = 5  # offending files a message lists
+
+
+def listed(paths: list[str]) -> str:
+    """The first :data:`FEW` of ``paths``, and how many more."""
+    more = f" and {len(paths) - FEW} more" if len(paths) > FEW else ""
+    return ", ".join(map(str, paths[:FEW])) + more
+
+
 def find_pairs(chips_dir: str, image_suffix: str = "", label_suffix: str = "") -> list[tuple[Path, Path]]:
-    """Pair ``images/<stem><image_suffix>.tif`` with ``labels/<stem><label_suffix>.tif`` by stem."""
+    """Pair ``images/<stem><image_suffix>.tif`` with ``labels/<stem><label_suffix>.tif`` by stem; every image
+    chip must have its label chip."""
     root = Path(chips_dir)
     folders = root / "images", root / "labels"
     for folder in folders:
@@ -44,31 +56,62 @@ def find_pairs(chips_dir: str, image_suffix: str = "", label_suffix: str = "") -
     if not stems:
         raise GeoSegError(f"No image chip in {folders[0]} has a label chip of the same name in {folders[1]}: "
                           "check the folders, or set the image/label name suffixes.")
+    unpaired = sorted(images.keys() - labels.keys())
+    if unpaired:
+        raise GeoSegError(f"{len(unpaired)} image chips in {folders[0]} have no label chip of the same name in "
+                          f"{folders[1]}: {listed([images[s].name for s in unpaired])}. Add their labels, or "
+                          "remove those images.")
     return [(images[s], labels[s]) for s in stems]
 
 
+def check_chips(pairs: list[tuple[Path, Path]]) -> None:
+    """Check a chips folder as a whole: every image chip with the same band count, size and data type, every
+    label chip on its image's grid. The message lists the odd chips out."""
+    kinds, mismatched = {}, []
+    for image_path, label_path in pairs:
+        image, label = open_raster(image_path, "image chip"), open_raster(label_path, "label chip")
+        kinds[image_path] = (f"{image.RasterCount} bands, {image.RasterXSize}×{image.RasterYSize} px, "
+                             f"{gdal.GetDataTypeName(image.GetRasterBand(1).DataType)}")
+        if ((image.RasterXSize, image.RasterYSize) != (label.RasterXSize, label.RasterYSize)
+                or image.GetGeoTransform() != label.GetGeoTransform()):
+            mismatched.append(label_path.name)
+    common, _ = Counter(kinds.values()).most_common(1)[0]
+    odd = [f"{path.name} ({kind})" for path, kind in kinds.items() if kind != common]
+    folder = pairs[0][0].parent
+    if odd:
+        raise GeoSegError(f"The image chips in {folder} differ: most have {common}, but {len(odd)} do not: "
+                          f"{listed(odd)}. Cut every chip from one raster (GeoSeg's Create chips), or remove the odd "
+                          "ones.")
+    if mismatched:
+        raise GeoSegError(f"{len(mismatched)} label chips in {pairs[0][1].parent} differ in size or pixel grid from "
+                          f"their image chips: {listed(mismatched)}. Each label must cover its image pixel for pixel.")
+
+
 def load_chips(pairs: list[tuple[Path, Path]], bands: tuple[int, ...], progress: Progress | None = None) -> Chips:
-    """Read every pair; each must share size and geotransform, and all chips must share a size."""
+    """Read every pair, once :func:`check_chips` accepts the folder. Image pixels that are nodata, NaN or
+    infinite in any band are NaN and their labels unlabelled (255); some pixels must remain labelled."""
     progress = progress or Progress()
     progress.update(0.0, f"Reading {len(pairs)} chips…")
+    check_chips(pairs)
+    count = open_raster(pairs[0][0], "image chip").RasterCount
+    if max(bands) > count:
+        raise GeoSegError(f"The image chips in {pairs[0][0].parent} have {count} bands; band {max(bands)} was "
+                          "asked for.")
     images, labels = [], []
     for i, (image_path, label_path) in enumerate(pairs):
         progress.check()
-        image, label = open_raster(image_path, "image chip"), open_raster(label_path, "label chip")
-        if (image.RasterXSize, image.RasterYSize) != (label.RasterXSize, label.RasterYSize):
-            raise GeoSegError(f"{image_path} and {label_path} differ in size: each label must cover its image.")
-        if image.GetGeoTransform() != label.GetGeoTransform():
-            raise GeoSegError(f"{image_path} and {label_path} have different geotransforms: "
-                              "each label must lie on its image's pixel grid.")
-        if images and images[0].shape[:2] != (image.RasterYSize, image.RasterXSize):
-            raise GeoSegError(f"{image_path} is {image.RasterXSize}×{image.RasterYSize} px but earlier chips are "
-                              f"{images[0].shape[1]}×{images[0].shape[0]}: all chips must share one size.")
-        if max(bands) > image.RasterCount:
-            raise GeoSegError(f"{image_path} has {image.RasterCount} bands; band {max(bands)} was asked for.")
-        images.append(read_bands(image, bands))
-        labels.append(label.GetRasterBand(1).ReadAsArray().astype(np.uint8))
+        image, invalid = read_valid(open_raster(image_path, "image chip"), bands)
+        label = read_bands(open_raster(label_path, "label chip"), (1,))[..., 0].astype(np.uint8)
+        label[invalid] = NODATA_CLASS
+        images.append(image)
+        labels.append(label)
         progress.update((i + 1) / len(pairs))
-    return Chips(np.stack(images), np.stack(labels), [p[0].stem for p in pairs])
+    labels = np.stack(labels)
+    if (labels == NODATA_CLASS).all():
+        raise GeoSegError(f"No pixel of the label chips in {pairs[0][1].parent} is labelled: all are 255 "
+                          "(unlabelled) or lie on nodata image pixels. Label chips hold class values 0, 1, 2, …; "
+                          "check the labels, or make the chips again with GeoSeg's Create chips.")
+    return Chips(np.stack(images), labels, [p[0].stem for p in pairs])
 
 
 def split_indices(count: int, validation: float, test: float, seed: int,

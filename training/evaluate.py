@@ -13,7 +13,7 @@ from .bundle import load_bundle
 from .config import EvaluateConfig, EvaluateResult
 from .dataset import find_pairs, load_chips
 from .metrics import model_scores
-from .normalization import normalize
+from .normalization import normalize_array
 from .outputs import atomic_path
 from .preview import class_colors, png_bytes, rgb_composite, side_by_side, write_png
 from .progress import Progress
@@ -28,7 +28,7 @@ def evaluate_model(config: EvaluateConfig, progress: Progress | None = None) -> 
     pairs = find_pairs(config.chips_dir, config.image_suffix, config.label_suffix)
     chips = load_chips(pairs, tuple(info.bands), progress.span(0.0, 0.5))
     progress.update(0.5, f"Scoring {len(pairs)} chips…")
-    images = normalize(chips.images, info.normalization).astype(np.float32)
+    images = normalize_array(chips.images, info.normalization)
     metrics = model_scores(model, images, chips.labels, info.classes, config.batch_size)
     progress.update(0.9, f"{len(pairs)} chips: pixel accuracy {metrics['pixel_accuracy']:.3f}, "
                          f"mean IoU {metrics['mean_iou']:.3f}")

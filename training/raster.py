@@ -1,8 +1,9 @@
 """GDAL raster helpers shared by chip creation, training and classification."""
 from __future__ import annotations
 
+import contextlib
 import os
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from pathlib import Path
 
 import numpy as np
@@ -28,14 +29,46 @@ def open_raster(path: str | os.PathLike, what: str = "raster") -> gdal.Dataset:
                           "give a GeoTIFF or another GDAL raster.") from None
 
 
+@contextlib.contextmanager
+def reading(ds: gdal.Dataset, what: str = "raster") -> Iterator[None]:
+    """Turn GDAL's read errors (a truncated or damaged file) into a :class:`GeoSegError` naming the file."""
+    try:
+        yield
+    except RuntimeError as err:
+        raise GeoSegError(f"GDAL cannot read the {what} {ds.GetDescription()} ({err}): the file may be truncated "
+                          "or damaged. Write it again, or give another raster.") from None
+
+
 def read_bands(ds: gdal.Dataset, bands: Sequence[int], window: tuple[int, int, int, int] | None = None) -> np.ndarray:
     """Read the 1-based ``bands`` of ``window`` (xoff, yoff, xsize, ysize) as float32 (H, W, B)."""
     xoff, yoff, xsize, ysize = window or (0, 0, ds.RasterXSize, ds.RasterYSize)
-    data = ds.ReadAsArray(xoff, yoff, xsize, ysize, band_list=list(bands))
+    with reading(ds):
+        data = ds.ReadAsArray(xoff, yoff, xsize, ysize, band_list=list(bands))
     data = np.asarray(data, dtype=np.float32)
     if data.ndim == 2:
         data = data[np.newaxis]
     return np.moveaxis(data, 0, -1)
+
+
+def band_nodata(ds: gdal.Dataset, bands: Sequence[int]) -> np.ndarray:
+    """Each band's nodata value as float32, NaN where a band has none."""
+    values = [ds.GetRasterBand(b).GetNoDataValue() for b in bands]
+    return np.array([np.nan if value is None else value for value in values], np.float32)
+
+
+def invalid_pixels(data: np.ndarray, nodata: np.ndarray) -> np.ndarray:
+    """(H, W) True where any band of ``data`` (H, W, B) is NaN, infinite or its band's ``nodata``."""
+    return (~np.isfinite(data) | (data == nodata)).any(axis=-1)
+
+
+def read_valid(ds: gdal.Dataset, bands: Sequence[int],
+               window: tuple[int, int, int, int] | None = None) -> tuple[np.ndarray, np.ndarray]:
+    """:func:`read_bands` with NaN in every band of pixels that are nodata, NaN or infinite in any band, and
+    the (H, W) mask of those pixels: they are no data to learn from, and their labels count as unlabelled."""
+    data = read_bands(ds, bands, window)
+    invalid = invalid_pixels(data, band_nodata(ds, bands))
+    data[invalid] = np.nan
+    return data, invalid
 
 
 def style_class_band(band: gdal.Band, scheme: Sequence[ClassInfo]) -> None:

@@ -17,6 +17,7 @@ from osgeo import gdal
 from .config import ClassifyConfig
 from .errors import GeoSegError
 from .labels import rasterize_mask
+from .raster import band_nodata, invalid_pixels, reading
 from .tiling import TileGrid
 
 CACHED_TILES = 4  # neighbouring tiles share input blocks: decode them once per few tiles, not per tile
@@ -76,8 +77,7 @@ class TileReader:
 
     def __init__(self, ds: gdal.Dataset, bands: Sequence[int], fill: np.ndarray, masks: Sequence[gdal.Band] = ()):
         self.ds, self.bands, self.fill, self.reads = ds, list(bands), fill, 0
-        nodata = [ds.GetRasterBand(b).GetNoDataValue() for b in bands]
-        self.nodata = np.array([np.nan if value is None else value for value in nodata], np.float32)
+        self.nodata = band_nodata(ds, bands)
         self.masks = _explicit_masks(ds, bands) + list(masks)  # 0 = invalid
 
     def read(self, out: np.ndarray, x: int, y: int) -> np.ndarray:
@@ -88,8 +88,9 @@ class TileReader:
             self.ds.FlushCache()
         width, height = min(len(out[0]), self.ds.RasterXSize - x), min(len(out), self.ds.RasterYSize - y)
         window = out[:height, :width]
-        self.ds.ReadAsArray(x, y, width, height, buf_obj=window, band_list=self.bands, interleave="pixel")
-        invalid = (~np.isfinite(window) | (window == self.nodata)).any(axis=-1)
+        with reading(self.ds, "input raster"):
+            self.ds.ReadAsArray(x, y, width, height, buf_obj=window, band_list=self.bands, interleave="pixel")
+        invalid = invalid_pixels(window, self.nodata)
         for mask in self.masks:
             invalid |= mask.ReadAsArray(x, y, width, height) == 0
         window[invalid] = self.fill

@@ -20,7 +20,7 @@ from .losses import SegmentationLoss, balanced_class_weights
 from .metrics import majority_baseline, model_scores
 from .models import build_model
 from .models.imagenet import transfer_from
-from .normalization import fit_normalization, normalize
+from .normalization import fit_normalization, normalize_array
 from .progress import Progress
 from .raster import open_raster
 from .windows import EVAL_TILE, WindowSampler, read_scene, split_strips, tile_arrays
@@ -121,12 +121,12 @@ def _prepare_chips(config: TrainConfig, progress: Progress) -> Prepared:
     train_idx, val_idx, test_idx = split_indices(len(chips.names), 0 if separate else config.validation_split,
                                                  config.test_split, config.seed, need_validation=not separate)
     stats = fit_normalization(chips.images[train_idx], config.normalization)
-    images = normalize(chips.images, stats).astype(np.float32)
+    images = normalize_array(chips.images, stats)
     validation = separate or Chips(chips.images[val_idx], chips.labels[val_idx], [])
     counts = {"train": len(train_idx), "validation": len(validation.labels), "test": len(test_idx)}
     return Prepared(
         bands, _class_scheme(config, chips.labels, _folder_class_names(config.chips_dir)), stats, images[train_idx],
-        chips.labels[train_idx], (normalize(validation.images, stats).astype(np.float32), validation.labels),
+        chips.labels[train_idx], (normalize_array(validation.images, stats), validation.labels),
         (images[test_idx], chips.labels[test_idx]), None, int(chips.images.shape[1]),
         {"chips_dir": str(config.chips_dir), "chips": counts},
         f"{counts['train']} chips ({counts['validation']} for validation, {counts['test']} held out)")
@@ -146,7 +146,7 @@ def _prepare_scene(config: TrainConfig, progress: Progress) -> Prepared:
     strips = split_strips(scene.labels, (config.validation_split, config.test_split), config.window_size)
     train_strip = strips["train"]
     stats = fit_normalization(scene.image[train_strip.area][None], config.normalization)
-    image = normalize(scene.image, stats).astype(np.float32)
+    image = normalize_array(scene.image, stats)
     sampler = WindowSampler(scene.labels, train_strip, config.window_size, config.windows_per_epoch, config.seed)
     held = {name: tile_arrays(image, scene.labels, strips[name], EVAL_TILE) if name in strips else
             (np.zeros((0, 32, 32, len(bands)), np.float32), np.zeros((0, 32, 32), np.uint8))

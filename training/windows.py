@@ -16,7 +16,7 @@ from .chips import unlabelled_mask
 from .classes import NODATA_CLASS
 from .errors import GeoSegError
 from .labels import label_names, labels_on_grid
-from .raster import open_raster, read_bands
+from .raster import open_raster, read_valid
 
 EVAL_TILE = 256  # side of the validation and test tiles (smaller where a strip is narrower)
 MIN_STRIP = 32  # the narrowest validation or test strip: every architecture takes 32-px tiles
@@ -55,7 +55,8 @@ class Scene:
 
 
 def read_scene(image_path: str, label_path: str, bands: tuple[int, ...]) -> Scene:
-    """Read the labels onto the image grid and both over the bounding box of the labelled pixels."""
+    """Read the labels onto the image grid and both over the bounding box of the labelled pixels; pixels that
+    are nodata, NaN or infinite in any band are NaN in the image and unlabelled."""
     image = open_raster(image_path, "image raster")
     label = labels_on_grid(image, label_path)
     values = label.GetRasterBand(1).ReadAsArray().astype(np.int64)
@@ -66,8 +67,12 @@ def read_scene(image_path: str, label_path: str, bands: tuple[int, ...]) -> Scen
     if not rows.size:
         raise GeoSegError(f"The label raster {label_path} has no labelled pixel on the image {image_path}.")
     y0, y1, x0, x1 = rows[0], rows[-1] + 1, cols[0], cols[-1] + 1
-    return Scene(read_bands(image, bands, (int(x0), int(y0), int(x1 - x0), int(y1 - y0))), labels[y0:y1, x0:x1],
-                 label_names(label))
+    data, invalid = read_valid(image, bands, (int(x0), int(y0), int(x1 - x0), int(y1 - y0)))
+    labels = labels[y0:y1, x0:x1]
+    labels[invalid] = NODATA_CLASS
+    if (labels == NODATA_CLASS).all():
+        raise GeoSegError(f"Every labelled pixel of {label_path} lies on nodata (or NaN) pixels of {image_path}.")
+    return Scene(data, labels, label_names(label))
 
 
 def split_strips(labels: np.ndarray, shares: tuple[float, float], window: int) -> dict[str, Strip]:

@@ -90,9 +90,12 @@ def test_find_pairs_matches_suffixed_names(tmp_path):
         (tmp_path / folder).mkdir()
         for stem in ("a", "b"):
             write_raster(tmp_path / folder / f"{stem}{suffix}.tif", np.zeros((8, 8), np.uint8))
-    (tmp_path / "images" / "c_img.tif").write_bytes(b"")  # no label: left out
+    (tmp_path / "labels" / "c_label.tif").write_bytes(b"")  # a label without its image: left out
     pairs = find_pairs(str(tmp_path), "_img", "_label")
     assert [(i.name, label.name) for i, label in pairs] == [("a_img.tif", "a_label.tif"), ("b_img.tif", "b_label.tif")]
+    (tmp_path / "images" / "d_img.tif").write_bytes(b"")  # an image without its label: refused
+    with pytest.raises(ValueError, match="1 image chips .* no label chip .*: d_img.tif. Add their labels"):
+        find_pairs(str(tmp_path), "_img", "_label")
 
 
 def test_load_chips_reads_every_requested_band_and_checks_grids(scene, tmp_path):
@@ -104,7 +107,7 @@ def test_load_chips_reads_every_requested_band_and_checks_grids(scene, tmp_path)
     np.testing.assert_array_equal(chips.images[0], np.moveaxis(source[[3, 2, 1, 11]], 0, -1))
     shifted = tmp_path / "chips" / "labels" / pairs[1][1].name
     write_raster(shifted, gdal.Open(str(shifted)).ReadAsArray(), geotransform=(0, 10, 0, 0, 0, -10))
-    with pytest.raises(ValueError, match="different geotransforms"):
+    with pytest.raises(ValueError, match="1 label chips .* differ in size or pixel grid .*: " + pairs[1][1].name):
         load_chips(pairs, (1,))
 
 
