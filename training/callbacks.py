@@ -1,64 +1,108 @@
 """Keras callbacks: keep the best model, stop early, write resume points, report progress and cancel."""
 from __future__ import annotations
 
+import csv
 import json
 from pathlib import Path
 
 import keras
 import numpy as np
 
-from .bundle import ModelInfo, save_bundle
+from .bundle import ModelInfo, read_info, save_bundle
+from .errors import GeoSegError
 from .outputs import atomic_path
 from .progress import Progress
 
 
-class BestModel(keras.callbacks.Callback):
-    """Save the model whenever the validation mean IoU improves; stop after ``patience`` epochs without it."""
+class Checkpoint(keras.callbacks.Callback):
+    """Record every epoch so that a run stopped at any moment, even killed, resumes without a repeated or a
+    missing epoch; keep the best model; stop after ``patience`` epochs without a better validation mean IoU.
 
-    def __init__(self, info: ModelInfo, path: str, patience: int, best_score: float = -np.inf, best_epoch: int = 0):
+    After each epoch, in this order and each written atomically: the resume point (weights, optimizer state,
+    best score and the history rows so far), then the model if it improved, then the history CSV. The resume
+    point is the record: :meth:`restore` rewrites from it the model and history a killed run may have missed.
+    Nothing is written before the first epoch ends.
+    """
+
+    def __init__(self, info: ModelInfo, model_path: str, patience: int):
         super().__init__()
-        self.info, self.path, self.patience = info, path, patience
-        self.best_score, self.best_epoch = best_score, best_epoch
+        self.info, self.model_path, self.patience = info, model_path, patience
+        self.resume_path, self.history_path = resume_path_for(model_path), history_path_for(model_path)
+        self.state = {"epoch": 0, "best_score": -np.inf, "best_epoch": 0, "stopped": False, "history": []}
+
+    @property
+    def best_epoch(self) -> int:
+        return self.state["best_epoch"]
 
     def on_epoch_end(self, epoch, logs=None):
-        score = float((logs or {}).get("val_mean_iou", -np.inf))
-        if score > self.best_score:
-            self.best_score, self.best_epoch = score, epoch + 1
-            self.info.metrics = {"best_epoch": self.best_epoch, "best_val_mean_iou": score}
-            save_bundle(self.model, self.info, self.path)
-        elif epoch + 1 - self.best_epoch >= self.patience:
-            self.model.stop_training = True
+        improved = self.record(epoch, logs or {})
+        self.write_resume_point()
+        if improved:
+            self.save_model()
+        write_history(self.history_path, self.state["history"])
 
+    def record(self, epoch: int, logs: dict) -> bool:
+        """Note the epoch's figures; whether it is the best so far (else stop once patience runs out)."""
+        state, score = self.state, float(logs.get("val_mean_iou", -np.inf))
+        improved = score > state["best_score"]
+        if improved:
+            state.update(best_score=score, best_epoch=epoch + 1)
+        elif epoch + 1 - state["best_epoch"] >= self.patience:
+            self.model.stop_training = state["stopped"] = True
+        state["epoch"] = epoch + 1
+        state["history"].append({"epoch": epoch, **{key: float(value) for key, value in sorted(logs.items())}})
+        return improved
 
-class ResumePoint(keras.callbacks.Callback):
-    """After every epoch, save weights, optimizer state and progress so an interrupted run can continue."""
-
-    def __init__(self, path: str, best: BestModel):
-        super().__init__()
-        self.path, self.best = path, best
-
-    def on_epoch_end(self, epoch, logs=None):
-        state = {"epoch": epoch + 1, "best_score": self.best.best_score, "best_epoch": self.best.best_epoch}
+    def write_resume_point(self) -> None:
         arrays = {f"weight_{i}": w for i, w in enumerate(self.model.get_weights())}
         arrays.update({f"optimizer_{i}": np.asarray(v) for i, v in enumerate(self.model.optimizer.variables)})
-        with atomic_path(self.path) as tmp:
-            np.savez(tmp, state=json.dumps(state), **arrays)
+        with atomic_path(self.resume_path) as tmp:
+            np.savez(tmp, state=json.dumps(self.state), **arrays)
+
+    def save_model(self) -> None:
+        self.info.metrics = {"best_epoch": self.best_epoch, "best_val_mean_iou": self.state["best_score"]}
+        save_bundle(self.model, self.info, self.model_path)
+
+    def restore(self, model: keras.Model) -> dict:
+        """Load the resume point into the compiled ``model``; write the history, and the model when its last
+        epoch was the best, as the run that wrote it would have. Returns the state (``epoch``, ``best_epoch``,
+        ``stopped`` by patience)."""
+        self.set_model(model)
+        with np.load(self.resume_path) as saved:
+            self.state = json.loads(str(saved["state"]))
+            count = sum(1 for key in saved.files if key.startswith("weight_"))
+            model.set_weights([saved[f"weight_{i}"] for i in range(count)])
+            model.optimizer.build(model.trainable_variables)
+            for i, variable in enumerate(model.optimizer.variables):
+                variable.assign(saved[f"optimizer_{i}"])
+        if self.best_epoch == self.state["epoch"] and _saved_best_epoch(self.model_path) != self.best_epoch:
+            self.save_model()  # the weights just restored are the best epoch's
+        write_history(self.history_path, self.state["history"])
+        return self.state
 
 
-def restore_resume_point(path: str, model: keras.Model) -> dict:
-    """Load a resume point into a compiled ``model``; returns its state (epoch, best_score, best_epoch)."""
-    with np.load(path) as saved:
-        state = json.loads(str(saved["state"]))
-        count = sum(1 for key in saved.files if key.startswith("weight_"))
-        model.set_weights([saved[f"weight_{i}"] for i in range(count)])
-        model.optimizer.build(model.trainable_variables)
-        for i, variable in enumerate(model.optimizer.variables):
-            variable.assign(saved[f"optimizer_{i}"])
-    return state
+def _saved_best_epoch(model_path: str) -> int | None:
+    try:
+        return read_info(model_path).metrics.get("best_epoch")
+    except GeoSegError:
+        return None
+
+
+def write_history(path: str, rows: list[dict]) -> None:
+    """One CSV row per epoch: the epoch (from 0) and its figures."""
+    columns = list(dict.fromkeys(key for row in rows for key in row))
+    with atomic_path(path) as tmp, open(tmp, "w", newline="") as handle:
+        writer = csv.DictWriter(handle, columns)
+        writer.writeheader()
+        writer.writerows(rows)
 
 
 def resume_path_for(model_path: str) -> str:
     return str(Path(model_path).with_suffix(".resume.npz"))
+
+
+def history_path_for(model_path: str) -> str:
+    return str(Path(model_path).with_suffix(".history.csv"))
 
 
 class FitProgress(keras.callbacks.Callback):

@@ -11,14 +11,14 @@ import numpy as np
 
 from .bands import parse_bands
 from .bundle import ModelInfo, load_bundle, save_bundle
-from .callbacks import BestModel, FitProgress, ResumePoint, restore_resume_point, resume_path_for
+from .callbacks import Checkpoint, FitProgress
 from .classes import CLASSES_FILE, NODATA_CLASS, ClassInfo, class_scheme, default_scheme, scheme_from_dicts
 from .config import ARCHITECTURES, TrainConfig, TrainResult, check_settings
 from .dataset import Chips, find_pairs, load_chips, split_indices, to_dataset, window_dataset
 from .errors import GeoSegError
 from .losses import SegmentationLoss, balanced_class_weights
 from .metrics import majority_baseline, model_scores
-from .models import build_model
+from .models import build_model, size_multiple
 from .models.imagenet import transfer_from
 from .normalization import fit_normalization, normalize_array
 from .progress import Progress
@@ -54,10 +54,6 @@ class Prepared:
         return -(-(self.sampler.count if self.sampler else len(self.train_images)) // batch_size)
 
 
-def history_path_for(model_path: str) -> str:
-    return str(Path(model_path).with_suffix(".history.csv"))
-
-
 def train(config: TrainConfig, progress: Progress | None = None) -> TrainResult:
     """Train with AdamW until the validation mean IoU stops improving for ``patience`` epochs.
 
@@ -74,21 +70,19 @@ def train(config: TrainConfig, progress: Progress | None = None) -> TrainResult:
     info = ModelInfo(architecture=config.architecture, bands=list(data.bands), classes=data.scheme,
                      normalization=data.stats, chip_size=data.window,
                      training={"config": asdict(config), **data.record})
-    resume_path = resume_path_for(config.output_model)
-    state = {"epoch": 0, "best_score": -np.inf, "best_epoch": 0}
-    if config.resume and Path(resume_path).exists():
-        state = restore_resume_point(resume_path, model)
+    checkpoint = Checkpoint(info, config.output_model, config.patience)
+    epochs = config.epochs
+    if config.resume and Path(checkpoint.resume_path).exists():
+        state = checkpoint.restore(model)
+        epochs = state["epoch"] if state["stopped"] else epochs
         progress.update(0.0, f"Resuming after epoch {state['epoch']} (best so far: epoch {state['best_epoch']}).")
-    best = BestModel(info, config.output_model, config.patience, state["best_score"], state["best_epoch"])
-    fit_progress = FitProgress(progress.span(0.05, 0.95), config.epochs, state["epoch"])
-    history_path = history_path_for(config.output_model)
-    progress.update(0.05, f"Training on {data.description}: epoch {state['epoch'] + 1} of at most {config.epochs}…")
+    initial_epoch = checkpoint.state["epoch"]
+    fit_progress = FitProgress(progress.span(0.05, 0.95), config.epochs, initial_epoch)
+    progress.update(0.05, f"Training on {data.description}: epoch {initial_epoch + 1} of at most {config.epochs}…")
     validation = to_dataset(*data.validation, config.batch_size)
-    model.fit(data.training_dataset(config), validation_data=validation, epochs=config.epochs,
-              initial_epoch=state["epoch"], shuffle=False, verbose=0, callbacks=[
-                  keras.callbacks.CSVLogger(history_path, append=state["epoch"] > 0),
-                  best, ResumePoint(resume_path, best), fit_progress])
-    if best.best_epoch == 0:
+    model.fit(data.training_dataset(config), validation_data=validation, epochs=epochs, initial_epoch=initial_epoch,
+              shuffle=False, verbose=0, callbacks=[checkpoint, fit_progress])
+    if checkpoint.best_epoch == 0:
         progress.check()
         raise GeoSegError("Training stopped before one epoch finished: no model was saved.")
     model.set_weights(load_bundle(config.output_model)[0].get_weights())
@@ -96,14 +90,14 @@ def train(config: TrainConfig, progress: Progress | None = None) -> TrainResult:
     metrics = model_scores(model, *held_out, data.scheme, config.batch_size)
     metrics["split"] = "test" if len(data.test[0]) else "validation"
     baseline = majority_baseline(data.train_labels, held_out[1], len(data.scheme))
-    info.metrics = {"best_epoch": best.best_epoch, "best_val_mean_iou": best.best_score, "held_out": metrics,
-                    "majority_baseline": baseline}
+    info.metrics = {"best_epoch": checkpoint.best_epoch, "best_val_mean_iou": checkpoint.state["best_score"],
+                    "held_out": metrics, "majority_baseline": baseline}
     save_bundle(model, info, config.output_model)
     if not fit_progress.cancelled:
-        Path(resume_path).unlink(missing_ok=True)
+        Path(checkpoint.resume_path).unlink(missing_ok=True)
     progress.update(1.0, f"Held-out pixel accuracy {metrics['pixel_accuracy']:.3f}, mean IoU "
                          f"{metrics['mean_iou']:.3f} (majority baseline {baseline['pixel_accuracy']:.3f}).")
-    return TrainResult(config.output_model, history_path, fit_progress.epochs_done, best.best_epoch,
+    return TrainResult(config.output_model, checkpoint.history_path, fit_progress.epochs_done, checkpoint.best_epoch,
                        fit_progress.cancelled, metrics, baseline)
 
 
@@ -181,6 +175,14 @@ def _build(config: TrainConfig, data: Prepared) -> keras.Model:
     if config.architecture in PRETRAINED:
         options.update(bands=list(data.bands), freeze_encoder=config.freeze_encoder,
                        weights="imagenet" if config.pretrained else None, weights_path=config.weights_path or None)
+    multiple = size_multiple(config.architecture, options)
+    sides = sorted({data.window, *data.validation[0].shape[1:3]})
+    if any(side % multiple for side in sides):
+        pieces = " and ".join(map(str, sides))
+        raise GeoSegError(f"The {ARCHITECTURES[config.architecture]} with these options takes inputs whose sides "
+                          f"are multiples of {multiple} px, but the training data comes in {pieces}-px pieces: make "
+                          f"chips (or windows) of a multiple of {multiple} px, or give the network less depth (model "
+                          "options, e.g. {\"depth\": 2}).")
     model = build_model(config.architecture, len(data.bands), len(data.scheme), **options)
     if config.init_model:
         transfer_from(config.init_model, model)

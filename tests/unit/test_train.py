@@ -138,14 +138,17 @@ def test_the_cosine_schedule_decays_to_zero_over_the_epochs():
     assert rates("constant") == pytest.approx([0.01] * 3)
 
 
-def test_early_stopping_follows_the_validation_mean_iou_not_the_loss(monkeypatch):
+def test_early_stopping_follows_the_validation_mean_iou_not_the_loss(monkeypatch, tmp_path):
     saved = []
     monkeypatch.setattr(callbacks, "save_bundle", lambda model, info, path: saved.append(info.metrics["best_epoch"]))
-    best = callbacks.BestModel(ModelInfo("unet", [1], [], {}), "m.keras", patience=2)
-    best.set_model(types.SimpleNamespace(stop_training=False))
+    checkpoint = callbacks.Checkpoint(ModelInfo("unet", [1], [], {}), str(tmp_path / "m.keras"), patience=2)
+    checkpoint.write_resume_point = lambda: None
+    checkpoint.set_model(types.SimpleNamespace(stop_training=False))
     history = [(0.9, 0.50), (0.8, 0.60), (0.7, 0.55), (0.6, 0.58), (0.5, 0.59)]  # loss falls, IoU peaks at 2
     for epoch, (loss, iou) in enumerate(history):
-        best.on_epoch_end(epoch, {"val_loss": loss, "val_mean_iou": iou})
-        if best.model.stop_training:
+        checkpoint.on_epoch_end(epoch, {"val_loss": loss, "val_mean_iou": iou})
+        if checkpoint.model.stop_training:
             break
-    assert saved == [1, 2] and best.best_epoch == 2 and best.best_score == 0.6 and epoch == 3
+    assert saved == [1, 2] and checkpoint.best_epoch == 2 and checkpoint.state["best_score"] == 0.6 and epoch == 3
+    with open(tmp_path / "m.history.csv") as handle:
+        assert [row["val_mean_iou"] for row in csv.DictReader(handle)] == ["0.5", "0.6", "0.55", "0.58"]
