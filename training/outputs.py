@@ -59,7 +59,7 @@ def atomic_path(path: str | os.PathLike) -> Iterator[str]:
     """Yield a temporary path beside ``path``; move it (and its sidecars) into place only on success.
 
     On any exception, cancellation included, the temporary files are removed and nothing half-written
-    is left at ``path``.
+    is left at ``path``; an earlier file at ``path`` is replaced in one step, so it is never missing.
     """
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
@@ -68,9 +68,11 @@ def atomic_path(path: str | os.PathLike) -> Iterator[str]:
     try:
         yield str(tmp)
     except BaseException:
-        remove_output(tmp)
+        with contextlib.suppress(OSError):  # the error that stopped the writing is the one to report
+            remove_output(tmp)
         raise
-    remove_output(path)
-    for src, dst in zip([tmp, *sidecars(tmp)], [path, *sidecars(path)]):
+    for src, dst in zip([tmp, *sidecars(tmp)], [path, *sidecars(path)]):  # the file first: it is never missing
         if src.exists():
             os.replace(src, dst)
+        else:
+            dst.unlink(missing_ok=True)
