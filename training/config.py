@@ -3,8 +3,9 @@ its training code. No TensorFlow here, so the QGIS plugin can build them without
 
 Every setting is declared once, here: its default, a help text (the command line's ``-h``) and, for a fixed
 set of values, its choices with the labels users see (the command line's choices, QGIS' drop-downs).
-Each config names the fields that are files it reads (``INPUTS``) and writes (``OUTPUTS``): no output may
-be one of the inputs (training.outputs.refuse_overwriting).
+Each config names the fields that are files it reads (``INPUTS``) and writes (``OUTPUTS``, folders among them
+in ``OUTPUT_FOLDERS``): no output may be one of the inputs (training.outputs.refuse_overwriting), and each
+must be writable before a job starts (training.outputs.check_writable).
 """
 from __future__ import annotations
 
@@ -58,6 +59,7 @@ class ChipsConfig:
 
     INPUTS: ClassVar = ("image_raster", "label_raster", "label_polygons")
     OUTPUTS: ClassVar = ("output_dir",)
+    OUTPUT_FOLDERS: ClassVar = ("output_dir",)  # outputs that are folders, not files
 
     image_raster: str = option(help="multispectral raster to cut")
     output_dir: str = option(help="new or empty chips folder: images/, labels/, classes.json")

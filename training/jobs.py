@@ -12,8 +12,8 @@ from dataclasses import asdict
 
 from . import config as configs
 from .config import check_settings
-from .errors import GeoSegError
-from .outputs import refuse_overwriting
+from .errors import GeoSegError, file_error
+from .outputs import check_writable, refuse_overwriting
 from .progress import Progress
 
 # task → (config class, "module:function" of this package, imported only when run, so that listing tasks
@@ -35,8 +35,8 @@ def run_job(task: str, settings: dict, progress: Progress | None = None) -> dict
     """Run ``task`` with ``settings`` (the fields of its config dataclass); returns the result as a dict that
     is strict JSON (no NaN: missing figures are None).
 
-    A job whose output would replace one of its inputs is refused before it starts; a file it cannot read or
-    write is a :class:`GeoSegError` naming the file.
+    A job whose output would replace one of its inputs, or goes where it cannot be written, is refused before
+    it starts; a file it cannot read or write is a :class:`GeoSegError` naming the file.
     """
     try:
         config_class, target = TASKS[task]
@@ -48,19 +48,13 @@ def run_job(task: str, settings: dict, progress: Progress | None = None) -> dict
         raise GeoSegError(f"Settings not understood for the {task} job ({err}).") from None
     check_settings(config)
     refuse_overwriting(config)
+    check_writable(config)
     module_name, function_name = target.split(":")
     function = getattr(importlib.import_module(f".{module_name}", __package__), function_name)
     try:
         return _strict(asdict(function(config, progress)))
     except OSError as err:
         raise GeoSegError(file_error(err)) from err
-
-
-def file_error(err: OSError) -> str:
-    """What went wrong with which file, and what to check."""
-    where = f" {err.filename}" if err.filename else ""
-    return (f"Cannot use{where}: {err.strerror or err}. Check that the path is right, that it is a file or a "
-            "folder as asked, that the folder is writable and that the disk has room.")
 
 
 def _strict(value):

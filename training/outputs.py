@@ -2,11 +2,13 @@
 from __future__ import annotations
 
 import contextlib
+import errno
 import os
+import tempfile
 from collections.abc import Iterator
 from pathlib import Path
 
-from .errors import GeoSegError
+from .errors import GeoSegError, file_error
 from .qgis_style import style_path
 
 
@@ -22,6 +24,34 @@ def refuse_overwriting(config) -> None:
                 raise GeoSegError(f"The {_words(name)} {path} is also the {_words(other)} ({what}): GeoSeg never "
                                   "overwrites its inputs or writes two outputs to one file. Choose another path.")
         seen.append((name, path))
+
+
+def check_writable(config) -> None:
+    """Raise :class:`GeoSegError` for an output of ``config`` that cannot be written: a folder where a file is
+    expected, a file where a folder is (its ``OUTPUT_FOLDERS``), or a folder that takes no new file (tried
+    with a temporary file, removed at once). Nothing is created."""
+    folders = getattr(config, "OUTPUT_FOLDERS", ())
+    for name in config.OUTPUTS:
+        if not getattr(config, name):
+            continue
+        path = Path(getattr(config, name))
+        if name in folders and path.exists() and not path.is_dir():
+            raise _cannot_use(path, errno.ENOTDIR)
+        if name not in folders and path.is_dir():
+            raise _cannot_use(path, errno.EISDIR)
+        folder = path.parent
+        while not folder.exists() and folder != folder.parent:
+            folder = folder.parent
+        if not folder.is_dir():
+            raise _cannot_use(folder, errno.ENOTDIR)
+        try:
+            tempfile.TemporaryFile(dir=folder).close()
+        except OSError as err:
+            raise _cannot_use(folder, err.errno) from None
+
+
+def _cannot_use(path: Path, code: int) -> GeoSegError:
+    return GeoSegError(file_error(OSError(code, os.strerror(code), str(path))))
 
 
 def _same_file(a: str | os.PathLike, b: str | os.PathLike) -> bool:

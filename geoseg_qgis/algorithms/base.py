@@ -1,8 +1,9 @@
-"""What every GeoSeg algorithm shares: naming, group, help and icon."""
+"""What every GeoSeg algorithm shares: naming, group, help, icon and the check of raster files."""
 import dataclasses
+import os
 
 from qgis.core import (QgsProcessingAlgorithm, QgsProcessingException, QgsProcessingParameterEnum,
-                       QgsProcessingParameterNumber, QgsRasterLayer)
+                       QgsProcessingParameterNumber, QgsProcessingParameterRasterLayer, QgsRasterLayer)
 from qgis.PyQt.QtCore import QCoreApplication
 from qgis.PyQt.QtGui import QIcon
 
@@ -45,6 +46,17 @@ class GeoSegAlgorithm(QgsProcessingAlgorithm):
 
     def icon(self):
         return QIcon(ICON_PATH)
+
+    def checkParameterValues(self, parameters, context):  # noqa: N802 (QGIS API name)
+        """Name a raster file that exists but does not read as a raster (Processing would say "not found")."""
+        for definition in self.parameterDefinitions():
+            value = parameters.get(definition.name())
+            if (isinstance(definition, QgsProcessingParameterRasterLayer) and isinstance(value, str)
+                    and os.path.isfile(value) and not QgsRasterLayer(value, "", "gdal").isValid()):
+                return False, self.tr(f"{value} ({definition.description()}) is not a readable raster: GDAL does not "
+                                      "recognise it (is it damaged, or not a raster at all?). Give a GeoTIFF or "
+                                      "another raster GDAL reads.")
+        return super().checkParameterValues(parameters, context)
 
     def choice_parameter(self, name: str, description: str, choices: dict[str, str], default: str):
         """A drop-down of ``choices`` (key → label, declared in training.config), set to ``default``."""

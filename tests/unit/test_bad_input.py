@@ -57,7 +57,7 @@ FILE_PROBLEMS = {
     "chips_folder_is_an_existing_file": (["chips", "{image}", "{dir}/notes.txt", "--label-raster", "{labels}"],
                                          "{dir}/notes.txt", "Not a directory"),
     "chips_folder_inside_a_file": (["chips", "{image}", "{dir}/notes.txt/chips", "--label-raster", "{labels}"],
-                                   "{dir}/notes.txt", "File exists"),
+                                   "{dir}/notes.txt", "Not a directory"),
 }
 
 
