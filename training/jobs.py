@@ -55,6 +55,12 @@ def run_job(task: str, settings: dict, progress: Progress | None = None) -> dict
         return _strict(asdict(function(config, progress)))
     except OSError as err:
         raise GeoSegError(file_error(err)) from err
+    except RuntimeError as err:
+        from .raster import gdal_error
+
+        if not gdal_error(err):
+            raise
+        raise GeoSegError(gdal_error(err)) from err
 
 
 def _strict(value):

@@ -39,6 +39,15 @@ def reading(ds: gdal.Dataset, what: str = "raster") -> Iterator[None]:
                           "or damaged. Write it again, or give another raster.") from None
 
 
+def gdal_error(err: RuntimeError) -> str | None:
+    """The message for a GDAL failure that no reader turned into a :class:`GeoSegError` (a truncated or damaged
+    file, a full disk); None when ``err`` is not GDAL's."""
+    if str(err) != gdal.GetLastErrorMsg():
+        return None
+    return (f"GDAL failed: {str(err).rstrip('.')}. The file it names may be truncated or damaged, or its disk "
+            "full: write it again, free some space, or give another file.")
+
+
 def read_bands(ds: gdal.Dataset, bands: Sequence[int], window: tuple[int, int, int, int] | None = None) -> np.ndarray:
     """Read the 1-based ``bands`` of ``window`` (xoff, yoff, xsize, ysize) as float32 (H, W, B)."""
     xoff, yoff, xsize, ysize = window or (0, 0, ds.RasterXSize, ds.RasterYSize)
