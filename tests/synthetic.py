@@ -1,4 +1,4 @@
-"""Small synthetic 12-band scenes with 3-class labels, made by the tests themselves."""
+"""Small synthetic 12-band scenes with 3-class labels and chips folders, made by the tests themselves."""
 from __future__ import annotations
 
 from pathlib import Path
@@ -62,3 +62,25 @@ def write_scene(folder: Path, width: int = 128, height: int = 128, seed: int = 0
     return (write_raster(folder / "image.tif", image),
             write_raster(folder / "labels.tif", labels, category_names=CLASS_NAMES))
 
+
+
+def write_chips(folder: Path, count: int = 4, size: int = 16) -> Path:
+    """A chips folder of ``count`` 12-band UInt16 chips and their labels (classes 0..2)."""
+    (folder / "images").mkdir(parents=True, exist_ok=True)
+    (folder / "labels").mkdir(exist_ok=True)
+    for index in range(count):
+        image, labels = scene(size, size, seed=index)
+        write_raster(folder / "images" / f"chip_{index}.tif", image)
+        write_raster(folder / "labels" / f"chip_{index}.tif", labels)
+    return folder
+
+
+def truncate(path: Path) -> None:
+    """Cut a file to half its length, as an interrupted copy does."""
+    data = path.read_bytes()
+    path.write_bytes(data[:len(data) // 2])
+
+
+def tree(folder: Path) -> list[str]:
+    """Every path under ``folder``: what a refused job must leave as it was."""
+    return sorted(str(path.relative_to(folder)) for path in folder.rglob("*"))

@@ -2,8 +2,10 @@
 import dataclasses
 import os
 
+from osgeo import gdal
 from qgis.core import (QgsProcessingAlgorithm, QgsProcessingException, QgsProcessingParameterEnum,
-                       QgsProcessingParameterNumber, QgsProcessingParameterRasterLayer, QgsRasterLayer)
+                       QgsProcessingParameterNumber, QgsProcessingParameterRasterLayer,
+                       QgsRasterLayer)
 from qgis.PyQt.QtCore import QCoreApplication
 from qgis.PyQt.QtGui import QIcon
 
@@ -48,11 +50,19 @@ class GeoSegAlgorithm(QgsProcessingAlgorithm):
         return QIcon(ICON_PATH)
 
     def checkParameterValues(self, parameters, context):  # noqa: N802 (QGIS API name)
-        """Name a raster file that exists but does not read as a raster (Processing would say "not found")."""
+        """Name a raster file that exists but does not read as a raster (Processing would say "not found"), and
+        a number outside its range with the range (Processing would say "Incorrect parameter value")."""
         for definition in self.parameterDefinitions():
             value = parameters.get(definition.name())
+            if isinstance(definition, QgsProcessingParameterNumber) and isinstance(value, (int, float)):
+                if value < definition.minimum():
+                    return False, self.tr(f"{definition.description()}: {value} is too small, give at least "
+                                          f"{definition.minimum():g}.")
+                if value > definition.maximum():
+                    return False, self.tr(f"{definition.description()}: {value} is too large, give at most "
+                                          f"{definition.maximum():g}.")
             if (isinstance(definition, QgsProcessingParameterRasterLayer) and isinstance(value, str)
-                    and os.path.isfile(value) and not QgsRasterLayer(value, "", "gdal").isValid()):
+                    and os.path.isfile(value) and not gdal.IdentifyDriverEx(value, gdal.OF_RASTER)):
                 return False, self.tr(f"{value} ({definition.description()}) is not a readable raster: GDAL does not "
                                       "recognise it (is it damaged, or not a raster at all?). Give a GeoTIFF or "
                                       "another raster GDAL reads.")

@@ -16,7 +16,7 @@ import pytest
 
 from osgeo import gdal
 
-from synthetic import scene, write_raster, write_scene
+from synthetic import scene, tree, truncate, write_chips, write_raster, write_scene
 from tiny_model import ROOT, write_tiny_model
 from training.cli import main
 from training.windows import read_scene
@@ -137,27 +137,6 @@ def test_bad_input_a_setting_out_of_range_is_refused_before_anything_starts(case
     assert main([arg.format(**files) for arg in args]) == 1
     assert message in capsys.readouterr().err
     assert sorted(p.name for p in files["dir"].iterdir()) == before
-
-
-def tree(folder):
-    """Every path under ``folder``: what a refused job must leave as it was."""
-    return sorted(str(path.relative_to(folder)) for path in folder.rglob("*"))
-
-
-def write_chips(folder, count=4, size=16):
-    """A chips folder of ``count`` 12-band UInt16 chips and their labels (classes 0..2)."""
-    for index in range(count):
-        image, labels = scene(size, size, seed=index)
-        (folder / "images").mkdir(parents=True, exist_ok=True)
-        (folder / "labels").mkdir(exist_ok=True)
-        write_raster(folder / "images" / f"chip_{index}.tif", image)
-        write_raster(folder / "labels" / f"chip_{index}.tif", labels)
-    return folder
-
-
-def truncate(path):
-    data = path.read_bytes()
-    path.write_bytes(data[:len(data) // 2])
 
 
 def replace_chip(kind, index, data, **options):
@@ -319,12 +298,12 @@ def test_bad_input_nodata_nan_and_infinite_pixels_never_reach_the_loss(source, t
         data = ["--image-raster", str(image), "--label-raster", str(labels), "--window-size", "32",
                 "--windows-per-epoch", "8", "--test-split", "0"]
     capsys.readouterr()
-    assert main(["train", str(tmp_path / "model.keras"), *data, "--bands", "1,6,12", "--epochs", "2",
+    assert main(["train", str(tmp_path / "model.keras"), *data, "--bands", "1,6,12", "--epochs", "1",
                  "--batch-size", "4", "--model-options", '{"base_filters": 4, "depth": 2}']) == 0
     result = json.loads(capsys.readouterr().out)
     with open(result["history_path"]) as handle:
         losses = [float(row["loss"]) for row in csv.DictReader(handle)]
-    assert len(losses) == 2 and np.isfinite(losses).all()
+    assert len(losses) == 1 and np.isfinite(losses).all()
     assert np.isfinite(result["test_metrics"]["pixel_accuracy"])
 
 

@@ -1,0 +1,87 @@
+"""Bad input through QGIS Processing: a QgsProcessingException with a clear message, and nothing left behind.
+The jobs that need TensorFlow run in the worker Python (GEOSEG_PYTHON, see conftest.py), as in QGIS."""
+import os
+from pathlib import Path
+
+import numpy as np
+import pytest
+from qgis.core import QgsProcessingException
+
+from synthetic import scene, tree, truncate, write_chips, write_raster, write_scene
+
+
+@pytest.fixture
+def files(tmp_path):
+    """The synthetic scene, a chips folder, a stand-in model and a text file, in ``tmp_path``."""
+    image, labels = write_scene(tmp_path, 64, 64)
+    write_chips(tmp_path / "chips")
+    (tmp_path / "model.keras").write_text("a GeoSeg model")
+    (tmp_path / "notes.txt").write_text("notes")
+    (tmp_path / "folder.keras").mkdir()
+    return {"dir": tmp_path, "image": image, "labels": labels, "chips": tmp_path / "chips",
+            "model": tmp_path / "model.keras", "read_only": Path("/sys") if os.geteuid() == 0 else _read_only(tmp_path)}
+
+
+def _read_only(tmp_path):
+    folder = tmp_path / "read-only"
+    folder.mkdir(mode=0o555)
+    return folder
+
+
+def _train(**parameters):
+    return "geoseg:train", {"INPUT": "{chips}", "OUTPUT": "{dir}/new.keras", **parameters}
+
+
+def _spoil_chip(files):
+    write_raster(files["chips"] / "images" / "chip_1.tif", scene(16, 16)[0][:3])
+
+
+def _unlabel_chips(files):
+    for path in (files["chips"] / "labels").iterdir():
+        write_raster(path, np.full((16, 16), 255, np.uint8))
+
+
+CASES = {  # (how to spoil the files, algorithm, parameters, message)
+    "classify_output_is_its_input": (None, "geoseg:classify", {"INPUT": "{image}", "MODEL": "{model}",
+                                                               "OUTPUT": "{image}"}, "never overwrites its inputs"),
+    "postprocess_output_is_its_input": (None, "geoseg:postprocess", {"INPUT": "{labels}", "OUTPUT": "{labels}"},
+                                        "never overwrites its inputs"),
+    "three_band_chip_among_twelve": (_spoil_chip, *_train(), "but 1 do not: chip_1.tif (3 bands"),
+    "all_chips_unlabelled": (_unlabel_chips, *_train(), "No pixel of the label chips"),
+    "chip_without_its_label": (lambda files: (files["chips"] / "labels" / "chip_0.tif").unlink(), *_train(),
+                               "1 image chips in {chips}/images have no label chip"),
+    "chips_too_small_for_the_networks_depth": (lambda files: write_chips(files["dir"] / "small", size=8),
+                                               *_train(INPUT="{dir}/small"), "multiples of 16 px, but the training "
+                                               "data comes in 8-px pieces"),
+    "learning_rate_zero": (None, *_train(LEARNING_RATE=0),
+                           "Learning rate (AdamW): 0 is too small, give at least 1e-10."),
+    "learning_rate_negative": (None, *_train(LEARNING_RATE=-0.001), "Learning rate (AdamW): -0.001 is too small"),
+    "batch_size_zero": (None, *_train(BATCH_SIZE=0), "Batch size: 0 is too small, give at least 1."),
+    "text_file_named_tif": (lambda files: (files["dir"] / "text.tif").write_text("notes"), "geoseg:classify",
+                            {"INPUT": "{dir}/text.tif", "MODEL": "{model}", "OUTPUT": "{dir}/c.tif"},
+                            "{dir}/text.tif (Multispectral raster) is not a readable raster"),
+    "truncated_image_raster": (lambda files: truncate(files["image"]), "geoseg:createchips",
+                               {"INPUT": "{image}", "LABELS": "{labels}", "OUTPUT": "{dir}/new-chips"},
+                               "GDAL cannot read the raster {image}"),
+    "model_path_is_a_folder": (None, "geoseg:classify", {"INPUT": "{image}", "MODEL": "{dir}/folder.keras",
+                                                         "OUTPUT": "{dir}/c.tif"}, "{dir}/folder.keras"),
+    "class_raster_in_a_read_only_folder": (None, "geoseg:classify", {"INPUT": "{image}", "MODEL": "{model}",
+                                                                     "OUTPUT": "{read_only}/geoseg/c.tif"},
+                                           "Cannot use {read_only}: Permission denied"),
+    "chips_folder_is_a_file": (None, "geoseg:createchips", {"INPUT": "{image}", "LABELS": "{labels}",
+                                                            "OUTPUT": "{dir}/notes.txt"},
+                               "Cannot use {dir}/notes.txt: Not a directory"),
+}
+
+
+@pytest.mark.parametrize("case", CASES)
+def test_bad_input_through_processing_is_a_clear_error_that_leaves_nothing(case, geoseg, files):
+    spoil, algorithm, parameters, message = CASES[case]
+    if spoil:
+        spoil(files)
+    before = tree(files["dir"])
+    with pytest.raises(QgsProcessingException) as raised:
+        geoseg.run(algorithm, {key: value.format(**files) if isinstance(value, str) else value
+                               for key, value in parameters.items()})
+    assert message.format(**files) in str(raised.value)
+    assert tree(files["dir"]) == before
