@@ -63,7 +63,8 @@ class ChipsConfig:
 
     image_raster: str = option(help="multispectral raster to cut")
     output_dir: str = option(help="new or empty chips folder: images/, labels/, classes.json")
-    label_raster: str = option("", "label raster: 0, 1, 2, …; 255 or its nodata = unlabelled")
+    label_raster: str = option("", "label raster: 0, 1, 2, …; 255 or its nodata = unlabelled (and wherever an image "
+                                   "band is nodata, NaN or infinite)")
     label_polygons: str = option("", "…or label polygons (GDAL vector file) with a numeric class field")
     class_field: str = option("", "the label polygons' class field (0, 1, 2, …)")
     chip_size: int = option(64, "chip side in pixels", minimum=8)
@@ -90,9 +91,11 @@ class TrainConfig:
     OUTPUTS: ClassVar = ("output_model",)
 
     output_model: str = option(help="the model file to write (.keras)")
-    chips_dir: str = option("", "chips folder (images/, labels/) to train on")
+    chips_dir: str = option("", "chips folder (images/, labels/) to train on: every image with its label, all "
+                                "with the same bands, size and data type")
     image_raster: str = option("", "…or a multispectral raster to train on, with its label raster")
-    label_raster: str = option("", "the raster's labels: 0, 1, 2, …; 255 or nodata = unlabelled")
+    label_raster: str = option("", "the raster's labels: 0, 1, 2, …; 255 or nodata = unlabelled (and wherever an "
+                                   "image band is nodata, NaN or infinite)")
     validation_dir: str = option("", "chips folder for validation, instead of validation_split of chips_dir")
     window_size: int = option(64, "side of the training windows drawn from a raster, a multiple of 32", minimum=32)
     windows_per_epoch: int = option(512, "random windows per epoch from a raster", minimum=1)
@@ -119,7 +122,8 @@ class TrainConfig:
     weights_path: str = option("", "ImageNet weights file (default: the Keras cache)")
     freeze_encoder: bool = option(False, "keep the pretrained encoder's weights fixed")
     init_model: str = option("", "start from an earlier GeoSeg model (matching layers are copied)")
-    resume: bool = option(False, "continue an interrupted run of the same output model from its last epoch")
+    resume: bool = option(False, "continue an interrupted (even killed) run of the same output model from its last "
+                                 "completed epoch")
     model_options: dict = option(help="network options as JSON, e.g. {\"base_filters\": 16}", factory=dict)
 
 

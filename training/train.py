@@ -166,7 +166,6 @@ def _check_config(config: TrainConfig) -> None:
         raise GeoSegError("Give either a chips folder or an image raster with its label raster (not both).")
     if config.init_model and not os.path.exists(config.init_model):
         raise GeoSegError(f"The starting model {config.init_model} does not exist: give an earlier GeoSeg .keras file.")
-    Path(config.output_model).parent.mkdir(parents=True, exist_ok=True)
 
 
 def _build(config: TrainConfig, data: Prepared) -> keras.Model:

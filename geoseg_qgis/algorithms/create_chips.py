@@ -26,7 +26,8 @@ class CreateChipsAlgorithm(GeoSegAlgorithm):
         "Every chip keeps the source CRS and its own geotransform.<br><br>"
         "Give the labels either as a <b>label raster</b> (class values 0, 1, 2, …; 255 or the raster's nodata "
         "= unlabelled; resampled by nearest neighbour onto the image grid if needed) or as <b>label polygons</b> "
-        "with a numeric <b>class field</b>. Pixels outside any polygon are unlabelled and ignored in training.<br><br>"
+        "with a numeric <b>class field</b>. Pixels outside any polygon are unlabelled and ignored in training, as "
+        "are pixels where any image band is nodata, NaN or infinite.<br><br>"
         "Chips whose labelled share is below <b>minimum labelled share</b> are skipped. Class names stored as "
         "category names in the label raster are kept for training (classes.json)."
     )

@@ -192,9 +192,10 @@ def test_bad_input_a_chips_folder_that_cannot_train_is_refused_and_leaves_nothin
     spoil, extra, message = CHIP_FOLDERS[case]
     spoil(write_chips(tmp_path / "chips"))
     before = tree(tmp_path)
-    assert main(["train", str(tmp_path / "model.keras"), "--chips-dir", str(tmp_path / "chips"), *extra]) == 1
+    model = tmp_path / "models" / "model.keras"
+    assert main(["train", str(model), "--chips-dir", str(tmp_path / "chips"), *extra]) == 1
     assert message.format(dir=tmp_path) in capsys.readouterr().err
-    assert tree(tmp_path) == before  # no model, history or resume point
+    assert tree(tmp_path) == before  # no model, history or resume point, not even their folder
 
 
 @pytest.fixture
