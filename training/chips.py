@@ -29,8 +29,8 @@ def create_chips(config: ChipsConfig, progress: Progress | None = None) -> Chips
     """Write ``images/`` and ``labels/`` chips of ``chip_size`` pixels, each with its own geotransform.
 
     Label values outside 0..254 and the label's nodata, and labels of image pixels that are nodata, NaN or
-    infinite in any band, are written as 255 (unlabelled). Chips whose
-    labelled share is below ``min_labelled`` are skipped. The output folder is written whole or not at all.
+    infinite in any band, are written as 255 (unlabelled). Chips whose labelled share is below
+    ``min_labelled`` are skipped. The output folder is written whole or not at all.
     """
     progress = progress or Progress()
     if bool(config.label_raster) == bool(config.label_polygons):
