@@ -218,11 +218,18 @@ class InspectResult:
 
 
 @dataclass
-class PostprocessConfig:
+class ClassRasterJob:
+    """A job that reads one class raster (geoseg:classify's output) and writes one product of it."""
+
     INPUTS: ClassVar = ("class_raster",)
-    OUTPUTS: ClassVar = ("output_raster",)
 
     class_raster: str = option(help="a single-band Byte class raster")
+
+
+@dataclass
+class PostprocessConfig(ClassRasterJob):
+    OUTPUTS: ClassVar = ("output_raster",)
+
     output_raster: str = option(help="the clean class raster to write (GeoTIFF)")
     min_pixels: int = option(0, "minimum mapping unit in pixels: smaller patches merge into a neighbour (0: none)",
                              minimum=0)
@@ -239,11 +246,9 @@ class PostprocessResult:
 
 
 @dataclass
-class VectorizeConfig:
-    INPUTS: ClassVar = ("class_raster",)
+class VectorizeConfig(ClassRasterJob):
     OUTPUTS: ClassVar = ("output_vector",)
 
-    class_raster: str = option(help="a single-band Byte class raster")
     output_vector: str = option(help="the polygons to write (GeoPackage, .gpkg)")
     min_area: float = option(0.0, "polygons smaller than this (square map units) are left out", minimum=0)
     simplify: float = option(0.0, "simplification tolerance in map units (0: the pixels' outlines)", minimum=0)
