@@ -19,9 +19,10 @@ from .outputs import atomic_path
 from .preview import png_bytes
 
 STYLE = ("body{font-family:sans-serif;margin:2em;max-width:1200px} table{border-collapse:collapse;margin:1em 0}"
-         "td,th{border:1px solid #bbb;padding:3px 8px;text-align:right} th{background:#eee} img{max-width:100%}"
-         ".swatch{display:inline-block;width:1em;height:1em;margin:0 .3em 0 1em;vertical-align:middle}"
-         "td.text{text-align:left;max-width:30em;overflow-wrap:anywhere}")
+         "td,th{border:1px solid #bbb;padding:3px 8px;text-align:right;vertical-align:top} th{background:#eee}"
+         "img{max-width:100%} .swatch{display:inline-block;width:1em;height:1em;margin:0 .3em 0 1em;"
+         "vertical-align:middle}"
+         ".text{text-align:left;min-width:10em;max-width:30em;overflow-wrap:anywhere}")
 TEXT_COLUMNS = ("model", "note")
 
 
@@ -67,11 +68,12 @@ def metrics_table(scores: Sequence[ModelScore], class_names: Sequence[str]) -> l
 
 
 def write_csv(path: str | os.PathLike, rows: Sequence[dict]) -> str:
-    """``rows`` (dicts sharing their keys) as a CSV table; numbers with up to 6 significant digits."""
+    """``rows`` (dicts sharing their keys) as a CSV table; fractional numbers with 6 significant digits."""
     with atomic_path(path) as tmp, open(tmp, "w", newline="") as handle:
         writer = csv.DictWriter(handle, fieldnames=list(rows[0]) if rows else [])
         writer.writeheader()
-        writer.writerows({key: _text(value, "{:.6g}") for key, value in row.items()} for row in rows)
+        writer.writerows({key: _text(value, "{:.6g}" if isinstance(value, float) else "{}")
+                          for key, value in row.items()} for row in rows)
     return str(path)
 
 
@@ -95,9 +97,11 @@ def write_report(path: str | os.PathLike, title: str, notes: Sequence[str], scor
     """The HTML page: ``notes`` (plain text) under the title, then the table, curves, matrices and gallery."""
     names = [c.name for c in classes]
     rows = metrics_table(scores, names)
-    header = "".join(f"<th>{html.escape(_label(key))}</th>" for key in rows[0])
+    keys = [key for key in rows[0] if key != "note" or any(row["note"] for row in rows)]  # notes only where any
+    header = "".join(f"<th{' class=text' if key in TEXT_COLUMNS else ''}>{html.escape(_label(key))}</th>"
+                     for key in keys)
     body = "".join("<tr>" + "".join(f"<td{' class=text' if key in TEXT_COLUMNS else ''}>"
-                                    f"{html.escape(_text(value, _format(key)))}</td>" for key, value in row.items())
+                                    f"{html.escape(_text(row[key], _format(key)))}</td>" for key in keys)
                    + "</tr>" for row in rows)
     curves = learning_curves({s.name: s.history for s in scores})
     matrices = confusion_matrices({s.name: s.metrics["confusion_matrix"] for s in scores if s.metrics}, names)

@@ -1,4 +1,5 @@
 """Model comparison and the training report: figures checked against evaluate's, reports looked at in a browser."""
+import csv
 
 import numpy as np
 import pytest
@@ -43,6 +44,8 @@ def test_compare_trains_each_configuration_and_says_which_has_no_imagenet_weight
     assert result["best_model_path"] in (str(folder / "compare_files" / "model-1.keras"),
                                          str(folder / "compare_files" / "model-2.keras"))
     assert set(result["tables"]) == {"metrics", "curves", "confusion"}
+    with open(result["tables"]["metrics"]) as handle:
+        assert [int(row["parameters"]) for row in csv.DictReader(handle)][:2] == [r["parameters"] for r in rows[:2]]
     curves = (folder / "compare_files" / "curves.csv").read_text().splitlines()
     assert curves[0].startswith("model,epoch,") and len(curves) == 1 + 2 * 2  # two models, two epochs
     assert len((folder / "compare_files" / "confusion.csv").read_text().splitlines()) == 1 + 2 * 3 * 3
@@ -85,6 +88,11 @@ def test_training_writes_its_own_report_beside_the_model(tmp_path):
     assert len(seen["images"]) == 3 and all(width > 0 for width in seen["images"]) and seen["tables"] == 1
     page = (tmp_path / "m.report.html").read_text()
     assert f"{result.test_metrics['mean_iou']:.4f}" in page and "most frequent training class" in page
+    compared = run_job("compare", {"output_html": str(tmp_path / "c.html"), "model_paths": [result.model_path],
+                                   "image_raster": str(image), "label_raster": str(labels), "preview_chips": 1})
+    [row] = compared["table"]  # scored on the raster's held-out test strip, as training scored it
+    assert row["mean_iou"] == result.test_metrics["mean_iou"]
+    assert row["pixel_accuracy"] == result.test_metrics["pixel_accuracy"]
 
 
 def test_rows_are_typed_by_the_training_settings():
