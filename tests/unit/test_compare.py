@@ -45,7 +45,9 @@ def test_compare_trains_each_configuration_and_says_which_has_no_imagenet_weight
                                          str(folder / "compare_files" / "model-2.keras"))
     assert set(result["tables"]) == {"metrics", "curves", "confusion"}
     with open(result["tables"]["metrics"]) as handle:
-        assert [int(row["parameters"]) for row in csv.DictReader(handle)][:2] == [r["parameters"] for r in rows[:2]]
+        written = list(csv.DictReader(handle))
+    assert [int(row["parameters"]) for row in written[:2]] == [r["parameters"] for r in rows[:2]]
+    assert written[2]["parameters"] == "" and written[2]["note"] == rows[2]["note"]
     curves = (folder / "compare_files" / "curves.csv").read_text().splitlines()
     assert curves[0].startswith("model,epoch,") and len(curves) == 1 + 2 * 2  # two models, two epochs
     assert len((folder / "compare_files" / "confusion.csv").read_text().splitlines()) == 1 + 2 * 3 * 3
