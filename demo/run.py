@@ -4,7 +4,8 @@
 2. Runs the plugin's graphical model geoseg:train_and_classify with qgis_process: train a U-Net on all 12
    bands straight from the scene and its labels (GeoSeg's default recipe) → classify the whole scene.
 3. Checks the classified raster against the scene (CRS, geotransform, size, values), prints the held-out
-   metrics next to the majority-class baseline, and writes a preview PNG: RGB | labels | prediction.
+   metrics next to the majority-class baseline, writes a preview PNG: RGB | labels | prediction, and says where
+   the training report is (model.report.html: learning curves, held-out scores, held-out tiles predicted).
 
 Run ``make demo`` (or ``.venv/bin/python demo/run.py [--out demo-output] [--epochs 60]``).
 """
@@ -28,6 +29,7 @@ from training.classes import NODATA_CLASS  # noqa: E402
 from training.config import TrainConfig  # noqa: E402
 from training.preview import class_colors, rgb_composite, side_by_side, write_png  # noqa: E402
 from training.raster import read_bands  # noqa: E402
+from training.report import report_path_for  # noqa: E402
 
 
 def run_chain(scene: Path, labels: Path, out: Path, epochs: int) -> tuple[Path, Path]:
@@ -75,8 +77,11 @@ def main(argv=None) -> int:
     held_out, baseline = info.metrics["held_out"], info.metrics["majority_baseline"]
     png = preview(scene, labels, prediction, info.classes, args.out / "preview.png")
     epsg = gdal.Open(str(classified)).GetSpatialRef().GetAuthorityCode(None)
+    report = Path(report_path_for(model))
+    if not report.is_file():
+        sys.exit(f"FAIL: training wrote no report at {report}")
     print(f"Model: {model}\nClassified raster: {classified} (EPSG:{epsg}, grid identical to the scene)\n"
-          f"Preview: {png}")
+          f"Preview: {png}\nTraining report: {report}")
     print("Held-out IoU per class: " + ", ".join(f"{k} {v:.3f}" for k, v in held_out["iou"].items() if v is not None))
     print(f"metrics: held_out_pixel_accuracy={held_out['pixel_accuracy']:.4f} held_out_mean_iou="
           f"{held_out['mean_iou']:.4f} majority_baseline_accuracy={baseline['pixel_accuracy']:.4f} "

@@ -8,6 +8,7 @@ from .algorithms.assess_accuracy import AssessAccuracyAlgorithm
 from .algorithms.base import GROUP_ID
 from .algorithms.check_environment import CheckEnvironmentAlgorithm
 from .algorithms.classify import ClassifyAlgorithm
+from .algorithms.compare import CompareAlgorithm
 from .algorithms.create_chips import CreateChipsAlgorithm
 from .algorithms.evaluate import EvaluateAlgorithm
 from .algorithms.inspect_data import InspectAlgorithm
@@ -38,8 +39,8 @@ class GeoSegProvider(QgsProcessingProvider):
 
     def loadAlgorithms(self):  # noqa: N802 (QGIS API name)
         for algorithm in (InspectAlgorithm(), CreateChipsAlgorithm(), TrainAlgorithm(), EvaluateAlgorithm(),
-                          ClassifyAlgorithm(), PostprocessAlgorithm(), VectorizeAlgorithm(), AssessAccuracyAlgorithm(),
-                          SetupEnvironmentAlgorithm(), CheckEnvironmentAlgorithm()):
+                          CompareAlgorithm(), ClassifyAlgorithm(), PostprocessAlgorithm(), VectorizeAlgorithm(),
+                          AssessAccuracyAlgorithm(), SetupEnvironmentAlgorithm(), CheckEnvironmentAlgorithm()):
             self.addAlgorithm(algorithm)
         # A model finds its steps through the registry, so models are added once this provider is in it.
         if QgsApplication.processingRegistry().providerById(self.id()) is not None:

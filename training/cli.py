@@ -1,4 +1,4 @@
-"""Command line: ``python -m training {inspect,chips,train,evaluate,classify,…,worker} …``:
+"""Command line: ``python -m training {inspect,chips,train,evaluate,compare,classify,…,worker} …``:
 the QGIS algorithms without QGIS.
 
 Options are generated from the config dataclasses, so the command line, the QGIS algorithms and the worker
@@ -21,6 +21,8 @@ HELP = {  # one command per job (training.jobs.TASKS), by the same name
     "chips": "cut an image raster and its label raster into training chips",
     "train": "train a model on a labelled raster (--image-raster, --label-raster) or a chips folder",
     "evaluate": "score a trained model on a chips folder (CSV, HTML and pictures)",
+    "compare": "train configurations on one split and seed and/or take model files, score them on the same "
+               "held-out chips, and write one visual report (HTML, and its figures as CSV)",
     "classify": "classify a raster with a trained model",
     "postprocess": "majority filter and minimum mapping unit (sieve) for a class raster",
     "vectorize": "polygons per class from a class raster (GeoPackage)",

@@ -125,6 +125,8 @@ class TrainConfig:
     resume: bool = option(False, "continue an interrupted (even killed) run of the same output model from its last "
                                  "completed epoch")
     model_options: dict = option(help="network options as JSON, e.g. {\"base_filters\": 16}", factory=dict)
+    report: bool = option(True, "also write a report beside the model (<model>.report.html): learning curves, "
+                                "held-out scores, sample predictions")
 
 
 @dataclass
@@ -136,6 +138,7 @@ class TrainResult:
     cancelled: bool
     test_metrics: dict
     baseline: dict
+    report_path: str = ""  # the training report (HTML), when written
 
 
 @dataclass
@@ -160,6 +163,47 @@ class EvaluateResult:
     output_csv: str
     output_html: str
     preview_png: str
+    table: list[dict]  # the CSV's rows: class, iou, f1, pixels
+
+
+@dataclass
+class CompareConfig:
+    """Several models scored on the same held-out chips: configurations trained here (``runs``, rows of training
+    settings, all on the same data, split and seed) and model files given as they are (``model_paths``). Every
+    model is scored on ``test_dir``, else on the held-out test part of the training data (see TrainConfig)."""
+
+    INPUTS: ClassVar = ("chips_dir", "image_raster", "label_raster", "test_dir", "model_paths")
+    OUTPUTS: ClassVar = ("output_html", "output_dir")
+    OUTPUT_FOLDERS: ClassVar = ("output_dir",)
+
+    output_html: str = option(help="the report to write (HTML)")
+    runs: str = option("", "configurations to train, one a line or separated by ';', each as setting=value pairs of "
+                           "the train command, e.g. 'architecture=unet; architecture=unet bands=rgb; "
+                           "architecture=unet_vgg16 pretrained=false'")
+    shared: str = option("", "training settings every configuration shares, e.g. 'epochs=20 patience=5 seed=1'")
+    model_paths: list[str] | None = option(None, "GeoSeg model files (.keras) to compare as they are")
+    chips_dir: str = option("", "chips folder to train the configurations on")
+    image_raster: str = option("", "…or a multispectral raster to train them on, with its label raster")
+    label_raster: str = option("", "the raster's labels: 0, 1, 2, …; 255 or nodata = unlabelled")
+    test_dir: str = option("", "chips folder every model is scored on (default: the held-out test part of the "
+                               "training data)")
+    output_dir: str = option("", "folder for the trained models and the figures as CSV (default: <report>_files "
+                                 "beside the report)")
+    preview_chips: int = option(EvaluateConfig.preview_chips, "how many chips the gallery shows", minimum=0)
+    image_suffix: str = option("", "image chip name suffix, e.g. _img")
+    label_suffix: str = option("", "label chip name suffix, e.g. _label")
+    batch_size: int = option(EvaluateConfig.batch_size, "chips per batch when scoring", minimum=1)
+
+
+@dataclass
+class CompareResult:
+    output_html: str
+    output_dir: str
+    tables: dict[str, str]  # metrics, curves, confusion → CSV file
+    table: list[dict]  # the metrics table: one row per model
+    best_model: str  # the name of the model with the highest held-out mean IoU
+    best_model_path: str
+    best_mean_iou: float | None
 
 
 @dataclass

@@ -2,22 +2,21 @@
 from __future__ import annotations
 
 import base64
-import csv
 import html
 from pathlib import Path
 
 import numpy as np
 
-from .bands import RGB_BANDS
 from .bundle import load_bundle
 from .config import EvaluateConfig, EvaluateResult
 from .dataset import find_pairs, load_chips
 from .metrics import model_scores
 from .normalization import normalize_array
 from .outputs import atomic_path
-from .preview import class_colors, png_bytes, rgb_composite, side_by_side, write_png
+from .preview import chip_gallery, png_bytes, raster_rgb, write_png
 from .progress import Progress
-from .raster import open_raster, read_bands
+from .raster import open_raster
+from .report import write_csv
 
 
 def evaluate_model(config: EvaluateConfig, progress: Progress | None = None) -> EvaluateResult:
@@ -32,40 +31,33 @@ def evaluate_model(config: EvaluateConfig, progress: Progress | None = None) -> 
     metrics = model_scores(model, images, chips.labels, info.classes, config.batch_size)
     progress.update(0.9, f"{len(pairs)} chips: pixel accuracy {metrics['pixel_accuracy']:.3f}, "
                          f"mean IoU {metrics['mean_iou']:.3f}")
+    table = class_table(metrics)
     if config.output_csv:
-        _write_csv(config.output_csv, metrics)
+        write_csv(config.output_csv, table)
     shown = list(range(min(config.preview_chips, len(pairs))))
     picture = None
     if shown and (config.preview_png or config.output_html):
         predicted = model.predict(images[shown], verbose=0).argmax(axis=-1)
-        rows = [[rgb_composite(_display_bands(pairs[i][0])), class_colors(chips.labels[i], info.classes),
-                 class_colors(predicted[i], info.classes)] for i in shown]
-        picture = side_by_side(rows)
+        picture = chip_gallery([raster_rgb(open_raster(pairs[i][0], "image chip")) for i in shown],
+                               chips.labels[shown], [predicted], info.classes)
     if config.preview_png and picture is not None:
         with atomic_path(config.preview_png) as tmp:
             write_png(tmp, picture)
     if config.output_html:
         _write_html(config.output_html, config.model_path, metrics, picture, [pairs[i][0].stem for i in shown])
     progress.update(1.0)
-    return EvaluateResult(metrics, config.output_csv, config.output_html, config.preview_png)
+    return EvaluateResult(metrics, config.output_csv, config.output_html, config.preview_png, table)
 
 
-def _display_bands(path: Path) -> np.ndarray:
-    """The chip's RGB bands (4,3,2), or its first three bands when it has fewer than four."""
-    ds = open_raster(path, "image chip")
-    return read_bands(ds, RGB_BANDS if ds.RasterCount >= 4 else tuple(min(b, ds.RasterCount) for b in (1, 2, 3)))
-
-
-def _write_csv(path: str, metrics: dict) -> None:
-    with atomic_path(path) as tmp, open(tmp, "w", newline="") as handle:
-        writer = csv.writer(handle)
-        writer.writerow(["class", "iou", "f1", "pixels"])
-        pixels = np.asarray(metrics["confusion_matrix"]).sum(axis=1)
-        for (name, iou), f1, count in zip(metrics["iou"].items(), metrics["f1"].values(), pixels):
-            writer.writerow([name, _cell(iou), _cell(f1), int(count)])
-        writer.writerow(["mean (macro, classes present)", _cell(metrics["mean_iou"]), _cell(metrics["mean_f1"]),
-                         metrics["pixels"]])
-        writer.writerow(["pixel accuracy", _cell(metrics["pixel_accuracy"]), "", metrics["pixels"]])
+def class_table(metrics: dict) -> list[dict]:
+    """The per-class scores as table rows (class, iou, f1, pixels), then their means and the pixel accuracy."""
+    pixels = np.asarray(metrics["confusion_matrix"]).sum(axis=1)
+    rows = [{"class": name, "iou": iou, "f1": f1, "pixels": int(count)}
+            for (name, iou), f1, count in zip(metrics["iou"].items(), metrics["f1"].values(), pixels)]
+    total = metrics["pixels"]
+    return rows + [{"class": "mean (macro, classes present)", "iou": metrics["mean_iou"], "f1": metrics["mean_f1"],
+                    "pixels": total}, {"class": "pixel accuracy", "iou": metrics["pixel_accuracy"], "f1": None,
+                                       "pixels": total}]
 
 
 def _write_html(path: str, model_path: str, metrics: dict, picture: np.ndarray | None, names: list[str]) -> None:

@@ -5,21 +5,20 @@ from __future__ import annotations
 
 import base64
 import html
-import io
 import json
 from pathlib import Path
 
 import numpy as np
 from osgeo import gdal
 
-from .bands import RGB_BANDS
 from .classes import CLASSES_FILE, NODATA_CLASS, ClassInfo, default_scheme
 from .config import InspectConfig, InspectResult
 from .dataset import find_pairs
 from .errors import GeoSegError
+from .figures import png_base64, pyplot
 from .labels import label_names, labels_on_grid
 from .outputs import atomic_path
-from .preview import class_colors, png_bytes, rgb_composite, side_by_side
+from .preview import class_colors, png_bytes, raster_rgb, side_by_side
 from .progress import Progress
 from .raster import open_raster
 
@@ -82,7 +81,7 @@ def _chips(config: InspectConfig, progress: Progress):
         origins.append((*ds.GetGeoTransform()[::3][:2], ds.RasterXSize * ds.GetGeoTransform()[1],
                         ds.RasterYSize * -ds.GetGeoTransform()[5]))
         if index < config.example_chips:
-            windows.append((_rgb(ds, 0, 0, ds.RasterXSize, ds.RasterYSize), labels[-1]))
+            windows.append((raster_rgb(ds), labels[-1]))
         progress.update(0.5 * (index + 1) / len(pairs))
     names = label_names(open_raster(pairs[0][1], "label chip"))
     classes_file = Path(config.chips_dir) / CLASSES_FILE
@@ -104,12 +103,6 @@ def _read(ds: gdal.Dataset, width: int, height: int, resampling=gdal.GRIORA_Near
     return np.stack(bands, axis=-1)
 
 
-def _rgb(ds: gdal.Dataset, x: int, y: int, width: int, height: int) -> np.ndarray:
-    numbers = RGB_BANDS if ds.RasterCount >= max(RGB_BANDS) else (1, 1, 1)
-    return rgb_composite(np.stack([ds.GetRasterBand(b).ReadAsArray(x, y, width, height).astype(np.float32)
-                                   for b in numbers], axis=-1))
-
-
 def _example_windows(ds: gdal.Dataset, labels: gdal.Dataset | None, count: int, size: int):
     """``count`` windows spread over the raster, the best-labelled first where there are labels."""
     size = min(size, ds.RasterXSize, ds.RasterYSize)
@@ -119,7 +112,7 @@ def _example_windows(ds: gdal.Dataset, labels: gdal.Dataset | None, count: int, 
         band = labels.GetRasterBand(1)
         places.sort(key=lambda p: -(band.ReadAsArray(p[0], p[1], size, size) != NODATA_CLASS).mean())
     chosen = places[:count] if labels is not None else places[::max(1, len(places) // max(count, 1))][:count]
-    return [(_rgb(ds, x, y, size, size),
+    return [(raster_rgb(ds, (x, y, size, size)),
              labels.GetRasterBand(1).ReadAsArray(x, y, size, size) if labels is not None else None)
             for x, y in chosen]
 
@@ -173,11 +166,7 @@ def _warnings(bands: list[dict], shares: dict, labelled_share: float | None, ove
 
 def _histograms(image: np.ndarray, valid: np.ndarray, labels, classes) -> str:
     """Small multiples: one histogram per band, one line per class (or one for all pixels)."""
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
+    plt = pyplot()
     count = image.shape[-1]
     columns = min(4, count)
     rows = -(-count // columns)
@@ -200,10 +189,7 @@ def _histograms(image: np.ndarray, valid: np.ndarray, labels, classes) -> str:
         axis.set_yticks([])
     axes.flat[0].legend(fontsize=7)
     figure.tight_layout()
-    buffer = io.BytesIO()
-    figure.savefig(buffer, format="png", dpi=90)
-    plt.close(figure)
-    return base64.b64encode(buffer.getvalue()).decode()
+    return png_base64(figure)
 
 
 def _examples(windows, classes) -> str | None:

@@ -23,6 +23,7 @@ TASKS = {
     "chips": (configs.ChipsConfig, "chips:create_chips"),
     "train": (configs.TrainConfig, "train:train"),
     "evaluate": (configs.EvaluateConfig, "evaluate:evaluate_model"),
+    "compare": (configs.CompareConfig, "compare:compare_models"),
     "classify": (configs.ClassifyConfig, "predict:classify_raster"),
     "postprocess": (configs.PostprocessConfig, "postprocess:postprocess"),
     "vectorize": (configs.VectorizeConfig, "vectorize:vectorize"),

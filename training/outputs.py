@@ -15,9 +15,10 @@ from .qgis_style import style_path
 def refuse_overwriting(config) -> None:
     """Raise ``ValueError`` if an output of ``config`` (its ``OUTPUTS`` fields) is one of its inputs
     (``INPUTS``) or another output: the same path, or the same file through a link or another spelling."""
-    inputs = [(name, getattr(config, name)) for name in config.INPUTS if getattr(config, name)]
+    inputs, outputs = ([(name, path) for name in names for path in _paths(getattr(config, name))]
+                       for names in (config.INPUTS, config.OUTPUTS))
     seen = []
-    for name, path in ((name, getattr(config, name)) for name in config.OUTPUTS if getattr(config, name)):
+    for name, path in outputs:
         for other, other_path in inputs + seen:
             if _same_file(path, other_path):
                 what = "input" if (other, other_path) in inputs else "output"
@@ -52,6 +53,11 @@ def check_writable(config) -> None:
 
 def _cannot_use(path: Path, code: int) -> GeoSegError:
     return GeoSegError(file_error(OSError(code, os.strerror(code), str(path))))
+
+
+def _paths(value) -> list:
+    """The paths a field holds: one, none, or a list (e.g. several model files)."""
+    return [path for path in (value if isinstance(value, list) else [value]) if path]
 
 
 def _same_file(a: str | os.PathLike, b: str | os.PathLike) -> bool:

@@ -6,9 +6,20 @@ from collections.abc import Sequence
 import numpy as np
 from osgeo import gdal
 
+from .bands import RGB_BANDS
 from .classes import NODATA_CLASS, ClassInfo
+from .raster import read_bands
 
 NODATA_COLOR = (40, 40, 40)
+
+
+def rgb_positions(bands: Sequence[int]) -> list[int]:
+    """Where bands 4,3,2 sit among ``bands`` (1-based band numbers), else the first three (or the first
+    band repeated): the positions of a picture's red, green and blue."""
+    bands = list(bands)
+    if all(b in bands for b in RGB_BANDS):
+        return [bands.index(b) for b in RGB_BANDS]
+    return [min(i, len(bands) - 1) for i in range(3)]
 
 
 def rgb_composite(bands: np.ndarray) -> np.ndarray:
@@ -16,6 +27,11 @@ def rgb_composite(bands: np.ndarray) -> np.ndarray:
     low, high = np.nanpercentile(bands.reshape(-1, 3), [2, 98], axis=0)
     scaled = (bands - low) / np.where(high > low, high - low, 1.0)
     return (np.clip(np.nan_to_num(scaled), 0, 1) * 255).astype(np.uint8)
+
+
+def raster_rgb(ds: gdal.Dataset, window: tuple[int, int, int, int] | None = None) -> np.ndarray:
+    """A raster's bands 4,3,2 (else its first three), or a window of them, with the 2–98 % stretch."""
+    return rgb_composite(read_bands(ds, [p + 1 for p in rgb_positions(range(1, ds.RasterCount + 1))], window))
 
 
 def class_colors(values: np.ndarray, classes: Sequence[ClassInfo]) -> np.ndarray:
@@ -35,6 +51,13 @@ def side_by_side(rows: Sequence[Sequence[np.ndarray]], gap: int = 4) -> np.ndarr
         for c, panel in enumerate(row):
             canvas[r * (height + gap):r * (height + gap) + height, c * (width + gap):c * (width + gap) + width] = panel
     return canvas
+
+
+def chip_gallery(rgb: Sequence[np.ndarray], labels: Sequence[np.ndarray], predictions: Sequence[Sequence[np.ndarray]],
+                 classes: Sequence[ClassInfo]) -> np.ndarray:
+    """One row per chip: RGB | reference labels | the prediction of each model (``predictions[model][chip]``)."""
+    return side_by_side([[picture, class_colors(label, classes)] + [class_colors(p[i], classes) for p in predictions]
+                         for i, (picture, label) in enumerate(zip(rgb, labels))])
 
 
 def png_bytes(image: np.ndarray) -> bytes:

@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import json
 import os
+import time
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
@@ -17,12 +18,14 @@ from .config import ARCHITECTURES, TrainConfig, TrainResult, check_settings
 from .dataset import Chips, find_pairs, load_chips, split_indices, to_dataset, window_dataset
 from .errors import GeoSegError
 from .losses import SegmentationLoss, balanced_class_weights
-from .metrics import majority_baseline, model_scores
+from .metrics import majority_baseline, timed_scores
 from .models import build_model, size_multiple
 from .models.imagenet import transfer_from
 from .normalization import fit_normalization, normalize_array
 from .progress import Progress
 from .raster import open_raster
+from .report import report_path_for
+from .train_report import write_training_report
 from .windows import EVAL_TILE, WindowSampler, read_scene, split_strips, tile_arrays
 
 PRETRAINED = ("unet_vgg16", "unet_vgg19", "deeplabv3_resnet50")
@@ -61,6 +64,7 @@ def train(config: TrainConfig, progress: Progress | None = None) -> TrainResult:
     a resume point is written after every epoch so ``resume=True`` continues an interrupted run.
     """
     progress = progress or Progress()
+    started = time.monotonic()
     _check_config(config)
     keras.utils.set_random_seed(config.seed)
     data = prepare(config, progress.span(0.0, 0.05))
@@ -85,20 +89,27 @@ def train(config: TrainConfig, progress: Progress | None = None) -> TrainResult:
     if checkpoint.best_epoch == 0:
         progress.check()
         raise GeoSegError("Training stopped before one epoch finished: no model was saved.")
+    training_seconds = time.monotonic() - started
     model.set_weights(load_bundle(config.output_model)[0].get_weights())
     held_out = data.test if len(data.test[0]) else data.validation
-    metrics = model_scores(model, *held_out, data.scheme, config.batch_size)
+    metrics, speed = timed_scores(model, *held_out, data.scheme, config.batch_size)
     metrics["split"] = "test" if len(data.test[0]) else "validation"
     baseline = majority_baseline(data.train_labels, held_out[1], len(data.scheme))
     info.metrics = {"best_epoch": checkpoint.best_epoch, "best_val_mean_iou": checkpoint.state["best_score"],
-                    "held_out": metrics, "majority_baseline": baseline}
+                    "held_out": metrics, "majority_baseline": baseline, "training_seconds": training_seconds,
+                    "megapixels_per_second": speed}
     save_bundle(model, info, config.output_model)
+    report = ""
+    if config.report:
+        progress.update(0.97, "Writing the training report…")
+        report = write_training_report(model, info, held_out, checkpoint.history_path,
+                                       report_path_for(config.output_model))
     if not fit_progress.cancelled:
         Path(checkpoint.resume_path).unlink(missing_ok=True)
     progress.update(1.0, f"Held-out pixel accuracy {metrics['pixel_accuracy']:.3f}, mean IoU "
                          f"{metrics['mean_iou']:.3f} (majority baseline {baseline['pixel_accuracy']:.3f}).")
     return TrainResult(config.output_model, checkpoint.history_path, fit_progress.epochs_done, checkpoint.best_epoch,
-                       fit_progress.cancelled, metrics, baseline)
+                       fit_progress.cancelled, metrics, baseline, report)
 
 
 def prepare(config: TrainConfig, progress: Progress) -> Prepared:
@@ -112,8 +123,7 @@ def _prepare_chips(config: TrainConfig, progress: Progress) -> Prepared:
     chips = load_chips(pairs, bands, progress.span(0.0, 0.8 if config.validation_dir else 1.0))
     separate = config.validation_dir and load_chips(
         find_pairs(config.validation_dir, config.image_suffix, config.label_suffix), bands, progress.span(0.8, 1.0))
-    train_idx, val_idx, test_idx = split_indices(len(chips.names), 0 if separate else config.validation_split,
-                                                 config.test_split, config.seed, need_validation=not separate)
+    train_idx, val_idx, test_idx = split_chips(config, len(chips.names))
     stats = fit_normalization(chips.images[train_idx], config.normalization)
     images = normalize_array(chips.images, stats)
     validation = separate or Chips(chips.images[val_idx], chips.labels[val_idx], [])
@@ -124,6 +134,13 @@ def _prepare_chips(config: TrainConfig, progress: Progress) -> Prepared:
         (images[test_idx], chips.labels[test_idx]), None, int(chips.images.shape[1]),
         {"chips_dir": str(config.chips_dir), "chips": counts},
         f"{counts['train']} chips ({counts['validation']} for validation, {counts['test']} held out)")
+
+
+def split_chips(config: TrainConfig, count: int) -> tuple[np.ndarray, ...]:
+    """Training, validation and test indices of ``count`` chips (no validation share beside a validation folder)."""
+    separate = bool(config.validation_dir)
+    return split_indices(count, 0 if separate else config.validation_split, config.test_split, config.seed,
+                         need_validation=not separate)
 
 
 def _prepare_scene(config: TrainConfig, progress: Progress) -> Prepared:

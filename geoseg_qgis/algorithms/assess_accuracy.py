@@ -1,9 +1,7 @@
 """geoseg:assessaccuracy — accuracy and area estimates of a class raster from reference data."""
-from qgis.core import (QgsFeature, QgsFeatureSink, QgsField, QgsFields, QgsProcessing, QgsProcessingOutputNumber,
-                       QgsProcessingParameterFeatureSink, QgsProcessingParameterFeatureSource,
-                       QgsProcessingParameterField, QgsProcessingParameterFileDestination,
-                       QgsProcessingParameterRasterLayer, QgsWkbTypes)
-from qgis.PyQt.QtCore import QVariant
+from qgis.core import (QgsProcessing, QgsProcessingOutputNumber, QgsProcessingParameterFeatureSink,
+                       QgsProcessingParameterFeatureSource, QgsProcessingParameterField,
+                       QgsProcessingParameterFileDestination, QgsProcessingParameterRasterLayer)
 
 from ..runner import run
 from ..training.accuracy import class_rows
@@ -78,17 +76,7 @@ class AssessAccuracyAlgorithm(GeoSegAlgorithm):
         )
         result = run("assess", config, feedback, needs_tensorflow=False)
         report = result["report"]
-        rows = class_rows(report)
-        fields = QgsFields()
-        fields.append(QgsField("value", QVariant.Int))
-        fields.append(QgsField("class", QVariant.String))
-        for name in list(rows[0])[2:]:
-            fields.append(QgsField(name, QVariant.Double))
-        sink, table = self.parameterAsSink(parameters, self.OUTPUT_TABLE, context, fields, QgsWkbTypes.NoGeometry)
-        for row in rows:
-            feature = QgsFeature(fields)
-            feature.setAttributes(list(row.values()))
-            sink.addFeature(feature, QgsFeatureSink.FastInsert)
+        table = self.table_sink(parameters, self.OUTPUT_TABLE, context, class_rows(report))
         feedback.pushInfo(f"Areas in {report['area_unit']}; error matrix (rows map, columns reference): "
                           f"{report['error_matrix']}")
         outputs = {self.OUTPUT_TABLE: table, self.OVERALL_ACCURACY: report["overall_accuracy"],

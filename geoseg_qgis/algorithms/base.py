@@ -3,10 +3,11 @@ import dataclasses
 import os
 
 from osgeo import gdal
-from qgis.core import (QgsProcessingAlgorithm, QgsProcessingException, QgsProcessingParameterEnum,
-                       QgsProcessingParameterNumber, QgsProcessingParameterRasterLayer,
-                       QgsRasterLayer)
-from qgis.PyQt.QtCore import QCoreApplication
+from qgis.core import (QgsFeature, QgsFeatureSink, QgsField, QgsFields, QgsProcessingAlgorithm,
+                       QgsProcessingException, QgsProcessingParameterDefinition, QgsProcessingParameterEnum,
+                       QgsProcessingParameterNumber, QgsProcessingParameterRasterLayer, QgsProcessingParameterString,
+                       QgsRasterLayer, QgsWkbTypes)
+from qgis.PyQt.QtCore import QCoreApplication, QVariant
 from qgis.PyQt.QtGui import QIcon
 
 from ..metadata import ICON_PATH
@@ -83,6 +84,41 @@ class GeoSegAlgorithm(QgsProcessingAlgorithm):
         if "maximum" in declared.metadata:
             parameter.setMaximum(declared.metadata["maximum"])
         return parameter
+
+    def add_advanced(self, parameters) -> None:
+        """Add ``parameters`` under *Advanced parameters*."""
+        for parameter in parameters:
+            parameter.setFlags(parameter.flags() | QgsProcessingParameterDefinition.FlagAdvanced)
+            self.addParameter(parameter)
+
+    def chip_suffix_parameters(self) -> list:
+        """``IMAGE_SUFFIX`` and ``LABEL_SUFFIX``: chip file name suffixes, X_img.tif pairing with X_label.tif."""
+        return [QgsProcessingParameterString(name, self.tr(f"{what} chip name suffix (e.g. {example})"), optional=True)
+                for name, what, example in (("IMAGE_SUFFIX", "Image", "_img"), ("LABEL_SUFFIX", "Label", "_label"))]
+
+    def chip_suffixes(self, parameters, context) -> dict:
+        """The chip name suffixes given, as config fields."""
+        return {field: self.parameterAsString(parameters, name, context)
+                for field, name in (("image_suffix", "IMAGE_SUFFIX"), ("label_suffix", "LABEL_SUFFIX"))}
+
+    def table_sink(self, parameters, name: str, context, rows: list[dict]):
+        """Write ``rows`` (dicts sharing their keys) to the feature sink ``name``, a table without geometry: text
+        columns as strings, whole numbers as integers, other numbers as doubles. Returns the sink's id (None
+        when the sink was not asked for), for the algorithm's results."""
+        fields = QgsFields()
+        for key in rows[0]:
+            values = [row[key] for row in rows if row[key] is not None]
+            kind = (QVariant.String if any(isinstance(v, str) for v in values) else
+                    QVariant.Int if values and all(type(v) is int for v in values) else QVariant.Double)
+            fields.append(QgsField(key, kind))
+        sink, destination = self.parameterAsSink(parameters, name, context, fields, QgsWkbTypes.NoGeometry)
+        if sink is None:
+            return None
+        for row in rows:
+            feature = QgsFeature(fields)
+            feature.setAttributes(list(row.values()))
+            sink.addFeature(feature, QgsFeatureSink.FastInsert)
+        return destination
 
     def parameter_as_choice(self, parameters, name: str, context, choices: dict[str, str]) -> str:
         """The key of the drop-down choice made for ``name``."""

@@ -1,23 +1,20 @@
 """geoseg:evaluate — score a trained model on a chips folder."""
-from qgis.core import (QgsProcessingOutputNumber, QgsProcessingParameterDefinition, QgsProcessingParameterFile,
-                       QgsProcessingParameterFileDestination, QgsProcessingParameterString)
+from qgis.core import (QgsProcessing, QgsProcessingOutputNumber, QgsProcessingParameterFeatureSink,
+                       QgsProcessingParameterFile, QgsProcessingParameterFileDestination)
 
 from ..runner import run
 from ..training.config import EvaluateConfig
 from .base import GeoSegAlgorithm
-
-DEFAULTS = EvaluateConfig("", "")
 
 
 class EvaluateAlgorithm(GeoSegAlgorithm):
     MODEL = "MODEL"
     INPUT = "INPUT"
     PREVIEW_CHIPS = "PREVIEW_CHIPS"
-    IMAGE_SUFFIX = "IMAGE_SUFFIX"
-    LABEL_SUFFIX = "LABEL_SUFFIX"
     OUTPUT_HTML = "OUTPUT_HTML"
     OUTPUT_CSV = "OUTPUT_CSV"
     OUTPUT_PNG = "OUTPUT_PNG"
+    OUTPUT_TABLE = "OUTPUT_TABLE"
     PIXEL_ACCURACY = "PIXEL_ACCURACY"
     MEAN_IOU = "MEAN_IOU"
     MEAN_F1 = "MEAN_F1"
@@ -33,7 +30,8 @@ class EvaluateAlgorithm(GeoSegAlgorithm):
         "Image and label chips pair by file name; set the name suffixes when they differ (X_img.tif / "
         "X_label.tif).<br><br>"
         "Outputs: an HTML report with pictures of the first chips (RGB | reference | prediction), a CSV table of "
-        "the per-class scores, and the pictures as a PNG."
+        "the per-class scores, the same scores as a table layer, the pictures as a PNG, and pixel accuracy, mean "
+        "IoU and mean F1 as numbers for the graphical modeler."
     )
 
     def initAlgorithm(self, config=None):  # noqa: N802 (QGIS API name)
@@ -42,14 +40,7 @@ class EvaluateAlgorithm(GeoSegAlgorithm):
             self.INPUT, self.tr("Chips folder"), behavior=QgsProcessingParameterFile.Folder))
         self.addParameter(self.setting_parameter(
             self.PREVIEW_CHIPS, "Chips shown as pictures", EvaluateConfig, "preview_chips"))
-        for parameter in (
-            QgsProcessingParameterString(self.IMAGE_SUFFIX, self.tr("Image chip name suffix (e.g. _img)"),
-                                         DEFAULTS.image_suffix, optional=True),
-            QgsProcessingParameterString(self.LABEL_SUFFIX, self.tr("Label chip name suffix (e.g. _label)"),
-                                         DEFAULTS.label_suffix, optional=True),
-        ):
-            parameter.setFlags(parameter.flags() | QgsProcessingParameterDefinition.FlagAdvanced)
-            self.addParameter(parameter)
+        self.add_advanced(self.chip_suffix_parameters())
         self.addParameter(QgsProcessingParameterFileDestination(
             self.OUTPUT_HTML, self.tr("Evaluation report"), self.tr("HTML files (*.html)")))
         self.addParameter(QgsProcessingParameterFileDestination(
@@ -57,6 +48,9 @@ class EvaluateAlgorithm(GeoSegAlgorithm):
             createByDefault=True))
         self.addParameter(QgsProcessingParameterFileDestination(
             self.OUTPUT_PNG, self.tr("Pictures of chips"), self.tr("PNG files (*.png)"), optional=True,
+            createByDefault=False))
+        self.addParameter(QgsProcessingParameterFeatureSink(
+            self.OUTPUT_TABLE, self.tr("Scores per class (table)"), QgsProcessing.TypeVector, optional=True,
             createByDefault=False))
         self.addOutput(QgsProcessingOutputNumber(self.PIXEL_ACCURACY, self.tr("Pixel accuracy")))
         self.addOutput(QgsProcessingOutputNumber(self.MEAN_IOU, self.tr("Mean IoU")))
@@ -70,12 +64,12 @@ class EvaluateAlgorithm(GeoSegAlgorithm):
             output_html=self.parameterAsFileOutput(parameters, self.OUTPUT_HTML, context),
             preview_png=self.parameterAsFileOutput(parameters, self.OUTPUT_PNG, context),
             preview_chips=self.parameterAsInt(parameters, self.PREVIEW_CHIPS, context),
-            image_suffix=self.parameterAsString(parameters, self.IMAGE_SUFFIX, context),
-            label_suffix=self.parameterAsString(parameters, self.LABEL_SUFFIX, context),
+            **self.chip_suffixes(parameters, context),
         )
         result = run("evaluate", config, feedback)
         metrics = result["metrics"]
-        return {
+        table = self.table_sink(parameters, self.OUTPUT_TABLE, context, result["table"])
+        return {**({self.OUTPUT_TABLE: table} if table else {}),
             self.OUTPUT_HTML: result["output_html"], self.OUTPUT_CSV: result["output_csv"],
             self.OUTPUT_PNG: result["preview_png"], self.PIXEL_ACCURACY: metrics["pixel_accuracy"],
             self.MEAN_IOU: metrics["mean_iou"], self.MEAN_F1: metrics["mean_f1"],

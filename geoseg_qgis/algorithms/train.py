@@ -1,7 +1,8 @@
 """geoseg:train — train a segmentation model on a chips folder."""
-from qgis.core import (QgsProcessingException, QgsProcessingOutputFile, QgsProcessingOutputNumber,
-                       QgsProcessingParameterBoolean, QgsProcessingParameterDefinition, QgsProcessingParameterFile,
-                       QgsProcessingParameterFileDestination, QgsProcessingParameterRasterLayer,
+from qgis.core import (QgsProcessingException, QgsProcessingOutputFile, QgsProcessingOutputHtml,
+                       QgsProcessingOutputNumber, QgsProcessingParameterBoolean, QgsProcessingParameterDefinition,
+                       QgsProcessingParameterFile, QgsProcessingParameterFileDestination,
+                       QgsProcessingParameterRasterLayer,
                        QgsProcessingParameterString)
 
 from ..runner import run
@@ -45,6 +46,7 @@ class TrainAlgorithm(GeoSegAlgorithm):
     LABEL_SUFFIX = "LABEL_SUFFIX"
     OUTPUT = "OUTPUT"
     HISTORY = "HISTORY"
+    REPORT = "REPORT"
     HELD_OUT_ACCURACY = "HELD_OUT_ACCURACY"
     HELD_OUT_MEAN_IOU = "HELD_OUT_MEAN_IOU"
     BASELINE_ACCURACY = "BASELINE_ACCURACY"
@@ -79,8 +81,10 @@ class TrainAlgorithm(GeoSegAlgorithm):
         "weights, Dice weight, encoder freezing, starting from an earlier GeoSeg model (its matching layers are "
         "copied, a new head is used when the classes differ) and resuming an interrupted run, even a killed one, "
         "from its last completed epoch.<br><br>"
-        "Outputs: the model, its training history (CSV), and the held-out pixel accuracy and mean IoU next to the "
-        "accuracy of always predicting the most frequent class (the baseline to beat)."
+        "Outputs: the model, its training history (CSV), a report beside the model (<b>&lt;model&gt;.report.html"
+        "</b>: learning curves, held-out scores and confusion matrix, held-out chips with their predictions), and "
+        "the held-out pixel accuracy and mean IoU next to the accuracy of always predicting the most frequent class "
+        "(the baseline to beat)."
     )
 
     def initAlgorithm(self, config=None):  # noqa: N802 (QGIS API name)
@@ -144,6 +148,7 @@ class TrainAlgorithm(GeoSegAlgorithm):
             parameter.setFlags(parameter.flags() | QgsProcessingParameterDefinition.FlagAdvanced)
             self.addParameter(parameter)
         self.addOutput(QgsProcessingOutputFile(self.HISTORY, self.tr("Training history (CSV)")))
+        self.addOutput(QgsProcessingOutputHtml(self.REPORT, self.tr("Training report")))
         self.addOutput(QgsProcessingOutputNumber(self.HELD_OUT_ACCURACY, self.tr("Held-out pixel accuracy")))
         self.addOutput(QgsProcessingOutputNumber(self.HELD_OUT_MEAN_IOU, self.tr("Held-out mean IoU")))
         self.addOutput(QgsProcessingOutputNumber(self.BASELINE_ACCURACY, self.tr("Majority-class baseline accuracy")))
@@ -194,6 +199,7 @@ class TrainAlgorithm(GeoSegAlgorithm):
         return {
             self.OUTPUT: result["model_path"],
             self.HISTORY: result["history_path"],
+            self.REPORT: result["report_path"],
             self.HELD_OUT_ACCURACY: result["test_metrics"]["pixel_accuracy"],
             self.HELD_OUT_MEAN_IOU: result["test_metrics"]["mean_iou"],
             self.BASELINE_ACCURACY: result["baseline"]["pixel_accuracy"],

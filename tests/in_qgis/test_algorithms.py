@@ -15,7 +15,8 @@ from qgis.PyQt.QtCore import QVariant
 from synthetic import CLASS_NAMES, EPSG, GEOTRANSFORM
 from training.bundle import read_info
 
-ALGORITHMS = ["geoseg:inspect", "geoseg:createchips", "geoseg:train", "geoseg:evaluate", "geoseg:classify",
+ALGORITHMS = ["geoseg:inspect", "geoseg:createchips", "geoseg:train", "geoseg:evaluate", "geoseg:compare",
+              "geoseg:classify",
               "geoseg:train_and_classify", "geoseg:postprocess", "geoseg:vectorize",
               "geoseg:assessaccuracy", "geoseg:setupenvironment",
               "geoseg:checkenvironment"]
@@ -146,6 +147,8 @@ def test_train_writes_a_model_bundle_and_held_out_figures(trained):
     assert 0.0 <= result["HELD_OUT_ACCURACY"] <= 1.0 and 0.0 <= result["BASELINE_ACCURACY"] <= 1.0
     history = open(result["HISTORY"]).read().splitlines()
     assert history[0].startswith("epoch") and len(history) == 3
+    assert result["REPORT"] == result["OUTPUT"][:-len(".keras")] + ".report.html"
+    assert "GeoSeg training report" in Path(result["REPORT"]).read_text()
 
 
 def test_evaluate_reports_scores_on_chips(geoseg, trained, tmp_path):
@@ -153,8 +156,12 @@ def test_evaluate_reports_scores_on_chips(geoseg, trained, tmp_path):
     chips = str(Path(result["OUTPUT"]).parent / "chips")
     scores = geoseg.run("geoseg:evaluate", {"MODEL": result["OUTPUT"], "INPUT": chips, "PREVIEW_CHIPS": 2,
                                             "OUTPUT_HTML": str(tmp_path / "report.html"),
-                                            "OUTPUT_CSV": str(tmp_path / "scores.csv")})
+                                            "OUTPUT_CSV": str(tmp_path / "scores.csv"),
+                                            "OUTPUT_TABLE": str(tmp_path / "scores.gpkg")})
     assert 0.0 <= scores["MEAN_IOU"] <= scores["MEAN_F1"] <= 1.0 and 0.0 <= scores["PIXEL_ACCURACY"] <= 1.0
+    table = {f["class"]: f["iou"] for f in QgsVectorLayer(scores["OUTPUT_TABLE"], "scores", "ogr").getFeatures()}
+    assert list(table)[:3] == CLASS_NAMES and table["mean (macro, classes present)"] == pytest.approx(
+        scores["MEAN_IOU"])
     assert "GeoSeg evaluation" in (tmp_path / "report.html").read_text()
     assert (tmp_path / "scores.csv").read_text().startswith("class,iou,f1,pixels")
 
@@ -168,6 +175,23 @@ def test_evaluate_reports_scores_on_chips(geoseg, trained, tmp_path):
                                            "IMAGE_SUFFIX": "_img", "LABEL_SUFFIX": "_label", "PREVIEW_CHIPS": 0,
                                            "OUTPUT_HTML": str(tmp_path / "named.html")})
     assert named["MEAN_IOU"] == scores["MEAN_IOU"]
+
+
+def test_compare_scores_model_files_as_evaluate_does_and_returns_a_table(geoseg, trained, tmp_path):
+    _, result = trained
+    chips = str(Path(result["OUTPUT"]).parent / "chips")
+    scores = geoseg.run("geoseg:evaluate", {"MODEL": result["OUTPUT"], "INPUT": chips, "PREVIEW_CHIPS": 0,
+                                            "OUTPUT_HTML": str(tmp_path / "evaluate.html")})
+    compared = geoseg.run("geoseg:compare", {"MODELS": [result["OUTPUT"]], "TEST_CHIPS": chips, "PREVIEW_CHIPS": 2,
+                                             "OUTPUT_HTML": str(tmp_path / "compare.html"),
+                                             "OUTPUT_TABLE": str(tmp_path / "models.gpkg")})
+    assert compared["BEST_MODEL"] == "model" and compared["BEST_MODEL_FILE"] == result["OUTPUT"]
+    assert compared["BEST_MEAN_IOU"] == scores["MEAN_IOU"]
+    [row] = QgsVectorLayer(compared["OUTPUT_TABLE"], "models", "ogr").getFeatures()
+    assert row["model"] == "model" and row["mean_iou"] == pytest.approx(scores["MEAN_IOU"])
+    assert row["pixel_accuracy"] == pytest.approx(scores["PIXEL_ACCURACY"]) and row["parameters"] > 0
+    assert "GeoSeg model comparison" in (tmp_path / "compare.html").read_text()
+    assert (tmp_path / "compare_files" / "metrics.csv").exists()
 
 
 def test_cancel_stops_training_in_the_worker_and_keeps_the_best_model(geoseg, trained, tmp_path):

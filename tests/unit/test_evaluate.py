@@ -3,6 +3,7 @@ import csv
 import numpy as np
 from osgeo import gdal
 
+from browser import look_at
 from synthetic import CLASS_NAMES, write_scene
 from training.chips import create_chips
 from training.config import ChipsConfig, EvaluateConfig, TrainConfig
@@ -31,3 +32,5 @@ def test_evaluate_writes_scores_a_report_and_pictures(tmp_path):
         tmp_path / "report.html").read_text()
     png = gdal.Open(str(tmp_path / "chips.png"))
     assert (png.RasterXSize, png.RasterYSize) == (3 * 32 + 2 * 4, 3 * 32 + 2 * 4)
+    seen = look_at(tmp_path / "report.html", tmp_path / "report.png")
+    assert seen["images"] == [png.RasterXSize] and seen["tables"] == 2  # the chips; scores, confusion matrix

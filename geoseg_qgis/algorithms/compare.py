@@ -1,0 +1,104 @@
+"""geoseg:compare — train configurations and/or take model files, score them on the same held-out chips, one
+visual report."""
+from qgis.core import (QgsProcessing, QgsProcessingOutputFile, QgsProcessingOutputNumber, QgsProcessingOutputString,
+                       QgsProcessingParameterFeatureSink, QgsProcessingParameterFile,
+                       QgsProcessingParameterFileDestination, QgsProcessingParameterFolderDestination,
+                       QgsProcessingParameterMultipleLayers, QgsProcessingParameterRasterLayer,
+                       QgsProcessingParameterString)
+
+from ..runner import run
+from ..training.config import CompareConfig
+from .base import GeoSegAlgorithm, raster_file
+
+
+class CompareAlgorithm(GeoSegAlgorithm):
+    RUNS = "RUNS"
+    SHARED = "SHARED"
+    MODELS = "MODELS"
+    IMAGE = "IMAGE"
+    LABELS = "LABELS"
+    INPUT = "INPUT"
+    TEST_CHIPS = "TEST_CHIPS"
+    PREVIEW_CHIPS = "PREVIEW_CHIPS"
+    OUTPUT_HTML = "OUTPUT_HTML"
+    OUTPUT_FOLDER = "OUTPUT_FOLDER"
+    OUTPUT_TABLE = "OUTPUT_TABLE"
+    BEST_MODEL = "BEST_MODEL"
+    BEST_MODEL_FILE = "BEST_MODEL_FILE"
+    BEST_MEAN_IOU = "BEST_MEAN_IOU"
+
+    NAME = "compare"
+    DISPLAY_NAME = "Compare models"
+    HELP = (
+        "Which model is best on my data? Trains several <b>configurations</b> on the same training data, split and "
+        "seed, and/or takes <b>model files</b> as they are, then scores every model on the same held-out chips: "
+        "a <b>test chips folder</b>, else the held-out test part of the training data (as <i>Train segmentation "
+        "model</i> splits it).<br><br>"
+        "<b>Configurations</b>: one a line, each as setting=value pairs of the training settings (the names of "
+        "<code>python -m training train -h</code>), e.g.<br><code>architecture=unet<br>architecture=unet "
+        "bands=rgb<br>architecture=unet_vgg16 pretrained=false</code><br>Settings every configuration shares "
+        "(e.g. <code>epochs=20 patience=5 seed=1</code>) go in the shared settings; the split and seed may only "
+        "be set there. A configuration that cannot be trained, e.g. for want of ImageNet weights offline, says "
+        "why in its row and the others still run.<br><br>"
+        "Outputs: one HTML report (a table of pixel accuracy, IoU per class, mean IoU and F1, parameters, "
+        "training time and classification speed; learning curves; confusion matrices; held-out chips as RGB | "
+        "reference | each model's prediction with one class legend), the same table as a table layer, the "
+        "trained models and the figures as CSV (metrics, curves, confusion) in the output folder, and the best "
+        "model (highest mean IoU) with its file and mean IoU for the graphical modeler."
+    )
+
+    def initAlgorithm(self, config=None):  # noqa: N802 (QGIS API name)
+        self.addParameter(QgsProcessingParameterString(
+            self.RUNS, self.tr("Configurations to train, one a line (setting=value …)"), multiLine=True,
+            optional=True))
+        self.addParameter(QgsProcessingParameterString(
+            self.SHARED, self.tr("Settings every configuration shares (e.g. epochs=20 patience=5)"), optional=True))
+        self.addParameter(QgsProcessingParameterMultipleLayers(
+            self.MODELS, self.tr("Model files to compare as they are"), QgsProcessing.TypeFile, optional=True))
+        self.addParameter(QgsProcessingParameterRasterLayer(
+            self.IMAGE, self.tr("Training raster (or give a chips folder)"), optional=True))
+        self.addParameter(QgsProcessingParameterRasterLayer(
+            self.LABELS, self.tr("Its label raster (0, 1, 2, …; 255 = unlabelled)"), optional=True))
+        self.addParameter(QgsProcessingParameterFile(
+            self.INPUT, self.tr("Training chips folder (instead of the rasters)"),
+            behavior=QgsProcessingParameterFile.Folder, optional=True))
+        self.addParameter(QgsProcessingParameterFile(
+            self.TEST_CHIPS, self.tr("Test chips folder (default: the held-out part of the training data)"),
+            behavior=QgsProcessingParameterFile.Folder, optional=True))
+        self.addParameter(self.setting_parameter(
+            self.PREVIEW_CHIPS, "Chips shown as pictures", CompareConfig, "preview_chips"))
+        self.add_advanced(self.chip_suffix_parameters())
+        self.addParameter(QgsProcessingParameterFileDestination(
+            self.OUTPUT_HTML, self.tr("Comparison report"), self.tr("HTML files (*.html)")))
+        self.addParameter(QgsProcessingParameterFolderDestination(
+            self.OUTPUT_FOLDER, self.tr("Folder for the trained models and the figures as CSV (default: beside the "
+                                        "report)"), optional=True, createByDefault=False))
+        self.addParameter(QgsProcessingParameterFeatureSink(
+            self.OUTPUT_TABLE, self.tr("Scores per model (table)"), QgsProcessing.TypeVector, optional=True))
+        self.addOutput(QgsProcessingOutputString(self.BEST_MODEL, self.tr("Best model (highest mean IoU)")))
+        self.addOutput(QgsProcessingOutputFile(self.BEST_MODEL_FILE, self.tr("Best model file")))
+        self.addOutput(QgsProcessingOutputNumber(self.BEST_MEAN_IOU, self.tr("Best mean IoU")))
+
+    def processAlgorithm(self, parameters, context, feedback):  # noqa: N802 (QGIS API name)
+        image, labels = (self.parameterAsRasterLayer(parameters, name, context) for name in (self.IMAGE, self.LABELS))
+        config = CompareConfig(
+            output_html=self.parameterAsFileOutput(parameters, self.OUTPUT_HTML, context),
+            runs=self.parameterAsString(parameters, self.RUNS, context),
+            shared=self.parameterAsString(parameters, self.SHARED, context),
+            model_paths=self.parameterAsFileList(parameters, self.MODELS, context) or None,
+            chips_dir=self.parameterAsFile(parameters, self.INPUT, context),
+            image_raster=raster_file(image, self.IMAGE) if image else "",
+            label_raster=raster_file(labels, self.LABELS) if labels else "",
+            test_dir=self.parameterAsFile(parameters, self.TEST_CHIPS, context),
+            output_dir=self.parameterAsFileOutput(parameters, self.OUTPUT_FOLDER, context),
+            preview_chips=self.parameterAsInt(parameters, self.PREVIEW_CHIPS, context),
+            **self.chip_suffixes(parameters, context),
+        )
+        result = run("compare", config, feedback)
+        for row in result["table"]:
+            if row["note"]:
+                feedback.reportError(f"{row['model']}: {row['note']}")
+        table = self.table_sink(parameters, self.OUTPUT_TABLE, context, result["table"])
+        return {**({self.OUTPUT_TABLE: table} if table else {}), self.OUTPUT_HTML: result["output_html"],
+                self.OUTPUT_FOLDER: result["output_dir"], self.BEST_MODEL: result["best_model"],
+                self.BEST_MODEL_FILE: result["best_model_path"], self.BEST_MEAN_IOU: result["best_mean_iou"]}
