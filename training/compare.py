@@ -9,17 +9,18 @@ from pathlib import Path
 import numpy as np
 
 from .bundle import load_bundle
+from .callbacks import history_path_for
 from .config import CompareConfig, CompareResult, TrainConfig
 from .dataset import find_pairs, load_chips
 from .errors import GeoSegError
 from .metrics import timed_scores
-from .normalization import normalize
+from .normalization import normalize_array
 from .preview import chip_gallery, rgb_composite, rgb_positions
 from .progress import Progress
 from .raster import open_raster
 from .report import ModelScore, metrics_table, read_history, write_figure_tables, write_report
 from .rows import parse_rows, parse_settings, split_rows
-from .train import history_path_for, split_chips, train
+from .train import split_chips, train
 from .windows import EVAL_TILE, read_scene, split_strips, tile_arrays
 
 OWN = ("output_model", "chips_dir", "image_raster", "label_raster", "image_suffix", "label_suffix", "report")
@@ -151,7 +152,7 @@ def _score(name: str, path: str, error: str, held: HeldOut, config: CompareConfi
         missing = [band for band in info.bands if band > held.images.shape[-1]]
         if missing:
             raise GeoSegError(f"It reads band(s) {missing}; the held-out chips have {held.images.shape[-1]}.")
-        images = normalize(held.images[..., [band - 1 for band in info.bands]], info.normalization).astype(np.float32)
+        images = normalize_array(held.images[..., [band - 1 for band in info.bands]], info.normalization)
         metrics, speed = timed_scores(model, images, held.labels, info.classes, config.batch_size)
     except GeoSegError as err:
         return ModelScore(name, path, error=str(err)), None, None
