@@ -76,8 +76,9 @@ class ClassifyAlgorithm(GeoSegAlgorithm):
             self.choice_parameter(self.ENGINE, "Inference engine", ENGINES, DEFAULTS.engine),
             self.choice_parameter(self.PRECISION, "Precision", PRECISIONS, DEFAULTS.precision),
             QgsProcessingParameterBoolean(self.COG, self.tr("Write Cloud Optimized GeoTIFFs"), DEFAULTS.cog),
-            QgsProcessingParameterBoolean(self.FLIP_AVERAGE, self.tr("Average over mirrored tiles (better, 4× the computation)"),
-                                          DEFAULTS.flip_average),
+            QgsProcessingParameterBoolean(
+                self.FLIP_AVERAGE, self.tr("Average over mirrored tiles (a better map, 4× the computation)"),
+                DEFAULTS.flip_average),
             QgsProcessingParameterRasterDestination(self.PROBABILITIES, self.tr("Class probabilities"),
                                                     optional=True, createByDefault=False),
         ):
