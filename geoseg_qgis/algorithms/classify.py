@@ -47,8 +47,9 @@ class ClassifyAlgorithm(GeoSegAlgorithm):
         "255 = nodata wherever the input is nodata (or NaN). Class colours and names are written into the file "
         "(colour table and category names, for any GIS software) and into a QGIS style beside it (same name, "
         ".qml), with which QGIS shows the model's classes alone in the legend.<br>"
-        "Optionally also writes per-class probabilities, and averages each tile's probabilities over the tile and "
-        "its three mirror images (test-time augmentation; four times the computation).<br><br>"
+        "By default each tile's probabilities are averaged over the tile and its three mirror images (test-time "
+        "augmentation: a better map for four times the computation; switch it off under Advanced for speed). "
+        "Optionally also writes per-class probabilities.<br><br>"
         "<b>Only this extent</b> (in any CRS; widened to whole pixels of the raster) classifies part of the "
         "raster, and the output covers just that part, still exactly georeferenced; outside <b>these "
         "polygons</b> the output is nodata. When the raster's bands are stacked differently from the one the "
@@ -75,8 +76,9 @@ class ClassifyAlgorithm(GeoSegAlgorithm):
             self.choice_parameter(self.ENGINE, "Inference engine", ENGINES, DEFAULTS.engine),
             self.choice_parameter(self.PRECISION, "Precision", PRECISIONS, DEFAULTS.precision),
             QgsProcessingParameterBoolean(self.COG, self.tr("Write Cloud Optimized GeoTIFFs"), DEFAULTS.cog),
-            QgsProcessingParameterBoolean(self.FLIP_AVERAGE, self.tr("Average over mirrored tiles (4× slower)"),
-                                          DEFAULTS.flip_average),
+            QgsProcessingParameterBoolean(
+                self.FLIP_AVERAGE, self.tr("Average over mirrored tiles (a better map, 4× the computation)"),
+                DEFAULTS.flip_average),
             QgsProcessingParameterRasterDestination(self.PROBABILITIES, self.tr("Class probabilities"),
                                                     optional=True, createByDefault=False),
         ):

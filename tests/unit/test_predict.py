@@ -27,8 +27,9 @@ from training.progress import Cancelled, Progress
 # 148×108 is not a multiple of the tile (64): 3×2 tiles of 64 px overlap by 20–22 px; the tiny U-Net
 # (depth 2) takes any multiple of 4, so the reference predicts the whole raster unpadded.
 WIDTH, HEIGHT = 148, 108
-# float32 unless a test asks otherwise: "auto" would compute in bfloat16 on CPUs that do so natively.
-TILED = dict(tile_size=64, overlap=16, batch_size=4, precision="float32")
+# float32 and one prediction a tile unless a test asks otherwise: "auto" would compute in bfloat16 on CPUs that
+# do so natively.
+TILED = dict(tile_size=64, overlap=16, batch_size=4, precision="float32", flip_average=False)
 
 
 @pytest.fixture(scope="module")

@@ -89,3 +89,11 @@ def test_every_command_line_option_has_a_description_and_its_choices():
     assert options["architecture"].choices == list(ARCHITECTURES)
     assert "--no-pretrained" in options["pretrained"].option_strings
     assert {a.dest: a for a in commands["classify"]._actions}["engine"].choices == list(ENGINES)
+
+
+def test_classify_averages_over_mirror_images_unless_told_not_to():
+    from training.cli import build_parser
+
+    arguments = ["classify", "in.tif", "model.keras", "out.tif"]
+    assert build_parser().parse_args(arguments).flip_average
+    assert not build_parser().parse_args([*arguments, "--no-flip-average"]).flip_average
