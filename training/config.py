@@ -119,6 +119,9 @@ class TrainConfig:
     init_model: str = option("", "start from an earlier GeoSeg model (matching layers are copied)")
     resume: bool = option(False, "continue an interrupted run of the same output model from its last epoch")
     model_options: dict = option(help="network options as JSON, e.g. {\"base_filters\": 16}", factory=dict)
+    precision: str = option("auto", "arithmetic precision of training (auto: mixed bfloat16 where the CPU computes "
+                                    "it natively, mixed float16 with loss scaling on a GPU, else float32); weights "
+                                    "and the model file stay float32", PRECISIONS)
 
 
 @dataclass

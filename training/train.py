@@ -21,6 +21,7 @@ from .metrics import majority_baseline, model_scores
 from .models import build_model
 from .models.imagenet import transfer_from
 from .normalization import fit_normalization, normalize
+from .precision import training_policy, with_policy
 from .progress import Progress
 from .raster import open_raster
 from .windows import EVAL_TILE, WindowSampler, read_scene, split_strips, tile_arrays
@@ -70,10 +71,11 @@ def train(config: TrainConfig, progress: Progress | None = None) -> TrainResult:
     data = prepare(config, progress.span(0.0, 0.05))
     progress.update(0.05, f"Building the {ARCHITECTURES[config.architecture]} for {len(data.bands)} bands and "
                           f"{len(data.scheme)} classes…")
-    model = _build(config, data)
+    policy = training_policy(config.precision)
+    model = _build(config, data, policy)
     info = ModelInfo(architecture=config.architecture, bands=list(data.bands), classes=data.scheme,
                      normalization=data.stats, chip_size=data.window,
-                     training={"config": asdict(config), **data.record})
+                     training={"config": asdict(config), "dtype_policy": policy, **data.record})
     resume_path = resume_path_for(config.output_model)
     state = {"epoch": 0, "best_score": -np.inf, "best_epoch": 0}
     if config.resume and Path(resume_path).exists():
@@ -175,8 +177,9 @@ def _check_config(config: TrainConfig) -> None:
     Path(config.output_model).parent.mkdir(parents=True, exist_ok=True)
 
 
-def _build(config: TrainConfig, data: Prepared) -> keras.Model:
-    """Build, initialise (ImageNet or an earlier model) and compile the network."""
+def _build(config: TrainConfig, data: Prepared, policy: str) -> keras.Model:
+    """Build, initialise (ImageNet or an earlier model) and compile the network to compute under the dtype
+    ``policy``."""
     options = dict(config.model_options)
     if config.architecture in PRETRAINED:
         options.update(bands=list(data.bands), freeze_encoder=config.freeze_encoder,
@@ -184,9 +187,12 @@ def _build(config: TrainConfig, data: Prepared) -> keras.Model:
     model = build_model(config.architecture, len(data.bands), len(data.scheme), **options)
     if config.init_model:
         transfer_from(config.init_model, model)
+    if policy != "float32":
+        model = with_policy(model, policy)
     class_weights = (balanced_class_weights(data.train_labels, len(data.scheme))
                      if config.class_weighting == "balanced" else None)
-    model.compile(optimizer=optimizer(config, data.steps_per_epoch(config.batch_size)),
+    adamw = optimizer(config, data.steps_per_epoch(config.batch_size))
+    model.compile(optimizer=keras.optimizers.LossScaleOptimizer(adamw) if policy == "mixed_float16" else adamw,
                   loss=SegmentationLoss(len(data.scheme), class_weights, config.dice_weight),
                   weighted_metrics=[keras.metrics.SparseCategoricalAccuracy(name="accuracy")],
                   metrics=[keras.metrics.MeanIoU(len(data.scheme), name="mean_iou", ignore_class=NODATA_CLASS,

@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 
 from synthetic import CLASS_NAMES, write_scene
-from training import callbacks
+from training import callbacks, precision
 from training.bundle import METADATA_ENTRY, ModelInfo, load_bundle, read_info
 from training.chips import create_chips
 from training.config import ChipsConfig, TrainConfig
@@ -149,3 +149,24 @@ def test_early_stopping_follows_the_validation_mean_iou_not_the_loss(monkeypatch
         if best.model.stop_training:
             break
     assert saved == [1, 2] and best.best_epoch == 2 and best.best_score == 0.6 and epoch == 3
+
+
+@pytest.mark.parametrize(("gpu", "native", "policy"), [(True, True, "mixed_float16"), (False, True, "mixed_bfloat16"),
+                                                       (False, False, "float32")])
+def test_auto_precision_follows_the_hardware(monkeypatch, gpu, native, policy):
+    monkeypatch.setattr(precision, "gpu_visible", lambda: gpu)
+    monkeypatch.setattr(precision, "native_bfloat16", lambda: native)
+    assert precision.training_policy("auto") == policy
+    assert precision.training_policy("float32") == "float32"
+    assert precision.training_policy("bfloat16") == "mixed_bfloat16"
+
+
+@pytest.mark.parametrize(("gpu", "policy"), [(False, "mixed_bfloat16"), (True, "mixed_float16")])
+def test_mixed_precision_trains_and_saves_a_float32_model(chips, tmp_path, monkeypatch, gpu, policy):
+    monkeypatch.setattr(precision, "gpu_visible", lambda: gpu)  # float16 with loss scaling: a GPU's choice
+    monkeypatch.setattr(precision, "native_bfloat16", lambda: True)
+    result = train(config(chips, tmp_path, epochs=2))
+    model, info = load_bundle(result.model_path)
+    assert info.training["dtype_policy"] == policy
+    assert {layer.dtype_policy.name for layer in model.layers} == {"float32"}
+    assert 0 <= result.test_metrics["mean_iou"] <= 1
