@@ -9,6 +9,7 @@ import numpy as np
 
 from .classes import NODATA_CLASS
 from .errors import GeoSegError
+from .normalization import NormalizationFit, normalize
 from .progress import Progress
 from .raster import open_raster, read_bands
 from .windows import WindowSampler
@@ -47,28 +48,98 @@ def find_pairs(chips_dir: str, image_suffix: str = "", label_suffix: str = "") -
     return [(images[s], labels[s]) for s in stems]
 
 
+def read_pair(image_path: Path, label_path: Path, bands: tuple[int, ...],
+              size: tuple[int, int] | None = None) -> tuple[np.ndarray, np.ndarray]:
+    """A chip's ``bands`` (H, W, B) float32 and labels (H, W) uint8; the pair must share size and geotransform,
+    and the chip must be ``size`` (rows, columns) when given."""
+    image, label = open_raster(image_path, "image chip"), open_raster(label_path, "label chip")
+    if (image.RasterXSize, image.RasterYSize) != (label.RasterXSize, label.RasterYSize):
+        raise GeoSegError(f"{image_path} and {label_path} differ in size: each label must cover its image.")
+    if image.GetGeoTransform() != label.GetGeoTransform():
+        raise GeoSegError(f"{image_path} and {label_path} have different geotransforms: "
+                          "each label must lie on its image's pixel grid.")
+    if size and size != (image.RasterYSize, image.RasterXSize):
+        raise GeoSegError(f"{image_path} is {image.RasterXSize}×{image.RasterYSize} px but earlier chips are "
+                          f"{size[1]}×{size[0]}: all chips must share one size.")
+    if max(bands) > image.RasterCount:
+        raise GeoSegError(f"{image_path} has {image.RasterCount} bands; band {max(bands)} was asked for.")
+    return read_bands(image, bands), label.GetRasterBand(1).ReadAsArray().astype(np.uint8)
+
+
 def load_chips(pairs: list[tuple[Path, Path]], bands: tuple[int, ...], progress: Progress | None = None) -> Chips:
-    """Read every pair; each must share size and geotransform, and all chips must share a size."""
+    """Read every pair into memory; all chips must share a size."""
     progress = progress or Progress()
     progress.update(0.0, f"Reading {len(pairs)} chips…")
     images, labels = [], []
     for i, (image_path, label_path) in enumerate(pairs):
         progress.check()
-        image, label = open_raster(image_path, "image chip"), open_raster(label_path, "label chip")
-        if (image.RasterXSize, image.RasterYSize) != (label.RasterXSize, label.RasterYSize):
-            raise GeoSegError(f"{image_path} and {label_path} differ in size: each label must cover its image.")
-        if image.GetGeoTransform() != label.GetGeoTransform():
-            raise GeoSegError(f"{image_path} and {label_path} have different geotransforms: "
-                              "each label must lie on its image's pixel grid.")
-        if images and images[0].shape[:2] != (image.RasterYSize, image.RasterXSize):
-            raise GeoSegError(f"{image_path} is {image.RasterXSize}×{image.RasterYSize} px but earlier chips are "
-                              f"{images[0].shape[1]}×{images[0].shape[0]}: all chips must share one size.")
-        if max(bands) > image.RasterCount:
-            raise GeoSegError(f"{image_path} has {image.RasterCount} bands; band {max(bands)} was asked for.")
-        images.append(read_bands(image, bands))
-        labels.append(label.GetRasterBand(1).ReadAsArray().astype(np.uint8))
+        image, label = read_pair(image_path, label_path, bands, images[0].shape[:2] if images else None)
+        images.append(image)
+        labels.append(label)
         progress.update((i + 1) / len(pairs))
     return Chips(np.stack(images), np.stack(labels), [p[0].stem for p in pairs])
+
+
+@dataclass
+class Survey:
+    """What one pass over chip files finds, holding one chip at a time."""
+
+    size: tuple[int, int]  # rows, columns
+    label_counts: np.ndarray  # pixels per label value 0–255
+    normalization: NormalizationFit | None
+
+
+def survey_chips(pairs: list[tuple[Path, Path]], bands: tuple[int, ...], progress: Progress,
+                 fit: NormalizationFit | None = None, size: tuple[int, int] | None = None) -> Survey:
+    """Check every pair, count its labels and, with ``fit``, fit the normalisation on its bands."""
+    counts = np.zeros(NODATA_CLASS + 1, np.int64)
+    for i, (image_path, label_path) in enumerate(pairs):
+        progress.check()
+        image, label = read_pair(image_path, label_path, bands, size)
+        size = label.shape
+        counts += np.bincount(label.ravel(), minlength=NODATA_CLASS + 1)
+        if fit:
+            fit.add(image)
+        progress.update((i + 1) / len(pairs))
+    return Survey(size, counts, fit)
+
+
+@dataclass
+class ChipFiles:
+    """Chips read from their files as training consumes them, in parallel and a few batches ahead, so memory
+    does not grow with their number; normalised with ``stats``."""
+
+    pairs: list[tuple[Path, Path]]
+    bands: tuple[int, ...]
+    stats: dict
+    size: tuple[int, int]
+
+    def __len__(self) -> int:
+        return len(self.pairs)
+
+    def dataset(self, batch_size: int, augment: bool = False, seed: int = 0, jitter: float = 0.0,
+                shard: tuple[int, int] = (1, 0)):
+        """Batches of (image, label, labelled mask) as :func:`to_dataset` gives them; ``shard`` (count, index)
+        keeps that share of the files."""
+        import tensorflow as tf
+
+        def read(image_path, label_path):
+            image, label = read_pair(Path(image_path.decode()), Path(label_path.decode()), self.bands, self.size)
+            return (normalize(image, self.stats).astype(np.float32), label.astype(np.int32),
+                    (label != NODATA_CLASS).astype(np.float32))
+
+        def read_example(image_path, label_path):
+            image, label, mask = tf.numpy_function(read, [image_path, label_path], (tf.float32, tf.int32, tf.float32))
+            rows, columns = self.size
+            return (tf.ensure_shape(image, (rows, columns, len(self.bands))), tf.ensure_shape(label, self.size),
+                    tf.ensure_shape(mask, self.size))
+
+        paths = tf.data.Dataset.from_tensor_slices(([str(p[0]) for p in self.pairs], [str(p[1]) for p in self.pairs]))
+        paths = paths.shard(*shard)
+        if augment:
+            paths = paths.shuffle(len(self.pairs), seed=seed, reshuffle_each_iteration=True)
+        return _batched(paths.map(read_example, num_parallel_calls=tf.data.AUTOTUNE), batch_size, augment, seed,
+                        jitter)
 
 
 def split_indices(count: int, validation: float, test: float, seed: int,
@@ -88,7 +159,7 @@ def split_indices(count: int, validation: float, test: float, seed: int,
 
 
 def to_dataset(images: np.ndarray, labels: np.ndarray, batch_size: int, augment: bool = False, seed: int = 0,
-               jitter: float = 0.0):
+               jitter: float = 0.0, shard: tuple[int, int] = (1, 0)):
     """A batched tf.data pipeline of (image, label, labelled mask), shuffled and augmented when ``augment``.
 
     Labels keep 255 for unlabelled pixels (the loss masks them); the mask weights the metrics.
@@ -96,14 +167,14 @@ def to_dataset(images: np.ndarray, labels: np.ndarray, batch_size: int, augment:
     import tensorflow as tf
 
     mask = (labels != NODATA_CLASS).astype(np.float32)
-    data = tf.data.Dataset.from_tensor_slices((images, labels.astype(np.int32), mask)).cache()
+    data = tf.data.Dataset.from_tensor_slices((images, labels.astype(np.int32), mask)).shard(*shard).cache()
     if augment:
         data = data.shuffle(len(images), seed=seed, reshuffle_each_iteration=True)
     return _batched(data, batch_size, augment, seed, jitter)
 
 
 def window_dataset(image: np.ndarray, labels: np.ndarray, sampler: WindowSampler, batch_size: int, seed: int = 0,
-                   jitter: float = 0.0):
+                   jitter: float = 0.0, shard: tuple[int, int] = (1, 0)):
     """Like :func:`to_dataset`, augmented, over windows of a normalised scene: new windows every epoch."""
     import tensorflow as tf
 
@@ -117,7 +188,38 @@ def window_dataset(image: np.ndarray, labels: np.ndarray, sampler: WindowSampler
     data = tf.data.Dataset.from_generator(windows, output_signature=(
         tf.TensorSpec((size, size, bands), tf.float32), tf.TensorSpec((size, size), tf.int32),
         tf.TensorSpec((size, size), tf.float32))).apply(tf.data.experimental.assert_cardinality(sampler.count))
-    return _batched(data, batch_size, True, seed, jitter)
+    return _batched(data.shard(*shard), batch_size, True, seed, jitter)
+
+
+@dataclass
+class ChipArrays:
+    """Normalised chips or tiles held in memory (a scene's validation and test tiles)."""
+
+    images: np.ndarray
+    labels: np.ndarray
+
+    def __len__(self) -> int:
+        return len(self.images)
+
+    def dataset(self, batch_size: int, augment: bool = False, seed: int = 0, jitter: float = 0.0,
+                shard: tuple[int, int] = (1, 0)):
+        return to_dataset(self.images, self.labels, batch_size, augment, seed, jitter, shard)
+
+
+@dataclass
+class SceneWindows:
+    """Random windows of a normalised scene, new ones every epoch (always augmented)."""
+
+    image: np.ndarray
+    labels: np.ndarray
+    sampler: WindowSampler
+
+    def __len__(self) -> int:
+        return self.sampler.count
+
+    def dataset(self, batch_size: int, augment: bool = True, seed: int = 0, jitter: float = 0.0,
+                shard: tuple[int, int] = (1, 0)):
+        return window_dataset(self.image, self.labels, self.sampler, batch_size, seed, jitter, shard)
 
 
 def _batched(data, batch_size: int, augment: bool, seed: int, jitter: float):
