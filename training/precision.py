@@ -1,12 +1,14 @@
 """Mixed precision for training: the Keras dtype policy a precision setting gives on this machine, and copies
 of a network computing under another policy. Weights stay float32 under every policy, and model files are
-always written in float32 (:func:`in_float32`), so they load and classify as before.
+always written in float32 without optimizer state (:func:`in_float32`), so they load and classify as before.
 
 ``auto`` trains in ``mixed_bfloat16`` where the CPU computes bfloat16 natively (the detection classify uses,
 :func:`training.engines.native_bfloat16`), in ``mixed_float16`` with loss scaling where TensorFlow sees a GPU,
 and in float32 elsewhere.
 """
 from __future__ import annotations
+
+import weakref
 
 import keras
 
@@ -15,6 +17,7 @@ from .engines import gpu_visible, native_bfloat16
 from .errors import GeoSegError
 
 POLICIES = {"float32": "float32", "bfloat16": "mixed_bfloat16", "float16": "mixed_float16"}
+_FLOAT32_COPIES: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()  # model → its float32 copy (in_float32)
 
 
 def training_policy(precision: str) -> str:
@@ -27,19 +30,24 @@ def training_policy(precision: str) -> str:
 
 
 def with_policy(model: keras.Model, policy: str) -> keras.Model:
-    """A copy of ``model`` with its weights whose layers compute under ``policy``, but for the output layer,
-    which stays float32 (class probabilities and the loss in full precision)."""
+    """An uncompiled copy of ``model`` with its weights whose layers compute under ``policy``, but for the output
+    layer, which stays float32 (class probabilities and the loss in full precision)."""
     config = _retyped(keras.saving.serialize_keras_object(model), policy, model.layers[-1].name)
+    config.pop("compile_config", None)
     copy = keras.saving.deserialize_keras_object(config)
     copy.set_weights(model.get_weights())
     return copy
 
 
 def in_float32(model: keras.Model) -> keras.Model:
-    """``model`` itself when it computes in float32, else a float32 copy of it."""
-    if all(layer.dtype_policy.name == "float32" for layer in model.layers):
-        return model
-    return with_policy(model, "float32")
+    """An uncompiled float32 copy of ``model`` with its current weights, to save (without optimizer state):
+    made once per model, then given its new weights."""
+    copy = _FLOAT32_COPIES.get(model)
+    if copy is None:
+        copy = _FLOAT32_COPIES[model] = with_policy(model, "float32")
+    else:
+        copy.set_weights(model.get_weights())
+    return copy
 
 
 def _retyped(node, policy: str, keep: str):
