@@ -62,3 +62,13 @@ def write_scene(folder: Path, width: int = 128, height: int = 128, seed: int = 0
     return (write_raster(folder / "image.tif", image),
             write_raster(folder / "labels.tif", labels, category_names=CLASS_NAMES))
 
+
+
+def write_chips(folder: Path, side: int, chip_size: int = 32) -> Path:
+    """A chips folder cut by GeoSeg's Create chips from a ``side``×``side`` px scene written into ``folder``."""
+    from training.chips import create_chips
+    from training.config import ChipsConfig
+
+    image, labels = write_scene(folder, side, side)
+    create_chips(ChipsConfig(str(image), str(folder / "chips"), str(labels), chip_size=chip_size))
+    return folder / "chips"

@@ -25,6 +25,8 @@ CLASS_WEIGHTINGS = {"none": "None", "balanced": "Balanced (inverse pixel frequen
 SCHEDULES = {"constant": "Constant", "cosine": "Cosine decay to 0 over the maximum epochs"}
 ENGINES = {"auto": "Automatic (TensorFlow on GPU or in bfloat16, else LiteRT)", "litert": "LiteRT (XNNPACK, CPU)",
            "tensorflow": "TensorFlow"}
+STRATEGIES = {"default": "One device (TensorFlow's default placement)",
+              "mirrored": "Mirrored: every GPU of this machine (else its CPU devices)"}
 PRECISIONS = {"auto": "Automatic (bfloat16 where the CPU computes it natively, else float32)",
               "float32": "float32", "bfloat16": "bfloat16 (TensorFlow engine)"}
 
@@ -122,6 +124,8 @@ class TrainConfig:
     precision: str = option("auto", "arithmetic precision of training (auto: mixed bfloat16 where the CPU computes "
                                     "it natively, mixed float16 with loss scaling on a GPU, else float32); weights "
                                     "and the model file stay float32", PRECISIONS)
+    strategy: str = option("default", "how training spreads over devices (TensorFlow's distribution strategies; "
+                                      "with mirrored the batch size is per device)", STRATEGIES)
 
 
 @dataclass

@@ -15,6 +15,7 @@ from .callbacks import BestModel, FitProgress, ResumePoint, restore_resume_point
 from .classes import CLASSES_FILE, NODATA_CLASS, ClassInfo, class_scheme, default_scheme, scheme_from_dicts
 from .config import ARCHITECTURES, TrainConfig, TrainResult, check_settings
 from .dataset import ChipArrays, ChipFiles, SceneWindows, find_pairs, split_indices, survey_chips
+from .distribution import distribute, strategy_for
 from .errors import GeoSegError
 from .losses import SegmentationLoss, balanced_class_weights
 from .metrics import class_counts, majority_baseline, model_scores
@@ -65,10 +66,13 @@ def train(config: TrainConfig, progress: Progress | None = None) -> TrainResult:
     progress.update(0.05, f"Building the {ARCHITECTURES[config.architecture]} for {len(data.bands)} bands and "
                           f"{len(data.scheme)} classes…")
     policy = training_policy(config.precision)
-    model = _build(config, data, policy)
+    strategy = strategy_for(config.strategy)
+    with strategy.scope():
+        model = _build(config, data, policy, strategy.num_replicas_in_sync)
     info = ModelInfo(architecture=config.architecture, bands=list(data.bands), classes=data.scheme,
                      normalization=data.stats, chip_size=data.window,
-                     training={"config": asdict(config), "dtype_policy": policy, **data.record})
+                     training={"config": asdict(config), "dtype_policy": policy,
+                               "replicas": strategy.num_replicas_in_sync, **data.record})
     resume_path = resume_path_for(config.output_model)
     state = {"epoch": 0, "best_score": -np.inf, "best_epoch": 0}
     if config.resume and Path(resume_path).exists():
@@ -78,28 +82,38 @@ def train(config: TrainConfig, progress: Progress | None = None) -> TrainResult:
     fit_progress = FitProgress(progress.span(0.05, 0.95), config.epochs, state["epoch"])
     history_path = history_path_for(config.output_model)
     progress.update(0.05, f"Training on {data.description}: epoch {state['epoch'] + 1} of at most {config.epochs}…")
-    training = data.train.dataset(config.batch_size, True, config.seed, config.jitter)
-    model.fit(training, validation_data=data.validation.dataset(config.batch_size), epochs=config.epochs,
-              initial_epoch=state["epoch"], shuffle=False, verbose=0, callbacks=[
-                  keras.callbacks.CSVLogger(history_path, append=state["epoch"] > 0),
-                  best, ResumePoint(resume_path, best), fit_progress])
+    model.fit(**_fit_data(config, data, strategy), epochs=config.epochs, initial_epoch=state["epoch"], shuffle=False,
+              verbose=0, callbacks=[keras.callbacks.CSVLogger(history_path, append=state["epoch"] > 0),
+                                    best, ResumePoint(resume_path, best), fit_progress])
     if best.best_epoch == 0:
         progress.check()
         raise GeoSegError("Training stopped before one epoch finished: no model was saved.")
-    model.set_weights(load_bundle(config.output_model)[0].get_weights())
+    saved, _ = load_bundle(config.output_model)  # the best epoch, scored as saved
     held_out = data.test or data.validation
-    metrics = model_scores(model, held_out.dataset(config.batch_size), data.scheme)
+    metrics = model_scores(saved, held_out.dataset(config.batch_size), data.scheme)
     metrics["split"] = "test" if data.test else "validation"
     baseline = majority_baseline(data.train_counts, np.sum(metrics["confusion_matrix"], axis=1))
     info.metrics = {"best_epoch": best.best_epoch, "best_val_mean_iou": best.best_score, "held_out": metrics,
                     "majority_baseline": baseline}
-    save_bundle(model, info, config.output_model)
+    save_bundle(saved, info, config.output_model)
     if not fit_progress.cancelled:
         Path(resume_path).unlink(missing_ok=True)
     progress.update(1.0, f"Held-out pixel accuracy {metrics['pixel_accuracy']:.3f}, mean IoU "
                          f"{metrics['mean_iou']:.3f} (majority baseline {baseline['pixel_accuracy']:.3f}).")
     return TrainResult(config.output_model, history_path, fit_progress.epochs_done, best.best_epoch,
                        fit_progress.cancelled, metrics, baseline)
+
+
+def _fit_data(config: TrainConfig, data: Prepared, strategy) -> dict:
+    """``fit``'s training and validation data: plain datasets on one device; under the mirrored strategy, a
+    batch per replica for the steps of a pass over all the data."""
+    if config.strategy == "default":
+        return {"x": data.train.dataset(config.batch_size, True, config.seed, config.jitter),
+                "validation_data": data.validation.dataset(config.batch_size)}
+    training, steps = distribute(strategy, data.train, config.batch_size, True, config.seed, config.jitter)
+    validation, validation_steps = distribute(strategy, data.validation, config.batch_size)
+    return {"x": training, "steps_per_epoch": steps, "validation_data": validation,
+            "validation_steps": validation_steps}
 
 
 def prepare(config: TrainConfig, progress: Progress) -> Prepared:
@@ -179,9 +193,9 @@ def _check_config(config: TrainConfig) -> None:
     Path(config.output_model).parent.mkdir(parents=True, exist_ok=True)
 
 
-def _build(config: TrainConfig, data: Prepared, policy: str) -> keras.Model:
+def _build(config: TrainConfig, data: Prepared, policy: str, replicas: int) -> keras.Model:
     """Build, initialise (ImageNet or an earlier model) and compile the network to compute under the dtype
-    ``policy``."""
+    ``policy``, for ``replicas`` replicas each taking a batch."""
     options = dict(config.model_options)
     if config.architecture in PRETRAINED:
         options.update(bands=list(data.bands), freeze_encoder=config.freeze_encoder,
@@ -193,7 +207,7 @@ def _build(config: TrainConfig, data: Prepared, policy: str) -> keras.Model:
         model = with_policy(model, policy)
     class_weights = (balanced_class_weights(data.train_counts)
                      if config.class_weighting == "balanced" else None)
-    adamw = optimizer(config, data.steps_per_epoch(config.batch_size))
+    adamw = optimizer(config, data.steps_per_epoch(config.batch_size * replicas))
     model.compile(optimizer=keras.optimizers.LossScaleOptimizer(adamw) if policy == "mixed_float16" else adamw,
                   loss=SegmentationLoss(len(data.scheme), class_weights, config.dice_weight),
                   weighted_metrics=[keras.metrics.SparseCategoricalAccuracy(name="accuracy")],

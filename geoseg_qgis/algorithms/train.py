@@ -5,7 +5,8 @@ from qgis.core import (QgsProcessingException, QgsProcessingOutputFile, QgsProce
                        QgsProcessingParameterString)
 
 from ..runner import run
-from ..training.config import ARCHITECTURES, CLASS_WEIGHTINGS, NORMALIZATIONS, PRECISIONS, SCHEDULES, TrainConfig
+from ..training.config import (ARCHITECTURES, CLASS_WEIGHTINGS, NORMALIZATIONS, PRECISIONS, SCHEDULES, STRATEGIES,
+                               TrainConfig)
 from .base import GeoSegAlgorithm, raster_file
 
 BAND_SETS = {"all": "All bands", "rgb": "RGB (bands 4,3,2)", "custom": "Custom list"}  # custom: BAND_LIST
@@ -44,6 +45,7 @@ class TrainAlgorithm(GeoSegAlgorithm):
     IMAGE_SUFFIX = "IMAGE_SUFFIX"
     LABEL_SUFFIX = "LABEL_SUFFIX"
     PRECISION = "PRECISION"
+    STRATEGY = "STRATEGY"
     OUTPUT = "OUTPUT"
     HISTORY = "HISTORY"
     HELD_OUT_ACCURACY = "HELD_OUT_ACCURACY"
@@ -75,11 +77,11 @@ class TrainAlgorithm(GeoSegAlgorithm):
         "weights come from the <b>weights file</b> or the Keras cache (~/.keras/models); offline, the error names the "
         "file to download and where to put it.<br>"
         "Expert options: precision (by default mixed bfloat16 on CPUs that compute it natively and mixed "
-        "float16 with loss scaling on a GPU; the model file is float32 either way), window size and windows per "
-        "epoch, learning-rate schedule, weight decay, jitter, class "
-        "weights, Dice weight, encoder freezing, starting from an earlier GeoSeg model (its matching layers are "
-        "copied, a new head is used when the classes differ) and resuming an interrupted run from its last "
-        "completed epoch.<br><br>"
+        "float16 with loss scaling on a GPU; the model file is float32 either way), devices (all GPUs of the "
+        "machine, each taking a batch of the batch size), window size and windows per epoch, learning-rate "
+        "schedule, weight decay, jitter, class weights, Dice weight, encoder freezing, starting from an earlier "
+        "GeoSeg model (its matching layers are copied, a new head is used when the classes differ) and resuming "
+        "an interrupted run from its last completed epoch.<br><br>"
         "Outputs: the model, its training history (CSV), and the held-out pixel accuracy and mean IoU next to the "
         "accuracy of always predicting the most frequent class (the baseline to beat)."
     )
@@ -143,6 +145,8 @@ class TrainAlgorithm(GeoSegAlgorithm):
                                          optional=True),
             self.choice_parameter(self.PRECISION, "Precision (Automatic: mixed bfloat16 on CPUs with native bfloat16, "
                                   "mixed float16 on a GPU)", PRECISIONS, DEFAULTS.precision),
+            self.choice_parameter(self.STRATEGY, "Devices (Mirrored: all GPUs, batch size per GPU)", STRATEGIES,
+                                  DEFAULTS.strategy),
         ):
             parameter.setFlags(parameter.flags() | QgsProcessingParameterDefinition.FlagAdvanced)
             self.addParameter(parameter)
@@ -190,6 +194,7 @@ class TrainAlgorithm(GeoSegAlgorithm):
             image_suffix=self.parameterAsString(parameters, self.IMAGE_SUFFIX, context),
             label_suffix=self.parameterAsString(parameters, self.LABEL_SUFFIX, context),
             precision=self.parameter_as_choice(parameters, self.PRECISION, context, PRECISIONS),
+            strategy=self.parameter_as_choice(parameters, self.STRATEGY, context, STRATEGIES),
         )
         result = run("train", config, feedback)
         if result["cancelled"]:

@@ -5,11 +5,10 @@ import zipfile
 import numpy as np
 import pytest
 
-from synthetic import CLASS_NAMES, write_scene
+from synthetic import CLASS_NAMES, write_chips, write_scene
 from training import callbacks, precision
 from training.bundle import METADATA_ENTRY, ModelInfo, load_bundle, read_info
-from training.chips import create_chips
-from training.config import ChipsConfig, TrainConfig
+from training.config import TrainConfig
 from training.progress import Progress
 from training.train import optimizer, train
 
@@ -18,10 +17,7 @@ TINY = {"base_filters": 4, "depth": 2}
 
 @pytest.fixture(scope="module")
 def chips(tmp_path_factory):
-    folder = tmp_path_factory.mktemp("chips")
-    image, labels = write_scene(folder, 256, 256)
-    create_chips(ChipsConfig(str(image), str(folder / "chips"), str(labels), chip_size=32))
-    return folder / "chips"
+    return write_chips(tmp_path_factory.mktemp("chips"), 256)
 
 
 def config(chips, tmp_path, **overrides):
