@@ -188,6 +188,16 @@ class ClassifyConfig:
 
 
 @dataclass
+class ScenesConfig:
+    """Several rasters (or glob patterns) classified on Dask distributed, one raster per task, into a folder;
+    the other settings are :class:`ClassifyConfig`'s (see training.scenes)."""
+
+    scheduler: str = option("", "Dask scheduler address (e.g. tcp://10.0.0.1:8786) to classify several rasters on "
+                                "a cluster (default: a LocalCluster on this machine)")
+    workers: int = option(1, "processes of the LocalCluster, each classifying one raster at a time", minimum=1)
+
+
+@dataclass
 class ClassifyResult:
     output_raster: str
     probabilities_raster: str | None
