@@ -84,3 +84,13 @@ def truncate(path: Path) -> None:
 def tree(folder: Path) -> list[str]:
     """Every path under ``folder``: what a refused job must leave as it was."""
     return sorted(str(path.relative_to(folder)) for path in folder.rglob("*"))
+
+
+def cut_chips(folder: Path, side: int, chip_size: int = 32) -> Path:
+    """A chips folder cut by GeoSeg's Create chips from a ``side``×``side`` px scene written into ``folder``."""
+    from training.chips import create_chips
+    from training.config import ChipsConfig
+
+    image, labels = write_scene(folder, side, side)
+    create_chips(ChipsConfig(str(image), str(folder / "chips"), str(labels), chip_size=chip_size))
+    return folder / "chips"

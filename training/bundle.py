@@ -45,11 +45,13 @@ class ModelInfo:
 
 
 def save_bundle(model, info: ModelInfo, path: str) -> None:
-    """Save atomically: a reader never sees a half-written model."""
+    """Save atomically (a reader never sees a half-written model), in float32 whatever precision trained it."""
+    from .precision import in_float32
+
     if Path(path).suffix != ".keras":
         raise GeoSegError(f"The model file {path} must end in .keras.")
     with atomic_path(path) as tmp:
-        model.save(tmp)
+        in_float32(model).save(tmp)
         with zipfile.ZipFile(tmp, "a") as archive:
             archive.writestr(METADATA_ENTRY, json.dumps(info.to_dict(), indent=2))
 

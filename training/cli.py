@@ -8,9 +8,11 @@ from __future__ import annotations
 
 import argparse
 import dataclasses
+import functools
 import json
 import sys
 
+from .config import ScenesConfig
 from .errors import GeoSegError
 from .jobs import TASKS, run_job
 from .progress import Cancelled, Progress
@@ -23,7 +25,8 @@ HELP = {  # one command per job (training.jobs.TASKS), by the same name
     "evaluate": "score a trained model on a chips folder (CSV, HTML and pictures)",
     "compare": "train configurations on one split and seed and/or take model files, score them on the same "
                "held-out chips, and write one visual report (HTML, and its figures as CSV)",
-    "classify": "classify a raster with a trained model",
+    "classify": "classify a raster with a trained model; or several rasters or glob patterns, on Dask distributed, "
+                "into the output folder (<raster name>.tif each)",
     "postprocess": "majority filter and minimum mapping unit (sieve) for a class raster",
     "vectorize": "polygons per class from a class raster (GeoPackage)",
     "assess": "accuracy and area estimates of a class raster from reference data (Olofsson et al. 2014)",
@@ -80,7 +83,16 @@ def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="python -m training", description=" ".join(__doc__.split("\n\n")[0].split()))
     commands = parser.add_subparsers(dest="command", required=True)
     for task, (config_class, _) in TASKS.items():
-        _add_config_arguments(commands.add_parser(task, help=HELP[task], description=HELP[task]), config_class)
+        command = commands.add_parser(task, help=HELP[task], description=HELP[task])
+        _add_config_arguments(command, config_class)
+        if task == "classify":
+            _add_config_arguments(command, ScenesConfig)
+            for action in command._actions:
+                if action.dest == "input_raster":
+                    action.nargs = "+"
+                    action.help += "; or several, or glob patterns such as 'scenes/*.tif' (quoted)"
+                elif action.dest == "output_raster":
+                    action.help += "; with several rasters, a glob or --scheduler: the output folder"
     commands.add_parser("worker", help="run one JSON job from stdin, answering with JSON lines (for QGIS)")
     return parser
 
@@ -93,7 +105,7 @@ def main(argv=None) -> int:
 
         return serve()
     try:
-        result = run_job(command, args, progress_bar())
+        result = (_classify if command == "classify" else functools.partial(run_job, command))(args, progress_bar())
     except (GeoSegError, Cancelled) as err:
         sys.stderr.write(f"error: {err}\n")
         return 1
@@ -101,4 +113,17 @@ def main(argv=None) -> int:
         sys.stderr.write("error: Cancelled (interrupted).\n")
         return 1
     print(json.dumps(result, indent=2, allow_nan=False))
-    return 0
+    for raster, reason in result.get("failed", {}).items():  # several rasters: each failure, after all ran
+        sys.stderr.write(f"error: {raster}: {reason}\n")
+    return 1 if result.get("failed") else 0
+
+
+def _classify(args: dict, progress: Progress) -> dict:
+    """One raster as the classify job; several rasters, glob patterns or a scheduler on Dask (training.scenes)."""
+    from .scenes import classify_scenes, expand_rasters, is_pattern
+
+    scenes = {field.name: args.pop(field.name) for field in dataclasses.fields(ScenesConfig)}
+    rasters, output = args.pop("input_raster"), args.pop("output_raster")
+    if len(rasters) == 1 and not is_pattern(rasters[0]) and not scenes["scheduler"]:
+        return run_job("classify", {**args, "input_raster": rasters[0], "output_raster": output}, progress)
+    return dataclasses.asdict(classify_scenes(args, expand_rasters(rasters), output, progress=progress, **scenes))

@@ -11,7 +11,7 @@ import numpy as np
 from .bundle import load_bundle
 from .callbacks import history_path_for
 from .config import CompareConfig, CompareResult, TrainConfig
-from .dataset import find_pairs, load_chips
+from .dataset import ChipArrays, find_pairs, load_chips
 from .errors import GeoSegError
 from .metrics import timed_scores
 from .normalization import normalize_array
@@ -153,7 +153,7 @@ def _score(name: str, path: str, error: str, held: HeldOut, config: CompareConfi
         if missing:
             raise GeoSegError(f"It reads band(s) {missing}; the held-out chips have {held.images.shape[-1]}.")
         images = normalize_array(held.images[..., [band - 1 for band in info.bands]], info.normalization)
-        metrics, speed = timed_scores(model, images, held.labels, info.classes, config.batch_size)
+        metrics, speed = timed_scores(model, ChipArrays(images, held.labels).dataset(config.batch_size), info.classes)
     except GeoSegError as err:
         return ModelScore(name, path, error=str(err)), None, None
     shown = images[:config.preview_chips]

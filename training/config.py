@@ -26,6 +26,8 @@ CLASS_WEIGHTINGS = {"none": "None", "balanced": "Balanced (inverse pixel frequen
 SCHEDULES = {"constant": "Constant", "cosine": "Cosine decay to 0 over the maximum epochs"}
 ENGINES = {"auto": "Automatic (TensorFlow on GPU or in bfloat16, else LiteRT)", "litert": "LiteRT (XNNPACK, CPU)",
            "tensorflow": "TensorFlow"}
+STRATEGIES = {"default": "One device (TensorFlow's default placement)",
+              "mirrored": "Mirrored: every GPU of this machine (else its CPU devices)"}
 PRECISIONS = {"auto": "Automatic (bfloat16 where the CPU computes it natively, else float32)",
               "float32": "float32", "bfloat16": "bfloat16 (TensorFlow engine)"}
 
@@ -127,6 +129,11 @@ class TrainConfig:
     model_options: dict = option(help="network options as JSON, e.g. {\"base_filters\": 16}", factory=dict)
     report: bool = option(True, "also write a report beside the model (<model>.report.html): learning curves, "
                                 "held-out scores, sample predictions")
+    precision: str = option("auto", "arithmetic precision of training (auto: mixed bfloat16 where the CPU computes "
+                                    "it natively, mixed float16 with loss scaling on a GPU, else float32); weights "
+                                    "and the model file stay float32", PRECISIONS)
+    strategy: str = option("default", "how training spreads over devices (TensorFlow's distribution strategies; "
+                                      "with mirrored the batch size is per device)", STRATEGIES)
 
 
 @dataclass
@@ -228,6 +235,16 @@ class ClassifyConfig:
     precision: str = option("auto", "arithmetic precision (weights and outputs stay float32)", PRECISIONS)
     flip_average: bool = option(True, "average over each tile's mirror images (test-time augmentation: a better "
                                       "map for 4× the computation)")
+
+
+@dataclass
+class ScenesConfig:
+    """Several rasters (or glob patterns) classified on Dask distributed, one raster per task, into a folder;
+    the other settings are :class:`ClassifyConfig`'s (see training.scenes)."""
+
+    scheduler: str = option("", "Dask scheduler address (e.g. tcp://10.0.0.1:8786) to classify several rasters on "
+                                "a cluster (default: a LocalCluster on this machine)")
+    workers: int = option(1, "processes of the LocalCluster, each classifying one raster at a time", minimum=1)
 
 
 @dataclass

@@ -50,7 +50,7 @@ def choose_engine(engine: str, precision: str = "auto") -> tuple[str, str]:
     if engine == "litert" and not litert_installed:
         raise GeoSegError("The LiteRT engine needs the ai-edge-litert package: install it "
                           "(pip install ai-edge-litert) or set the engine to tensorflow.")
-    gpu = engine != "litert" and _gpu_visible()
+    gpu = engine != "litert" and gpu_visible()
     if precision == "auto":
         precision = "bfloat16" if engine != "litert" and not gpu and native_bfloat16() else "float32"
     if engine == "auto":
@@ -67,7 +67,7 @@ def native_bfloat16(cpuinfo: str = "/proc/cpuinfo") -> bool:
     return False
 
 
-def _gpu_visible() -> bool:
+def gpu_visible() -> bool:
     """Whether TensorFlow sees a GPU; TensorFlow is imported to ask only where an NVIDIA device exists."""
     if not glob("/dev/nvidia[0-9]*"):
         return False

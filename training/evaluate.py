@@ -9,7 +9,7 @@ import numpy as np
 
 from .bundle import load_bundle
 from .config import EvaluateConfig, EvaluateResult
-from .dataset import find_pairs, load_chips
+from .dataset import ChipArrays, find_pairs, load_chips
 from .metrics import model_scores
 from .normalization import normalize_array
 from .outputs import atomic_path
@@ -28,7 +28,7 @@ def evaluate_model(config: EvaluateConfig, progress: Progress | None = None) -> 
     chips = load_chips(pairs, tuple(info.bands), progress.span(0.0, 0.5))
     progress.update(0.5, f"Scoring {len(pairs)} chips…")
     images = normalize_array(chips.images, info.normalization)
-    metrics = model_scores(model, images, chips.labels, info.classes, config.batch_size)
+    metrics = model_scores(model, ChipArrays(images, chips.labels).dataset(config.batch_size), info.classes)
     progress.update(0.9, f"{len(pairs)} chips: pixel accuracy {metrics['pixel_accuracy']:.3f}, "
                          f"mean IoU {metrics['mean_iou']:.3f}")
     table = class_table(metrics)

@@ -47,10 +47,11 @@ class SegmentationLoss(keras.losses.Loss):
                 "dice_weight": self.dice_weight}
 
 
-def balanced_class_weights(labels, num_classes: int):
-    """Inverse-frequency weights over labelled training pixels, normalised to a mean of 1."""
+def balanced_class_weights(counts):
+    """Inverse-frequency weights from labelled training pixels per class, normalised to a mean of 1."""
     import numpy as np
 
-    counts = np.bincount(labels[labels < num_classes].ravel(), minlength=num_classes).astype(np.float64)
+    counts = np.asarray(counts, np.float64)
+    num_classes = len(counts)
     weights = np.where(counts > 0, counts.sum() / np.maximum(counts, 1) / num_classes, 0.0)
     return (weights / weights[counts > 0].mean()).tolist()

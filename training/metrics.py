@@ -36,28 +36,39 @@ def scores(matrix: np.ndarray, class_names: list[str]) -> dict:
     }
 
 
-def majority_baseline(train_labels: np.ndarray, test_labels: np.ndarray, num_classes: int) -> dict:
-    """Accuracy of always predicting the most frequent training class."""
-    counts = np.bincount(train_labels[train_labels < num_classes].ravel(), minlength=num_classes)
-    majority = int(counts.argmax())
-    labelled = test_labels[test_labels < num_classes]
-    accuracy = float((labelled == majority).mean()) if labelled.size else float("nan")
-    return {"class": majority, "pixel_accuracy": accuracy}
+def class_counts(labels: np.ndarray, num_classes: int) -> np.ndarray:
+    """Labelled pixels per class 0 … ``num_classes`` − 1."""
+    return np.bincount(labels[labels < num_classes].ravel(), minlength=num_classes)[:num_classes]
+
+
+def majority_baseline(train_counts: np.ndarray, test_counts: np.ndarray) -> dict:
+    """Accuracy of always predicting the most frequent training class, from pixels per class."""
+    majority = int(np.argmax(train_counts))
+    total = int(np.sum(test_counts))
+    return {"class": majority, "pixel_accuracy": float(test_counts[majority] / total) if total else float("nan")}
+
+
+def model_scores(model, dataset, classes) -> dict:
+    """:func:`scores` of a Keras ``model`` on a dataset of (normalised image, label, mask) batches, one batch
+    at a time."""
+    return timed_scores(model, dataset, classes)[0]
+
+
+def timed_scores(model, dataset, classes) -> tuple[dict, float]:
+    """:func:`model_scores` and the megapixels the model classifies a second (reading not counted; the first
+    batch is classified once more before, untimed, to warm up)."""
+    matrix = np.zeros((len(classes), len(classes)), np.int64)
+    pixels, seconds = 0, 0.0
+    for images, labels, _ in dataset:
+        if not pixels:
+            model.predict_on_batch(images)
+        start = time.perf_counter()
+        predicted = np.asarray(model.predict_on_batch(images)).argmax(axis=-1)
+        seconds += time.perf_counter() - start
+        pixels += predicted.size
+        matrix += confusion_matrix(np.asarray(labels), predicted, len(classes))
+    return scores(matrix, [c.name for c in classes]), pixels / seconds / 1e6 if seconds else float("nan")
 
 
 def _number(value: float) -> float | None:
     return None if np.isnan(value) else float(value)
-
-
-def model_scores(model, images: np.ndarray, labels: np.ndarray, classes, batch_size: int) -> dict:
-    """:func:`scores` of a Keras ``model`` on normalised ``images`` against ``labels``."""
-    predicted = model.predict(images, batch_size=batch_size, verbose=0).argmax(axis=-1)
-    return scores(confusion_matrix(labels, predicted, len(classes)), [c.name for c in classes])
-
-
-def timed_scores(model, images: np.ndarray, labels: np.ndarray, classes, batch_size: int) -> tuple[dict, float]:
-    """:func:`model_scores` and the megapixels classified a second, timed after one warm-up batch."""
-    model.predict(images[:batch_size], verbose=0)
-    start = time.perf_counter()
-    metrics = model_scores(model, images, labels, classes, batch_size)
-    return metrics, images[..., 0].size / (time.perf_counter() - start) / 1e6

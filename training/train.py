@@ -15,13 +15,16 @@ from .bundle import ModelInfo, load_bundle, save_bundle
 from .callbacks import Checkpoint, FitProgress
 from .classes import CLASSES_FILE, NODATA_CLASS, ClassInfo, class_scheme, default_scheme, scheme_from_dicts
 from .config import ARCHITECTURES, TrainConfig, TrainResult, check_settings
-from .dataset import Chips, find_pairs, load_chips, split_indices, to_dataset, window_dataset
+from .dataset import (ChipArrays, ChipFiles, SceneWindows, check_chips, check_labelled, find_pairs, split_indices,
+                      survey_chips)
+from .distribution import distribute, strategy_for
 from .errors import GeoSegError
 from .losses import SegmentationLoss, balanced_class_weights
-from .metrics import majority_baseline, timed_scores
+from .metrics import class_counts, majority_baseline, timed_scores
 from .models import build_model, size_multiple
 from .models.imagenet import transfer_from
-from .normalization import fit_normalization, normalize_array
+from .normalization import NormalizationFit, fit_normalization, normalize_array
+from .precision import training_policy, with_policy
 from .progress import Progress
 from .raster import open_raster
 from .report import report_path_for
@@ -33,28 +36,21 @@ PRETRAINED = ("unet_vgg16", "unet_vgg19", "deeplabv3_resnet50")
 
 @dataclass
 class Prepared:
-    """Training data loaded, split and normalised for one run: chips, or a scene and its window sampler."""
+    """Training data found, split and normalised for one run: chip files, or a scene and its windows."""
 
     bands: tuple[int, ...]
     scheme: list[ClassInfo]
     stats: dict
-    train_images: np.ndarray  # normalised training chips, or the whole normalised scene with ``sampler``
-    train_labels: np.ndarray
-    validation: tuple[np.ndarray, np.ndarray]  # normalised images and labels
-    test: tuple[np.ndarray, np.ndarray]  # empty when nothing is held out
-    sampler: WindowSampler | None
+    train: ChipFiles | SceneWindows
+    validation: ChipFiles | ChipArrays
+    test: ChipFiles | ChipArrays | None  # None when nothing is held out
+    train_counts: np.ndarray  # labelled training pixels per class
     window: int  # chip or window side
     record: dict  # what trained, for the bundle's training record
     description: str  # for the progress message
 
-    def training_dataset(self, config: TrainConfig):
-        if self.sampler:
-            return window_dataset(self.train_images, self.train_labels, self.sampler, config.batch_size, config.seed,
-                                  config.jitter)
-        return to_dataset(self.train_images, self.train_labels, config.batch_size, True, config.seed, config.jitter)
-
     def steps_per_epoch(self, batch_size: int) -> int:
-        return -(-(self.sampler.count if self.sampler else len(self.train_images)) // batch_size)
+        return -(-len(self.train) // batch_size)
 
 
 def train(config: TrainConfig, progress: Progress | None = None) -> TrainResult:
@@ -70,10 +66,14 @@ def train(config: TrainConfig, progress: Progress | None = None) -> TrainResult:
     data = prepare(config, progress.span(0.0, 0.05))
     progress.update(0.05, f"Building the {ARCHITECTURES[config.architecture]} for {len(data.bands)} bands and "
                           f"{len(data.scheme)} classes…")
-    model = _build(config, data)
+    policy = training_policy(config.precision)
+    strategy = strategy_for(config.strategy)
+    with strategy.scope():
+        model = _build(config, data, policy, strategy.num_replicas_in_sync)
     info = ModelInfo(architecture=config.architecture, bands=list(data.bands), classes=data.scheme,
                      normalization=data.stats, chip_size=data.window,
-                     training={"config": asdict(config), **data.record})
+                     training={"config": asdict(config), "dtype_policy": policy,
+                               "replicas": strategy.num_replicas_in_sync, **data.record})
     checkpoint = Checkpoint(info, config.output_model, config.patience)
     epochs = config.epochs
     if config.resume and Path(checkpoint.resume_path).exists():
@@ -83,26 +83,25 @@ def train(config: TrainConfig, progress: Progress | None = None) -> TrainResult:
     initial_epoch = checkpoint.state["epoch"]
     fit_progress = FitProgress(progress.span(0.05, 0.95), config.epochs, initial_epoch)
     progress.update(0.05, f"Training on {data.description}: epoch {initial_epoch + 1} of at most {config.epochs}…")
-    validation = to_dataset(*data.validation, config.batch_size)
-    model.fit(data.training_dataset(config), validation_data=validation, epochs=epochs, initial_epoch=initial_epoch,
-              shuffle=False, verbose=0, callbacks=[checkpoint, fit_progress])
+    model.fit(**_fit_data(config, data, strategy), epochs=epochs, initial_epoch=initial_epoch, shuffle=False,
+              verbose=0, callbacks=[checkpoint, fit_progress])
     if checkpoint.best_epoch == 0:
         progress.check()
         raise GeoSegError("Training stopped before one epoch finished: no model was saved.")
     training_seconds = time.monotonic() - started
-    model.set_weights(load_bundle(config.output_model)[0].get_weights())
-    held_out = data.test if len(data.test[0]) else data.validation
-    metrics, speed = timed_scores(model, *held_out, data.scheme, config.batch_size)
-    metrics["split"] = "test" if len(data.test[0]) else "validation"
-    baseline = majority_baseline(data.train_labels, held_out[1], len(data.scheme))
+    saved, _ = load_bundle(config.output_model)  # the best epoch, scored as saved
+    held_out = data.test or data.validation
+    metrics, speed = timed_scores(saved, held_out.dataset(config.batch_size), data.scheme)
+    metrics["split"] = "test" if data.test else "validation"
+    baseline = majority_baseline(data.train_counts, np.sum(metrics["confusion_matrix"], axis=1))
     info.metrics = {"best_epoch": checkpoint.best_epoch, "best_val_mean_iou": checkpoint.state["best_score"],
                     "held_out": metrics, "majority_baseline": baseline, "training_seconds": training_seconds,
                     "megapixels_per_second": speed}
-    save_bundle(model, info, config.output_model)
+    save_bundle(saved, info, config.output_model)
     report = ""
     if config.report:
         progress.update(0.97, "Writing the training report…")
-        report = write_training_report(model, info, held_out, checkpoint.history_path,
+        report = write_training_report(saved, info, held_out, checkpoint.history_path,
                                        report_path_for(config.output_model))
     if not fit_progress.cancelled:
         Path(checkpoint.resume_path).unlink(missing_ok=True)
@@ -112,27 +111,52 @@ def train(config: TrainConfig, progress: Progress | None = None) -> TrainResult:
                        fit_progress.cancelled, metrics, baseline, report)
 
 
+def _fit_data(config: TrainConfig, data: Prepared, strategy) -> dict:
+    """``fit``'s training and validation data: plain datasets on one device; under the mirrored strategy, a
+    batch per replica for the steps of a pass over all the data."""
+    if config.strategy == "default":
+        return {"x": data.train.dataset(config.batch_size, True, config.seed, config.jitter),
+                "validation_data": data.validation.dataset(config.batch_size)}
+    training, steps = distribute(strategy, data.train, config.batch_size, True, config.seed, config.jitter)
+    validation, validation_steps = distribute(strategy, data.validation, config.batch_size)
+    return {"x": training, "steps_per_epoch": steps, "validation_data": validation,
+            "validation_steps": validation_steps}
+
+
 def prepare(config: TrainConfig, progress: Progress) -> Prepared:
     """Load the training data, split it and fit the normalisation on the training part."""
     return _prepare_scene(config, progress) if config.image_raster else _prepare_chips(config, progress)
 
 
 def _prepare_chips(config: TrainConfig, progress: Progress) -> Prepared:
+    """Survey the chip files (one at a time) for the normalisation and the classes; they are read again as
+    training consumes them."""
     pairs = find_pairs(config.chips_dir, config.image_suffix, config.label_suffix)
     bands = parse_bands(config.bands, open_raster(pairs[0][0], "image chip").RasterCount)
-    chips = load_chips(pairs, bands, progress.span(0.0, 0.8 if config.validation_dir else 1.0))
-    separate = config.validation_dir and load_chips(
-        find_pairs(config.validation_dir, config.image_suffix, config.label_suffix), bands, progress.span(0.8, 1.0))
-    train_idx, val_idx, test_idx = split_chips(config, len(chips.names))
-    stats = fit_normalization(chips.images[train_idx], config.normalization)
-    images = normalize_array(chips.images, stats)
-    validation = separate or Chips(chips.images[val_idx], chips.labels[val_idx], [])
-    counts = {"train": len(train_idx), "validation": len(validation.labels), "test": len(test_idx)}
+    check_chips(pairs, bands)
+    separate = find_pairs(config.validation_dir, config.image_suffix, config.label_suffix) \
+        if config.validation_dir else []
+    if separate:
+        check_chips(separate, bands)
+    train_idx, val_idx, test_idx = split_chips(config, len(pairs))
+    parts = {name: [pairs[i] for i in indices] for name, indices in
+             (("train", train_idx), ("validation", val_idx), ("test", test_idx))}
+    parts["validation"] = separate or parts["validation"]
+    total = sum(len(part) for part in parts.values())
+    shares = np.cumsum([len(part) for part in parts.values()]) / total
+    progress.update(0.0, f"Reading {total} chips…")
+    train = survey_chips(parts["train"], bands, progress.span(0.0, shares[0]), NormalizationFit(config.normalization))
+    held = [survey_chips(parts[name], bands, progress.span(start, end), size=train.size)
+            for name, start, end in (("validation", shares[0], shares[1]), ("test", shares[1], 1.0))]
+    main_counts = train.label_counts + (0 if separate else held[0].label_counts) + held[1].label_counts
+    check_labelled(main_counts, pairs[0][1].parent)
+    stats = train.normalization.result()
+    scheme = _class_scheme(config, main_counts, _folder_class_names(config.chips_dir))
+    files = {name: ChipFiles(part, bands, stats, train.size) for name, part in parts.items()}
+    counts = {name: len(part) for name, part in parts.items()}
     return Prepared(
-        bands, _class_scheme(config, chips.labels, _folder_class_names(config.chips_dir)), stats, images[train_idx],
-        chips.labels[train_idx], (normalize_array(validation.images, stats), validation.labels),
-        (images[test_idx], chips.labels[test_idx]), None, int(chips.images.shape[1]),
-        {"chips_dir": str(config.chips_dir), "chips": counts},
+        bands, scheme, stats, files["train"], files["validation"], files["test"] if counts["test"] else None,
+        train.label_counts[:len(scheme)], int(train.size[0]), {"chips_dir": str(config.chips_dir), "chips": counts},
         f"{counts['train']} chips ({counts['validation']} for validation, {counts['test']} held out)")
 
 
@@ -159,15 +183,15 @@ def _prepare_scene(config: TrainConfig, progress: Progress) -> Prepared:
     stats = fit_normalization(scene.image[train_strip.area][None], config.normalization)
     image = normalize_array(scene.image, stats)
     sampler = WindowSampler(scene.labels, train_strip, config.window_size, config.windows_per_epoch, config.seed)
-    held = {name: tile_arrays(image, scene.labels, strips[name], EVAL_TILE) if name in strips else
-            (np.zeros((0, 32, 32, len(bands)), np.float32), np.zeros((0, 32, 32), np.uint8))
-            for name in ("validation", "test")}
+    held = {name: ChipArrays(*tile_arrays(image, scene.labels, strips[name], EVAL_TILE))
+            for name in ("validation", "test") if name in strips}
     train_labels = np.full_like(scene.labels, NODATA_CLASS)
     train_labels[train_strip.area] = scene.labels[train_strip.area]
-    counts = {name: len(held[name][0]) for name in held}
+    counts = {name: len(held[name]) if name in held else 0 for name in ("validation", "test")}
+    scheme = _class_scheme(config, np.bincount(scene.labels.ravel(), minlength=NODATA_CLASS + 1), scene.class_names)
     return Prepared(
-        bands, _class_scheme(config, scene.labels, scene.class_names), stats, image, train_labels, held["validation"],
-        held["test"], sampler, config.window_size,
+        bands, scheme, stats, SceneWindows(image, train_labels, sampler), held["validation"], held.get("test"),
+        class_counts(train_labels, len(scheme)), config.window_size,
         {"image_raster": str(config.image_raster), "label_raster": str(config.label_raster),
          "strips": {name: asdict(strip) for name, strip in strips.items()},
          "windows": {"size": config.window_size, "per_epoch": config.windows_per_epoch, **counts}},
@@ -185,14 +209,15 @@ def _check_config(config: TrainConfig) -> None:
         raise GeoSegError(f"The starting model {config.init_model} does not exist: give an earlier GeoSeg .keras file.")
 
 
-def _build(config: TrainConfig, data: Prepared) -> keras.Model:
-    """Build, initialise (ImageNet or an earlier model) and compile the network."""
+def _build(config: TrainConfig, data: Prepared, policy: str, replicas: int) -> keras.Model:
+    """Build, initialise (ImageNet or an earlier model) and compile the network to compute under the dtype
+    ``policy``, for ``replicas`` replicas each taking a batch."""
     options = dict(config.model_options)
     if config.architecture in PRETRAINED:
         options.update(bands=list(data.bands), freeze_encoder=config.freeze_encoder,
                        weights="imagenet" if config.pretrained else None, weights_path=config.weights_path or None)
     multiple = size_multiple(config.architecture, options)
-    sides = sorted({data.window, *data.validation[0].shape[1:3]})
+    sides = sorted({data.window, *data.validation.size})
     if any(side % multiple for side in sides):
         pieces = " and ".join(map(str, sides))
         raise GeoSegError(f"The {ARCHITECTURES[config.architecture]} with these options takes inputs whose sides "
@@ -202,9 +227,12 @@ def _build(config: TrainConfig, data: Prepared) -> keras.Model:
     model = build_model(config.architecture, len(data.bands), len(data.scheme), **options)
     if config.init_model:
         transfer_from(config.init_model, model)
-    class_weights = (balanced_class_weights(data.train_labels, len(data.scheme))
+    if policy != "float32":
+        model = with_policy(model, policy)
+    class_weights = (balanced_class_weights(data.train_counts)
                      if config.class_weighting == "balanced" else None)
-    model.compile(optimizer=optimizer(config, data.steps_per_epoch(config.batch_size)),
+    adamw = optimizer(config, data.steps_per_epoch(config.batch_size * replicas))
+    model.compile(optimizer=keras.optimizers.LossScaleOptimizer(adamw) if policy == "mixed_float16" else adamw,
                   loss=SegmentationLoss(len(data.scheme), class_weights, config.dice_weight),
                   weighted_metrics=[keras.metrics.SparseCategoricalAccuracy(name="accuracy")],
                   metrics=[keras.metrics.MeanIoU(len(data.scheme), name="mean_iou", ignore_class=NODATA_CLASS,
@@ -226,10 +254,11 @@ def optimizer(config: TrainConfig, steps_per_epoch: int) -> keras.optimizers.Opt
     return keras.optimizers.AdamW(rate, weight_decay=config.weight_decay)
 
 
-def _class_scheme(config: TrainConfig, labels: np.ndarray, found) -> list[ClassInfo]:
-    """Class names from the config, else those ``found`` with the data (a scheme or names), else generic ones."""
-    labelled = labels[labels != NODATA_CLASS]
-    needed = int(labelled.max()) + 1 if labelled.size else 1
+def _class_scheme(config: TrainConfig, label_counts: np.ndarray, found) -> list[ClassInfo]:
+    """Class names from the config, else those ``found`` with the data (a scheme or names), else generic ones;
+    ``label_counts``: pixels per label value 0–255."""
+    present = np.flatnonzero(label_counts[:NODATA_CLASS])
+    needed = int(present[-1]) + 1 if present.size else 1
     if config.class_names:
         scheme = class_scheme(config.class_names)
     elif found:

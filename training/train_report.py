@@ -12,12 +12,11 @@ from .report import ModelScore, read_history, write_report
 SAMPLES = 4  # held-out chips or tiles shown
 
 
-def write_training_report(model, info: ModelInfo, held_out: tuple[np.ndarray, np.ndarray], history_path: str,
-                          path: str) -> str:
-    """Write the report of a trained ``model`` (its ``info.metrics`` set) on its normalised ``held_out``
-    images and labels."""
+def write_training_report(model, info: ModelInfo, held_out, history_path: str, path: str) -> str:
+    """Write the report of a trained ``model`` (its ``info.metrics`` set) with the first chips or tiles of
+    ``held_out`` (training.dataset's ChipFiles or ChipArrays, normalised)."""
     metrics, baseline = info.metrics["held_out"], info.metrics["majority_baseline"]
-    images, labels = held_out[0][:SAMPLES], held_out[1][:SAMPLES]
+    images, labels, _ = (np.asarray(part) for part in next(iter(held_out.dataset(SAMPLES))))
     predicted = model.predict(images, verbose=0).argmax(axis=-1) if len(images) else []
     score = ModelScore(Path(info.training["config"]["output_model"]).name, info.training["config"]["output_model"],
                        metrics, model.count_params(), info.metrics["training_seconds"],

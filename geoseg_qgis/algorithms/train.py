@@ -6,7 +6,8 @@ from qgis.core import (QgsProcessingException, QgsProcessingOutputFile, QgsProce
                        QgsProcessingParameterString)
 
 from ..runner import run
-from ..training.config import ARCHITECTURES, CLASS_WEIGHTINGS, NORMALIZATIONS, SCHEDULES, TrainConfig
+from ..training.config import (ARCHITECTURES, CLASS_WEIGHTINGS, NORMALIZATIONS, PRECISIONS, SCHEDULES, STRATEGIES,
+                               TrainConfig)
 from .base import GeoSegAlgorithm, raster_file
 
 BAND_SETS = {"all": "All bands", "rgb": "RGB (bands 4,3,2)", "custom": "Custom list"}  # custom: BAND_LIST
@@ -44,6 +45,8 @@ class TrainAlgorithm(GeoSegAlgorithm):
     RESUME = "RESUME"
     IMAGE_SUFFIX = "IMAGE_SUFFIX"
     LABEL_SUFFIX = "LABEL_SUFFIX"
+    PRECISION = "PRECISION"
+    STRATEGY = "STRATEGY"
     OUTPUT = "OUTPUT"
     HISTORY = "HISTORY"
     REPORT = "REPORT"
@@ -77,10 +80,12 @@ class TrainAlgorithm(GeoSegAlgorithm):
         "band count (bands 4,3,2 take the R,G,B filters, other bands their mean, scaled by 3/bands). ImageNet "
         "weights come from the <b>weights file</b> or the Keras cache (~/.keras/models); offline, the error names the "
         "file to download and where to put it.<br>"
-        "Expert options: window size and windows per epoch, learning-rate schedule, weight decay, jitter, class "
-        "weights, Dice weight, encoder freezing, starting from an earlier GeoSeg model (its matching layers are "
-        "copied, a new head is used when the classes differ) and resuming an interrupted run, even a killed one, "
-        "from its last completed epoch.<br><br>"
+        "Expert options: precision (by default mixed bfloat16 on CPUs that compute it natively and mixed "
+        "float16 with loss scaling on a GPU; the model file is float32 either way), devices (all GPUs of the "
+        "machine, each taking a batch of the batch size), window size and windows per epoch, learning-rate "
+        "schedule, weight decay, jitter, class weights, Dice weight, encoder freezing, starting from an earlier "
+        "GeoSeg model (its matching layers are copied, a new head is used when the classes differ) and resuming "
+        "an interrupted run, even a killed one, from its last completed epoch.<br><br>"
         "Outputs: the model, its training history (CSV), a report beside the model (<b>&lt;model&gt;.report.html"
         "</b>: learning curves, held-out scores and confusion matrix, held-out chips with their predictions), and "
         "the held-out pixel accuracy and mean IoU next to the accuracy of always predicting the most frequent class "
@@ -144,6 +149,10 @@ class TrainAlgorithm(GeoSegAlgorithm):
                                          optional=True),
             QgsProcessingParameterString(self.LABEL_SUFFIX, self.tr("Label chip name suffix (e.g. _label)"),
                                          optional=True),
+            self.choice_parameter(self.PRECISION, "Precision (Automatic: mixed bfloat16 on CPUs with native bfloat16, "
+                                  "mixed float16 on a GPU)", PRECISIONS, DEFAULTS.precision),
+            self.choice_parameter(self.STRATEGY, "Devices (Mirrored: all GPUs, batch size per GPU)", STRATEGIES,
+                                  DEFAULTS.strategy),
         ):
             parameter.setFlags(parameter.flags() | QgsProcessingParameterDefinition.FlagAdvanced)
             self.addParameter(parameter)
@@ -191,6 +200,8 @@ class TrainAlgorithm(GeoSegAlgorithm):
             resume=self.parameterAsBool(parameters, self.RESUME, context),
             image_suffix=self.parameterAsString(parameters, self.IMAGE_SUFFIX, context),
             label_suffix=self.parameterAsString(parameters, self.LABEL_SUFFIX, context),
+            precision=self.parameter_as_choice(parameters, self.PRECISION, context, PRECISIONS),
+            strategy=self.parameter_as_choice(parameters, self.STRATEGY, context, STRATEGIES),
         )
         result = run("train", config, feedback)
         if result["cancelled"]:

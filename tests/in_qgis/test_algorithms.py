@@ -229,6 +229,23 @@ def test_classify_keeps_grid_and_writes_a_styled_class_raster(geoseg, trained, t
     assert legend(QgsRasterLayer(output, "classes")) == CLASS_NAMES  # as Add Raster Layer or a drop opens it
 
 
+def test_classify_in_batch_mode_writes_each_row_on_its_grid(geoseg, trained, tmp_path):
+    """Processing's batch mode runs the algorithm once per row with one context: two rows, two outputs."""
+    image, result = trained
+    part = tmp_path / "part.tif"
+    gdal.Translate(str(part), str(image), srcWin=[32, 0, 96, 64])
+    context = QgsProcessingContext()
+    rows = [(image, tmp_path / "whole_classes.tif"), (part, tmp_path / "part_classes.tif")]
+    for source, output in rows:
+        geoseg.run("geoseg:classify", {"INPUT": str(source), "MODEL": result["OUTPUT"], "OUTPUT": str(output)},
+                   context=context)
+    for source, output in rows:
+        source, classified = gdal.Open(str(source)), gdal.Open(str(output))
+        assert classified.GetGeoTransform() == source.GetGeoTransform()
+        assert (classified.RasterXSize, classified.RasterYSize) == (source.RasterXSize, source.RasterYSize)
+        assert set(np.unique(classified.ReadAsArray())) <= {0, 1, 2}
+
+
 def legend(layer):
     """The class labels of a layer drawn by a paletted renderer, in value order."""
     assert layer.isValid() and layer.renderer().type() == "paletted"

@@ -22,7 +22,7 @@ def new_user(monkeypatch, tmp_path):
 @pytest.fixture
 def wheels(tmp_path):
     """GeoSeg's requirements as local wheels: NumPy, ml-dtypes and tqdm repacked from this Python, stand-ins for
-    TensorFlow and LiteRT."""
+    TensorFlow, LiteRT and Dask."""
     folder = tmp_path / "wheels"
     folder.mkdir()
     for name in ("numpy", "ml-dtypes", "tqdm"):
@@ -32,6 +32,8 @@ def wheels(tmp_path):
             wheel_of_installed(folder, name)
     stand_in_wheel(folder, "tensorflow-cpu", TENSORFLOW, {"tensorflow/__init__.py": fake_tensorflow(TENSORFLOW)})
     stand_in_wheel(folder, "ai-edge-litert", "2.3.0", {"ai_edge_litert/__init__.py": ""})
+    for name in ("dask", "distributed"):
+        stand_in_wheel(folder, name, required_version("dask"), {f"{name}/__init__.py": ""})
     return folder
 
 

@@ -8,8 +8,10 @@ from synthetic import CLASS_NAMES, GEOTRANSFORM, write_raster
 from training.chips import create_chips
 from training.classes import CLASSES_FILE
 from training.config import ChipsConfig
-from training.dataset import find_pairs, load_chips, split_indices
+from training import normalization
+from training.dataset import ChipArrays, ChipFiles, find_pairs, load_chips, split_indices, survey_chips
 from training.labels import rasterize_labels
+from training.normalization import NormalizationFit, fit_normalization, normalize
 from training.progress import Cancelled, Progress
 
 
@@ -118,3 +120,38 @@ def test_split_is_deterministic_and_accepts_counts():
     assert [a.tolist() for a in split_indices(20, 0.2, 3, seed=0)] == [train.tolist(), val.tolist(), test.tolist()]
     with pytest.raises(ValueError, match="no validation chip"):
         split_indices(4, 0.0, 0, seed=0)
+
+
+def test_chip_files_stream_what_loading_them_all_gives(scene, tmp_path):
+    image, labels = scene
+    create_chips(ChipsConfig(str(image), str(tmp_path / "chips"), str(labels), chip_size=32, min_labelled=0.0))
+    pairs = find_pairs(str(tmp_path / "chips"))
+    chips = load_chips(pairs, (4, 3, 2))
+    survey = survey_chips(pairs, (4, 3, 2), Progress(), NormalizationFit())
+    stats = survey.normalization.result()
+    assert stats["offset"] == pytest.approx(fit_normalization(chips.images)["offset"])
+    assert stats["scale"] == pytest.approx(fit_normalization(chips.images)["scale"])
+    assert survey.label_counts.tolist() == np.bincount(chips.labels.ravel(), minlength=256).tolist()
+    streamed = list(ChipFiles(pairs, (4, 3, 2), stats, survey.size).dataset(5))
+    loaded = list(ChipArrays(normalize(chips.images, stats), chips.labels).dataset(5))
+    assert len(streamed) == len(loaded) == -(-len(pairs) // 5)
+    for (a_image, a_label, a_mask), (b_image, b_label, b_mask) in zip(streamed, loaded):
+        np.testing.assert_allclose(a_image, b_image, rtol=1e-6)
+        np.testing.assert_array_equal(a_label, b_label)
+        np.testing.assert_array_equal(a_mask, b_mask)
+    halves = [sum(len(batch[0]) for batch in ChipFiles(pairs, (4, 3, 2), stats, survey.size).dataset(4, shard=(2, i)))
+              for i in (0, 1)]
+    assert sum(halves) == len(pairs) and abs(halves[0] - halves[1]) <= 1
+
+
+def test_the_stretch_is_fitted_in_bounded_memory(monkeypatch):
+    images = np.random.default_rng(0).normal(size=(8, 32, 32, 2))
+    exact = fit_normalization(images, "stretch")
+    monkeypatch.setattr(normalization, "STRETCH_SAMPLE", 1000)
+    fit = NormalizationFit("stretch")
+    for image in images:
+        fit.add(image)
+    assert sum(len(part) for part in fit.sample) <= 1000 and fit.stride == 16
+    thinned = fit.result()
+    assert thinned["offset"] == pytest.approx(exact["offset"], abs=0.2)
+    assert thinned["scale"] == pytest.approx(exact["scale"], abs=0.3)

@@ -234,7 +234,7 @@ def test_litert_and_tensorflow_engines_agree(model, classified, tmp_path):
     (False, False, ("litert", "float32")), (False, True, ("tensorflow", "bfloat16")),
     (True, False, ("tensorflow", "float32")), (True, True, ("tensorflow", "float32"))])
 def test_auto_engine_and_precision_follow_the_hardware(monkeypatch, gpu, native, expected):
-    monkeypatch.setattr(engines, "_gpu_visible", lambda: gpu)
+    monkeypatch.setattr(engines, "gpu_visible", lambda: gpu)
     monkeypatch.setattr(engines, "native_bfloat16", lambda: native)
     assert choose_engine("auto", "auto") == expected
     assert choose_engine("litert", "auto") == ("litert", "float32")

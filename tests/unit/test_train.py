@@ -5,11 +5,10 @@ import zipfile
 import numpy as np
 import pytest
 
-from synthetic import CLASS_NAMES, write_scene
-from training import callbacks
+from synthetic import CLASS_NAMES, cut_chips, write_scene
+from training import callbacks, precision
 from training.bundle import METADATA_ENTRY, ModelInfo, load_bundle, read_info
-from training.chips import create_chips
-from training.config import ChipsConfig, TrainConfig
+from training.config import TrainConfig
 from training.progress import Progress
 from training.train import optimizer, train
 
@@ -18,10 +17,7 @@ TINY = {"base_filters": 4, "depth": 2}
 
 @pytest.fixture(scope="module")
 def chips(tmp_path_factory):
-    folder = tmp_path_factory.mktemp("chips")
-    image, labels = write_scene(folder, 256, 256)
-    create_chips(ChipsConfig(str(image), str(folder / "chips"), str(labels), chip_size=32))
-    return folder / "chips"
+    return cut_chips(tmp_path_factory.mktemp("chips"), 256)
 
 
 def config(chips, tmp_path, **overrides):
@@ -152,3 +148,24 @@ def test_early_stopping_follows_the_validation_mean_iou_not_the_loss(monkeypatch
     assert saved == [1, 2] and checkpoint.best_epoch == 2 and checkpoint.state["best_score"] == 0.6 and epoch == 3
     with open(tmp_path / "m.history.csv") as handle:
         assert [row["val_mean_iou"] for row in csv.DictReader(handle)] == ["0.5", "0.6", "0.55", "0.58"]
+
+
+@pytest.mark.parametrize(("gpu", "native", "policy"), [(True, True, "mixed_float16"), (False, True, "mixed_bfloat16"),
+                                                       (False, False, "float32")])
+def test_auto_precision_follows_the_hardware(monkeypatch, gpu, native, policy):
+    monkeypatch.setattr(precision, "gpu_visible", lambda: gpu)
+    monkeypatch.setattr(precision, "native_bfloat16", lambda: native)
+    assert precision.training_policy("auto") == policy
+    assert precision.training_policy("float32") == "float32"
+    assert precision.training_policy("bfloat16") == "mixed_bfloat16"
+
+
+@pytest.mark.parametrize(("gpu", "policy"), [(False, "mixed_bfloat16"), (True, "mixed_float16")])
+def test_mixed_precision_trains_and_saves_a_float32_model(chips, tmp_path, monkeypatch, gpu, policy):
+    monkeypatch.setattr(precision, "gpu_visible", lambda: gpu)  # float16 with loss scaling: a GPU's choice
+    monkeypatch.setattr(precision, "native_bfloat16", lambda: True)
+    result = train(config(chips, tmp_path, epochs=2))
+    model, info = load_bundle(result.model_path)
+    assert info.training["dtype_policy"] == policy
+    assert {layer.dtype_policy.name for layer in model.layers} == {"float32"}
+    assert 0 <= result.test_metrics["mean_iou"] <= 1
