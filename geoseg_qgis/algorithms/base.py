@@ -3,11 +3,12 @@ import dataclasses
 import os
 
 from osgeo import gdal
-from qgis.core import (QgsFeature, QgsFeatureSink, QgsField, QgsFields, QgsProcessingAlgorithm,
-                       QgsProcessingException, QgsProcessingParameterDefinition, QgsProcessingParameterEnum,
+from qgis.core import (Qgis, QgsFeature, QgsFeatureSink, QgsField, QgsFields, QgsProcessingAlgorithm,
+                       QgsProcessingException, QgsProcessingParameterBoolean, QgsProcessingParameterDefinition,
+                       QgsProcessingParameterEnum,
                        QgsProcessingParameterNumber, QgsProcessingParameterRasterLayer, QgsProcessingParameterString,
                        QgsRasterLayer, QgsWkbTypes)
-from qgis.PyQt.QtCore import QCoreApplication, QVariant
+from qgis.PyQt.QtCore import QCoreApplication, QMetaType, QVariant
 from qgis.PyQt.QtGui import QIcon
 
 from ..metadata import ICON_PATH
@@ -75,8 +76,13 @@ class GeoSegAlgorithm(QgsProcessingAlgorithm):
                                           defaultValue=list(choices).index(default))
 
     def setting_parameter(self, name: str, description: str, config_class, setting: str):
-        """A number parameter whose default and range are the setting's declaration in training.config."""
-        declared = next(f for f in dataclasses.fields(config_class) if f.name == setting)
+        """The parameter of a setting declared in training.config, set to its declared default: a drop-down of
+        its choices, a checkbox for a boolean, else a number within its declared range."""
+        declared = _declaration(config_class, setting)
+        if "choices" in declared.metadata:
+            return self.choice_parameter(name, description, declared.metadata["choices"], declared.default)
+        if declared.type == "bool":
+            return QgsProcessingParameterBoolean(name, self.tr(description), declared.default)
         kind = QgsProcessingParameterNumber.Integer if declared.type == "int" else QgsProcessingParameterNumber.Double
         parameter = QgsProcessingParameterNumber(name, self.tr(description), kind, declared.default)
         if "minimum" in declared.metadata:
@@ -105,11 +111,12 @@ class GeoSegAlgorithm(QgsProcessingAlgorithm):
         """Write ``rows`` (dicts sharing their keys) to the feature sink ``name``, a table without geometry: text
         columns as strings, whole numbers as integers, other numbers as doubles. Returns the sink's id (None
         when the sink was not asked for), for the algorithm's results."""
+        text, whole, number = _field_types()
         fields = QgsFields()
         for key in rows[0]:
             values = [row[key] for row in rows if row[key] is not None]
-            kind = (QVariant.String if any(isinstance(v, str) for v in values) else
-                    QVariant.Int if values and all(type(v) is int for v in values) else QVariant.Double)
+            kind = (text if any(isinstance(v, str) for v in values) else
+                    whole if values and all(type(v) is int for v in values) else number)
             fields.append(QgsField(key, kind))
         sink, destination = self.parameterAsSink(parameters, name, context, fields, QgsWkbTypes.NoGeometry)
         if sink is None:
@@ -134,3 +141,19 @@ def raster_file(layer: QgsRasterLayer, parameter: str) -> str:
             f"{layer.name()} is a {layer.providerType()} layer: GeoSeg reads rasters through GDAL files. "
             "Save it as a GeoTIFF first (Export › Save As…).")
     return layer.source().split("|")[0]
+
+
+def declared_default(config_class, setting: str):
+    """The default a setting of a training.config class declares."""
+    return _declaration(config_class, setting).default
+
+
+def _declaration(config_class, setting: str) -> dataclasses.Field:
+    return next(f for f in dataclasses.fields(config_class) if f.name == setting)
+
+
+def _field_types() -> tuple:
+    """QgsField's text, whole-number and number types: QMetaType from QGIS 3.38 (all Qt 6 has), QVariant before."""
+    if Qgis.QGIS_VERSION_INT >= 33800:
+        return QMetaType.Type.QString, QMetaType.Type.Int, QMetaType.Type.Double
+    return QVariant.String, QVariant.Int, QVariant.Double

@@ -1,6 +1,6 @@
 """geoseg:classify — classify a multispectral raster with a trained GeoSeg model."""
-from qgis.core import (QgsProcessing, QgsProcessingParameterBand, QgsProcessingParameterBoolean,
-                       QgsProcessingParameterDefinition, QgsProcessingParameterExtent,
+from qgis.core import (QgsProcessing, QgsProcessingParameterBand, QgsProcessingParameterDefinition,
+                       QgsProcessingParameterExtent,
                        QgsProcessingParameterFeatureSource, QgsProcessingParameterFile,
                        QgsProcessingParameterRasterDestination, QgsProcessingParameterRasterLayer)
 
@@ -8,8 +8,6 @@ from ..runner import run
 from ..training.config import ENGINES, PRECISIONS, ClassifyConfig
 from .base import GeoSegAlgorithm, raster_file
 from .styling import style_on_load
-
-DEFAULTS = ClassifyConfig("", "", "")
 
 
 class ClassifyAlgorithm(GeoSegAlgorithm):
@@ -73,12 +71,11 @@ class ClassifyAlgorithm(GeoSegAlgorithm):
                                    "tile_size"),
             self.setting_parameter(self.OVERLAP, "Tile overlap (pixels)", ClassifyConfig, "overlap"),
             self.setting_parameter(self.BATCH_SIZE, "Tiles per batch", ClassifyConfig, "batch_size"),
-            self.choice_parameter(self.ENGINE, "Inference engine", ENGINES, DEFAULTS.engine),
-            self.choice_parameter(self.PRECISION, "Precision", PRECISIONS, DEFAULTS.precision),
-            QgsProcessingParameterBoolean(self.COG, self.tr("Write Cloud Optimized GeoTIFFs"), DEFAULTS.cog),
-            QgsProcessingParameterBoolean(
-                self.FLIP_AVERAGE, self.tr("Average over mirrored tiles (a better map, 4× the computation)"),
-                DEFAULTS.flip_average),
+            self.setting_parameter(self.ENGINE, "Inference engine", ClassifyConfig, "engine"),
+            self.setting_parameter(self.PRECISION, "Precision", ClassifyConfig, "precision"),
+            self.setting_parameter(self.COG, "Write Cloud Optimized GeoTIFFs", ClassifyConfig, "cog"),
+            self.setting_parameter(self.FLIP_AVERAGE, "Average over mirrored tiles (a better map, 4× the computation)",
+                                   ClassifyConfig, "flip_average"),
             QgsProcessingParameterRasterDestination(self.PROBABILITIES, self.tr("Class probabilities"),
                                                     optional=True, createByDefault=False),
         ):

@@ -1,13 +1,11 @@
 """geoseg:postprocess — majority filter and minimum mapping unit for a class raster."""
-from qgis.core import (QgsProcessingOutputNumber, QgsProcessingParameterBoolean, QgsProcessingParameterDefinition,
+from qgis.core import (QgsProcessingOutputNumber, QgsProcessingParameterDefinition,
                        QgsProcessingParameterRasterDestination, QgsProcessingParameterRasterLayer)
 
 from ..runner import run
 from ..training.config import PostprocessConfig
 from .base import GeoSegAlgorithm, raster_file
 from .styling import style_on_load
-
-DEFAULTS = PostprocessConfig("", "")
 
 
 class PostprocessAlgorithm(GeoSegAlgorithm):
@@ -40,8 +38,8 @@ class PostprocessAlgorithm(GeoSegAlgorithm):
                 (self.MIN_AREA, "…or as an area (square map units; 0 = none)", "min_area"),
                 (self.MAJORITY_WINDOW, "Majority filter window (pixels, odd; 0 = none)", "majority_window")):
             self.addParameter(self.setting_parameter(name, description, PostprocessConfig, setting))
-        eight = QgsProcessingParameterBoolean(self.EIGHT_CONNECTED, self.tr("Patches connect through corners"),
-                                              DEFAULTS.eight_connected)
+        eight = self.setting_parameter(self.EIGHT_CONNECTED, "Patches connect through corners", PostprocessConfig,
+                                       "eight_connected")
         eight.setFlags(eight.flags() | QgsProcessingParameterDefinition.FlagAdvanced)
         self.addParameter(eight)
         self.addParameter(QgsProcessingParameterRasterDestination(self.OUTPUT, self.tr("Clean class raster")))

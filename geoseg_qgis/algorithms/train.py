@@ -1,6 +1,6 @@
 """geoseg:train — train a segmentation model on a chips folder."""
 from qgis.core import (QgsProcessingException, QgsProcessingOutputFile, QgsProcessingOutputHtml,
-                       QgsProcessingOutputNumber, QgsProcessingParameterBoolean, QgsProcessingParameterDefinition,
+                       QgsProcessingOutputNumber, QgsProcessingParameterDefinition,
                        QgsProcessingParameterFile, QgsProcessingParameterFileDestination,
                        QgsProcessingParameterRasterLayer,
                        QgsProcessingParameterString)
@@ -8,11 +8,9 @@ from qgis.core import (QgsProcessingException, QgsProcessingOutputFile, QgsProce
 from ..runner import run
 from ..training.config import (ARCHITECTURES, CLASS_WEIGHTINGS, NORMALIZATIONS, PRECISIONS, SCHEDULES, STRATEGIES,
                                TrainConfig)
-from .base import GeoSegAlgorithm, raster_file
+from .base import GeoSegAlgorithm, declared_default, raster_file
 
 BAND_SETS = {"all": "All bands", "rgb": "RGB (bands 4,3,2)", "custom": "Custom list"}  # custom: BAND_LIST
-DEFAULTS = TrainConfig("")
-
 
 class TrainAlgorithm(GeoSegAlgorithm):
     INPUT = "INPUT"
@@ -43,8 +41,6 @@ class TrainAlgorithm(GeoSegAlgorithm):
     FREEZE_ENCODER = "FREEZE_ENCODER"
     INIT_MODEL = "INIT_MODEL"
     RESUME = "RESUME"
-    IMAGE_SUFFIX = "IMAGE_SUFFIX"
-    LABEL_SUFFIX = "LABEL_SUFFIX"
     PRECISION = "PRECISION"
     STRATEGY = "STRATEGY"
     OUTPUT = "OUTPUT"
@@ -100,10 +96,10 @@ class TrainAlgorithm(GeoSegAlgorithm):
         self.addParameter(QgsProcessingParameterFile(
             self.INPUT, self.tr("Chips folder (instead of the rasters)"), behavior=QgsProcessingParameterFile.Folder,
             optional=True))
-        self.addParameter(self.choice_parameter(self.BANDS, "Bands", BAND_SETS, DEFAULTS.bands))
+        self.addParameter(self.choice_parameter(self.BANDS, "Bands", BAND_SETS, declared_default(TrainConfig, "bands")))
         self.addParameter(QgsProcessingParameterString(
             self.BAND_LIST, self.tr("Custom band list (1-based, e.g. 2,3,4,8)"), optional=True))
-        self.addParameter(self.choice_parameter(self.ARCHITECTURE, "Model", ARCHITECTURES, DEFAULTS.architecture))
+        self.addParameter(self.setting_parameter(self.ARCHITECTURE, "Model", TrainConfig, "architecture"))
         self.addParameter(QgsProcessingParameterString(
             self.CLASS_NAMES, self.tr("Class names, comma-separated (default: from the labels or chips folder)"),
             optional=True))
@@ -122,7 +118,7 @@ class TrainAlgorithm(GeoSegAlgorithm):
                                        behavior=QgsProcessingParameterFile.Folder, optional=True),
             self.setting_parameter(self.BATCH_SIZE, "Batch size", TrainConfig, "batch_size"),
             self.setting_parameter(self.LEARNING_RATE, "Learning rate (AdamW)", TrainConfig, "learning_rate"),
-            self.choice_parameter(self.SCHEDULE, "Learning-rate schedule", SCHEDULES, DEFAULTS.schedule),
+            self.setting_parameter(self.SCHEDULE, "Learning-rate schedule", TrainConfig, "schedule"),
             self.setting_parameter(self.WEIGHT_DECAY, "Weight decay (AdamW)", TrainConfig, "weight_decay"),
             self.setting_parameter(self.JITTER, "Radiometric jitter (per-band gain and offset deviation; 0 = off)",
                                    TrainConfig, "jitter"),
@@ -130,29 +126,25 @@ class TrainAlgorithm(GeoSegAlgorithm):
                                    TrainConfig, "validation_split"),
             self.setting_parameter(self.TEST_SHARE, "Held-out test share (fraction, or count ≥ 1 chips)",
                                    TrainConfig, "test_split"),
-            self.choice_parameter(self.NORMALIZATION, "Normalisation", NORMALIZATIONS, DEFAULTS.normalization),
+            self.setting_parameter(self.NORMALIZATION, "Normalisation", TrainConfig, "normalization"),
             self.setting_parameter(self.SEED, "Random seed", TrainConfig, "seed"),
-            self.choice_parameter(self.CLASS_WEIGHTING, "Class weights", CLASS_WEIGHTINGS, DEFAULTS.class_weighting),
+            self.setting_parameter(self.CLASS_WEIGHTING, "Class weights", TrainConfig, "class_weighting"),
             self.setting_parameter(self.DICE_WEIGHT, "Dice loss weight (0 = cross-entropy only)",
                                    TrainConfig, "dice_weight"),
-            QgsProcessingParameterBoolean(self.PRETRAINED, self.tr("Start VGG/ResNet encoders from ImageNet"),
-                                          DEFAULTS.pretrained),
+            self.setting_parameter(self.PRETRAINED, "Start VGG/ResNet encoders from ImageNet", TrainConfig,
+                                   "pretrained"),
             QgsProcessingParameterFile(self.WEIGHTS, self.tr("ImageNet weights file (default: the Keras cache)"),
                                        extension="h5", optional=True),
-            QgsProcessingParameterBoolean(self.FREEZE_ENCODER, self.tr("Freeze the pretrained encoder"),
-                                          DEFAULTS.freeze_encoder),
+            self.setting_parameter(self.FREEZE_ENCODER, "Freeze the pretrained encoder", TrainConfig,
+                                   "freeze_encoder"),
             QgsProcessingParameterFile(self.INIT_MODEL, self.tr("Start from an earlier GeoSeg model"),
                                        extension="keras", optional=True),
-            QgsProcessingParameterBoolean(self.RESUME, self.tr("Resume an interrupted run of this model file"),
-                                          DEFAULTS.resume),
-            QgsProcessingParameterString(self.IMAGE_SUFFIX, self.tr("Image chip name suffix (e.g. _img)"),
-                                         optional=True),
-            QgsProcessingParameterString(self.LABEL_SUFFIX, self.tr("Label chip name suffix (e.g. _label)"),
-                                         optional=True),
-            self.choice_parameter(self.PRECISION, "Precision (Automatic: mixed bfloat16 on CPUs with native bfloat16, "
-                                  "mixed float16 on a GPU)", PRECISIONS, DEFAULTS.precision),
-            self.choice_parameter(self.STRATEGY, "Devices (Mirrored: all GPUs, batch size per GPU)", STRATEGIES,
-                                  DEFAULTS.strategy),
+            self.setting_parameter(self.RESUME, "Resume an interrupted run of this model file", TrainConfig, "resume"),
+            *self.chip_suffix_parameters(),
+            self.setting_parameter(self.PRECISION, "Precision (Automatic: mixed bfloat16 on CPUs with native "
+                                   "bfloat16, mixed float16 on a GPU)", TrainConfig, "precision"),
+            self.setting_parameter(self.STRATEGY, "Devices (Mirrored: all GPUs, batch size per GPU)", TrainConfig,
+                                   "strategy"),
         ):
             parameter.setFlags(parameter.flags() | QgsProcessingParameterDefinition.FlagAdvanced)
             self.addParameter(parameter)
@@ -198,8 +190,7 @@ class TrainAlgorithm(GeoSegAlgorithm):
             freeze_encoder=self.parameterAsBool(parameters, self.FREEZE_ENCODER, context),
             init_model=self.parameterAsFile(parameters, self.INIT_MODEL, context),
             resume=self.parameterAsBool(parameters, self.RESUME, context),
-            image_suffix=self.parameterAsString(parameters, self.IMAGE_SUFFIX, context),
-            label_suffix=self.parameterAsString(parameters, self.LABEL_SUFFIX, context),
+            **self.chip_suffixes(parameters, context),
             precision=self.parameter_as_choice(parameters, self.PRECISION, context, PRECISIONS),
             strategy=self.parameter_as_choice(parameters, self.STRATEGY, context, STRATEGIES),
         )

@@ -1,13 +1,11 @@
 """geoseg:vectorize — polygons per class from a class raster."""
-from qgis.core import (QgsProcessingOutputNumber, QgsProcessingParameterBoolean, QgsProcessingParameterRasterLayer,
+from qgis.core import (QgsProcessingOutputNumber, QgsProcessingParameterRasterLayer,
                        QgsProcessingParameterVectorDestination)
 
 from ..runner import run
 from ..training.config import VectorizeConfig
 from .base import GeoSegAlgorithm, raster_file
 from .styling import ClassColours, style_on_load
-
-DEFAULTS = VectorizeConfig("", "")
 
 
 class VectorizeAlgorithm(GeoSegAlgorithm):
@@ -38,8 +36,8 @@ class VectorizeAlgorithm(GeoSegAlgorithm):
             self.MIN_AREA, "Minimum polygon area (square map units; 0 = all)", VectorizeConfig, "min_area"))
         self.addParameter(self.setting_parameter(
             self.SIMPLIFY, "Simplification tolerance (map units; 0 = pixel outlines)", VectorizeConfig, "simplify"))
-        self.addParameter(QgsProcessingParameterBoolean(
-            self.DISSOLVE, self.tr("Dissolve: one multipolygon per class"), DEFAULTS.dissolve))
+        self.addParameter(self.setting_parameter(
+            self.DISSOLVE, "Dissolve: one multipolygon per class", VectorizeConfig, "dissolve"))
         self.addParameter(QgsProcessingParameterVectorDestination(
             self.OUTPUT, self.tr("Class polygons"), optional=True, createByDefault=True, defaultValue=None))
         self.addOutput(QgsProcessingOutputNumber(self.POLYGONS, self.tr("Number of polygons")))
