@@ -54,8 +54,9 @@ def run_job(task: str, settings: dict, progress: Progress | None = None) -> dict
     function = getattr(importlib.import_module(f".{module_name}", __package__), function_name)
     try:
         return _strict(asdict(function(config, progress)))
-    except OSError as err:
-        raise GeoSegError(file_error(err)) from err
+    except OSError as err:  # e.g. a write that fails for want of room names no file: the outputs are the suspects
+        outputs = tuple(str(getattr(config, name)) for name in config.OUTPUTS if getattr(config, name))
+        raise GeoSegError(file_error(err, outputs)) from err
     except RuntimeError as err:
         from .raster import gdal_error
 

@@ -3,6 +3,7 @@ import csv
 import hashlib
 import json
 import os
+import resource
 import shutil
 import signal
 import subprocess
@@ -325,4 +326,24 @@ def test_bad_input_sigint_during_classify_says_cancelled_and_leaves_nothing(tmp_
     assert process.wait(timeout=60) == 1
     time.sleep(0.1)  # the last line read
     assert lines[-1] == "error: Cancelled (interrupted).\n"
+    assert tree(tmp_path) == before
+
+
+def test_bad_input_disk_full_while_classifying_names_the_output_and_leaves_nothing(tmp_path):
+    """A write that fails for want of room: a file-size limit (RLIMIT_FSIZE) stands in for a full disk."""
+    image, _ = write_scene(tmp_path, 512, 512)
+    model = write_tiny_model(tmp_path / "model.keras")
+    (tmp_path / "out").mkdir()
+    before = tree(tmp_path)
+
+    def little_room():
+        signal.signal(signal.SIGXFSZ, signal.SIG_IGN)  # the write fails (EFBIG) instead of killing the process
+        resource.setrlimit(resource.RLIMIT_FSIZE, (64 * 1024, 64 * 1024))
+
+    output = tmp_path / "out" / "classes.tif"
+    done = subprocess.run([sys.executable, "-m", "training", "classify", str(image), str(model), str(output),
+                           "--no-flip-average"], capture_output=True, text=True, preexec_fn=little_room,
+                          env=dict(os.environ, PYTHONPATH=str(ROOT)))
+    assert done.returncode == 1
+    assert f"error: Cannot use {output}: File too large." in done.stderr and "the disk has room" in done.stderr
     assert tree(tmp_path) == before
