@@ -51,16 +51,16 @@ def majority_baseline(train_counts: np.ndarray, test_counts: np.ndarray) -> dict
 def model_scores(model, dataset, classes) -> dict:
     """:func:`scores` of a Keras ``model`` on a dataset of (normalised image, label, mask) batches, one batch
     at a time."""
-    return timed_scores(model, dataset, classes)[0]
+    return timed_scores(model, dataset, classes, warm_up=False)[0]
 
 
-def timed_scores(model, dataset, classes) -> tuple[dict, float]:
-    """:func:`model_scores` and the megapixels the model classifies a second (reading not counted; the first
-    batch is classified once more before, untimed, to warm up)."""
+def timed_scores(model, dataset, classes, warm_up: bool = True) -> tuple[dict, float]:
+    """:func:`model_scores` and the megapixels the model classifies a second (reading not counted; with
+    ``warm_up``, the first batch is classified once more before, untimed)."""
     matrix = np.zeros((len(classes), len(classes)), np.int64)
     pixels, seconds = 0, 0.0
     for images, labels, _ in dataset:
-        if not pixels:
+        if warm_up and not pixels:
             model.predict_on_batch(images)
         start = time.perf_counter()
         predicted = np.asarray(model.predict_on_batch(images)).argmax(axis=-1)
