@@ -18,7 +18,6 @@ from .jobs import TASKS, run_job
 from .progress import Cancelled, Progress
 
 HELP = {  # one command per job (training.jobs.TASKS), by the same name
-
     "inspect": "look at a raster and its labels, or a chips folder, before training (HTML report)",
     "chips": "cut an image raster and its label raster into training chips",
     "train": "train a model on a labelled raster (--image-raster, --label-raster) or a chips folder",
