@@ -21,12 +21,13 @@ class Checkpoint(keras.callbacks.Callback):
     After each epoch, in this order and each written atomically: the resume point (weights, optimizer state,
     best score and the history rows so far), then the model if it improved, then the history CSV. The resume
     point is the record: :meth:`restore` rewrites from it the model and history a killed run may have missed.
-    Nothing is written before the first epoch ends.
+    Nothing is written before the first epoch ends, and nothing at all where ``writes`` is false (the workers
+    of a multi-worker training but its chief), which still decide when to stop as the chief does.
     """
 
-    def __init__(self, info: ModelInfo, model_path: str, patience: int):
+    def __init__(self, info: ModelInfo, model_path: str, patience: int, writes: bool = True):
         super().__init__()
-        self.info, self.model_path, self.patience = info, model_path, patience
+        self.info, self.model_path, self.patience, self.writes = info, model_path, patience, writes
         self.resume_path, self.history_path = resume_path_for(model_path), history_path_for(model_path)
         self.state = {"epoch": 0, "best_score": -np.inf, "best_epoch": 0, "stopped": False, "history": []}
 
@@ -36,6 +37,8 @@ class Checkpoint(keras.callbacks.Callback):
 
     def on_epoch_end(self, epoch, logs=None):
         improved = self.record(epoch, logs or {})
+        if not self.writes:
+            return
         self.write_resume_point()
         if improved:
             self.save_model()
@@ -75,6 +78,8 @@ class Checkpoint(keras.callbacks.Callback):
             model.optimizer.build(model.trainable_variables)
             for i, variable in enumerate(model.optimizer.variables):
                 variable.assign(saved[f"optimizer_{i}"])
+        if not self.writes:
+            return self.state
         if self.best_epoch == self.state["epoch"] and _saved_best_epoch(self.model_path) != self.best_epoch:
             self.save_model()  # the weights just restored are the best epoch's
         write_history(self.history_path, self.state["history"])

@@ -27,7 +27,8 @@ SCHEDULES = {"constant": "Constant", "cosine": "Cosine decay to 0 over the maxim
 ENGINES = {"auto": "Automatic (TensorFlow on GPU or in bfloat16, else LiteRT)", "litert": "LiteRT (XNNPACK, CPU)",
            "tensorflow": "TensorFlow"}
 STRATEGIES = {"default": "One device (TensorFlow's default placement)",
-              "mirrored": "Mirrored: every GPU of this machine (else its CPU devices)"}
+              "mirrored": "Mirrored: every GPU of this machine (else its CPU devices)",
+              "multiworker": "Multi-worker: every machine named in TF_CONFIG, each running this training"}
 PRECISIONS = {"auto": "Automatic (bfloat16 where the CPU computes it natively, else float32)",
               "float32": "float32", "bfloat16": "bfloat16 (TensorFlow engine)"}
 

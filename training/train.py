@@ -17,7 +17,7 @@ from .classes import CLASSES_FILE, NODATA_CLASS, ClassInfo, class_scheme, defaul
 from .config import ARCHITECTURES, TrainConfig, TrainResult, check_settings
 from .dataset import (ChipArrays, ChipFiles, SceneWindows, check_chips, check_labelled, find_pairs, split_indices,
                       survey_chips)
-from .distribution import distribute, strategy_for
+from .distribution import distribute, fit_across_workers, is_chief, strategy_for
 from .errors import GeoSegError
 from .losses import SegmentationLoss, balanced_class_weights
 from .metrics import class_counts, majority_baseline, timed_scores
@@ -70,11 +70,12 @@ def train(config: TrainConfig, progress: Progress | None = None) -> TrainResult:
     strategy = strategy_for(config.strategy)
     with strategy.scope():
         model = _build(config, data, policy, strategy.num_replicas_in_sync)
+        model.optimizer.build(model.trainable_variables)  # its state on the strategy's devices, also on resuming
     info = ModelInfo(architecture=config.architecture, bands=list(data.bands), classes=data.scheme,
                      normalization=data.stats, chip_size=data.window,
                      training={"config": asdict(config), "dtype_policy": policy,
                                "replicas": strategy.num_replicas_in_sync, **data.record})
-    checkpoint = Checkpoint(info, config.output_model, config.patience)
+    checkpoint = Checkpoint(info, config.output_model, config.patience, writes=is_chief(strategy))
     epochs = config.epochs
     if config.resume and Path(checkpoint.resume_path).exists():
         state = checkpoint.restore(model)
@@ -83,11 +84,18 @@ def train(config: TrainConfig, progress: Progress | None = None) -> TrainResult:
     initial_epoch = checkpoint.state["epoch"]
     fit_progress = FitProgress(progress.span(0.05, 0.95), config.epochs, initial_epoch)
     progress.update(0.05, f"Training on {data.description}: epoch {initial_epoch + 1} of at most {config.epochs}…")
-    model.fit(**_fit_data(config, data, strategy), epochs=epochs, initial_epoch=initial_epoch, shuffle=False,
-              verbose=0, callbacks=[checkpoint, fit_progress])
+    fit = dict(_fit_data(config, data, strategy), epochs=epochs, initial_epoch=initial_epoch,
+               callbacks=[checkpoint, fit_progress])
+    if config.strategy == "multiworker":
+        fit_across_workers(model, strategy, **fit)
+    else:
+        model.fit(**fit, shuffle=False, verbose=0)
     if checkpoint.best_epoch == 0:
         progress.check()
         raise GeoSegError("Training stopped before one epoch finished: no model was saved.")
+    if not checkpoint.writes:
+        progress.update(1.0, f"Worker done after epoch {fit_progress.epochs_done}: the chief writes the model.")
+        return TrainResult("", "", fit_progress.epochs_done, checkpoint.best_epoch, fit_progress.cancelled, {}, {})
     training_seconds = time.monotonic() - started
     saved, _ = load_bundle(config.output_model)  # the best epoch, scored as saved
     held_out = data.test or data.validation
@@ -112,8 +120,8 @@ def train(config: TrainConfig, progress: Progress | None = None) -> TrainResult:
 
 
 def _fit_data(config: TrainConfig, data: Prepared, strategy) -> dict:
-    """``fit``'s training and validation data: plain datasets on one device; under the mirrored strategy, a
-    batch per replica for the steps of a pass over all the data."""
+    """``fit``'s training and validation data: plain datasets on one device; under the mirrored and multiworker
+    strategies, a batch per replica for the steps of a pass over all the data."""
     if config.strategy == "default":
         return {"x": data.train.dataset(config.batch_size, True, config.seed, config.jitter),
                 "validation_data": data.validation.dataset(config.batch_size)}

@@ -78,7 +78,8 @@ class TrainAlgorithm(GeoSegAlgorithm):
         "file to download and where to put it.<br>"
         "Expert options: precision (by default mixed bfloat16 on CPUs that compute it natively and mixed "
         "float16 with loss scaling on a GPU; the model file is float32 either way), devices (all GPUs of the "
-        "machine, each taking a batch of the batch size), window size and windows per epoch, learning-rate "
+        "machine, each taking a batch of the batch size; or every machine named in TF_CONFIG, each running the "
+        "same training, the first writing the model), window size and windows per epoch, learning-rate "
         "schedule, weight decay, jitter, class weights, Dice weight, encoder freezing, starting from an earlier "
         "GeoSeg model (its matching layers are copied, a new head is used when the classes differ) and resuming "
         "an interrupted run, even a killed one, from its last completed epoch.<br><br>"
@@ -143,8 +144,8 @@ class TrainAlgorithm(GeoSegAlgorithm):
             *self.chip_suffix_parameters(),
             self.setting_parameter(self.PRECISION, "Precision (Automatic: mixed bfloat16 on CPUs with native "
                                    "bfloat16, mixed float16 on a GPU)", TrainConfig, "precision"),
-            self.setting_parameter(self.STRATEGY, "Devices (Mirrored: all GPUs, batch size per GPU)", TrainConfig,
-                                   "strategy"),
+            self.setting_parameter(self.STRATEGY, "Devices (Mirrored: all GPUs, batch size per GPU; "
+                                   "Multi-worker: the machines in TF_CONFIG)", TrainConfig, "strategy"),
         ):
             parameter.setFlags(parameter.flags() | QgsProcessingParameterDefinition.FlagAdvanced)
             self.addParameter(parameter)

@@ -1,12 +1,15 @@
 import csv
 import json
 import os
+import socket
 import subprocess
 import sys
 
 import pytest
 
 from synthetic import cut_chips
+from training.distribution import strategy_for
+from training.errors import GeoSegError
 from tiny_model import ROOT
 
 SCRIPT = ROOT / "tests" / "strategy_run.py"
@@ -45,3 +48,40 @@ def test_mirrored_over_two_cpu_devices_trains_with_falling_loss(chips, tmp_path)
                                      capture_output=True, text=True, cwd=ROOT, check=True).stdout)
     assert info["replicas"] == 2 and info["config"]["strategy"] == "mirrored"
 
+
+
+def test_two_workers_on_this_machine_train_and_only_the_chief_writes(chips, tmp_path):
+    workers = [f"127.0.0.1:{port}" for port in free_ports(2)]
+    outputs = [tmp_path / f"worker{index}" / "model.keras" for index in range(2)]
+    processes = []
+    for index, output in enumerate(outputs):
+        output.parent.mkdir()
+        cluster = {"cluster": {"worker": workers}, "task": {"type": "worker", "index": index}}
+        processes.append(start([settings(chips, output, strategy="multiworker", epochs=2), "1"],
+                               TF_CONFIG=json.dumps(cluster)))
+    chief, worker = [finish(process) for process in processes]
+    assert chief["model_path"] == str(outputs[0]) and chief["epochs_run"] == worker["epochs_run"] == 2
+    with open(chief["history_path"]) as handle:
+        assert [row["epoch"] for row in csv.DictReader(handle)] == ["0", "1"]
+    assert 0 <= chief["test_metrics"]["mean_iou"] <= 1
+    assert worker["model_path"] == "" and not any(outputs[1].parent.iterdir())  # the worker wrote nothing
+    info = json.loads(subprocess.run([sys.executable, "-c", "import json, sys; from training.bundle import read_info; "
+                                      "print(json.dumps(read_info(sys.argv[1]).training))", chief["model_path"]],
+                                     capture_output=True, text=True, cwd=ROOT, check=True).stdout)
+    assert info["replicas"] == 2 and info["config"]["strategy"] == "multiworker"
+
+
+def test_bad_input_multiworker_without_tf_config_says_how_to_set_it(monkeypatch):
+    monkeypatch.delenv("TF_CONFIG", raising=False)
+    with pytest.raises(GeoSegError, match="needs TF_CONFIG: set it on every machine"):
+        strategy_for("multiworker")
+
+
+def free_ports(count: int) -> list[int]:
+    sockets = [socket.socket() for _ in range(count)]
+    for each in sockets:
+        each.bind(("127.0.0.1", 0))
+    ports = [each.getsockname()[1] for each in sockets]
+    for each in sockets:
+        each.close()
+    return ports
