@@ -134,7 +134,8 @@ class TrainConfig:
                                     "it natively, mixed float16 with loss scaling on a GPU, else float32); weights "
                                     "and the model file stay float32", PRECISIONS)
     strategy: str = option("default", "how training spreads over devices (TensorFlow's distribution strategies; "
-                                      "with mirrored the batch size is per device)", STRATEGIES)
+                                      "with mirrored and multiworker the batch size is per device; multiworker "
+                                      "reads TF_CONFIG and only its chief writes)", STRATEGIES)
 
 
 @dataclass
