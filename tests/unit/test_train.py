@@ -168,7 +168,4 @@ def test_mixed_precision_trains_and_saves_a_float32_model(chips, tmp_path, monke
     model, info = load_bundle(result.model_path)
     assert info.training["dtype_policy"] == policy
     assert {layer.dtype_policy.name for layer in model.layers} == {"float32"}
-    with zipfile.ZipFile(result.model_path) as archive:  # Keras' own batch normalisation, not the training copy's
-        assert "FusedBatchNormalization" not in archive.read("config.json").decode()
-    assert any(type(layer).__name__ == "BatchNormalization" for layer in model.layers)
     assert 0 <= result.test_metrics["mean_iou"] <= 1
