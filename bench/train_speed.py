@@ -15,7 +15,7 @@ validation split:
 Speed counts training chips per second of wall time of an epoch (training and validation, and GeoSeg's saving
 of the best model and resume point), the fastest epoch after the first (which traces and warms up); the two
 runs alternate ``--repeat`` times and the fastest epoch of each counts, which damps the noise of a shared CPU
-(whole processes there run at 35–65 chips/s of the same float32 work). The default 1024 chips give epochs of
+(whole processes there ran the same float32 work at 21–63 chips/s). The default 1024 chips give epochs of
 717 training chips, so the per-epoch saves weigh about as they do on real data (the study trained on ~4,000
 chips an epoch).
 Peak RSS (``ru_maxrss``) is that of a one-epoch GeoSeg training on the chips and on ten times as many
