@@ -18,6 +18,7 @@ from osgeo import gdal, osr
 from .classes import NODATA_CLASS
 from .config import AccuracyConfig, AccuracyResult
 from .errors import GeoSegError
+from .html_page import write_page
 from .labels import labels_on_grid, rasterize_labels
 from .outputs import atomic_path
 from .progress import Progress
@@ -101,8 +102,7 @@ def assess_accuracy(config: AccuracyConfig, progress: Progress | None = None) ->
         with atomic_path(config.output_csv) as tmp:
             _write_csv(tmp, report)
     if config.output_html:
-        with atomic_path(config.output_html) as tmp:
-            Path(tmp).write_text(_html(report, config.class_raster), encoding="utf-8")
+        write_page(config.output_html, "GeoSeg accuracy assessment", _html(report, config.class_raster))
     progress.update(1.0, "")
     return AccuracyResult(report, config.output_csv, config.output_html)
 
@@ -133,6 +133,7 @@ def _write_csv(path: str, report: dict) -> None:
 
 
 def _html(report: dict, class_raster: str) -> str:
+    """The page's body: overall accuracy, the table of areas and accuracies, the error matrix."""
     unit, names = report["area_unit"], report["classes"]
 
     def cell(value, digits=3):
@@ -148,16 +149,13 @@ def _html(report: dict, class_raster: str) -> str:
     matrix = "".join(f"<tr><th>{html.escape(n)}</th>" + "".join(f"<td>{v}</td>" for v in row) + "</tr>"
                      for n, row in zip(names, report["error_matrix"]))
     return (
-        "<!DOCTYPE html><html><head><meta charset='utf-8'><title>GeoSeg accuracy assessment</title><style>"
-        "body{font-family:sans-serif;margin:2em} table{border-collapse:collapse;margin-bottom:1.5em}"
-        "td,th{border:1px solid #bbb;padding:4px 8px;text-align:right} th{background:#eee}</style></head><body>"
-        f"<h1>GeoSeg accuracy assessment</h1><p>{html.escape(class_raster)}: overall accuracy "
+        f"<p>{html.escape(class_raster)}: overall accuracy "
         f"<b>{cell(report['overall_accuracy'])} ± {cell(report['overall_accuracy_ci'])}</b> (95 % confidence) "
         f"from {report['sample_pixels']:,} reference pixels; areas in {unit}, adjusted for the map's errors "
         "(Olofsson et al. 2014).</p><table><tr><th>Class</th><th>Mapped area</th><th>Estimated area</th>"
         f"<th>User's accuracy</th><th>Producer's accuracy</th><th>F1</th></tr>{rows}</table>"
         "<h2>Error matrix (reference pixels; rows map, columns reference)</h2>"
-        f"<table><tr><th></th>{header}</tr>{matrix}</table></body></html>")
+        f"<table><tr><th></th>{header}</tr>{matrix}</table>")
 
 
 def _number(value) -> float | None:

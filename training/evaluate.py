@@ -1,8 +1,6 @@
 """Score a trained model on a chips folder: metrics, a CSV table, an HTML report and pictures."""
 from __future__ import annotations
 
-import base64
-import html
 from pathlib import Path
 
 import numpy as np
@@ -13,10 +11,10 @@ from .dataset import ChipArrays, find_pairs, load_chips
 from .metrics import model_scores
 from .normalization import normalize_array
 from .outputs import atomic_path
-from .preview import chip_gallery, png_bytes, raster_rgb, write_png
+from .preview import chip_gallery, raster_rgb, write_png
 from .progress import Progress
 from .raster import open_raster
-from .report import write_csv
+from .report import ModelScore, write_csv, write_report
 
 
 def evaluate_model(config: EvaluateConfig, progress: Progress | None = None) -> EvaluateResult:
@@ -44,7 +42,12 @@ def evaluate_model(config: EvaluateConfig, progress: Progress | None = None) -> 
         with atomic_path(config.preview_png) as tmp:
             write_png(tmp, picture)
     if config.output_html:
-        _write_html(config.output_html, config.model_path, metrics, picture, [pairs[i][0].stem for i in shown])
+        score = ModelScore(Path(config.model_path).name, config.model_path, metrics, model.count_params())
+        notes = [f"Model: {config.model_path}.", f"Chips: {config.chips_dir}, {len(pairs)} of them, "
+                 f"{metrics['pixels']:,} labelled pixels scored; pixel accuracy {metrics['pixel_accuracy']:.4f}, "
+                 f"mean IoU {metrics['mean_iou']:.4f}."]
+        write_report(config.output_html, "GeoSeg evaluation", notes, [score], info.classes, picture,
+                     [pairs[i][0].stem for i in shown], scored_on="chips")
     progress.update(1.0)
     return EvaluateResult(metrics, config.output_csv, config.output_html, config.preview_png, table)
 
@@ -58,32 +61,3 @@ def class_table(metrics: dict) -> list[dict]:
     return rows + [{"class": "mean (macro, classes present)", "iou": metrics["mean_iou"], "f1": metrics["mean_f1"],
                     "pixels": total}, {"class": "pixel accuracy", "iou": metrics["pixel_accuracy"], "f1": None,
                                        "pixels": total}]
-
-
-def _write_html(path: str, model_path: str, metrics: dict, picture: np.ndarray | None, names: list[str]) -> None:
-    names_row = "".join(f"<th>{html.escape(n)}</th>" for n in metrics["iou"])
-    matrix = "".join(f"<tr><th>{html.escape(name)}</th>{''.join(f'<td>{v}</td>' for v in row)}</tr>"
-                     for name, row in zip(metrics["iou"], metrics["confusion_matrix"]))
-    scores = "".join(f"<tr><td>{html.escape(n)}</td><td>{_cell(iou)}</td><td>{_cell(metrics['f1'][n])}</td></tr>"
-                     for n, iou in metrics["iou"].items())
-    chips = "" if picture is None else (
-        f"<h2>Chips: RGB | reference | prediction</h2><p>{html.escape(', '.join(names))}</p><img src=\"data:image/png;"
-        f"base64,{base64.b64encode(png_bytes(picture)).decode()}\" style=\"image-rendering:pixelated;"
-        f"width:{picture.shape[1] * 2}px\">")
-    with atomic_path(path) as tmp:
-        Path(tmp).write_text(f"""<!DOCTYPE html><html><head><meta charset="utf-8"><title>GeoSeg evaluation</title>
-<style>body{{font-family:sans-serif}}
-td,th{{border:1px solid #999;padding:2px 8px;text-align:right}}</style></head><body>
-<h1>GeoSeg evaluation</h1><p>Model: {html.escape(model_path)}<br>Pixels scored: {metrics['pixels']}
- (unlabelled pixels ignored)</p>
-<p>Pixel accuracy <b>{_cell(metrics['pixel_accuracy'])}</b>, mean IoU <b>{_cell(metrics['mean_iou'])}</b>,
- mean F1 <b>{_cell(metrics['mean_f1'])}</b> (unweighted means over the classes present).</p>
-<table><tr><th>class</th><th>IoU</th><th>F1</th></tr>{scores}</table>
-<h2>Confusion matrix (rows: reference, columns: predicted; pixels)</h2>
-<table><tr><th></th>{names_row}</tr>{matrix}</table>
-{chips}
-</body></html>""", encoding="utf-8")
-
-
-def _cell(value) -> str:
-    return "" if value is None or (isinstance(value, float) and np.isnan(value)) else f"{value:.4f}"

@@ -17,7 +17,7 @@ from .dataset import find_pairs
 from .errors import GeoSegError
 from .figures import png_base64, pyplot
 from .labels import label_names, labels_on_grid
-from .outputs import atomic_path
+from .html_page import write_page
 from .preview import class_colors, png_bytes, raster_rgb, side_by_side
 from .progress import Progress
 from .raster import open_raster
@@ -48,10 +48,9 @@ def inspect_data(config: InspectConfig, progress: Progress | None = None) -> Ins
         else {}
     labelled_share = float(labelled.mean()) if labelled is not None else None
     warnings = _warnings(bands, shares, labelled_share, overlaps)
-    with atomic_path(config.output_html) as tmp:
-        Path(tmp).write_text(_html(config, bands, shares, labelled_share, warnings,
-                                   _histograms(image, valid, labels, classes), _examples(windows, classes)),
-                             encoding="utf-8")
+    write_page(config.output_html, "GeoSeg data inspection",
+               _html(config, bands, shares, labelled_share, warnings, _histograms(image, valid, labels, classes),
+                     _examples(windows, classes)))
     progress.update(1.0, f"Wrote {config.output_html}" + (f" ({len(warnings)} warnings)." if warnings else "."))
     return InspectResult(config.output_html, bands, shares, labelled_share, warnings)
 
@@ -214,13 +213,10 @@ def _html(config, bands, shares, labelled_share, warnings, histograms: str, exam
     notes = "".join(f"<li>{html.escape(w)}</li>" for w in warnings) or "<li>None.</li>"
     labelled = "" if labelled_share is None else f"<p>Labelled: <b>{labelled_share:.1%}</b> of the pixels.</p>"
     return (
-        "<!DOCTYPE html><html><head><meta charset='utf-8'><title>GeoSeg data inspection</title><style>"
-        "body{font-family:sans-serif;margin:2em;max-width:1100px} table{border-collapse:collapse;margin:1em 0}"
-        "td,th{border:1px solid #bbb;padding:3px 8px;text-align:right} th{background:#eee} img{max-width:100%}"
-        f"</style></head><body><h1>GeoSeg data inspection</h1><p>{source}</p><h2>Warnings</h2><ul>{notes}</ul>"
+        f"<p>{source}</p><h2>Warnings</h2><ul>{notes}</ul>"
         f"{labelled}" + (f"<h2>Classes</h2><table><tr><th>Class</th><th>Share of labelled pixels</th></tr>"
                          f"{class_rows}</table>" if shares else "") +
         "<h2>Bands</h2><table><tr><th>Band</th><th>Min</th><th>Max</th><th>Mean</th><th>Std</th><th>Nodata</th></tr>"
         f"{rows}</table><h2>Histograms</h2><img alt='histograms' src='data:image/png;base64,{histograms}'>"
         + (f"<h2>Examples (RGB = bands 4,3,2 | labels)</h2><img alt='examples' src='data:image/png;base64,{examples}'>"
-           if examples else "") + "</body></html>")
+           if examples else ""))

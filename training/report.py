@@ -15,15 +15,12 @@ import numpy as np
 
 from .classes import ClassInfo
 from .figures import confusion_matrices, learning_curves
+from .html_page import write_page
 from .outputs import atomic_path
 from .preview import png_bytes
 
-STYLE = ("body{font-family:sans-serif;margin:2em;max-width:1200px} table{border-collapse:collapse;margin:1em 0}"
-         "td,th{border:1px solid #bbb;padding:3px 8px;text-align:right;vertical-align:top} th{background:#eee}"
-         "img{max-width:100%} .swatch{display:inline-block;width:1em;height:1em;margin:0 .3em 0 1em;"
-         "vertical-align:middle}"
-         ".text{text-align:left;min-width:10em;max-width:30em;overflow-wrap:anywhere}")
 TEXT_COLUMNS = ("model", "note")
+OPTIONAL_COLUMNS = ("parameters", "training_seconds", "megapixels_per_second", "note")  # shown where any model has one
 
 
 @dataclass
@@ -93,11 +90,13 @@ def write_figure_tables(folder: str | os.PathLike, scores: Sequence[ModelScore],
 
 
 def write_report(path: str | os.PathLike, title: str, notes: Sequence[str], scores: Sequence[ModelScore],
-                 classes: Sequence[ClassInfo], gallery: np.ndarray | None, chip_names: Sequence[str]) -> str:
-    """The HTML page: ``notes`` (plain text) under the title, then the table, curves, matrices and gallery."""
+                 classes: Sequence[ClassInfo], gallery: np.ndarray | None, chip_names: Sequence[str],
+                 scored_on: str = "held-out chips") -> str:
+    """The HTML page: ``notes`` (plain text) under the title, then the table, curves, matrices and gallery of
+    the ``scored_on`` chips."""
     names = [c.name for c in classes]
     rows = metrics_table(scores, names)
-    keys = [key for key in rows[0] if key != "note" or any(row["note"] for row in rows)]  # notes only where any
+    keys = [key for key in rows[0] if key not in OPTIONAL_COLUMNS or any(row[key] not in (None, "") for row in rows)]
     header = "".join(f"<th{' class=text' if key in TEXT_COLUMNS else ''}>{html.escape(_label(key))}</th>"
                      for key in keys)
     body = "".join("<tr>" + "".join(f"<td{' class=text' if key in TEXT_COLUMNS else ''}>"
@@ -107,26 +106,26 @@ def write_report(path: str | os.PathLike, title: str, notes: Sequence[str], scor
     matrices = confusion_matrices({s.name: s.metrics["confusion_matrix"] for s in scores if s.metrics}, names)
     legend = "".join(f"<span class='swatch' style='background:rgb{c.color}'></span>{html.escape(c.name)}"
                      for c in classes)
-    parts = [f"<h1>{html.escape(title)}</h1>", *(f"<p>{html.escape(note)}</p>" for note in notes),
-             "<h2>Scores on the held-out chips</h2><p>IoU and F1 per class and their unweighted means over the "
-             "classes present; unlabelled pixels are not scored. Speed: held-out pixels classified a second.</p>",
+    parts = [*(f"<p>{html.escape(note)}</p>" for note in notes),
+             f"<h2>Scores on the {html.escape(scored_on)}</h2><p>IoU and F1 per class and their unweighted means over "
+             "the classes present; unlabelled pixels are not scored."
+             + (" Speed: pixels classified a second." if "megapixels_per_second" in keys else "") + "</p>",
              f"<table><tr>{header}</tr>{body}</table>"]
     if curves:
         parts.append("<h2>Learning curves</h2><p>Solid: training; dashed: validation.</p>" + _image(curves, "curves"))
     if matrices:
-        parts.append("<h2>Confusion matrices</h2><p>Share of each reference class (row) predicted as each class "
-                     "(column).</p>" + _image(matrices, "confusion matrices"))
+        heading = "Confusion matrices" if sum(1 for s in scores if s.metrics) > 1 else "Confusion matrix"
+        parts.append(f"<h2>{heading}</h2><p>Share of each reference class (row) predicted as each class "
+                     "(column).</p>" + _image(matrices, heading.lower()))
     if gallery is not None:
         width = min(gallery.shape[1] * max(2, 480 // gallery.shape[1]), 1150)  # small chips drawn larger
         columns = " | ".join(["RGB", "reference"] + [s.name for s in scores if s.metrics])
-        parts.append(f"<h2>Held-out chips: {html.escape(columns)}</h2><p>{legend}<span class='swatch' "
-                     f"style='background:rgb(40,40,40)'></span>unlabelled</p><p>{html.escape(', '.join(chip_names))}"
-                     "</p>" + _image(base64.b64encode(png_bytes(gallery)).decode(), "chips",
-                                     f"image-rendering:pixelated;width:{width}px"))
-    with atomic_path(path) as tmp:
-        Path(tmp).write_text(f"<!DOCTYPE html><html><head><meta charset='utf-8'><title>{html.escape(title)}</title>"
-                             f"<style>{STYLE}</style></head><body>{''.join(parts)}</body></html>", encoding="utf-8")
-    return str(path)
+        parts.append(f"<h2>{html.escape(scored_on.capitalize())}: {html.escape(columns)}</h2><p>{legend}"
+                     "<span class='swatch' style='background:rgb(40,40,40)'></span>unlabelled</p>"
+                     f"<p>{html.escape(', '.join(chip_names))}</p>"
+                     + _image(base64.b64encode(png_bytes(gallery)).decode(), "chips",
+                              f"image-rendering:pixelated;width:{width}px"))
+    return write_page(path, title, "".join(parts))
 
 
 def _image(png_base64: str, alt: str, style: str = "") -> str:
