@@ -18,6 +18,7 @@ runs alternate ``--repeat`` times and the fastest epoch of each counts, which da
 (whole processes there ran the same float32 work at 21–63 chips/s). The default 1024 chips give epochs of
 717 training chips, so the per-epoch saves weigh about as they do on real data (the study trained on ~4,000
 chips an epoch).
+It first prints the CPU (model, family, bfloat16 flags, cores): the speedup depends on it.
 Peak RSS (``ru_maxrss``) is that of a one-epoch GeoSeg training on the chips and on ten times as many
 (the same files linked ten times under other names). Each run is its own subprocess, so TensorFlow starts
 cold and its peak RSS is its own. The last line reads
@@ -27,8 +28,10 @@ plain Keras').
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import os
+import platform
 import resource
 import subprocess
 import sys
@@ -56,6 +59,7 @@ def main() -> None:
         write_chips(chips, args.chips)
     if not many.exists():
         link_copies(chips, many, COPIES)
+    print(f"CPU: {cpu_description()}", flush=True)
     runs = [{phase: run_phase(phase, chips, args) for phase in ("keras", "geoseg")} for _ in range(args.repeat)]
     keras_run, geoseg_run = (max((run[phase] for run in runs), key=lambda r: r["chips_per_s"])
                              for phase in ("keras", "geoseg"))
@@ -91,6 +95,21 @@ def run_phase(phase: str, folder: Path, args: argparse.Namespace) -> dict:
                "--batch", str(args.batch), "--chips", str(args.chips)]
     done = subprocess.run(command, check=True, stdout=subprocess.PIPE, text=True)
     return json.loads(done.stdout.strip().splitlines()[-1])
+
+
+def cpu_description(cpuinfo: str = "/proc/cpuinfo") -> str:
+    """The CPU's model, family and bfloat16 flags as Linux reports them, and its cores: speedups depend on them."""
+    from training.engines import NATIVE_BFLOAT16_FLAGS, native_bfloat16
+
+    fields = {}
+    with contextlib.suppress(OSError), open(cpuinfo) as file:
+        for line in file:
+            key, _, value = line.partition(":")
+            fields.setdefault(key.strip(), value.strip())
+    flags = sorted(NATIVE_BFLOAT16_FLAGS.intersection(fields.get("flags", "").split()))
+    return (f"{fields.get('model name', platform.processor() or 'unknown')} (family {fields.get('cpu family', '?')}, "
+            f"model {fields.get('model', '?')}), {os.cpu_count()} cores, bfloat16 flags: {', '.join(flags) or 'none'}"
+            f" (native bfloat16: {'yes' if native_bfloat16(cpuinfo) else 'no'})")
 
 
 def write_chips(folder: Path, count: int) -> None:
