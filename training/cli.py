@@ -35,31 +35,36 @@ HELP = {  # one command per job (training.jobs.TASKS), by the same name
 
 LISTS = {"list[str] | None": str, "list[int] | None": int, "list[float] | None": float}  # comma-separated
 SCALARS = {"int": int, "float": float, "str": str, "str | None": str, "dict": json.loads}
+SEVERAL_SCENES = {  # classify takes several rasters (run on Dask, training.scenes)
+    "input_raster": {"nargs": "+", "help": "; or several, or glob patterns such as 'scenes/*.tif' (quoted)"},
+    "output_raster": {"help": "; with several rasters, a glob or --scheduler: the output folder"}}
 
 
-def _add_config_arguments(parser: argparse.ArgumentParser, config_class) -> None:
+def _add_config_arguments(parser: argparse.ArgumentParser, config_class, amend: dict | None = None) -> None:
     """One argument per config field: required fields positional, the others ``--options`` with their help
-    text, default and choices from the field's declaration (training.config.option)."""
+    text, default and choices from the field's declaration (training.config.option). ``amend``: per field name,
+    argparse keywords to add, ``help`` appended to the declared text."""
     for field in dataclasses.fields(config_class):
         text, choices = field.metadata.get("help", ""), field.metadata.get("choices")
         if choices:
             text += " (" + "; ".join(f"{key}: {label}" for key, label in choices.items()) + ")"
         if field.default is dataclasses.MISSING and field.default_factory is dataclasses.MISSING:
-            parser.add_argument(field.name, help=text.replace("%", "%%"))
-            continue
-        default = field.default if field.default is not dataclasses.MISSING else field.default_factory()
-        flag = "--" + field.name.replace("_", "-")
-        if default not in ("", None, {}):
-            text += f" [default: {json.dumps(default) if isinstance(default, dict) else default}]"
-        text = text.replace("%", "%%")  # argparse formats help strings
-        if field.type == "bool":
-            parser.add_argument(flag, action=argparse.BooleanOptionalAction, default=default, help=text)
-        elif field.type in LISTS:
-            parser.add_argument(flag, type=lambda value, item=LISTS[field.type]: [
-                item(v.strip()) for v in value.split(",")], default=default, help=text + " (comma-separated)")
+            name, keywords = field.name, {}
         else:
-            parser.add_argument(flag, type=SCALARS[field.type], default=default, help=text,
-                                choices=list(choices) if choices else None)
+            default = field.default if field.default is not dataclasses.MISSING else field.default_factory()
+            name, keywords = "--" + field.name.replace("_", "-"), {"default": default}
+            if default not in ("", None, {}):
+                text += f" [default: {json.dumps(default) if isinstance(default, dict) else default}]"
+            if field.type == "bool":
+                keywords["action"] = argparse.BooleanOptionalAction
+            elif field.type in LISTS:
+                keywords["type"] = lambda value, item=LISTS[field.type]: [item(v.strip()) for v in value.split(",")]
+                text += " (comma-separated)"
+            else:
+                keywords.update(type=SCALARS[field.type], choices=list(choices) if choices else None)
+        extra = dict((amend or {}).get(field.name, {}))
+        text += extra.pop("help", "")
+        parser.add_argument(name, help=text.replace("%", "%%"), **keywords, **extra)  # argparse formats help
 
 
 def progress_bar(stream=sys.stderr) -> Progress:
@@ -83,15 +88,9 @@ def build_parser() -> argparse.ArgumentParser:
     commands = parser.add_subparsers(dest="command", required=True)
     for task, (config_class, _) in TASKS.items():
         command = commands.add_parser(task, help=HELP[task], description=HELP[task])
-        _add_config_arguments(command, config_class)
+        _add_config_arguments(command, config_class, SEVERAL_SCENES if task == "classify" else None)
         if task == "classify":
             _add_config_arguments(command, ScenesConfig)
-            for action in command._actions:
-                if action.dest == "input_raster":
-                    action.nargs = "+"
-                    action.help += "; or several, or glob patterns such as 'scenes/*.tif' (quoted)"
-                elif action.dest == "output_raster":
-                    action.help += "; with several rasters, a glob or --scheduler: the output folder"
     commands.add_parser("worker", help="run one JSON job from stdin, answering with JSON lines (for QGIS)")
     return parser
 
