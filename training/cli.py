@@ -7,10 +7,13 @@ protocol always accept the same settings. Run ``python -m training train --help`
 from __future__ import annotations
 
 import argparse
+import contextlib
 import dataclasses
 import functools
 import json
+import signal
 import sys
+import threading
 
 from .config import ScenesConfig
 from .errors import GeoSegError
@@ -67,10 +70,30 @@ def _add_config_arguments(parser: argparse.ArgumentParser, config_class, amend: 
         parser.add_argument(name, help=text.replace("%", "%%"), **keywords, **extra)  # argparse formats help
 
 
-def progress_bar(stream=sys.stderr) -> Progress:
+@contextlib.contextmanager
+def ctrl_c_cancels():
+    """Ctrl-C (SIGINT) interrupts at once, as usual, and is also remembered, so that the job stops at its next
+    check (as on QGIS' Cancel) even where a library catches the KeyboardInterrupt. Yields the job's cancel test."""
+    pressed = []
+    if threading.current_thread() is not threading.main_thread():  # only the main thread handles signals
+        yield lambda: False
+        return
+
+    def on_ctrl_c(*_):
+        pressed.append(True)
+        raise KeyboardInterrupt
+
+    previous = signal.signal(signal.SIGINT, on_ctrl_c)
+    try:
+        yield lambda: bool(pressed)
+    finally:
+        signal.signal(signal.SIGINT, previous)
+
+
+def progress_bar(stream=sys.stderr, is_cancelled=lambda: False) -> Progress:
     """Messages on their own lines; on a terminal also a progress bar (tqdm) redrawn in place."""
     if not stream.isatty():
-        return Progress(lambda percent, message: message and print(message, file=stream, flush=True))
+        return Progress(lambda percent, message: message and print(message, file=stream, flush=True), is_cancelled)
     from tqdm import tqdm
 
     bar = tqdm(total=100, file=stream, bar_format="{l_bar}{bar}| {elapsed}<{remaining}", leave=False)
@@ -80,7 +103,7 @@ def progress_bar(stream=sys.stderr) -> Progress:
             bar.write(message, file=stream)
         bar.update(percent - bar.n)
 
-    return Progress(report)
+    return Progress(report, is_cancelled)
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -102,14 +125,16 @@ def main(argv=None) -> int:
         from .worker import serve
 
         return serve()
-    try:
-        result = (_classify if command == "classify" else functools.partial(run_job, command))(args, progress_bar())
-    except (GeoSegError, Cancelled) as err:
-        sys.stderr.write(f"error: {err}\n")
-        return 1
-    except KeyboardInterrupt:
-        sys.stderr.write("error: Cancelled (interrupted).\n")
-        return 1
+    job = _classify if command == "classify" else functools.partial(run_job, command)
+    with ctrl_c_cancels() as cancelled:
+        try:
+            result = job(args, progress_bar(is_cancelled=cancelled))
+        except BaseException as err:
+            if not (cancelled() or isinstance(err, (GeoSegError, Cancelled))):
+                raise
+            # after Ctrl-C, whatever a library made of the KeyboardInterrupt is the cancel
+            sys.stderr.write(f"error: {Cancelled.MESSAGE if cancelled() else err}\n")
+            return 1
     print(json.dumps(result, indent=2, allow_nan=False))
     for raster, reason in result.get("failed", {}).items():  # several rasters: each failure, after all ran
         sys.stderr.write(f"error: {raster}: {reason}\n")

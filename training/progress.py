@@ -16,6 +16,11 @@ CancelFn = Callable[[], bool]
 class Cancelled(Exception):
     """Raised when the caller asked to stop; partial outputs have been removed."""
 
+    MESSAGE = "Cancelled by the user."
+
+    def __init__(self, message: str = MESSAGE):
+        super().__init__(message)
+
 
 def _ignore(percent: float, message: str) -> None:
     pass
@@ -44,7 +49,7 @@ class Progress:
     def check(self) -> None:
         """Raise :class:`Cancelled` if the caller asked to stop."""
         if self.is_cancelled():
-            raise Cancelled("Cancelled by the user.")
+            raise Cancelled()
 
     def span(self, start_fraction: float, end_fraction: float) -> "Progress":
         """A child reporter mapped onto part of this one's range."""

@@ -67,7 +67,7 @@ def run_worker(python: str, task: str, config: dict, progress: Progress) -> dict
                 raise GeoSegError(event["error"])
         worker.wait()
         if progress.is_cancelled():
-            raise Cancelled("Cancelled by the user.")
+            raise Cancelled()
         errors.seek(0)
         raise GeoSegError(f"The GeoSeg worker ({python}) stopped with exit code {worker.returncode}:\n"
                           f"{errors.read()[-3000:]}")

@@ -325,7 +325,7 @@ def test_bad_input_sigint_during_classify_says_cancelled_and_leaves_nothing(tmp_
     process.send_signal(signal.SIGINT)
     assert process.wait(timeout=60) == 1
     time.sleep(0.1)  # the last line read
-    assert lines[-1] == "error: Cancelled (interrupted).\n"
+    assert lines[-1] == "error: Cancelled by the user.\n"
     assert tree(tmp_path) == before
 
 

@@ -1,13 +1,17 @@
 """The process seam: ``python -m training worker`` (JSON lines) and the command line."""
 import json
+import os
 import signal
 import subprocess
 import sys
+import time
 
+import pytest
 from osgeo import gdal
 
 from synthetic import write_scene
-from training.cli import main
+from training.cli import ctrl_c_cancels, main
+from training.progress import Cancelled, Progress
 
 TINY = {"base_filters": 4, "depth": 2}
 
@@ -97,3 +101,19 @@ def test_classify_averages_over_mirror_images_unless_told_not_to():
     arguments = ["classify", "in.tif", "model.keras", "out.tif"]
     assert build_parser().parse_args(arguments).flip_average
     assert not build_parser().parse_args([*arguments, "--no-flip-average"]).flip_average
+
+
+def test_ctrl_c_interrupts_and_is_remembered_even_where_a_library_swallows_it():
+    before = signal.getsignal(signal.SIGINT)
+    with ctrl_c_cancels() as cancelled:
+        assert not cancelled()
+        try:
+            os.kill(os.getpid(), signal.SIGINT)
+            time.sleep(5)  # interrupted long before
+            raise AssertionError("Ctrl-C did not interrupt")
+        except KeyboardInterrupt:
+            pass  # as a library that catches it would
+        assert cancelled()
+        with pytest.raises(Cancelled, match="Cancelled by the user"):
+            Progress(is_cancelled=cancelled).check()  # the job's next check stops it
+    assert signal.getsignal(signal.SIGINT) is before
