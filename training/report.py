@@ -103,7 +103,8 @@ def write_report(path: str | os.PathLike, title: str, notes: Sequence[str], scor
                                     f"{html.escape(_text(row[key], _format(key)))}</td>" for key in keys)
                    + "</tr>" for row in rows)
     curves = learning_curves({s.name: s.history for s in scores})
-    matrices = confusion_matrices({s.name: s.metrics["confusion_matrix"] for s in scores if s.metrics}, names)
+    scored = [s for s in scores if s.metrics]
+    matrices = confusion_matrices({s.name: s.metrics["confusion_matrix"] for s in scored}, names)
     legend = "".join(f"<span class='swatch' style='background:rgb{c.color}'></span>{html.escape(c.name)}"
                      for c in classes)
     parts = [*(f"<p>{html.escape(note)}</p>" for note in notes),
@@ -114,12 +115,12 @@ def write_report(path: str | os.PathLike, title: str, notes: Sequence[str], scor
     if curves:
         parts.append("<h2>Learning curves</h2><p>Solid: training; dashed: validation.</p>" + _image(curves, "curves"))
     if matrices:
-        heading = "Confusion matrices" if sum(1 for s in scores if s.metrics) > 1 else "Confusion matrix"
+        heading = "Confusion matrices" if len(scored) > 1 else "Confusion matrix"
         parts.append(f"<h2>{heading}</h2><p>Share of each reference class (row) predicted as each class "
                      "(column).</p>" + _image(matrices, heading.lower()))
     if gallery is not None:
         width = min(gallery.shape[1] * max(2, 480 // gallery.shape[1]), 1150)  # small chips drawn larger
-        columns = " | ".join(["RGB", "reference"] + [s.name for s in scores if s.metrics])
+        columns = " | ".join(["RGB", "reference"] + [s.name for s in scored])
         parts.append(f"<h2>{html.escape(scored_on.capitalize())}: {html.escape(columns)}</h2><p>{legend}"
                      "<span class='swatch' style='background:rgb(40,40,40)'></span>unlabelled</p>"
                      f"<p>{html.escape(', '.join(chip_names))}</p>"
