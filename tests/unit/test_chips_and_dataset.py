@@ -142,6 +142,9 @@ def test_chip_files_stream_what_loading_them_all_gives(scene, tmp_path):
     halves = [sum(len(batch[0]) for batch in ChipFiles(pairs, (4, 3, 2), stats, survey.size).dataset(4, shard=(2, i)))
               for i in (0, 1)]
     assert sum(halves) == len(pairs) and abs(halves[0] - halves[1]) <= 1
+    # tf.data's autotuning stalled training for seconds at the start of epochs: every pipeline runs without it
+    for pipeline in (ChipFiles(pairs, (4, 3, 2), stats, survey.size), ChipArrays(chips.images, chips.labels)):
+        assert pipeline.dataset(4, augment=True).options().autotune.enabled is False
 
 
 def test_the_stretch_is_fitted_in_bounded_memory(monkeypatch):
