@@ -24,7 +24,7 @@ from .metrics import class_counts, majority_baseline, timed_scores
 from .models import build_model, size_multiple
 from .models.imagenet import transfer_from
 from .normalization import NormalizationFit, fit_normalization, normalize_array
-from .precision import training_copy, training_policy
+from .precision import training_policy, with_policy
 from .progress import Progress
 from .raster import open_raster
 from .report import report_path_for
@@ -235,7 +235,8 @@ def _build(config: TrainConfig, data: Prepared, policy: str, replicas: int) -> k
     model = build_model(config.architecture, len(data.bands), len(data.scheme), **options)
     if config.init_model:
         transfer_from(config.init_model, model)
-    model = training_copy(model, policy)
+    if policy != "float32":
+        model = with_policy(model, policy)
     class_weights = (balanced_class_weights(data.train_counts)
                      if config.class_weighting == "balanced" else None)
     adamw = optimizer(config, data.steps_per_epoch(config.batch_size * replicas))

@@ -2,7 +2,6 @@ import csv
 import types
 import zipfile
 
-import keras
 import numpy as np
 import pytest
 
@@ -10,8 +9,6 @@ from synthetic import CLASS_NAMES, cut_chips, write_scene
 from training import callbacks, precision
 from training.bundle import METADATA_ENTRY, ModelInfo, load_bundle, read_info
 from training.config import TrainConfig
-from training.dropout import FastDropout
-from training.models import build_model
 from training.progress import Progress
 from training.train import optimizer, train
 
@@ -171,16 +168,4 @@ def test_mixed_precision_trains_and_saves_a_float32_model(chips, tmp_path, monke
     model, info = load_bundle(result.model_path)
     assert info.training["dtype_policy"] == policy
     assert {layer.dtype_policy.name for layer in model.layers} == {"float32"}
-    assert {type(layer) for layer in model.layers if "dropout" in layer.name} == {keras.layers.Dropout}
     assert 0 <= result.test_metrics["mean_iou"] <= 1
-
-
-def test_the_copy_that_trains_has_fast_dropout_and_the_copy_saved_has_keras_own():
-    model = build_model("unet", 3, 2, **TINY)
-    trains = precision.training_copy(model, "mixed_bfloat16")
-    saved = precision.in_float32(trains)
-    assert {type(layer) for layer in trains.layers if "dropout" in layer.name} == {FastDropout}
-    assert {type(layer) for layer in saved.layers if "dropout" in layer.name} == {keras.layers.Dropout}
-    assert trains.layers[1].dtype_policy.name == "mixed_bfloat16" and trains.layers[-1].dtype_policy.name == "float32"
-    x = np.random.default_rng(0).normal(size=(1, 32, 32, 3)).astype(np.float32)
-    np.testing.assert_array_equal(saved(x, training=False), model(x, training=False))
