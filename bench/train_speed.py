@@ -10,7 +10,8 @@ validation split:
 
 * plain Keras: every chip loaded into memory, normalised, ``model.fit`` in float32;
 * GeoSeg: ``training.train.train`` with its defaults — chips streamed from their files by tf.data, augmented,
-  automatic precision (mixed bfloat16 on CPUs that compute it natively) — which also saves the best model.
+  automatic precision (mixed bfloat16 on CPUs that compute it natively; ``--precision float32`` shows what a
+  CPU without it gets) — which also saves the best model.
 
 Speed counts training chips per second of wall time of an epoch (training and validation, and GeoSeg's saving
 of the best model and resume point), the fastest epoch after the first (which traces and warms up); the two
@@ -42,6 +43,8 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path[:0] = [str(ROOT), str(ROOT / "tests")]
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+
+from training.config import PRECISIONS, TrainConfig  # noqa: E402
 
 CHIP = 64
 COPIES = 10  # the larger chips folder holds this many times the chips
@@ -80,6 +83,8 @@ def parse_args() -> argparse.Namespace:
     parser.add_argument("--epochs", type=int, default=3, help="epochs of the timed runs (the first is not timed)")
     parser.add_argument("--repeat", type=int, default=3, help="timed runs of each, alternating; the fastest counts")
     parser.add_argument("--batch", type=int, default=16)
+    parser.add_argument("--precision", choices=list(PRECISIONS), default=TrainConfig.precision,
+                        help="GeoSeg's training precision (float32: as on a CPU without native bfloat16)")
     parser.add_argument("--workdir", help="folder for the chips (default: a new temp folder)")
     parser.add_argument("--phase", choices=list(PHASES), help=argparse.SUPPRESS)
     parser.add_argument("--folder", help=argparse.SUPPRESS)
@@ -92,7 +97,7 @@ def parse_args() -> argparse.Namespace:
 def run_phase(phase: str, folder: Path, args: argparse.Namespace) -> dict:
     """Run one phase in a fresh interpreter and return the JSON it prints last."""
     command = [sys.executable, __file__, "--phase", phase, "--folder", str(folder), "--epochs", str(args.epochs),
-               "--batch", str(args.batch), "--chips", str(args.chips)]
+               "--batch", str(args.batch), "--chips", str(args.chips), "--precision", args.precision]
     done = subprocess.run(command, check=True, stdout=subprocess.PIPE, text=True)
     return json.loads(done.stdout.strip().splitlines()[-1])
 
@@ -133,10 +138,9 @@ def link_copies(source: Path, target: Path, copies: int) -> None:
 
 
 def train_config(args: argparse.Namespace, epochs: int):
-    from training.config import TrainConfig
-
     output = Path(tempfile.mkdtemp(prefix="geoseg-train-speed-model-")) / "model.keras"
-    return TrainConfig(str(output), chips_dir=args.folder, epochs=epochs, patience=epochs, batch_size=args.batch)
+    return TrainConfig(str(output), chips_dir=args.folder, epochs=epochs, patience=epochs, batch_size=args.batch,
+                       precision=args.precision)
 
 
 class EpochClock:
