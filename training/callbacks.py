@@ -18,24 +18,16 @@ class Checkpoint(keras.callbacks.Callback):
     """Record every epoch so that a run stopped at any moment, even killed, resumes without a repeated or a
     missing epoch; keep the best model; stop after ``patience`` epochs without a better validation mean IoU.
 
-    The best epoch is the one whose weights score the highest validation mean IoU, but the model saved for it
-    holds the average of the weights (batch-norm statistics included) at the ends of the epochs so far, each
-    epoch's entering it with the share ``1 - averaging`` (0: the epoch's own weights): one epoch's weights
-    score on unseen places in bursts, their average steadily.
-
-    After each epoch, in this order and each written atomically: the resume point (weights, their average,
-    optimizer state, best score and the history rows so far), then the model if it improved, then the history
-    CSV. The resume point is the record: :meth:`restore` rewrites from it the model and history a killed run
-    may have missed. Nothing is written before the first epoch ends, and nothing at all where ``writes`` is
-    false (the workers of a multi-worker training but its chief), which still decide when to stop as the chief
-    does.
+    After each epoch, in this order and each written atomically: the resume point (weights, optimizer state,
+    best score and the history rows so far), then the model if it improved, then the history CSV. The resume
+    point is the record: :meth:`restore` rewrites from it the model and history a killed run may have missed.
+    Nothing is written before the first epoch ends, and nothing at all where ``writes`` is false (the workers
+    of a multi-worker training but its chief), which still decide when to stop as the chief does.
     """
 
-    def __init__(self, info: ModelInfo, model_path: str, patience: int, averaging: float = 0.0,
-                 writes: bool = True):
+    def __init__(self, info: ModelInfo, model_path: str, patience: int, writes: bool = True):
         super().__init__()
         self.info, self.model_path, self.patience, self.writes = info, model_path, patience, writes
-        self.averaging, self.average = averaging, None
         self.resume_path, self.history_path = resume_path_for(model_path), history_path_for(model_path)
         self.state = {"epoch": 0, "best_score": -np.inf, "best_epoch": 0, "stopped": False, "history": []}
 
@@ -44,16 +36,12 @@ class Checkpoint(keras.callbacks.Callback):
         return self.state["best_epoch"]
 
     def on_epoch_end(self, epoch, logs=None):
-        own = self.model.get_weights()
-        if self.averaging:
-            self.average = own if self.average is None else [
-                self.averaging * average + (1 - self.averaging) * weight for average, weight in zip(self.average, own)]
         improved = self.record(epoch, logs or {})
         if not self.writes:
             return
-        self.write_resume_point(own)
+        self.write_resume_point()
         if improved:
-            self.save_model(own)
+            self.save_model()
         write_history(self.history_path, self.state["history"])
 
     def record(self, epoch: int, logs: dict) -> bool:
@@ -68,40 +56,32 @@ class Checkpoint(keras.callbacks.Callback):
         state["history"].append({"epoch": epoch, **{key: float(value) for key, value in sorted(logs.items())}})
         return improved
 
-    def write_resume_point(self, own: list[np.ndarray]) -> None:
-        arrays = {f"weight_{i}": w for i, w in enumerate(own)}
-        arrays.update({f"average_{i}": w for i, w in enumerate(self.average or [])})
+    def write_resume_point(self) -> None:
+        arrays = {f"weight_{i}": w for i, w in enumerate(self.model.get_weights())}
         arrays.update({f"optimizer_{i}": np.asarray(v) for i, v in enumerate(self.model.optimizer.variables)})
         with atomic_path(self.resume_path) as tmp:
             np.savez(tmp, state=json.dumps(self.state), **arrays)
 
-    def save_model(self, own: list[np.ndarray]) -> None:
-        """Save the model with the average of the weights, if any, then give it back its ``own``."""
+    def save_model(self) -> None:
         self.info.metrics = {"best_epoch": self.best_epoch, "best_val_mean_iou": self.state["best_score"]}
-        if self.average is not None:
-            self.model.set_weights(self.average)
         save_bundle(self.model, self.info, self.model_path)
-        if self.average is not None:
-            self.model.set_weights(own)
 
     def restore(self, model: keras.Model) -> dict:
-        """Load the resume point into the compiled ``model`` (and the average of its weights); write the history,
-        and the model when its last epoch was the best, as the run that wrote it would have. Returns the state
-        (``epoch``, ``best_epoch``, ``stopped`` by patience)."""
+        """Load the resume point into the compiled ``model``; write the history, and the model when its last
+        epoch was the best, as the run that wrote it would have. Returns the state (``epoch``, ``best_epoch``,
+        ``stopped`` by patience)."""
         self.set_model(model)
         with np.load(self.resume_path) as saved:
             self.state = json.loads(str(saved["state"]))
             count = sum(1 for key in saved.files if key.startswith("weight_"))
-            own = [saved[f"weight_{i}"] for i in range(count)]
-            self.average = [saved[f"average_{i}"] for i in range(count)] if "average_0" in saved.files else None
+            model.set_weights([saved[f"weight_{i}"] for i in range(count)])
             model.optimizer.build(model.trainable_variables)
             for i, variable in enumerate(model.optimizer.variables):
                 variable.assign(saved[f"optimizer_{i}"])
-        model.set_weights(own)
         if not self.writes:
             return self.state
-        if self.best_epoch == self.state["epoch"] != _saved_best_epoch(self.model_path):
-            self.save_model(own)  # the last epoch recorded was the best
+        if self.best_epoch == self.state["epoch"] and _saved_best_epoch(self.model_path) != self.best_epoch:
+            self.save_model()  # the weights just restored are the best epoch's
         write_history(self.history_path, self.state["history"])
         return self.state
 

@@ -110,9 +110,6 @@ class TrainConfig:
     schedule: str = option("constant", "learning-rate schedule", SCHEDULES)
     weight_decay: float = option(0.0, "AdamW's decoupled weight decay", minimum=0)
     patience: int = option(10, "epochs without a better validation mean IoU before stopping", minimum=1)
-    averaging: float = option(0.7, "the model saved for the best epoch averages the weights at the ends of the "
-                                    "epochs so far, keeping this share of the average at each (0: the epoch's own "
-                                    "weights)", minimum=0, maximum=0.99)
     validation_split: float = option(0.2, "validation share (a fraction, or a count of chips when ≥ 1)", minimum=0)
     test_split: float = option(0.1, "held-out test share (a fraction, or a count of chips when ≥ 1)", minimum=0)
     seed: int = option(0, "random seed: the same seed gives the same split and run", minimum=0)

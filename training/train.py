@@ -75,7 +75,7 @@ def train(config: TrainConfig, progress: Progress | None = None) -> TrainResult:
                      normalization=data.stats, chip_size=data.window,
                      training={"config": asdict(config), "dtype_policy": policy,
                                "replicas": strategy.num_replicas_in_sync, **data.record})
-    checkpoint = Checkpoint(info, config.output_model, config.patience, config.averaging, is_chief(strategy))
+    checkpoint = Checkpoint(info, config.output_model, config.patience, writes=is_chief(strategy))
     epochs = config.epochs
     if config.resume and Path(checkpoint.resume_path).exists():
         state = checkpoint.restore(model)

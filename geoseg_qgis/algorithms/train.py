@@ -30,7 +30,6 @@ class TrainAlgorithm(GeoSegAlgorithm):
     BATCH_SIZE = "BATCH_SIZE"
     LEARNING_RATE = "LEARNING_RATE"
     PATIENCE = "PATIENCE"
-    AVERAGING = "AVERAGING"
     VALIDATION_SHARE = "VALIDATION_SHARE"
     TEST_SHARE = "TEST_SHARE"
     NORMALIZATION = "NORMALIZATION"
@@ -71,9 +70,7 @@ class TrainAlgorithm(GeoSegAlgorithm):
         "Training uses AdamW, cross-entropy (optionally plus Dice), flips and 90° turns (optionally radiometric "
         "jitter: random gain and offset per band); unlabelled pixels are ignored. After every epoch with a higher "
         "validation mean IoU the model file is rewritten, and training stops early when it has not improved for "
-        "<b>patience</b> epochs. Cancelling keeps the best model so far. The model saved holds a running average "
-        "of the weights at the ends of the epochs so far (<b>weight averaging</b>), which classifies unseen places "
-        "more steadily than any one epoch's weights.<br><br>"
+        "<b>patience</b> epochs. Cancelling keeps the best model so far.<br><br>"
         "<b>Models</b>: the study's U-Net from scratch (4 down/4 up blocks, 32→512 filters, batch norm, dropout "
         "0.2); U-Nets on VGG16/VGG19 encoders and DeepLabv3+ on ResNet50, which start from ImageNet weights for any "
         "band count (bands 4,3,2 take the R,G,B filters, other bands their mean, scaled by 3/bands). ImageNet "
@@ -124,8 +121,6 @@ class TrainAlgorithm(GeoSegAlgorithm):
             self.setting_parameter(self.LEARNING_RATE, "Learning rate (AdamW)", TrainConfig, "learning_rate"),
             self.setting_parameter(self.SCHEDULE, "Learning-rate schedule", TrainConfig, "schedule"),
             self.setting_parameter(self.WEIGHT_DECAY, "Weight decay (AdamW)", TrainConfig, "weight_decay"),
-            self.setting_parameter(self.AVERAGING, "Weight averaging over epochs (share the average keeps each "
-                                   "epoch; 0 = off)", TrainConfig, "averaging"),
             self.setting_parameter(self.JITTER, "Radiometric jitter (per-band gain and offset deviation; 0 = off)",
                                    TrainConfig, "jitter"),
             self.setting_parameter(self.VALIDATION_SHARE, "Validation share (fraction, or count ≥ 1 chips)",
@@ -183,7 +178,6 @@ class TrainAlgorithm(GeoSegAlgorithm):
                          if n.strip()] or None,
             epochs=self.parameterAsInt(parameters, self.EPOCHS, context),
             patience=self.parameterAsInt(parameters, self.PATIENCE, context),
-            averaging=self.parameterAsDouble(parameters, self.AVERAGING, context),
             batch_size=self.parameterAsInt(parameters, self.BATCH_SIZE, context),
             learning_rate=self.parameterAsDouble(parameters, self.LEARNING_RATE, context),
             validation_split=self.parameterAsDouble(parameters, self.VALIDATION_SHARE, context),
