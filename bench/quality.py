@@ -15,9 +15,10 @@ Two sets, each scored on test pixels that no training or validation window ever 
   band over at least a quarter of it) are grouped, and whole groups go to test (20 % of the chips),
   validation (20 % of the rest) or training, so no place is in two of them.
 
-In the same run and on the same test pixels: GeoSeg (``training.train`` with TrainConfig's defaults unless
-``--set`` overrides them; at most ``--minutes`` of training; its model scored as classify does by default,
-with or without flip averaging, and the other way too), a per-pixel Random Forest (scikit-learn, 200
+In the same run and on the same test pixels: GeoSeg (``training.train`` with TrainConfig's defaults and seed 0
+unless ``--set`` overrides them, e.g. ``--set seed=1``, while the split and the pixel classifiers keep seed 0;
+at most ``--minutes`` of training; its model scored as classify does by default, with or without flip
+averaging, and the other way too), a per-pixel Random Forest (scikit-learn, 200
 trees) and LightGBM on the bands, both fitted on up to ``--pixels`` labelled pixels drawn from the training
 and validation parts, and an MNDWI rule for water (threshold fitted on those pixels). Per set: pixel
 accuracy, per-class IoU, mean IoU and training minutes. The last line reads
@@ -317,7 +318,7 @@ def geoseg(bench_set: Set, args) -> list[Score]:
 
     model_path = Path(args.out) / f"{bench_set.name}.keras"
     config = TrainConfig(output_model=str(model_path), bands=bench_set.bands, class_names=bench_set.classes,
-                         seed=SEED, **{**bench_set.train_config, **args.overrides})
+                         **{"seed": SEED, **bench_set.train_config, **args.overrides})
     start = time.monotonic()
     result = train(config, Progress(report=log, is_cancelled=lambda: time.monotonic() - start > args.minutes * 60))
     minutes = (time.monotonic() - start) / 60
