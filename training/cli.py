@@ -11,6 +11,7 @@ import contextlib
 import dataclasses
 import functools
 import json
+import os
 import signal
 import sys
 import threading
@@ -41,6 +42,7 @@ SCALARS = {"int": int, "float": float, "str": str, "str | None": str, "dict": js
 SEVERAL_SCENES = {  # classify takes several rasters (run on Dask, training.scenes)
     "input_raster": {"nargs": "+", "help": "; or several, or glob patterns such as 'scenes/*.tif' (quoted)"},
     "output_raster": {"help": "; with several rasters, a glob or --scheduler: the output folder"}}
+INTERRUPTED = 128 + signal.SIGINT  # main's status after Ctrl-C: what a shell reports for a program SIGINT ended
 
 
 def _add_config_arguments(parser: argparse.ArgumentParser, config_class, amend: dict | None = None) -> None:
@@ -134,11 +136,27 @@ def main(argv=None) -> int:
                 raise
             # after Ctrl-C, whatever a library made of the KeyboardInterrupt is the cancel
             sys.stderr.write(f"error: {Cancelled.MESSAGE if cancelled() else err}\n")
-            return 1
+            return INTERRUPTED if cancelled() else 1
     print(json.dumps(result, indent=2, allow_nan=False))
     for raster, reason in result.get("failed", {}).items():  # several rasters: each failure, after all ran
         sys.stderr.write(f"error: {raster}: {reason}\n")
     return 1 if result.get("failed") else 0
+
+
+def end(status: int) -> None:
+    """End ``python -m training`` with ``status``. After Ctrl-C (:data:`INTERRUPTED`), the job having cleaned up,
+    the process ends by SIGINT, as a Unix program should, so that a shell loop calling it stops too. That also
+    skips the interpreter's shutdown, after which CPython (3.10–3.13) would end a ``-m`` run by SIGINT anyway,
+    depending on when Ctrl-C came: whenever the KeyboardInterrupt had passed through an ``eval`` or ``exec`` of
+    a string (``namedtuple`` makes one, so many imports do), caught or not."""
+    if status != INTERRUPTED:
+        sys.exit(status)
+    sys.stdout.flush()
+    sys.stderr.flush()
+    if os.name == "posix":
+        signal.signal(signal.SIGINT, signal.SIG_DFL)
+        signal.raise_signal(signal.SIGINT)
+    os._exit(status)
 
 
 def _classify(args: dict, progress: Progress) -> dict:
