@@ -15,18 +15,27 @@ from .errors import GeoSegError
 gdal.UseExceptions()
 
 BLOCK = 256  # output GeoTIFF block size
+NO_LISTING = "GDAL_DISABLE_READDIR_ON_OPEN"  # see open_raster
 GTIFF_OPTIONS = ["TILED=YES", f"BLOCKXSIZE={BLOCK}", f"BLOCKYSIZE={BLOCK}", "COMPRESS=DEFLATE", "BIGTIFF=IF_SAFER"]
 
 
 def open_raster(path: str | os.PathLike, what: str = "raster") -> gdal.Dataset:
-    """Open a raster read-only, or raise GeoSegError naming the file."""
+    """Open a raster read-only, or raise GeoSegError naming the file.
+
+    GDAL looks for the file's side-car files (``.aux.xml``, ``.msk``, ``.ovr``, …) by name, not in a listing of
+    its folder (``GDAL_DISABLE_READDIR_ON_OPEN=TRUE``): listing a folder of 1024 chips cost 0.4–0.5 ms a chip, as
+    much as reading it, every epoch."""
     if not Path(path).exists():
         raise GeoSegError(f"The {what} {path} does not exist: check the path.")
+    previous = gdal.GetThreadLocalConfigOption(NO_LISTING, None)
+    gdal.SetThreadLocalConfigOption(NO_LISTING, "TRUE")
     try:
         return gdal.Open(str(path), gdal.GA_ReadOnly)
     except RuntimeError as err:
         raise GeoSegError(f"GDAL cannot read the {what} {path} ({err}): "
                           "give a GeoTIFF or another GDAL raster.") from None
+    finally:
+        gdal.SetThreadLocalConfigOption(NO_LISTING, previous)
 
 
 @contextlib.contextmanager

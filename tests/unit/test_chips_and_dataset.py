@@ -9,7 +9,8 @@ from training.chips import create_chips
 from training.classes import CLASSES_FILE
 from training.config import ChipsConfig
 from training import normalization
-from training.dataset import ChipArrays, ChipFiles, find_pairs, load_chips, split_indices, survey_chips
+from training.dataset import (ChipArrays, ChipFiles, find_pairs, load_chips, read_pair, split_indices,
+                              survey_chips)
 from training.labels import rasterize_labels
 from training.normalization import NormalizationFit, fit_normalization, normalize
 from training.progress import Cancelled, Progress
@@ -111,6 +112,23 @@ def test_load_chips_reads_every_requested_band_and_checks_grids(scene, tmp_path)
     write_raster(shifted, gdal.Open(str(shifted)).ReadAsArray(), geotransform=(0, 10, 0, 0, 0, -10))
     with pytest.raises(ValueError, match="1 label chips .* differ in size or pixel grid .*: " + pairs[1][1].name):
         load_chips(pairs, (1,))
+
+
+def test_chips_are_opened_without_listing_their_folder_yet_side_car_files_count(tmp_path):
+    image = write_raster(tmp_path / "a.tif", np.arange(2 * 4 * 4, dtype=np.uint16).reshape(2, 4, 4))
+    label = write_raster(tmp_path / "a_label.tif", np.ones((4, 4), np.uint8))
+    read_only = gdal.Open(str(image))
+    read_only.GetRasterBand(1).SetNoDataValue(5)  # a read-only GeoTIFF keeps it in a.tif.aux.xml
+    del read_only
+    assert (tmp_path / "a.tif.aux.xml").exists()
+    gdal.SetThreadLocalConfigOption("GDAL_DISABLE_READDIR_ON_OPEN", "NO")
+    try:
+        pixels, labels = read_pair(image, label, (1, 2))
+        assert gdal.GetThreadLocalConfigOption("GDAL_DISABLE_READDIR_ON_OPEN", None) == "NO"  # put back
+    finally:
+        gdal.SetThreadLocalConfigOption("GDAL_DISABLE_READDIR_ON_OPEN", None)
+    assert np.isnan(pixels[1, 1]).all() and labels[1, 1] == 255  # band 1 holds 5 at row 1, column 1
+    assert np.isfinite(np.delete(pixels.reshape(16, 2), 5, axis=0)).all() and (np.delete(labels, 5) == 1).all()
 
 
 def test_split_is_deterministic_and_accepts_counts():
