@@ -90,6 +90,12 @@ def remove_output(path: str | os.PathLike) -> None:
             file.unlink()
 
 
+def partial_path(path: str | os.PathLike) -> Path:
+    """Where :func:`atomic_path` writes ``path`` until it is whole (a hidden file beside it)."""
+    path = Path(path)
+    return path.with_name(f".{path.stem}.partial{path.suffix}")
+
+
 @contextlib.contextmanager
 def atomic_path(path: str | os.PathLike) -> Iterator[str]:
     """Yield a temporary path beside ``path``; move it (and its sidecars) into place only on success.
@@ -99,7 +105,7 @@ def atomic_path(path: str | os.PathLike) -> Iterator[str]:
     """
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(f".{path.stem}.partial{path.suffix}")
+    tmp = partial_path(path)
     remove_output(tmp)
     try:
         yield str(tmp)

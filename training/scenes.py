@@ -17,6 +17,7 @@ from pathlib import Path
 from .config import ClassifyConfig, ScenesConfig, check_settings
 from .errors import GeoSegError
 from .jobs import run_job
+from .outputs import partial_path, remove_output
 from .progress import Progress
 
 GLOB_CHARACTERS = frozenset("*?[")
@@ -68,7 +69,7 @@ def classify_scenes(settings: dict, rasters: list[str], output_dir: str, schedul
     outputs = output_paths(rasters, output_dir)
     Path(output_dir).mkdir(parents=True, exist_ok=True)
     result = ScenesResult(output_dir)
-    with _client(scheduler, workers) as client:
+    with _local_leftovers_removed(scheduler, outputs.values()), _client(scheduler, workers) as client:
         progress.update(0.0, f"Classifying {len(rasters)} rasters on Dask ({client.scheduler.address}).")
         futures = {client.submit(run_job, "classify", {**settings, "input_raster": raster, "output_raster": output},
                                  pure=False): raster for raster, output in outputs.items()}
@@ -85,6 +86,20 @@ def classify_scenes(settings: dict, rasters: list[str], output_dir: str, schedul
                 client.cancel(list(futures))
                 progress.check()
     return result
+
+
+@contextlib.contextmanager
+def _local_leftovers_removed(scheduler: str, outputs):
+    """On any exception (Ctrl-C or cancel included), once the local cluster has stopped, remove the part-written
+    ``outputs`` its worker processes left when they were stopped mid-raster. A remote cluster's workers are not
+    stopped: their tasks finish or clean up themselves."""
+    try:
+        yield
+    except BaseException:
+        if not scheduler:
+            for output in outputs:
+                remove_output(partial_path(output))
+        raise
 
 
 @contextlib.contextmanager

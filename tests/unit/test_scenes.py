@@ -1,6 +1,9 @@
 import json
+import os
+import signal
 import subprocess
 import sys
+import time
 
 import numpy as np
 import pytest
@@ -34,6 +37,27 @@ def test_a_dask_local_cluster_classifies_each_raster_and_reports_the_broken_one(
         assert (output.RasterXSize, output.RasterYSize) == (source.RasterXSize, source.RasterYSize)
         assert set(np.unique(output.ReadAsArray())) <= {0, 1, 2}
     assert sorted(p.name for p in (tmp_path / "out").glob("*.tif")) == ["a.tif", "b.tif"]
+
+
+def test_ctrl_c_while_a_local_cluster_writes_leaves_no_part_written_raster(tmp_path):
+    model = write_tiny_model(tmp_path / "model.keras")
+    (tmp_path / "scenes").mkdir()
+    image = scene(1024, 1024, 1)[0]
+    rasters = [str(write_raster(tmp_path / "scenes" / f"{name}.tif", image)) for name in "abc"]
+    out = tmp_path / "out"
+    process = subprocess.Popen([sys.executable, "-m", "training", "classify", *rasters, str(model), str(out),
+                                "--tile-size", "32", "--overlap", "0"], cwd=ROOT, stderr=subprocess.PIPE, text=True,
+                               start_new_session=True)
+    deadline = time.monotonic() + 120
+    while not list(out.glob(".*.partial.tif")):  # a worker is writing a raster
+        assert process.poll() is None and time.monotonic() < deadline, process.stderr.read()
+        time.sleep(0.01)
+    os.killpg(process.pid, signal.SIGINT)  # Ctrl-C in a terminal: to the command and its Dask workers alike
+    assert process.wait(timeout=120) == -signal.SIGINT
+    assert process.stderr.read().splitlines()[-1] == "error: Cancelled by the user."
+    assert not [path.name for path in out.iterdir() if ".partial" in path.name]
+    for path in out.glob("*.tif"):  # whatever was finished is whole
+        assert gdal.Open(str(path)).ReadAsArray().shape == (1024, 1024)
 
 
 def test_patterns_expand_and_outputs_may_not_clash(tmp_path):
