@@ -54,7 +54,7 @@ def test_ctrl_c_while_a_local_cluster_writes_leaves_no_part_written_raster(tmp_p
         time.sleep(0.01)
     os.killpg(process.pid, signal.SIGINT)  # Ctrl-C in a terminal: to the command and its Dask workers alike
     assert process.wait(timeout=120) == -signal.SIGINT
-    assert process.stderr.read().splitlines()[-1] == "error: Cancelled by the user."
+    assert "error: Cancelled by the user." in process.stderr.read().splitlines()  # Dask may log after it
     assert not [path.name for path in out.iterdir() if ".partial" in path.name]
     for path in out.glob("*.tif"):  # whatever was finished is whole
         assert gdal.Open(str(path)).ReadAsArray().shape == (1024, 1024)
