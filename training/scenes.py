@@ -69,7 +69,7 @@ def classify_scenes(settings: dict, rasters: list[str], output_dir: str, schedul
     outputs = output_paths(rasters, output_dir)
     Path(output_dir).mkdir(parents=True, exist_ok=True)
     result = ScenesResult(output_dir)
-    with _local_leftovers_removed(scheduler, outputs.values()), _client(scheduler, workers) as client:
+    with _client(scheduler, workers, outputs.values()) as client:
         progress.update(0.0, f"Classifying {len(rasters)} rasters on Dask ({client.scheduler.address}).")
         futures = {client.submit(run_job, "classify", {**settings, "input_raster": raster, "output_raster": output},
                                  pure=False): raster for raster, output in outputs.items()}
@@ -89,28 +89,22 @@ def classify_scenes(settings: dict, rasters: list[str], output_dir: str, schedul
 
 
 @contextlib.contextmanager
-def _local_leftovers_removed(scheduler: str, outputs):
-    """On any exception (Ctrl-C or cancel included), once the local cluster has stopped, remove the part-written
-    ``outputs`` its worker processes left when they were stopped mid-raster. A remote cluster's workers are not
-    stopped: their tasks finish or clean up themselves."""
-    try:
-        yield
-    except BaseException:
-        if not scheduler:
-            for output in outputs:
-                remove_output(partial_path(output))
-        raise
-
-
-@contextlib.contextmanager
-def _client(scheduler: str, workers: int):
-    """A client of the cluster at ``scheduler``, else of a new local cluster that closes with it."""
+def _client(scheduler: str, workers: int, outputs):
+    """A client of the cluster at ``scheduler``, else of a new local cluster that closes with it. A local cluster
+    closed by an exception (Ctrl-C or cancel included) may stop its workers mid-raster: the part-written
+    ``outputs`` they leave are then removed. A remote cluster's workers are not stopped: their tasks finish or
+    clean up themselves."""
     from dask.distributed import Client, LocalCluster
 
     if scheduler:
         with Client(scheduler) as client:
             yield client
         return
-    with LocalCluster(n_workers=workers, threads_per_worker=1, processes=True, dashboard_address=None,
-                      silence_logs=logging.ERROR) as cluster, Client(cluster) as client:
-        yield client
+    try:
+        with LocalCluster(n_workers=workers, threads_per_worker=1, processes=True, dashboard_address=None,
+                          silence_logs=logging.ERROR) as cluster, Client(cluster) as client:
+            yield client
+    except BaseException:
+        for output in outputs:
+            remove_output(partial_path(output))
+        raise
