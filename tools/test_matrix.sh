@@ -8,8 +8,11 @@
 #           or its QGIS cannot be installed)
 # Usage:  tools/test_matrix.sh [--rebuild] [--fresh] [TARGET ...]        (default: host trixie sid)
 #
-# Each chroot is built once with debootstrap from deb.debian.org and cached under $GEOSEG_MATRIX_CACHE
-# (default /var/cache/geoseg-matrix/<suite>); --rebuild builds the named chroots again. In each target:
+# Each chroot is built once with debootstrap from the Debian mirror of the host's own apt sources (the first
+# `deb` entry of a release suite; its -security entry's, if any, for security updates) and cached under
+# $GEOSEG_MATRIX_CACHE (default /var/cache/geoseg-matrix/<suite>); GEOSEG_MATRIX_MIRROR and
+# GEOSEG_MATRIX_SECURITY_MIRROR (empty: none) override the mirrors. --rebuild builds the named chroots again.
+# In each target:
 #   1. a dev venv (python3 -m venv --system-site-packages; pip install -r requirements.txt, from PyPI only),
 #      kept while the requirements and the Python stay the same (--fresh makes it anew)
 #   2. the release zip (tools/package.py) unpacked into a fresh QGIS profile's plugins folder, as
@@ -25,8 +28,8 @@ set -uo pipefail
 
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 CACHE="${GEOSEG_MATRIX_CACHE:-/var/cache/geoseg-matrix}"
-MIRROR="${GEOSEG_MATRIX_MIRROR:-http://deb.debian.org/debian}"
-SECURITY_MIRROR="${GEOSEG_MATRIX_SECURITY_MIRROR:-http://deb.debian.org/debian-security}"
+MIRROR=""            # set by resolve_mirrors, where a chroot is to be built
+SECURITY_MIRROR=""
 CHROOT_PACKAGES="qgis python3-qgis qgis-providers gdal-bin python3-gdal python3-venv python3-pip ca-certificates"
 WS_IN_CHROOT=/geoseg-matrix          # a target's workspace, as seen inside a chroot
 PIP_CACHE_IN_CHROOT=/var/cache/geoseg-pip
@@ -220,7 +223,7 @@ for arg in "$@"; do
         --rebuild) REBUILD=1 ;;
         --fresh) FRESH=1 ;;
         host|trixie|sid) TARGETS+=("$arg") ;;
-        -h|--help) sed -n '2,23p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//'; exit 0 ;;
+        -h|--help) sed -n '2,26p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//'; exit 0 ;;
         *) say "unknown argument: $arg (targets: host trixie sid; options --rebuild, --fresh)"; exit 2 ;;
     esac
 done
@@ -268,12 +271,80 @@ host_files_into() {  # the host's CA certificates and resolv.conf, so that apt a
 CHROOT_ENV=(PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin LANG=C.UTF-8 LC_ALL=C.UTF-8
             DEBIAN_FRONTEND=noninteractive HOME=/root)
 
+# apt_deb_sources [APT_DIR]: "URI SUITE" for each enabled `deb` entry of the host's apt sources, in apt's order:
+# sources.list, then sources.list.d's *.list (one-line format) and *.sources (deb822) by name; other files there
+# (*.disabled-*, *.save, ...) are not sources.
+apt_deb_sources() {
+    local dir="${1:-/etc/apt}" f
+    for f in "$dir/sources.list" "$dir"/sources.list.d/*; do
+        [ -f "$f" ] || continue
+        case "$f" in
+            *.list) one_line_sources <"$f" ;;
+            *.sources) deb822_sources <"$f" ;;
+        esac
+    done
+}
+
+one_line_sources() {  # `deb [opts] URI SUITE COMPONENT...`; # starts a comment; deb-src lines are not wanted
+    awk '{ sub(/#.*/, ""); gsub(/\[[^]]*\]/, " ") } $1 == "deb" && NF >= 3 { print $2, $3 }'
+}
+
+deb822_sources() {  # stanzas of Types:/URIs:/Suites:[/Enabled:] fields, blank lines between, # comment lines
+    awk '
+        function flush(   t, u, s, nt, nu, ns, i, j, deb) {
+            nt = split(types, t); nu = split(uris, u); ns = split(suites, s)
+            for (i = 1; i <= nt; i++) if (t[i] == "deb") deb = 1
+            if (deb && tolower(enabled) != "no")
+                for (i = 1; i <= nu; i++) for (j = 1; j <= ns; j++) print u[i], s[j]
+            types = uris = suites = enabled = key = ""
+        }
+        /^#/ { next }
+        /^[ \t]*$/ { flush(); next }
+        /^[ \t]/ {  # a continuation line of the field above
+            if (key == "types") types = types " " $0; else if (key == "uris") uris = uris " " $0
+            else if (key == "suites") suites = suites " " $0
+            next
+        }
+        index($0, ":") {
+            key = tolower(substr($0, 1, index($0, ":") - 1)); value = substr($0, index($0, ":") + 1)
+            if (key == "types") types = value; else if (key == "uris") uris = value
+            else if (key == "suites") suites = value; else if (key == "enabled") { enabled = value; gsub(/[ \t]/, "", enabled) }
+        }
+        END { flush() }'
+}
+
+host_mirror() {  # host_mirror release|security [APT_DIR]: the first http(s) URI of a plain release suite
+                 # (bookworm, trixie, sid, stable, ...: not -updates, -backports, -security) or of a -security one
+    apt_deb_sources "${2:-/etc/apt}" | awk -v want="$1" '
+        $1 !~ /^https?:\/\// { next }
+        { uri = $1; sub(/\/+$/, "", uri) }
+        want == "release" && $2 ~ /^[a-z]+$/ { print uri; exit }
+        want == "security" && $2 ~ /^[a-z]+-security$/ { print uri; exit }'
+}
+
+resolve_mirrors() {  # MIRROR and SECURITY_MIRROR: GEOSEG_MATRIX_MIRROR and _SECURITY_MIRROR, else the host's
+    MIRROR="${GEOSEG_MATRIX_MIRROR:-$(host_mirror release)}"
+    if [ -z "$MIRROR" ]; then
+        say "error: no Debian mirror found in the host's apt sources (a \`deb' entry of a release suite such as"
+        say "  bookworm in /etc/apt/sources.list, /etc/apt/sources.list.d/*.list or *.sources): set GEOSEG_MATRIX_MIRROR"
+        say "  to the Debian mirror to build the chroots from (and GEOSEG_MATRIX_SECURITY_MIRROR to its security one)"
+        return 1
+    fi
+    if [ -n "${GEOSEG_MATRIX_SECURITY_MIRROR+set}" ]; then
+        SECURITY_MIRROR="$GEOSEG_MATRIX_SECURITY_MIRROR"
+    else
+        SECURITY_MIRROR="$(host_mirror security)"
+    fi
+}
+
+chroot_ready() { [ -d "$CACHE/$1/rootfs" ] && [ "$(cat "$CACHE/$1/ready" 2>/dev/null)" = "$CHROOT_PACKAGES" ]; }
+
 build_chroot() {  # build_chroot SUITE: debootstrap + QGIS, once; a finished chroot is reused
     local suite="$1" dir="$CACHE/$1" log="$CACHE/$1/build.log"
     local rootfs="$dir/rootfs" tmp="$dir/rootfs.tmp" want="$CHROOT_PACKAGES"
     mkdir -p "$dir"
     if [ $REBUILD = 1 ]; then safe_remove "$rootfs" || return 1; rm -f "$dir/ready"; fi
-    if [ -d "$rootfs" ] && [ "$(cat "$dir/ready" 2>/dev/null)" = "$want" ]; then
+    if chroot_ready "$suite"; then
         say "  chroot $rootfs: cached (built $(date -r "$dir/ready" +%F); --rebuild to build it again)"
         return 0
     fi
@@ -294,7 +365,7 @@ build_chroot() {  # build_chroot SUITE: debootstrap + QGIS, once; a finished chr
         echo "deb $MIRROR $suite main"
         if [ "$suite" != sid ]; then
             echo "deb $MIRROR $suite-updates main"
-            echo "deb $SECURITY_MIRROR $suite-security main"
+            [ -z "$SECURITY_MIRROR" ] || echo "deb $SECURITY_MIRROR $suite-security main"
         fi
     } >"$tmp/etc/apt/sources.list"
     # sid's Release files have been seen expired: accept them. No recommends: a smaller chroot.
@@ -375,6 +446,17 @@ run_target() {
         STATUS[$target]=ok
     fi
 }
+
+# The mirrors are needed only where a chroot is to be built: as root, with --rebuild or none cached yet.
+if [ "$(id -u)" = 0 ]; then
+    for target in "${TARGETS[@]}"; do
+        if [ "$target" != host ] && { [ $REBUILD = 1 ] || ! chroot_ready "$target"; }; then
+            resolve_mirrors || exit 2
+            say "Debian mirror: $MIRROR; security: ${SECURITY_MIRROR:-none (no -security source on the host)}"
+            break
+        fi
+    done
+fi
 
 overall=0
 for target in "${TARGETS[@]}"; do
