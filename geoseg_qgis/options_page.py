@@ -7,10 +7,9 @@ from qgis.PyQt.QtCore import QCoreApplication
 from qgis.PyQt.QtGui import QIcon
 from qgis.PyQt.QtWidgets import QFormLayout, QGroupBox, QHBoxLayout, QLabel, QPushButton, QVBoxLayout
 
-from .training import environment
-
 from .metadata import ICON_PATH
 from .runner import ENV_DIR_SETTING, PYTHON_SETTING, PYTHON_VARIABLE, default_environment_root, environment_root
+from .training.host import environment
 
 PAGE = "GeoSeg"
 

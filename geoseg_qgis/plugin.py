@@ -55,9 +55,8 @@ class GeoSegPlugin:
 
     def _update_prompt(self):
         """A message bar offering the one-step set-up while no Python for TensorFlow is there; gone once one is."""
-        from .training import environment
-
         from .runner import chosen_python, environment_root
+        from .training.host import environment
 
         needed = not chosen_python()[0] and environment.status(environment_root()).state != "ready"
         bar = self.iface.messageBar()

@@ -1,7 +1,7 @@
 """Run a ``training`` job for an algorithm, and find the Python that runs TensorFlow.
 
 Jobs that need TensorFlow run in a worker process (``python -m training worker``, see
-:mod:`training.worker_client`), never inside QGIS: TensorFlow bundles its own protobuf and SQLite, which
+:mod:`training.host.worker_client`), never inside QGIS: TensorFlow bundles its own protobuf and SQLite, which
 clash with QGIS' libraries. The worker's Python is, in order: the environment variable ``GEOSEG_PYTHON``,
 the Python chosen in Settings › Options › GeoSeg (setting ``geoseg/python``), else GeoSeg's managed
 environment once *Set up TensorFlow environment* has made it. Jobs without TensorFlow (cutting chips) run
@@ -14,11 +14,11 @@ from pathlib import Path
 
 from qgis.core import QgsApplication, QgsProcessingException, QgsProcessingFeedback, QgsSettings
 
-from .training import environment
 from .training.errors import GeoSegError
+from .training.host import environment
+from .training.host.worker_client import WorkerStartError, run_worker
 from .training.jobs import run_job
 from .training.progress import Cancelled, Progress
-from .training.worker_client import WorkerStartError, run_worker
 
 PYTHON_VARIABLE = "GEOSEG_PYTHON"
 PYTHON_SETTING = "geoseg/python"

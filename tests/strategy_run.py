@@ -1,4 +1,4 @@
-"""Train in a separate Python under a distribution strategy, for the tests of training/distribution.py:
+"""Train in a separate Python under a distribution strategy, for the tests of training/learn/distribution.py:
 TensorFlow fixes its devices and cluster when it starts.
 
     python tests/strategy_run.py '<TrainConfig fields as JSON>' <logical CPU devices>
@@ -16,6 +16,6 @@ if __name__ == "__main__":
     tf.config.set_logical_device_configuration(cpu, [tf.config.LogicalDeviceConfiguration()] * int(sys.argv[2]))
 
     from training.config import TrainConfig
-    from training.train import train
+    from training.learn.train import train
 
     print(json.dumps(asdict(train(TrainConfig(**json.loads(sys.argv[1]))))))

@@ -88,9 +88,10 @@ def tree(folder: Path) -> list[str]:
 
 def cut_chips(folder: Path, side: int, chip_size: int = 32) -> Path:
     """A chips folder cut by GeoSeg's Create chips from a ``side``×``side`` px scene written into ``folder``."""
-    from training.chips import create_chips
+    from training.data.chips import create_chips
     from training.config import ChipsConfig
 
     image, labels = write_scene(folder, side, side)
     create_chips(ChipsConfig(str(image), str(folder / "chips"), str(labels), chip_size=chip_size))
     return folder / "chips"
+

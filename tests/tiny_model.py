@@ -18,8 +18,8 @@ def write_tiny_model(path: Path) -> Path:
 if __name__ == "__main__":
     import keras
 
-    from training.bundle import ModelInfo, save_bundle
-    from training.classes import class_scheme
+    from training.models.bundle import ModelInfo, save_bundle
+    from training.data.classes import class_scheme
     from training.models import build_model
 
     keras.utils.set_random_seed(0)

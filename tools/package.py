@@ -25,10 +25,11 @@ def build_zip(dist_dir: str | Path) -> Path:
     target.parent.mkdir(parents=True, exist_ok=True)
     with zipfile.ZipFile(target, "w", zipfile.ZIP_DEFLATED) as archive:
         for path in _files(ROOT / PLUGIN):
-            archive.write(path.resolve(), f"{PLUGIN}/{path.relative_to(ROOT / PLUGIN)}")
+            archive.write(path, f"{PLUGIN}/{path.relative_to(ROOT / PLUGIN)}")
         for path in _files(ROOT / "training"):
             archive.write(path, f"{PLUGIN}/{path.relative_to(ROOT)}")
-        archive.write(ROOT / "LICENSE", f"{PLUGIN}/LICENSE")
+        for name in ("metadata.txt", "LICENSE"):
+            archive.write(ROOT / name, f"{PLUGIN}/{name}")
     return target
 
 

@@ -140,8 +140,8 @@ import sys
 from pathlib import Path
 import keras
 from synthetic import write_scene
-from training.bundle import ModelInfo, save_bundle
-from training.classes import class_scheme
+from training.models.bundle import ModelInfo, save_bundle
+from training.data.classes import class_scheme
 from training.models import build_model
 folder = Path(sys.argv[1])
 write_scene(folder, 96, 80)
@@ -192,7 +192,7 @@ EOF
         else
             result setupenv FAILED
         fi
-        # What the environment's own check recorded (training/environment.py's marker file).
+        # What the environment's own check recorded (training/host/environment.py's marker file).
         "$py" - "$envdir/geoseg-environment.json" >>"$results" 2>/dev/null <<'EOF2'
 import json, sys
 marker = json.load(open(sys.argv[1]))

@@ -21,25 +21,9 @@ from .errors import GeoSegError
 from .jobs import TASKS, run_job
 from .progress import Cancelled, Progress
 
-HELP = {  # one command per job (training.jobs.TASKS), by the same name
-    "inspect": "look at a raster and its labels, or a chips folder, before training (HTML report)",
-    "chips": "cut an image raster and its label raster into training chips",
-    "train": "train a model on a labelled raster (--image-raster, --label-raster) or a chips folder",
-    "evaluate": "score a trained model on a chips folder (CSV, HTML and pictures)",
-    "compare": "train configurations on one split and seed and/or take model files, score them on the same "
-               "held-out chips, and write one visual report (HTML, and its figures as CSV)",
-    "classify": "classify a raster with a trained model; or several rasters or glob patterns, on Dask distributed, "
-                "into the output folder (<raster name>.tif each)",
-    "postprocess": "majority filter and minimum mapping unit (sieve) for a class raster",
-    "vectorize": "polygons per class from a class raster (GeoPackage)",
-    "assess": "accuracy and area estimates of a class raster from reference data (Olofsson et al. 2014)",
-    "check": "what this Python has for GeoSeg's jobs: versions, devices, the engine classify would pick",
-}
-
-
 LISTS = {"list[str] | None": str, "list[int] | None": int, "list[float] | None": float}  # comma-separated
 SCALARS = {"int": int, "float": float, "str": str, "str | None": str, "dict": json.loads}
-SEVERAL_SCENES = {  # classify takes several rasters (run on Dask, training.scenes)
+SEVERAL_SCENES = {  # classify takes several rasters (run on Dask, training.inference.scenes)
     "input_raster": {"nargs": "+", "help": "; or several, or glob patterns such as 'scenes/*.tif' (quoted)"},
     "output_raster": {"help": "; with several rasters, a glob or --scheduler: the output folder"}}
 INTERRUPTED = 128 + signal.SIGINT  # main's status after Ctrl-C: what a shell reports for a program SIGINT ended
@@ -111,10 +95,10 @@ def progress_bar(stream=sys.stderr, is_cancelled=lambda: False) -> Progress:
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="python -m training", description=" ".join(__doc__.split("\n\n")[0].split()))
     commands = parser.add_subparsers(dest="command", required=True)
-    for task, (config_class, _) in TASKS.items():
-        command = commands.add_parser(task, help=HELP[task], description=HELP[task])
-        _add_config_arguments(command, config_class, SEVERAL_SCENES if task == "classify" else None)
-        if task == "classify":
+    for name, task in TASKS.items():
+        command = commands.add_parser(name, help=task.summary, description=task.summary)
+        _add_config_arguments(command, task.config, SEVERAL_SCENES if name == "classify" else None)
+        if name == "classify":
             _add_config_arguments(command, ScenesConfig)
     commands.add_parser("worker", help="run one JSON job from stdin, answering with JSON lines (for QGIS)")
     return parser
@@ -160,8 +144,9 @@ def end(status: int) -> None:
 
 
 def _classify(args: dict, progress: Progress) -> dict:
-    """One raster as the classify job; several rasters, glob patterns or a scheduler on Dask (training.scenes)."""
-    from .scenes import classify_scenes, expand_rasters, is_pattern
+    """One raster as the classify job; several rasters, glob patterns or a scheduler on Dask
+    (training.inference.scenes)."""
+    from .inference.scenes import classify_scenes, expand_rasters, is_pattern
 
     scenes = {field.name: args.pop(field.name) for field in dataclasses.fields(ScenesConfig)}
     rasters, output = args.pop("input_raster"), args.pop("output_raster")

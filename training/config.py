@@ -12,16 +12,12 @@ from __future__ import annotations
 from dataclasses import MISSING, dataclass, field, fields
 from typing import ClassVar
 
+from .architectures import INPUT_MULTIPLE, LABELS
 from .errors import GeoSegError
 
 # Choices: key (what configs hold) → label (what users see).
-ARCHITECTURES = {
-    "unet": "U-Net (from scratch)",
-    "unet_vgg16": "U-Net with VGG16 encoder (ImageNet)",
-    "unet_vgg19": "U-Net with VGG19 encoder (ImageNet)",
-    "deeplabv3_resnet50": "DeepLabv3+ with ResNet50 backbone (ImageNet)",
-}
 NORMALIZATIONS = {"standard": "Per-band mean and standard deviation", "stretch": "2–98 % percentile stretch"}
+BAND_SETS = {"all": "All bands", "rgb": "RGB (bands 4,3,2)", "custom": "Custom list"}  # custom: a band list
 CLASS_WEIGHTINGS = {"none": "None", "balanced": "Balanced (inverse pixel frequency)"}
 SCHEDULES = {"constant": "Constant", "cosine": "Cosine decay to 0 over the maximum epochs"}
 ENGINES = {"auto": "Automatic (TensorFlow on GPU or in bfloat16, else LiteRT)", "litert": "LiteRT (XNNPACK, CPU)",
@@ -29,6 +25,12 @@ ENGINES = {"auto": "Automatic (TensorFlow on GPU or in bfloat16, else LiteRT)", 
 STRATEGIES = {"default": "One device (TensorFlow's default placement)",
               "mirrored": "Mirrored: every GPU of this machine (else its CPU devices)",
               "multiworker": "Multi-worker: every machine named in TF_CONFIG, each running this training"}
+TENSORFLOW_BUILDS = {  # what the managed environment installs; "auto" picks one (training.host.environment)
+    "auto": "Automatic (NVIDIA GPU on Linux if a driver answers, else CPU)",
+    "tensorflow-cpu": "CPU only (tensorflow-cpu; Linux and Windows on x86-64)",
+    "tensorflow[and-cuda]": "NVIDIA GPU with CUDA (tensorflow[and-cuda]; Linux)",
+    "tensorflow": "Standard build (tensorflow; macOS and ARM)",
+}
 PRECISIONS = {"auto": "Automatic (bfloat16 where the CPU computes it natively, else float32)",
               "float32": "float32", "bfloat16": "bfloat16 (TensorFlow engine)"}
 
@@ -87,7 +89,7 @@ class TrainConfig:
 
     From a raster, the labelled area is cut across its longer side into training, validation and test strips
     (``validation_split`` and ``test_split`` of the labelled pixels); every epoch draws ``windows_per_epoch``
-    random ``window_size``-px windows inside the training strip (see training.windows).
+    random ``window_size``-px windows inside the training strip (see training.data.windows).
     """
 
     INPUTS: ClassVar = ("chips_dir", "image_raster", "label_raster", "validation_dir", "weights_path", "init_model")
@@ -100,10 +102,11 @@ class TrainConfig:
     label_raster: str = option("", "the raster's labels: 0, 1, 2, …; 255 or nodata = unlabelled (and wherever an "
                                    "image band is nodata, NaN or infinite)")
     validation_dir: str = option("", "chips folder for validation, instead of validation_split of chips_dir")
-    window_size: int = option(64, "side of the training windows drawn from a raster, a multiple of 32", minimum=32)
+    window_size: int = option(64, f"side of the training windows drawn from a raster, a multiple of {INPUT_MULTIPLE}",
+                              minimum=INPUT_MULTIPLE)
     windows_per_epoch: int = option(512, "random windows per epoch from a raster", minimum=1)
     bands: str = option("all", "all, rgb (bands 4,3,2) or 1-based band numbers such as 2,3,4,8")
-    architecture: str = option("unet", "the network", ARCHITECTURES)
+    architecture: str = option("unet", "the network", LABELS)
     epochs: int = option(200, "maximum epochs", minimum=1)
     batch_size: int = option(16, "chips or windows per batch", minimum=1)
     learning_rate: float = option(1e-3, "AdamW's learning rate", minimum=1e-10, maximum=1.0)
@@ -229,7 +232,8 @@ class ClassifyConfig:
     mask_polygons: str = option("", "outside these polygons the output is nodata")
     input_bands: list[int] | None = option(None, "the raster's 1-based bands that feed the model's bands, in order "
                                                  "(default: the model's own numbers)")
-    tile_size: int = option(448, "largest tile side (a multiple of 32); tiles are fitted to the raster", minimum=32)
+    tile_size: int = option(448, f"largest tile side (a multiple of {INPUT_MULTIPLE}); tiles are fitted to the raster",
+                            minimum=INPUT_MULTIPLE)
     overlap: int = option(32, "pixels by which neighbouring tiles overlap and blend", minimum=0)
     batch_size: int = option(1, "tiles per batch", minimum=1)
     cog: bool = option(False, "write Cloud Optimized GeoTIFFs")
@@ -242,7 +246,7 @@ class ClassifyConfig:
 @dataclass
 class ScenesConfig:
     """Several rasters (or glob patterns) classified on Dask distributed, one raster per task, into a folder;
-    the other settings are :class:`ClassifyConfig`'s (see training.scenes)."""
+    the other settings are :class:`ClassifyConfig`'s (see training.inference.scenes)."""
 
     scheduler: str = option("", "Dask scheduler address (e.g. tcp://10.0.0.1:8786) to classify several rasters on "
                                 "a cluster (default: a LocalCluster on this machine)")
@@ -346,6 +350,14 @@ class AccuracyResult:
     report: dict
     output_csv: str
     output_html: str
+
+
+@dataclass
+class EnvironmentConfig:
+    """GeoSeg's managed TensorFlow environment, built in the caller's Python (training.host.environment.build):
+    not a job, since the worker's Python is what it makes."""
+
+    tensorflow: str = option("auto", "the TensorFlow build to install", TENSORFLOW_BUILDS)
 
 
 @dataclass

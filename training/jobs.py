@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import importlib
 import math
-from dataclasses import asdict
+from dataclasses import asdict, dataclass
 
 from . import config as configs
 from .config import check_settings
@@ -16,19 +16,40 @@ from .errors import GeoSegError, file_error
 from .outputs import check_writable, refuse_overwriting
 from .progress import Progress
 
-# task → (config class, "module:function" of this package, imported only when run, so that listing tasks
-# never imports TensorFlow)
-TASKS = {
-    "inspect": (configs.InspectConfig, "inspection:inspect_data"),
-    "chips": (configs.ChipsConfig, "chips:create_chips"),
-    "train": (configs.TrainConfig, "train:train"),
-    "evaluate": (configs.EvaluateConfig, "evaluate:evaluate_model"),
-    "compare": (configs.CompareConfig, "compare:compare_models"),
-    "classify": (configs.ClassifyConfig, "predict:classify_raster"),
-    "postprocess": (configs.PostprocessConfig, "postprocess:postprocess"),
-    "vectorize": (configs.VectorizeConfig, "vectorize:vectorize"),
-    "assess": (configs.AccuracyConfig, "accuracy:assess_accuracy"),
-    "check": (configs.CheckConfig, "diagnostics:check_environment"),
+
+@dataclass(frozen=True)
+class Task:
+    """A job: its ``config`` class, its ``target`` (``"module:function"`` of this package, imported only when run,
+    so that listing tasks never imports TensorFlow) and a one-line ``summary`` (the command line's help)."""
+
+    config: type
+    target: str
+    summary: str
+
+
+TASKS = {  # one command of `python -m training` each, by the same name
+    "inspect": Task(configs.InspectConfig, "reports.inspect:inspect_data",
+                    "look at a raster and its labels, or a chips folder, before training (HTML report)"),
+    "chips": Task(configs.ChipsConfig, "data.chips:create_chips",
+                  "cut an image raster and its label raster into training chips"),
+    "train": Task(configs.TrainConfig, "learn.train:train",
+                  "train a model on a labelled raster (--image-raster, --label-raster) or a chips folder"),
+    "evaluate": Task(configs.EvaluateConfig, "learn.evaluate:evaluate_model",
+                     "score a trained model on a chips folder (CSV, HTML and pictures)"),
+    "compare": Task(configs.CompareConfig, "learn.compare:compare_models",
+                    "train configurations on one split and seed and/or take model files, score them on the same "
+                    "held-out chips, and write one visual report (HTML, and its figures as CSV)"),
+    "classify": Task(configs.ClassifyConfig, "inference.classify:classify_raster",
+                     "classify a raster with a trained model; or several rasters or glob patterns, on Dask "
+                     "distributed, into the output folder (<raster name>.tif each)"),
+    "postprocess": Task(configs.PostprocessConfig, "products.postprocess:postprocess",
+                        "majority filter and minimum mapping unit (sieve) for a class raster"),
+    "vectorize": Task(configs.VectorizeConfig, "products.vectorize:vectorize",
+                      "polygons per class from a class raster (GeoPackage)"),
+    "assess": Task(configs.AccuracyConfig, "products.assess:assess_accuracy",
+                   "accuracy and area estimates of a class raster from reference data (Olofsson et al. 2014)"),
+    "check": Task(configs.CheckConfig, "host.check:check_environment",
+                  "what this Python has for GeoSeg's jobs: versions, devices, the engine classify would pick"),
 }
 
 
@@ -40,7 +61,7 @@ def run_job(task: str, settings: dict, progress: Progress | None = None) -> dict
     it starts; a file it cannot read or write is a :class:`GeoSegError` naming the file.
     """
     try:
-        config_class, target = TASKS[task]
+        config_class, target = TASKS[task].config, TASKS[task].target
     except KeyError:
         raise GeoSegError(f"Unknown task {task!r}: choose one of {', '.join(TASKS)}.") from None
     try:
@@ -58,7 +79,7 @@ def run_job(task: str, settings: dict, progress: Progress | None = None) -> dict
         outputs = tuple(str(getattr(config, name)) for name in config.OUTPUTS if getattr(config, name))
         raise GeoSegError(file_error(err, outputs)) from err
     except RuntimeError as err:
-        from .raster import gdal_error
+        from .data.raster import gdal_error
 
         if not gdal_error(err):
             raise

@@ -9,7 +9,6 @@ from collections.abc import Iterator
 from pathlib import Path
 
 from .errors import GeoSegError, file_error
-from .qgis_style import style_path
 
 
 def refuse_overwriting(config) -> None:
@@ -71,6 +70,11 @@ def _words(field_name: str) -> str:
 
 
 RASTERS = (".tif", ".tiff")  # GeoSeg's rasters: only they carry a QGIS style beside them
+
+
+def style_path(path: str | os.PathLike) -> Path:
+    """The default style QGIS looks for beside a layer file: its name with the last suffix replaced."""
+    return Path(path).with_suffix(".qml")
 
 
 def sidecars(path: str | os.PathLike) -> list[Path]:

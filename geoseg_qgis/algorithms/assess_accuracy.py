@@ -1,11 +1,17 @@
 """geoseg:assessaccuracy — accuracy and area estimates of a class raster from reference data."""
-from qgis.core import (QgsProcessing, QgsProcessingOutputNumber, QgsProcessingParameterFeatureSink,
-                       QgsProcessingParameterFeatureSource, QgsProcessingParameterField,
-                       QgsProcessingParameterFileDestination, QgsProcessingParameterRasterLayer)
+from qgis.core import (
+    QgsProcessing,
+    QgsProcessingOutputNumber,
+    QgsProcessingParameterFeatureSink,
+    QgsProcessingParameterFeatureSource,
+    QgsProcessingParameterField,
+    QgsProcessingParameterFileDestination,
+    QgsProcessingParameterRasterLayer,
+)
 
 from ..runner import run
-from ..training.accuracy import class_rows
 from ..training.config import AccuracyConfig
+from ..training.products.assess import class_rows
 from .base import GeoSegAlgorithm, raster_file
 
 

@@ -3,11 +3,24 @@ import dataclasses
 import os
 
 from osgeo import gdal
-from qgis.core import (Qgis, QgsFeature, QgsFeatureSink, QgsField, QgsFields, QgsProcessingAlgorithm,
-                       QgsProcessingException, QgsProcessingParameterBoolean, QgsProcessingParameterDefinition,
-                       QgsProcessingParameterEnum,
-                       QgsProcessingParameterNumber, QgsProcessingParameterRasterLayer, QgsProcessingParameterString,
-                       QgsRasterLayer, QgsWkbTypes)
+from qgis.core import (
+    Qgis,
+    QgsFeature,
+    QgsFeatureSink,
+    QgsField,
+    QgsFields,
+    QgsProcessingAlgorithm,
+    QgsProcessingException,
+    QgsProcessingParameterBoolean,
+    QgsProcessingParameterDefinition,
+    QgsProcessingParameterEnum,
+    QgsProcessingParameterFile,
+    QgsProcessingParameterNumber,
+    QgsProcessingParameterRasterLayer,
+    QgsProcessingParameterString,
+    QgsRasterLayer,
+    QgsWkbTypes,
+)
 from qgis.PyQt.QtCore import QCoreApplication, QMetaType, QVariant
 from qgis.PyQt.QtGui import QIcon
 
@@ -25,6 +38,7 @@ class GeoSegAlgorithm(QgsProcessingAlgorithm):
     NAME = ""
     DISPLAY_NAME = ""
     HELP = ""
+    CONFIG = None  # the training.config class whose settings :meth:`setting` makes parameters of
     TOOLBOX_GROUP = (GROUP, GROUP_ID)
 
     def tr(self, text):
@@ -74,6 +88,35 @@ class GeoSegAlgorithm(QgsProcessingAlgorithm):
         """A drop-down of ``choices`` (key → label, declared in training.config), set to ``default``."""
         return QgsProcessingParameterEnum(name, self.tr(description), [self.tr(label) for label in choices.values()],
                                           defaultValue=list(choices).index(default))
+
+    def setting(self, name: str, setting: str, description: str, folder: bool = False, extension: str = ""):
+        """The parameter ``name`` of the setting ``setting`` of the algorithm's ``CONFIG`` class
+        (:meth:`setting_parameter`), remembered so that :meth:`setting_values` reads it. A text setting is an
+        optional text box, or a file chooser: a ``folder``, or a file with ``extension``."""
+        self._settings = {**getattr(self, "_settings", {}), name: setting}
+        declared = _declaration(self.CONFIG, setting)
+        if declared.type != "str" or "choices" in declared.metadata:
+            return self.setting_parameter(name, description, self.CONFIG, setting)
+        if folder or extension:
+            return QgsProcessingParameterFile(name, self.tr(description), optional=True, extension=extension,
+                                              behavior=QgsProcessingParameterFile.Folder if folder else
+                                              QgsProcessingParameterFile.File)
+        return QgsProcessingParameterString(name, self.tr(description), optional=True)
+
+    def setting_values(self, parameters, context) -> dict:
+        """The values of the parameters made by :meth:`setting`, by setting name, each read as its declared type."""
+        values = {}
+        for name, setting in getattr(self, "_settings", {}).items():
+            declared = _declaration(self.CONFIG, setting)
+            if "choices" in declared.metadata:
+                values[setting] = self.parameter_as_choice(parameters, name, context, declared.metadata["choices"])
+            elif isinstance(self.parameterDefinition(name), QgsProcessingParameterFile):
+                values[setting] = self.parameterAsFile(parameters, name, context)
+            else:
+                read = {"bool": self.parameterAsBool, "int": self.parameterAsInt, "float": self.parameterAsDouble,
+                        "str": self.parameterAsString}[declared.type]
+                values[setting] = read(parameters, name, context)
+        return values
 
     def setting_parameter(self, name: str, description: str, config_class, setting: str):
         """The parameter of a setting declared in training.config, set to its declared default: a drop-down of

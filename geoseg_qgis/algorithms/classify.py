@@ -1,10 +1,17 @@
 """geoseg:classify — classify a multispectral raster with a trained GeoSeg model."""
-from qgis.core import (QgsProcessing, QgsProcessingParameterBand, QgsProcessingParameterDefinition,
-                       QgsProcessingParameterExtent,
-                       QgsProcessingParameterFeatureSource, QgsProcessingParameterFile,
-                       QgsProcessingParameterRasterDestination, QgsProcessingParameterRasterLayer)
+from qgis.core import (
+    QgsProcessing,
+    QgsProcessingParameterBand,
+    QgsProcessingParameterDefinition,
+    QgsProcessingParameterExtent,
+    QgsProcessingParameterFeatureSource,
+    QgsProcessingParameterFile,
+    QgsProcessingParameterRasterDestination,
+    QgsProcessingParameterRasterLayer,
+)
 
 from ..runner import run
+from ..training.architectures import INPUT_MULTIPLE
 from ..training.config import ENGINES, PRECISIONS, ClassifyConfig
 from .base import GeoSegAlgorithm, raster_file
 from .styling import style_on_load
@@ -67,8 +74,8 @@ class ClassifyAlgorithm(GeoSegAlgorithm):
             self.INPUT_BANDS, self.tr("Input bands for the model's bands, in its order"),
             parentLayerParameterName=self.INPUT, optional=True, allowMultiple=True))
         for parameter in (
-            self.setting_parameter(self.TILE_SIZE, "Largest tile size (pixels, multiple of 32)", ClassifyConfig,
-                                   "tile_size"),
+            self.setting_parameter(self.TILE_SIZE, f"Largest tile size (pixels, multiple of {INPUT_MULTIPLE})",
+                                   ClassifyConfig, "tile_size"),
             self.setting_parameter(self.OVERLAP, "Tile overlap (pixels)", ClassifyConfig, "overlap"),
             self.setting_parameter(self.BATCH_SIZE, "Tiles per batch", ClassifyConfig, "batch_size"),
             self.setting_parameter(self.ENGINE, "Inference engine", ClassifyConfig, "engine"),

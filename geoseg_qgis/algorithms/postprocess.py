@@ -1,6 +1,10 @@
 """geoseg:postprocess — majority filter and minimum mapping unit for a class raster."""
-from qgis.core import (QgsProcessingOutputNumber, QgsProcessingParameterDefinition,
-                       QgsProcessingParameterRasterDestination, QgsProcessingParameterRasterLayer)
+from qgis.core import (
+    QgsProcessingOutputNumber,
+    QgsProcessingParameterDefinition,
+    QgsProcessingParameterRasterDestination,
+    QgsProcessingParameterRasterLayer,
+)
 
 from ..runner import run
 from ..training.config import PostprocessConfig

@@ -1,14 +1,18 @@
 """geoseg:setupenvironment — install TensorFlow for GeoSeg in a Python environment of its own."""
 import shlex
 
-from qgis.core import (QgsProcessingOutputString, QgsProcessingParameterBoolean, QgsProcessingParameterDefinition,
-                       QgsProcessingParameterString)
+from qgis.core import (
+    QgsProcessingOutputString,
+    QgsProcessingParameterBoolean,
+    QgsProcessingParameterDefinition,
+    QgsProcessingParameterString,
+)
 
 from ..runner import chosen_python, environment_root, processing_errors, progress
-from ..training import environment
-from ..training.worker_client import run_worker
+from ..training.config import EnvironmentConfig
+from ..training.host import environment
+from ..training.host.worker_client import run_worker
 from .base import GeoSegAlgorithm
-
 
 
 class SetupEnvironmentAlgorithm(GeoSegAlgorithm):
@@ -18,6 +22,7 @@ class SetupEnvironmentAlgorithm(GeoSegAlgorithm):
     PYTHON = "PYTHON"
     STATUS = "STATUS"
 
+    CONFIG = EnvironmentConfig
     NAME = "setupenvironment"
     DISPLAY_NAME = "Set up TensorFlow environment"
     TOOLBOX_GROUP = ("Environment", "environment")
@@ -41,7 +46,7 @@ class SetupEnvironmentAlgorithm(GeoSegAlgorithm):
 
     def initAlgorithm(self, config=None):  # noqa: N802 (QGIS API name)
         for parameter in (
-            self.choice_parameter(self.TENSORFLOW, "TensorFlow build", environment.TENSORFLOW_BUILDS, "auto"),
+            self.setting(self.TENSORFLOW, "tensorflow", "TensorFlow build"),
             QgsProcessingParameterString(self.PIP_OPTIONS, self.tr("Extra pip options"), optional=True),
             QgsProcessingParameterBoolean(self.REINSTALL, self.tr("Build it again even if it is ready"), False),
         ):
@@ -61,12 +66,11 @@ class SetupEnvironmentAlgorithm(GeoSegAlgorithm):
             feedback.pushInfo(f"GeoSeg's TensorFlow environment in {root} is ready: {current.summary}.")
             return {self.PYTHON: str(current.python), self.STATUS: current.summary}
         feedback.pushInfo(f"Setting up GeoSeg's TensorFlow environment in {root}.")
-        build = self.parameter_as_choice(parameters, self.TENSORFLOW, context, environment.TENSORFLOW_BUILDS)
         with processing_errors():
             ready = environment.build(
                 root, progress(feedback), _verify,
                 pip_options=shlex.split(self.parameterAsString(parameters, self.PIP_OPTIONS, context)),
-                tensorflow=build)
+                **self.setting_values(parameters, context))
         check = ready.details["check"]
         for name, version in check["versions"].items():
             feedback.pushInfo(f"{name} {version}")

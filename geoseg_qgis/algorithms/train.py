@@ -1,48 +1,27 @@
-"""geoseg:train — train a segmentation model on a chips folder."""
-from qgis.core import (QgsProcessingException, QgsProcessingOutputFile, QgsProcessingOutputHtml,
-                       QgsProcessingOutputNumber, QgsProcessingParameterDefinition,
-                       QgsProcessingParameterFile, QgsProcessingParameterFileDestination,
-                       QgsProcessingParameterRasterLayer,
-                       QgsProcessingParameterString)
+"""geoseg:train — train a segmentation model on a labelled raster or a chips folder."""
+from qgis.core import (
+    QgsProcessingException,
+    QgsProcessingOutputFile,
+    QgsProcessingOutputHtml,
+    QgsProcessingOutputNumber,
+    QgsProcessingParameterDefinition,
+    QgsProcessingParameterFileDestination,
+    QgsProcessingParameterRasterLayer,
+    QgsProcessingParameterString,
+)
 
 from ..runner import run
-from ..training.config import (ARCHITECTURES, CLASS_WEIGHTINGS, NORMALIZATIONS, PRECISIONS, SCHEDULES, STRATEGIES,
-                               TrainConfig)
+from ..training.architectures import INPUT_MULTIPLE
+from ..training.config import BAND_SETS, TrainConfig
 from .base import GeoSegAlgorithm, declared_default, raster_file
 
-BAND_SETS = {"all": "All bands", "rgb": "RGB (bands 4,3,2)", "custom": "Custom list"}  # custom: BAND_LIST
 
 class TrainAlgorithm(GeoSegAlgorithm):
-    INPUT = "INPUT"
     IMAGE = "IMAGE"
     LABELS = "LABELS"
-    VALIDATION_FOLDER = "VALIDATION_FOLDER"
-    WINDOW_SIZE = "WINDOW_SIZE"
-    WINDOWS_PER_EPOCH = "WINDOWS_PER_EPOCH"
-    SCHEDULE = "SCHEDULE"
-    WEIGHT_DECAY = "WEIGHT_DECAY"
-    JITTER = "JITTER"
     BANDS = "BANDS"
     BAND_LIST = "BAND_LIST"
-    ARCHITECTURE = "ARCHITECTURE"
     CLASS_NAMES = "CLASS_NAMES"
-    EPOCHS = "EPOCHS"
-    BATCH_SIZE = "BATCH_SIZE"
-    LEARNING_RATE = "LEARNING_RATE"
-    PATIENCE = "PATIENCE"
-    VALIDATION_SHARE = "VALIDATION_SHARE"
-    TEST_SHARE = "TEST_SHARE"
-    NORMALIZATION = "NORMALIZATION"
-    SEED = "SEED"
-    CLASS_WEIGHTING = "CLASS_WEIGHTING"
-    DICE_WEIGHT = "DICE_WEIGHT"
-    PRETRAINED = "PRETRAINED"
-    WEIGHTS = "WEIGHTS"
-    FREEZE_ENCODER = "FREEZE_ENCODER"
-    INIT_MODEL = "INIT_MODEL"
-    RESUME = "RESUME"
-    PRECISION = "PRECISION"
-    STRATEGY = "STRATEGY"
     OUTPUT = "OUTPUT"
     HISTORY = "HISTORY"
     REPORT = "REPORT"
@@ -50,6 +29,7 @@ class TrainAlgorithm(GeoSegAlgorithm):
     HELD_OUT_MEAN_IOU = "HELD_OUT_MEAN_IOU"
     BASELINE_ACCURACY = "BASELINE_ACCURACY"
 
+    CONFIG = TrainConfig
     NAME = "train"
     DISPLAY_NAME = "Train segmentation model"
     HELP = (
@@ -94,58 +74,44 @@ class TrainAlgorithm(GeoSegAlgorithm):
             self.IMAGE, self.tr("Multispectral raster (or give a chips folder)"), optional=True))
         self.addParameter(QgsProcessingParameterRasterLayer(
             self.LABELS, self.tr("Label raster (0, 1, 2, …; 255 = unlabelled)"), optional=True))
-        self.addParameter(QgsProcessingParameterFile(
-            self.INPUT, self.tr("Chips folder (instead of the rasters)"), behavior=QgsProcessingParameterFile.Folder,
-            optional=True))
+        self.addParameter(self.setting("INPUT", "chips_dir", "Chips folder (instead of the rasters)", folder=True))
         self.addParameter(self.choice_parameter(self.BANDS, "Bands", BAND_SETS, declared_default(TrainConfig, "bands")))
         self.addParameter(QgsProcessingParameterString(
             self.BAND_LIST, self.tr("Custom band list (1-based, e.g. 2,3,4,8)"), optional=True))
-        self.addParameter(self.setting_parameter(self.ARCHITECTURE, "Model", TrainConfig, "architecture"))
+        self.addParameter(self.setting("ARCHITECTURE", "architecture", "Model"))
         self.addParameter(QgsProcessingParameterString(
             self.CLASS_NAMES, self.tr("Class names, comma-separated (default: from the labels or chips folder)"),
             optional=True))
-        self.addParameter(self.setting_parameter(self.EPOCHS, "Maximum epochs", TrainConfig, "epochs"))
-        self.addParameter(self.setting_parameter(self.PATIENCE, "Early-stopping patience (epochs)",
-                                                 TrainConfig, "patience"))
+        self.addParameter(self.setting("EPOCHS", "epochs", "Maximum epochs"))
+        self.addParameter(self.setting("PATIENCE", "patience", "Early-stopping patience (epochs)"))
         self.addParameter(QgsProcessingParameterFileDestination(
             self.OUTPUT, self.tr("Model file"), self.tr("Keras model (*.keras)")))
         for parameter in (
-            self.setting_parameter(self.WINDOW_SIZE, "Window size (pixels, multiple of 32; rasters)",
-                                   TrainConfig, "window_size"),
-            self.setting_parameter(self.WINDOWS_PER_EPOCH, "Windows per epoch (rasters)",
-                                   TrainConfig, "windows_per_epoch"),
-            QgsProcessingParameterFile(self.VALIDATION_FOLDER, self.tr("Validation chips folder (chips; default: a "
-                                                                       "share of the chips folder)"),
-                                       behavior=QgsProcessingParameterFile.Folder, optional=True),
-            self.setting_parameter(self.BATCH_SIZE, "Batch size", TrainConfig, "batch_size"),
-            self.setting_parameter(self.LEARNING_RATE, "Learning rate (AdamW)", TrainConfig, "learning_rate"),
-            self.setting_parameter(self.SCHEDULE, "Learning-rate schedule", TrainConfig, "schedule"),
-            self.setting_parameter(self.WEIGHT_DECAY, "Weight decay (AdamW)", TrainConfig, "weight_decay"),
-            self.setting_parameter(self.JITTER, "Radiometric jitter (per-band gain and offset deviation; 0 = off)",
-                                   TrainConfig, "jitter"),
-            self.setting_parameter(self.VALIDATION_SHARE, "Validation share (fraction, or count ≥ 1 chips)",
-                                   TrainConfig, "validation_split"),
-            self.setting_parameter(self.TEST_SHARE, "Held-out test share (fraction, or count ≥ 1 chips)",
-                                   TrainConfig, "test_split"),
-            self.setting_parameter(self.NORMALIZATION, "Normalisation", TrainConfig, "normalization"),
-            self.setting_parameter(self.SEED, "Random seed", TrainConfig, "seed"),
-            self.setting_parameter(self.CLASS_WEIGHTING, "Class weights", TrainConfig, "class_weighting"),
-            self.setting_parameter(self.DICE_WEIGHT, "Dice loss weight (0 = cross-entropy only)",
-                                   TrainConfig, "dice_weight"),
-            self.setting_parameter(self.PRETRAINED, "Start VGG/ResNet encoders from ImageNet", TrainConfig,
-                                   "pretrained"),
-            QgsProcessingParameterFile(self.WEIGHTS, self.tr("ImageNet weights file (default: the Keras cache)"),
-                                       extension="h5", optional=True),
-            self.setting_parameter(self.FREEZE_ENCODER, "Freeze the pretrained encoder", TrainConfig,
-                                   "freeze_encoder"),
-            QgsProcessingParameterFile(self.INIT_MODEL, self.tr("Start from an earlier GeoSeg model"),
-                                       extension="keras", optional=True),
-            self.setting_parameter(self.RESUME, "Resume an interrupted run of this model file", TrainConfig, "resume"),
+            self.setting("WINDOW_SIZE", "window_size", f"Window size (pixels, multiple of {INPUT_MULTIPLE}; rasters)"),
+            self.setting("WINDOWS_PER_EPOCH", "windows_per_epoch", "Windows per epoch (rasters)"),
+            self.setting("VALIDATION_FOLDER", "validation_dir", "Validation chips folder (chips; default: a share of "
+                         "the chips folder)", folder=True),
+            self.setting("BATCH_SIZE", "batch_size", "Batch size"),
+            self.setting("LEARNING_RATE", "learning_rate", "Learning rate (AdamW)"),
+            self.setting("SCHEDULE", "schedule", "Learning-rate schedule"),
+            self.setting("WEIGHT_DECAY", "weight_decay", "Weight decay (AdamW)"),
+            self.setting("JITTER", "jitter", "Radiometric jitter (per-band gain and offset deviation; 0 = off)"),
+            self.setting("VALIDATION_SHARE", "validation_split", "Validation share (fraction, or count ≥ 1 chips)"),
+            self.setting("TEST_SHARE", "test_split", "Held-out test share (fraction, or count ≥ 1 chips)"),
+            self.setting("NORMALIZATION", "normalization", "Normalisation"),
+            self.setting("SEED", "seed", "Random seed"),
+            self.setting("CLASS_WEIGHTING", "class_weighting", "Class weights"),
+            self.setting("DICE_WEIGHT", "dice_weight", "Dice loss weight (0 = cross-entropy only)"),
+            self.setting("PRETRAINED", "pretrained", "Start VGG/ResNet encoders from ImageNet"),
+            self.setting("WEIGHTS", "weights_path", "ImageNet weights file (default: the Keras cache)", extension="h5"),
+            self.setting("FREEZE_ENCODER", "freeze_encoder", "Freeze the pretrained encoder"),
+            self.setting("INIT_MODEL", "init_model", "Start from an earlier GeoSeg model", extension="keras"),
+            self.setting("RESUME", "resume", "Resume an interrupted run of this model file"),
             *self.chip_suffix_parameters(),
-            self.setting_parameter(self.PRECISION, "Precision (Automatic: mixed bfloat16 on CPUs with native "
-                                   "bfloat16, mixed float16 on a GPU)", TrainConfig, "precision"),
-            self.setting_parameter(self.STRATEGY, "Devices (Mirrored: all GPUs, batch size per GPU; "
-                                   "Multi-worker: the machines in TF_CONFIG)", TrainConfig, "strategy"),
+            self.setting("PRECISION", "precision", "Precision (Automatic: mixed bfloat16 on CPUs with native "
+                         "bfloat16, mixed float16 on a GPU)"),
+            self.setting("STRATEGY", "strategy", "Devices (Mirrored: all GPUs, batch size per GPU; Multi-worker: "
+                         "the machines in TF_CONFIG)"),
         ):
             parameter.setFlags(parameter.flags() | QgsProcessingParameterDefinition.FlagAdvanced)
             self.addParameter(parameter)
@@ -157,43 +123,19 @@ class TrainAlgorithm(GeoSegAlgorithm):
 
     def processAlgorithm(self, parameters, context, feedback):  # noqa: N802 (QGIS API name)
         image, labels = (self.parameterAsRasterLayer(parameters, name, context) for name in (self.IMAGE, self.LABELS))
-        chips_dir = self.parameterAsFile(parameters, self.INPUT, context)
-        if bool(chips_dir) == bool(image) or bool(image) != bool(labels):
+        settings = self.setting_values(parameters, context)
+        if bool(settings["chips_dir"]) == bool(image) or bool(image) != bool(labels):
             raise QgsProcessingException("Give either a multispectral raster with its label raster, or a chips "
                                          "folder.")
         config = TrainConfig(
+            **settings,
             output_model=self.parameterAsFileOutput(parameters, self.OUTPUT, context),
-            chips_dir=chips_dir,
             image_raster=raster_file(image, self.IMAGE) if image else "",
             label_raster=raster_file(labels, self.LABELS) if labels else "",
-            validation_dir=self.parameterAsFile(parameters, self.VALIDATION_FOLDER, context),
-            window_size=self.parameterAsInt(parameters, self.WINDOW_SIZE, context),
-            windows_per_epoch=self.parameterAsInt(parameters, self.WINDOWS_PER_EPOCH, context),
-            schedule=self.parameter_as_choice(parameters, self.SCHEDULE, context, SCHEDULES),
-            weight_decay=self.parameterAsDouble(parameters, self.WEIGHT_DECAY, context),
-            jitter=self.parameterAsDouble(parameters, self.JITTER, context),
             bands=self._bands(parameters, context),
-            architecture=self.parameter_as_choice(parameters, self.ARCHITECTURE, context, ARCHITECTURES),
             class_names=[n.strip() for n in self.parameterAsString(parameters, self.CLASS_NAMES, context).split(",")
                          if n.strip()] or None,
-            epochs=self.parameterAsInt(parameters, self.EPOCHS, context),
-            patience=self.parameterAsInt(parameters, self.PATIENCE, context),
-            batch_size=self.parameterAsInt(parameters, self.BATCH_SIZE, context),
-            learning_rate=self.parameterAsDouble(parameters, self.LEARNING_RATE, context),
-            validation_split=self.parameterAsDouble(parameters, self.VALIDATION_SHARE, context),
-            test_split=self.parameterAsDouble(parameters, self.TEST_SHARE, context),
-            normalization=self.parameter_as_choice(parameters, self.NORMALIZATION, context, NORMALIZATIONS),
-            seed=self.parameterAsInt(parameters, self.SEED, context),
-            class_weighting=self.parameter_as_choice(parameters, self.CLASS_WEIGHTING, context, CLASS_WEIGHTINGS),
-            dice_weight=self.parameterAsDouble(parameters, self.DICE_WEIGHT, context),
-            pretrained=self.parameterAsBool(parameters, self.PRETRAINED, context),
-            weights_path=self.parameterAsFile(parameters, self.WEIGHTS, context),
-            freeze_encoder=self.parameterAsBool(parameters, self.FREEZE_ENCODER, context),
-            init_model=self.parameterAsFile(parameters, self.INIT_MODEL, context),
-            resume=self.parameterAsBool(parameters, self.RESUME, context),
             **self.chip_suffixes(parameters, context),
-            precision=self.parameter_as_choice(parameters, self.PRECISION, context, PRECISIONS),
-            strategy=self.parameter_as_choice(parameters, self.STRATEGY, context, STRATEGIES),
         )
         result = run("train", config, feedback)
         if result["cancelled"]:

@@ -13,7 +13,7 @@ from qgis.core import (QgsApplication, QgsFeature, QgsField, QgsGeometry, QgsPro
 from qgis.PyQt.QtCore import QVariant
 
 from synthetic import CLASS_NAMES, EPSG, GEOTRANSFORM
-from training.bundle import read_info
+from training.models.bundle import read_info
 
 ALGORITHMS = ["geoseg:inspect", "geoseg:createchips", "geoseg:train", "geoseg:evaluate", "geoseg:compare",
               "geoseg:classify",

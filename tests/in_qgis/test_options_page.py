@@ -5,7 +5,7 @@ from qgis.core import QgsSettings
 
 from geoseg_qgis.options_page import GeoSegOptionsPage
 from geoseg_qgis.runner import ENV_DIR_SETTING, PYTHON_SETTING, environment_root, worker_python
-from training import environment
+from training.host import environment
 
 
 def test_page_shows_the_environment_status_and_saves_its_settings(qgis_app, monkeypatch, tmp_path):

@@ -31,7 +31,7 @@ def test_zip_holds_plugin_metadata_license_and_training_module(installed):
     assert {n.split("/")[0] for n in names} == {"geoseg_qgis"}
     for expected in ("geoseg_qgis/__init__.py", "geoseg_qgis/metadata.txt", "geoseg_qgis/LICENSE",
                      "geoseg_qgis/provider.py", "geoseg_qgis/models/train_and_classify.model3",
-                     "geoseg_qgis/training/__init__.py", "geoseg_qgis/training/train.py",
+                     "geoseg_qgis/training/__init__.py", "geoseg_qgis/training/learn/train.py",
                      "geoseg_qgis/training/models/unet.py"):
         assert expected in names
     assert not [n for n in names if "__pycache__" in n or n.endswith(".pyc")]

@@ -17,10 +17,11 @@ import pytest
 
 from osgeo import gdal
 
+from processes import read_lines
 from synthetic import scene, tree, truncate, write_chips, write_raster, write_scene
 from tiny_model import ROOT, write_tiny_model
 from training.cli import main
-from training.windows import read_scene
+from training.data.windows import read_scene
 
 
 def digest(path):
@@ -98,8 +99,8 @@ def test_results_are_strict_json_without_nan(monkeypatch):
         accuracy: float
         per_class: dict
 
-    monkeypatch.setitem(jobs.TASKS, "fake", (jobs.configs.CheckConfig, "diagnostics:check_environment"))
-    monkeypatch.setattr("training.diagnostics.check_environment",
+    monkeypatch.setitem(jobs.TASKS, "fake", jobs.Task(jobs.configs.CheckConfig, "host.check:check_environment", ""))
+    monkeypatch.setattr("training.host.check.check_environment",
                         lambda config, progress: Scores(float("nan"), {"a": [1.0, float("inf")]}))
     assert jobs.run_job("fake", {}) == {"accuracy": None, "per_class": {"a": [1.0, None]}}
 
@@ -319,7 +320,7 @@ def test_bad_input_sigint_during_classify_says_cancelled_leaves_nothing_and_stop
                                stderr=subprocess.PIPE, text=True, env=dict(os.environ, PYTHONPATH=str(ROOT)),
                                start_new_session=True)
     lines = []
-    threading.Thread(target=lambda: lines.extend(process.stderr), daemon=True).start()
+    threading.Thread(target=read_lines, args=(process.stderr, lines), daemon=True).start()
     deadline = time.monotonic() + 120
     while not any(line.startswith("Classifying") for line in lines):
         assert process.poll() is None and time.monotonic() < deadline, lines

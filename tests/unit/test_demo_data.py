@@ -9,7 +9,7 @@ from osgeo import gdal, ogr, osr
 
 from demo import build_data
 from synthetic import write_raster
-from training.qgis_style import class_style
+from training.data.qgis_style import class_style
 
 X0, Y0 = 330000.0, 5822040.0
 WIDTH, HEIGHT = 60, 30  # pixels at 10 m

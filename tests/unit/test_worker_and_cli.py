@@ -28,7 +28,8 @@ def test_worker_streams_progress_then_the_result(scene, tmp_path):
     image, labels = scene
     worker = start_worker("chips", {"image_raster": str(image), "label_raster": str(labels),
                                     "output_dir": str(tmp_path / "chips"), "chip_size": 32})
-    events = [json.loads(line) for line in worker.stdout]
+    with worker.stdout:
+        events = [json.loads(line) for line in worker.stdout]
     assert worker.wait() == 0
     assert any("progress" in e for e in events[:-1])
     assert events[-1] == {"result": {"output_dir": str(tmp_path / "chips"), "chip_count": 16, "skipped": 0}}
@@ -37,7 +38,8 @@ def test_worker_streams_progress_then_the_result(scene, tmp_path):
 def test_worker_reports_bad_input_as_an_error_event(tmp_path):
     worker = start_worker("chips", {"image_raster": str(tmp_path / "missing.tif"), "label_raster": "x.tif",
                                     "output_dir": str(tmp_path / "chips")})
-    events = [json.loads(line) for line in worker.stdout]
+    with worker.stdout:
+        events = [json.loads(line) for line in worker.stdout]
     assert worker.wait() == 1
     assert events == [{"error": f"The image raster {tmp_path / 'missing.tif'} does not exist: check the path.",
                        "cancelled": False}]
@@ -57,10 +59,11 @@ def test_sigint_stops_a_training_worker_and_keeps_the_best_model(tmp_path):
     worker = start_worker("train", {"chips_dir": str(tmp_path / "chips"), "output_model": str(tmp_path / "m.keras"),
                                     "epochs": 500, "batch_size": 8, "model_options": TINY})
     events = []
-    for line in worker.stdout:
-        events.append(json.loads(line))
-        if events[-1].get("message", "").startswith("Epoch 1/"):
-            worker.send_signal(signal.SIGINT)
+    with worker.stdout:
+        for line in worker.stdout:
+            events.append(json.loads(line))
+            if events[-1].get("message", "").startswith("Epoch 1/"):
+                worker.send_signal(signal.SIGINT)
     assert worker.wait() == 0
     result = events[-1]["result"]
     assert result["cancelled"] and result["epochs_run"] < 5 and (tmp_path / "m.keras").exists()
@@ -79,8 +82,9 @@ def test_cli_runs_jobs_and_reports_errors(scene, tmp_path, capsys):
 def test_every_command_line_option_has_a_description_and_its_choices():
     import argparse
 
+    from training.architectures import ARCHITECTURES
     from training.cli import build_parser
-    from training.config import ARCHITECTURES, ENGINES
+    from training.config import ENGINES
 
     commands = next(a for a in build_parser()._actions if isinstance(a, argparse._SubParsersAction)).choices
     for name, command in commands.items():

@@ -55,12 +55,13 @@ def aspp(x, filters: int, rates):
     return layers.Activation("relu", name="aspp_relu")(x)
 
 
-def deeplabv3_resnet50(num_bands: int, num_classes: int, weights: str | None = None,
-                       weights_path: str | None = None, bands=None, freeze_encoder: bool = False,
-                       output_stride: int = 8, filters: int = 256) -> keras.Model:
-    """DeepLabv3+: ASPP on ResNet50's conv3 (``output_stride`` 8) or conv4 (16) output, upsampled to stride
-    4 and joined with conv2's low-level features, two 3×3 convolutions, logits upsampled ×4 to the input
-    size and softmax. Fully convolutional: sides must be multiples of ``output_stride``.
+def deeplabv3(num_bands: int, num_classes: int, backbone: str, weights: str | None = None,
+              weights_path: str | None = None, bands=None, freeze_encoder: bool = False,
+              output_stride: int = 8, filters: int = 256) -> keras.Model:
+    """DeepLabv3+ on ``backbone`` ("resnet50": ASPP reads its layers by name): ASPP on ResNet50's conv3
+    (``output_stride`` 8) or conv4 (16) output, upsampled to stride 4 and joined with conv2's low-level features, two
+    3×3 convolutions, logits upsampled ×4 to the input size and softmax. Fully convolutional: sides must be multiples
+    of ``output_stride``.
 
     Keras' bilinear ``UpSampling2D`` fails once traced with unknown sides, so the ASPP map is upsampled by
     nearest neighbour (the decoder's 3×3 convolutions smooth it) and the logits by a transposed
@@ -69,7 +70,7 @@ def deeplabv3_resnet50(num_bands: int, num_classes: int, weights: str | None = N
     if output_stride not in ASPP_FEATURES:
         raise GeoSegError(f"output_stride {output_stride} is not supported: choose 8 or 16.")
     inputs = keras.Input((None, None, num_bands), name="image")
-    resnet = encoder("resnet50", inputs, weights, weights_path, bands, freeze_encoder)
+    resnet = encoder(backbone, inputs, weights, weights_path, bands, freeze_encoder)
     x = aspp(resnet.get_layer(ASPP_FEATURES[output_stride]).output, filters, ASPP_RATES[output_stride])
     x = layers.UpSampling2D(output_stride // 4, name="aspp_upsample")(x)
     low = _conv_bn_relu(resnet.get_layer(LOW_LEVEL_FEATURES).output, 48, 1, "low_level")
@@ -79,4 +80,4 @@ def deeplabv3_resnet50(num_bands: int, num_classes: int, weights: str | None = N
     upsample = layers.Conv2DTranspose(num_classes, 8, strides=4, padding="same", name="logits_upsample")
     outputs = layers.Activation("softmax", name="classes")(upsample(x))
     upsample.set_weights([bilinear_kernel(4, num_classes), np.zeros(num_classes, np.float32)])
-    return keras.Model(inputs, outputs, name="deeplabv3_resnet50")
+    return keras.Model(inputs, outputs, name=f"deeplabv3_{backbone}")

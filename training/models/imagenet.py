@@ -14,9 +14,9 @@ from pathlib import Path
 import keras
 import numpy as np
 
-from ..bands import RGB_BANDS
-from ..bundle import load_bundle
+from ..data.bands import RGB_BANDS
 from ..errors import GeoSegError
+from .bundle import load_bundle
 
 _KERAS_WEIGHTS = "https://storage.googleapis.com/tensorflow/keras-applications/"
 

@@ -8,7 +8,7 @@ from .imagenet import encoder
 from .unet import _conv_block
 
 
-def unet_vgg(backbone: str, num_bands: int, num_classes: int, weights: str | None = None,
+def unet_vgg(num_bands: int, num_classes: int, backbone: str, weights: str | None = None,
              weights_path: str | None = None, bands=None, freeze_encoder: bool = False,
              decoder_filters=(256, 128, 64, 32)) -> keras.Model:
     """U-Net on VGG ``backbone`` ("vgg16" or "vgg19"): block 5's last convolution (stride 16, 4×4 on a
@@ -28,13 +28,3 @@ def unet_vgg(backbone: str, num_bands: int, num_classes: int, weights: str | Non
         x = _conv_block(x, filters, 0.0, f"up{block}")
     outputs = layers.Conv2D(num_classes, 1, activation="softmax", name="classes")(x)
     return keras.Model(inputs, outputs, name=f"unet_{backbone}")
-
-
-def unet_vgg16(num_bands: int, num_classes: int, **options) -> keras.Model:
-    """U-Net on a VGG16 encoder (see ``unet_vgg``)."""
-    return unet_vgg("vgg16", num_bands, num_classes, **options)
-
-
-def unet_vgg19(num_bands: int, num_classes: int, **options) -> keras.Model:
-    """U-Net on a VGG19 encoder (see ``unet_vgg``)."""
-    return unet_vgg("vgg19", num_bands, num_classes, **options)

@@ -1,0 +1,36 @@
+"""What the machine offers: native bfloat16 from the CPU's flags, and the engine and precision picked from it."""
+import pytest
+
+from training.host import devices
+from training.host.devices import choose_engine
+
+
+@pytest.mark.parametrize("gpu, native, expected", [
+    (False, False, ("litert", "float32")), (False, True, ("tensorflow", "bfloat16")),
+    (True, False, ("tensorflow", "float32")), (True, True, ("tensorflow", "float32"))])
+def test_auto_engine_and_precision_follow_the_hardware(monkeypatch, gpu, native, expected):
+    monkeypatch.setattr(devices, "gpu_visible", lambda: gpu)
+    monkeypatch.setattr(devices, "native_bfloat16", lambda: native)
+    assert choose_engine("auto", "auto") == expected
+    assert choose_engine("litert", "auto") == ("litert", "float32")
+    assert choose_engine("auto", "float32") == ("tensorflow" if gpu else "litert", "float32")
+    assert choose_engine("tensorflow", "auto") == ("tensorflow", expected[1])
+
+
+@pytest.mark.parametrize("flags, native", [("fpu avx2 avx512f avx512_bf16 avx512_vnni", True),
+                                           ("fpu avx2 amx_bf16 amx_tile", True), ("fpu avx2 avx512f fma", False)])
+def test_native_bfloat16_is_read_from_the_cpu_flags(tmp_path, flags, native):
+    cpuinfo = tmp_path / "cpuinfo"
+    cpuinfo.write_text(f"processor\t: 0\nmodel name\t: Some CPU\nflags\t\t: {flags}\n\nprocessor\t: 1\n")
+    assert devices.native_bfloat16(str(cpuinfo)) is native
+    assert devices.native_bfloat16(str(tmp_path / "missing")) is False
+
+
+def test_engine_choice_is_checked():
+    assert choose_engine("auto", "bfloat16") == ("tensorflow", "bfloat16")
+    with pytest.raises(ValueError, match="bfloat16 runs on the TensorFlow engine only"):
+        choose_engine("litert", "bfloat16")
+    with pytest.raises(ValueError, match="Unknown engine 'onnx'"):
+        choose_engine("onnx")
+    with pytest.raises(ValueError, match="Unknown precision 'float16'"):
+        choose_engine("auto", "float16")

@@ -1,0 +1,125 @@
+"""Model comparison and the training report: figures checked against evaluate's, reports looked at in a browser."""
+import csv
+
+import numpy as np
+import pytest
+
+from browser import look_at
+from synthetic import CLASS_NAMES, write_scene
+from training.data.chips import create_chips
+from training.config import ChipsConfig, EvaluateConfig, TrainConfig
+from training.errors import GeoSegError
+from training.learn.evaluate import evaluate_model
+from training.jobs import run_job
+from training.rows import parse_rows
+from training.learn.train import train
+
+TINY = 'model_options={"base_filters": 4, "depth": 2}'
+
+
+@pytest.fixture(scope="module")
+def compared(tmp_path_factory):
+    """Two tiny U-Nets (all bands, RGB) and a VGG16 row without ImageNet weights, compared on 32-px chips."""
+    folder = tmp_path_factory.mktemp("compare")
+    image, labels = write_scene(folder, 128, 128)
+    create_chips(ChipsConfig(str(image), str(folder / "chips"), str(labels), chip_size=32))
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setenv("KERAS_HOME", str(folder / "no-keras-cache"))
+        result = run_job("compare", {
+            "output_html": str(folder / "compare.html"), "chips_dir": str(folder / "chips"), "preview_chips": 3,
+            "runs": f"architecture=unet {TINY}; architecture=unet bands=rgb {TINY}\narchitecture=unet_vgg16",
+            "shared": "epochs=2 batch_size=8 validation_split=3 test_split=4 seed=1"})
+    return folder, result
+
+
+def test_compare_trains_each_configuration_and_says_which_has_no_imagenet_weights(compared):
+    folder, result = compared
+    rows = result["table"]
+    assert [r["model"] for r in rows] == [f"architecture=unet {TINY}", f"architecture=unet bands=rgb {TINY}",
+                                          "architecture=unet_vgg16"]
+    assert all(0 <= r["mean_iou"] <= r["mean_f1"] <= 1 and r["parameters"] > 0 and r["training_seconds"] > 0
+               and r["megapixels_per_second"] > 0 and not r["note"] for r in rows[:2])
+    assert rows[2]["mean_iou"] is None and "No ImageNet weights for vgg16" in rows[2]["note"]
+    assert rows[0]["parameters"] > rows[1]["parameters"]  # 12 input bands against 3
+    assert result["best_model_path"] in (str(folder / "compare_files" / "model-1.keras"),
+                                         str(folder / "compare_files" / "model-2.keras"))
+    assert set(result["tables"]) == {"metrics", "curves", "confusion"}
+    with open(result["tables"]["metrics"]) as handle:
+        written = list(csv.DictReader(handle))
+    assert [int(row["parameters"]) for row in written[:2]] == [r["parameters"] for r in rows[:2]]
+    assert written[2]["parameters"] == "" and written[2]["note"] == rows[2]["note"]
+    curves = (folder / "compare_files" / "curves.csv").read_text().splitlines()
+    assert curves[0].startswith("model,epoch,") and len(curves) == 1 + 2 * 2  # two models, two epochs
+    assert len((folder / "compare_files" / "confusion.csv").read_text().splitlines()) == 1 + 2 * 3 * 3
+    assert not list((folder / "compare_files").glob("*.report.html"))  # rows write no training reports
+
+
+def test_the_comparison_shows_every_image_and_its_table_in_a_browser(compared):
+    folder, _ = compared
+    seen = look_at(folder / "compare.html", folder / "compare.png")
+    assert len(seen["images"]) == 3 and all(width > 0 for width in seen["images"])  # curves, matrices, chips
+    assert seen["tables"] == 1 and (folder / "compare.png").stat().st_size > 10_000
+    assert "Open land" in (folder / "compare.html").read_text()  # the class legend
+
+
+def test_the_comparison_of_model_files_scores_as_evaluate_does(compared, tmp_path):
+    folder, _ = compared
+    models = [str(folder / "compare_files" / f"model-{i}.keras") for i in (1, 2)]
+    result = run_job("compare", {"output_html": str(tmp_path / "files.html"), "model_paths": models,
+                                 "test_dir": str(folder / "chips"), "preview_chips": 0})
+    for model, row in zip(models, result["table"]):
+        expected = evaluate_model(EvaluateConfig(model, str(folder / "chips"))).metrics
+        assert row["model"] == model.split("/")[-1][:-len(".keras")]
+        assert row["pixel_accuracy"] == expected["pixel_accuracy"] and row["mean_iou"] == expected["mean_iou"]
+        assert row["mean_f1"] == expected["mean_f1"]
+        assert [row[f"iou_{name}"] for name in CLASS_NAMES] == [expected["iou"][name] for name in CLASS_NAMES]
+        assert row["training_seconds"] > 0  # kept in the model file by training
+    confusion = (tmp_path / "files_files" / "confusion.csv").read_text().splitlines()
+    first = [line.rsplit(",", 1)[1] for line in confusion[1:10]]
+    assert [int(n) for n in first] == list(np.ravel(evaluate_model(
+        EvaluateConfig(models[0], str(folder / "chips"))).metrics["confusion_matrix"]))
+
+
+def test_training_writes_its_own_report_beside_the_model(tmp_path):
+    image, labels = write_scene(tmp_path, 192, 128)
+    result = train(TrainConfig(str(tmp_path / "m.keras"), image_raster=str(image), label_raster=str(labels),
+                               epochs=2, windows_per_epoch=16, batch_size=8,
+                               model_options={"base_filters": 4, "depth": 2}))
+    assert result.report_path == str(tmp_path / "m.report.html")
+    seen = look_at(tmp_path / "m.report.html", tmp_path / "m.png")
+    assert len(seen["images"]) == 3 and all(width > 0 for width in seen["images"]) and seen["tables"] == 1
+    page = (tmp_path / "m.report.html").read_text()
+    assert f"{result.test_metrics['mean_iou']:.4f}" in page and "most frequent training class" in page
+    compared = run_job("compare", {"output_html": str(tmp_path / "c.html"), "model_paths": [result.model_path],
+                                   "image_raster": str(image), "label_raster": str(labels), "preview_chips": 1})
+    [row] = compared["table"]  # scored on the raster's held-out test strip, as training scored it
+    assert row["mean_iou"] == result.test_metrics["mean_iou"]
+    assert row["pixel_accuracy"] == result.test_metrics["pixel_accuracy"]
+
+
+def test_rows_are_typed_by_the_training_settings():
+    assert parse_rows('architecture=unet bands=4,3,2 pretrained=false epochs=3 model_options={"depth": 2}; '
+                      "\n learning_rate=0.01 class_names=a,b") == [
+        {"architecture": "unet", "bands": "4,3,2", "pretrained": False, "epochs": 3, "model_options": {"depth": 2}},
+        {"learning_rate": 0.01, "class_names": ["a", "b"]}]
+
+
+@pytest.mark.parametrize("settings, message", [
+    ({"runs": "architecture unet"}, "not a setting=value pair"),
+    ({"runs": "colour=red"}, "'colour' is not a training setting"),
+    ({"runs": "epochs=many"}, "epochs 'many' is not understood"),
+    ({"runs": "seed=3"}, "cannot be set in configuration 1"),
+    ({"runs": "architecture=unet"}, "need training data"),
+    ({}, "Nothing to compare"),
+])
+def test_bad_input_compare_names_the_setting_to_fix(tmp_path, settings, message):
+    with pytest.raises(GeoSegError, match=message):
+        run_job("compare", {"output_html": str(tmp_path / "c.html"), **settings})
+    assert not list(tmp_path.iterdir())
+
+
+def test_bad_input_compare_refuses_a_report_over_a_model_file(compared):
+    folder, _ = compared
+    model = str(folder / "compare_files" / "model-1.keras")
+    with pytest.raises(GeoSegError, match="never overwrites its inputs"):
+        run_job("compare", {"output_html": model, "model_paths": [model], "test_dir": str(folder / "chips")})

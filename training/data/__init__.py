@@ -1,0 +1,1 @@
+"""Rasters, labels, classes, chips and scene windows: reading, checking, splitting and feeding them to training."""

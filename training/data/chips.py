@@ -1,0 +1,103 @@
+"""Cut an image raster and its label raster into georeferenced training chips."""
+from __future__ import annotations
+
+import json
+import shutil
+import tempfile
+from pathlib import Path
+
+import numpy as np
+from osgeo import gdal
+
+from ..config import ChipsConfig, ChipsResult
+from ..errors import GeoSegError
+from ..progress import Progress
+from .classes import CLASSES_FILE, NODATA_CLASS, class_scheme, scheme_to_dicts
+from .labels import label_names, labels_on_grid, rasterize_labels
+from .raster import create_byte_raster, open_raster, read_bands, read_valid
+
+
+def unlabelled_mask(values: np.ndarray, nodata: float | None) -> np.ndarray:
+    """Where label ``values`` (int64) are outside 0..254 or the label raster's ``nodata``."""
+    unlabelled = (values < 0) | (values >= NODATA_CLASS)
+    if nodata is not None:
+        unlabelled |= values == nodata
+    return unlabelled
+
+
+def create_chips(config: ChipsConfig, progress: Progress | None = None) -> ChipsResult:
+    """Write ``images/`` and ``labels/`` chips of ``chip_size`` pixels, each with its own geotransform.
+
+    Label values outside 0..254 and the label's nodata, and labels of image pixels that are nodata, NaN or
+    infinite in any band, are written as 255 (unlabelled). Chips whose labelled share is below
+    ``min_labelled`` are skipped. The output folder is written whole or not at all.
+    """
+    progress = progress or Progress()
+    if bool(config.label_raster) == bool(config.label_polygons):
+        raise GeoSegError("Give either a label raster or label polygons with a class field (not both).")
+    with tempfile.TemporaryDirectory(prefix="geoseg-labels-") as scratch:
+        label_path = config.label_raster or rasterize_labels(
+            config.label_polygons, config.class_field, config.image_raster, str(Path(scratch) / "labels.tif"))
+        return _write_chips(config, label_path, progress)
+
+
+def _write_chips(config: ChipsConfig, label_path: str, progress: Progress) -> ChipsResult:
+    image_path, chip_size, min_labelled = config.image_raster, config.chip_size, config.min_labelled
+    if chip_size < 8:
+        raise GeoSegError(f"Chip size {chip_size} is too small: use at least 8 pixels (the study used 64).")
+    if not 0.0 <= min_labelled <= 1.0:
+        raise GeoSegError(f"Minimum labelled share {min_labelled} must lie between 0 and 1.")
+    image = open_raster(image_path, "image raster")
+    label = labels_on_grid(image, label_path)
+    label_band = label.GetRasterBand(1)
+    label_nodata = label_band.GetNoDataValue()
+    bands = range(1, image.RasterCount + 1)
+
+    out = Path(config.output_dir)
+    if out.exists() and any(out.iterdir()):
+        raise GeoSegError(f"The chips folder {out} is not empty: choose a new or empty folder.")
+    out.parent.mkdir(parents=True, exist_ok=True)
+    tmp = out.with_name(f".{out.name}.partial")
+    shutil.rmtree(tmp, ignore_errors=True)
+    (tmp / "images").mkdir(parents=True)
+    (tmp / "labels").mkdir()
+
+    windows = [(x, y) for y in range(0, image.RasterYSize - chip_size + 1, chip_size)
+               for x in range(0, image.RasterXSize - chip_size + 1, chip_size)]
+    if not windows:
+        raise GeoSegError(f"The image {image_path} ({image.RasterXSize}×{image.RasterYSize} px) is smaller "
+                          f"than one {chip_size}×{chip_size} chip: use a smaller chip size.")
+    written = 0
+    try:
+        for done, (x, y) in enumerate(windows):
+            progress.check()
+            values = read_bands(label, (1,), (x, y, chip_size, chip_size))[..., 0].astype(np.int64)
+            unlabelled = unlabelled_mask(values, label_nodata) | read_valid(image, bands, (x, y, chip_size,
+                                                                                         chip_size))[1]
+            if 1.0 - unlabelled.mean() >= max(min_labelled, 1e-9):
+                name = f"chip_{y:06d}_{x:06d}.tif"
+                gdal.Translate(str(tmp / "images" / name), image, srcWin=[x, y, chip_size, chip_size],
+                               creationOptions=["COMPRESS=DEFLATE"])
+                chip_label = np.where(unlabelled, NODATA_CLASS, values).astype(np.uint8)
+                _write_label_chip(str(tmp / "labels" / name), chip_label, image, x, y)
+                written += 1
+            progress.update((done + 1) / len(windows))
+        if written == 0:
+            raise GeoSegError(f"No chip of {label_path} has a labelled share of {min_labelled:.0%} or more: "
+                              "lower the minimum labelled share or check that labels overlap the image.")
+        names = label_names(label)
+        if names:
+            (tmp / CLASSES_FILE).write_text(json.dumps(scheme_to_dicts(class_scheme(names)), indent=2))
+        if out.exists():
+            out.rmdir()
+        tmp.rename(out)
+    finally:
+        shutil.rmtree(tmp, ignore_errors=True)
+    progress.update(1.0, f"Wrote {written} chips to {out} ({len(windows) - written} skipped).")
+    return ChipsResult(str(out), written, len(windows) - written)
+
+
+def _write_label_chip(path: str, values: np.ndarray, image: gdal.Dataset, x: int, y: int) -> None:
+    ds = create_byte_raster(path, image, 1, ["COMPRESS=DEFLATE"], (x, y, values.shape[1], values.shape[0]))
+    ds.GetRasterBand(1).WriteArray(values)
+    ds = None

@@ -1,0 +1,58 @@
+"""What this machine offers GeoSeg's jobs: a GPU TensorFlow sees, native bfloat16 on the CPU, and so the
+engine and precision *Classify raster* picks (``auto``); training's precision (training.learn.precision) asks
+the same questions.
+
+``auto`` precision computes in bfloat16 where the CPU does so natively (AVX512-BF16 or AMX-BF16 among
+``/proc/cpuinfo``'s flags), as OpenVINO does by default, else in float32; bfloat16 runs on TensorFlow only.
+``auto`` engine picks LiteRT for float32 unless TensorFlow sees a GPU or ``ai-edge-litert`` is missing.
+Standard library only: TensorFlow is imported only where an NVIDIA device exists.
+"""
+from __future__ import annotations
+
+import contextlib
+import importlib.util
+from glob import glob
+
+from ..config import ENGINES, PRECISIONS
+from ..errors import GeoSegError
+
+NATIVE_BFLOAT16_FLAGS = frozenset({"avx512_bf16", "amx_bf16"})
+
+
+def choose_engine(engine: str, precision: str = "auto") -> tuple[str, str]:
+    """Resolve ``engine`` (one of :data:`ENGINES`) and ``precision`` (one of :data:`PRECISIONS`) on this
+    machine to (``litert`` or ``tensorflow``, ``float32`` or ``bfloat16``)."""
+    if engine not in ENGINES:
+        raise GeoSegError(f"Unknown engine {engine!r}: choose one of {', '.join(ENGINES)}.")
+    if precision not in PRECISIONS:
+        raise GeoSegError(f"Unknown precision {precision!r}: choose one of {', '.join(PRECISIONS)}.")
+    litert_installed = importlib.util.find_spec("ai_edge_litert") is not None
+    if engine == "litert" and precision == "bfloat16":
+        raise GeoSegError("bfloat16 runs on the TensorFlow engine only: set the engine to tensorflow or auto.")
+    if engine == "litert" and not litert_installed:
+        raise GeoSegError("The LiteRT engine needs the ai-edge-litert package: install it "
+                          "(pip install ai-edge-litert) or set the engine to tensorflow.")
+    gpu = engine != "litert" and gpu_visible()
+    if precision == "auto":
+        precision = "bfloat16" if engine != "litert" and not gpu and native_bfloat16() else "float32"
+    if engine == "auto":
+        engine = "tensorflow" if precision == "bfloat16" or not litert_installed or gpu else "litert"
+    return engine, precision
+
+
+def native_bfloat16(cpuinfo: str = "/proc/cpuinfo") -> bool:
+    """Whether the CPU computes bfloat16 natively, by the flags in ``cpuinfo`` (False where it is missing)."""
+    with contextlib.suppress(OSError), open(cpuinfo) as file:
+        for line in file:
+            if line.startswith("flags"):
+                return not NATIVE_BFLOAT16_FLAGS.isdisjoint(line.partition(":")[2].split())
+    return False
+
+
+def gpu_visible() -> bool:
+    """Whether TensorFlow sees a GPU; TensorFlow is imported to ask only where an NVIDIA device exists."""
+    if not glob("/dev/nvidia[0-9]*"):
+        return False
+    import tensorflow as tf
+
+    return bool(tf.config.list_physical_devices("GPU"))

@@ -1,0 +1,1 @@
+"""Classifying rasters: tiles, engines, class and probability rasters, many scenes on Dask."""

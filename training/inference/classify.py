@@ -1,0 +1,134 @@
+"""Classify a raster of any size with a GeoSeg model bundle.
+
+The raster is cut into overlapping tiles of one shape, fitted to the raster so that few pixels are
+computed twice. A background thread reads them (a bounded queue keeps it a few batches ahead) while one
+traced function normalises and classifies them in batches, run by TensorFlow or converted to LiteRT
+(:mod:`training.inference.engines`). Overlapping class probabilities are blended with a smooth weight window, so
+no seams show. Tiles run row by row: only the rows of the current tile row are held (memory grows with
+the raster's width times the tile size, never with its height), and finished rows are written at once.
+
+Outputs are tiled, DEFLATE-compressed GeoTIFFs (or Cloud Optimized GeoTIFFs) on the input's grid:
+
+* the class raster: Byte, nodata 255, with color table and class names, and beside it a QGIS style
+  listing only the classes (:mod:`training.data.qgis_style`);
+* optionally a probability raster: one Byte band per class (named after it) holding the class
+  probability in percent, 0–100 (bands sum to 100 up to rounding), nodata 255. Percent steps are ample
+  for a model's confidence and take a quarter of the space of Float32.
+"""
+from __future__ import annotations
+
+import contextlib
+from collections.abc import Callable, Iterator
+
+import numpy as np
+
+from ..config import ClassifyConfig, ClassifyResult
+from ..data.raster import create_class_raster, open_raster
+from ..errors import GeoSegError
+from ..host.devices import choose_engine
+from ..models.bundle import read_info
+from ..progress import Progress
+from .class_writing import ClassRows, RowWriter, geotiff_output, probability_raster
+from .engines import LABELS, cache_folder, compile_tiles
+from .tile_reading import Tile, TileReader, input_bands, polygon_mask, prefetched, raster_window, tile_batches
+from .tiling import TileGrid
+
+PREFETCH_BATCHES = 2
+CHUNK_ROWS = 64  # finished rows are turned into classes this many at a time
+
+
+def classify_raster(config: ClassifyConfig, progress: Progress | None = None) -> ClassifyResult:
+    """Classify ``config.input_raster`` with the model bundle ``config.model_path``.
+
+    Pixels that are nodata, masked, NaN or infinite in any of the model's bands come out as 255. On
+    cancellation (:class:`~training.progress.Cancelled`) or any error no output file is left behind.
+    """
+    progress = progress or Progress()
+    info = read_info(config.model_path)
+    raster = open_raster(config.input_raster, "input raster")
+    bands = input_bands(raster, info.bands, config)
+    source = raster_window(raster, config.extent, config.input_raster)
+    grid = TileGrid.fit(source.RasterXSize, source.RasterYSize, config.tile_size, config.overlap)
+    if config.batch_size < 1:
+        raise GeoSegError(f"Batch size {config.batch_size} must be at least 1.")
+    engine, precision = choose_engine(config.engine, config.precision)
+    shape = (config.batch_size, grid.y.side, grid.x.side, len(bands))
+    computed = grid.count * grid.x.side * grid.y.side / (grid.x.length * grid.y.length)
+    progress.update(0.0, f"Classifying {grid.x.length}×{grid.y.length} px in {grid.count} tiles of "
+                         f"{grid.x.side}×{grid.y.side} px ({computed:.2f}× the raster's pixels) "
+                         f"with {LABELS[engine]} in {precision}.")
+    predict = compile_tiles(config.model_path, shape, grid.window(), engine, precision, on_convert=lambda: (
+        progress.update(0.0, f"Converting the model to LiteRT for these tiles (once; kept in {cache_folder()}).")))
+    if config.flip_average:
+        predict = flip_averaged(predict)
+    with contextlib.ExitStack() as stack:
+        masks = [stack.enter_context(polygon_mask(config.mask_polygons, source))] if config.mask_polygons else []
+        reader = TileReader(source, bands, np.asarray(info.normalization["offset"], np.float32), masks)
+        class_path = stack.enter_context(geotiff_output(config.output_raster, config.cog, "NEAREST", info.classes))
+        classes_out = stack.enter_context(RowWriter(create_class_raster(class_path, source, info.classes)))
+        probabilities_out = None
+        if config.probabilities_raster:
+            path = stack.enter_context(geotiff_output(config.probabilities_raster, config.cog, "AVERAGE"))
+            probabilities_out = stack.enter_context(RowWriter(probability_raster(path, source, info.classes)))
+        rows = ClassRows(info.classes, classes_out, probabilities_out)
+        batches = stack.enter_context(prefetched(tile_batches(reader, grid, config.batch_size), PREFETCH_BATCHES))
+        _classify(batches, predict, grid, rows, progress)
+    progress.update(1.0, f"Wrote {config.output_raster}.")
+    return ClassifyResult(config.output_raster, config.probabilities_raster, rows.class_pixels())
+
+
+def flip_averaged(predict: Callable[[np.ndarray], np.ndarray]) -> Callable[[np.ndarray], np.ndarray]:
+    """``predict`` (batches (N, H, W, B) → (N, H, W, classes)) averaged over the batch and its left-right,
+    up-down and double mirror images, each mirrored back: test-time augmentation."""
+    def averaged(images: np.ndarray) -> np.ndarray:
+        total = predict(images)
+        for axes in ((2,), (1,), (1, 2)):
+            total = total + np.flip(predict(np.ascontiguousarray(np.flip(images, axes))), axes)
+        return total / 4
+
+    return averaged
+
+
+class _Strip:
+    """Blend-weighted class probability sums of the rows the current tile row covers; rows still to be
+    overlapped by the next tile row carry over."""
+
+    def __init__(self, grid: TileGrid, num_classes: int):
+        self.width, self.top = grid.x.length, 0  # top: the raster row of the strip's first row
+        columns = grid.x.coverage()
+        self.column_weights, self.row_weights = columns[:self.width], grid.y.coverage()
+        self.sum = np.zeros((grid.y.side, len(columns), num_classes), np.float32)
+        self.valid = np.zeros(self.sum.shape[:2], bool)
+
+    def add(self, tile: Tile, weighted: np.ndarray) -> None:
+        self.sum[:, tile.x:tile.x + weighted.shape[1]] += weighted
+        height, width = tile.valid.shape
+        self.valid[:height, tile.x:tile.x + width] = tile.valid
+
+    def pop(self, rows: int) -> Iterator[tuple[np.ndarray, np.ndarray]]:
+        """The first ``rows`` rows, finished, in chunks of at most :data:`CHUNK_ROWS` rows (so that the
+        temporary arrays stay small): (chunk, width, classes) probabilities and (chunk, width) validity."""
+        for start in range(0, rows, CHUNK_ROWS):
+            chunk = slice(start, min(start + CHUNK_ROWS, rows))
+            weights = np.outer(self.row_weights[self.top + start:self.top + chunk.stop], self.column_weights)
+            yield self.sum[chunk, :self.width] / weights[..., np.newaxis], self.valid[chunk, :self.width]
+        for array in (self.sum, self.valid):
+            array[:-rows] = array[rows:]
+            array[-rows:] = 0
+        self.top += rows
+
+
+def _classify(batches: Iterator, predict, grid: TileGrid, rows: ClassRows, progress: Progress) -> None:
+    """Predict every batch, blend it into the strip and hand finished rows on; checks cancel per batch."""
+    strip, ys, current, done = _Strip(grid, len(rows.classes)), grid.y.offsets, 0, 0
+    for images, tiles in batches:
+        weighted = predict(images)
+        for tile, probabilities in zip(tiles, weighted):
+            if tile.row != current:
+                rows.write(strip.pop(ys[tile.row] - ys[current]))
+                current = tile.row
+            strip.add(tile, probabilities)
+        done += len(tiles)
+        progress.update(done / grid.count)
+        progress.check()
+    rows.write(strip.pop(grid.y.length - ys[current]))

@@ -1,0 +1,113 @@
+"""Inference engines for the tile model: TensorFlow itself, or LiteRT running XNNPACK; float32 or bfloat16.
+
+The tile model is a bundle's network for raw tiles of one fixed shape: it normalises them, classifies
+them and weights the class probabilities by the blend window; its batch normalisations are folded into
+the convolutions (:func:`training.models.folding.inference_copy`). Which engine and precision ``auto``
+picks on this machine is :func:`training.host.devices.choose_engine`'s to say.
+How fast each is, and how closely they agree, is measured in README's benchmarks (bench/classify.py).
+
+Converting needs TensorFlow and takes a few seconds, so each conversion is kept in a
+cache folder (``GEOSEG_CACHE_DIR``, else ``~/.cache/geoseg``), keyed by the model file's contents, the tile
+shape and the window. With a cached conversion the LiteRT engine never imports TensorFlow.
+"""
+from __future__ import annotations
+
+import contextlib
+import hashlib
+import os
+import tempfile
+from collections.abc import Callable
+from pathlib import Path
+
+import numpy as np
+
+from ..data.normalization import normalize
+from ..models.bundle import load_bundle
+
+LABELS = {"litert": "LiteRT (XNNPACK)", "tensorflow": "TensorFlow"}
+CACHE_ENV = "GEOSEG_CACHE_DIR"
+CACHED_CONVERSIONS = 8  # the most recently used are kept; a U-Net's takes ~30 MB
+
+
+def compile_tiles(model_path: str, shape: tuple[int, int, int, int], window: np.ndarray, engine: str,
+                  precision: str = "float32", on_convert: Callable[[], None] = lambda: None,
+                  ) -> Callable[[np.ndarray], np.ndarray]:
+    """The tile model of the bundle at ``model_path`` for batches of ``shape``, as a NumPy-in, NumPy-out
+    function run by ``engine`` (``litert`` or ``tensorflow``) in ``precision`` (``float32`` or
+    ``bfloat16``). ``on_convert`` is called before a LiteRT conversion that is not cached yet."""
+    if engine == "litert":
+        return _litert(_converted(model_path, shape, window, on_convert))
+    import tensorflow as tf
+
+    model = _tile_model(model_path, shape, window, precision == "bfloat16")
+    function = tf.function(lambda images: model(images, training=False),
+                           input_signature=[tf.TensorSpec(shape, tf.float32)])
+    return lambda images: function(images).numpy()
+
+
+def _tile_model(model_path: str, shape: tuple[int, ...], window: np.ndarray, bfloat16: bool = False):
+    import keras
+
+    from ..models.folding import inference_copy
+
+    model, info = load_bundle(model_path)
+    model = inference_copy(model, bfloat16)
+    images = keras.Input(shape[1:], batch_size=shape[0], name="tiles")
+    return keras.Model(images, model(normalize(images, info.normalization)) * window[np.newaxis, :, :, np.newaxis])
+
+
+def cache_folder() -> Path:
+    default = Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache") / "geoseg"
+    return Path(os.environ.get(CACHE_ENV) or default)
+
+
+def _converted(model_path: str, shape: tuple[int, ...], window: np.ndarray, on_convert: Callable[[], None]) -> bytes:
+    """The tile model's LiteRT flatbuffer: from the cache folder, or converted and stored there."""
+    digest = hashlib.sha256(f"{shape}".encode())
+    with open(model_path, "rb") as file:
+        for block in iter(lambda: file.read(1 << 20), b""):
+            digest.update(block)
+    digest.update(window.astype(np.float32).tobytes())
+    path = cache_folder() / f"{digest.hexdigest()[:32]}.tflite"
+    if path.exists():
+        os.utime(path)  # recently used: kept longest
+        return path.read_bytes()
+    on_convert()
+    import tensorflow as tf
+
+    flatbuffer = tf.lite.TFLiteConverter.from_keras_model(_tile_model(model_path, shape, window)).convert()
+    with contextlib.suppress(OSError):  # an unwritable cache only costs the next run a conversion
+        _store(path, flatbuffer)
+    return flatbuffer
+
+
+def _store(path: Path, flatbuffer: bytes) -> None:
+    """Write atomically (runs in parallel may convert the same model), then drop the least recently used."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    file = tempfile.NamedTemporaryFile(dir=path.parent, suffix=".partial", delete=False)
+    try:
+        with file:
+            file.write(flatbuffer)
+        os.replace(file.name, path)
+    finally:
+        with contextlib.suppress(FileNotFoundError):
+            os.unlink(file.name)
+    conversions = sorted(path.parent.glob("*.tflite"), key=lambda p: p.stat().st_mtime, reverse=True)
+    for stale in conversions[CACHED_CONVERSIONS:]:
+        with contextlib.suppress(FileNotFoundError):
+            stale.unlink()
+
+
+def _litert(flatbuffer: bytes) -> Callable[[np.ndarray], np.ndarray]:
+    from ai_edge_litert.interpreter import Interpreter
+
+    interpreter = Interpreter(model_content=flatbuffer, num_threads=os.cpu_count())
+    interpreter.allocate_tensors()
+    (source,), (target,) = interpreter.get_input_details(), interpreter.get_output_details()
+
+    def run(images: np.ndarray) -> np.ndarray:
+        interpreter.set_tensor(source["index"], images)
+        interpreter.invoke()
+        return interpreter.get_tensor(target["index"])
+
+    return run

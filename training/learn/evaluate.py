@@ -1,0 +1,64 @@
+"""Score a trained model on a chips folder: metrics, a CSV table, an HTML report and pictures."""
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+
+from ..config import EvaluateConfig, EvaluateResult
+from ..data.dataset import ChipArrays
+from ..data.normalization import normalize_array
+from ..data.pairs import find_pairs, load_chips
+from ..data.raster import open_raster
+from ..models.bundle import load_bundle
+from ..outputs import atomic_path
+from ..progress import Progress
+from ..reports.model_report import ModelScore, write_csv, write_report
+from ..reports.preview import chip_gallery, raster_rgb, write_png
+from .metrics import model_scores
+
+
+def evaluate_model(config: EvaluateConfig, progress: Progress | None = None) -> EvaluateResult:
+    """Pixel accuracy, per-class IoU/F1 and their macro means (over classes present) on every chip."""
+    progress = progress or Progress()
+    progress.update(0.0, f"Loading the model {config.model_path}…")
+    model, info = load_bundle(config.model_path)
+    pairs = find_pairs(config.chips_dir, config.image_suffix, config.label_suffix)
+    chips = load_chips(pairs, tuple(info.bands), progress.span(0.0, 0.5))
+    progress.update(0.5, f"Scoring {len(pairs)} chips…")
+    images = normalize_array(chips.images, info.normalization)
+    metrics = model_scores(model, ChipArrays(images, chips.labels).dataset(config.batch_size), info.classes)
+    progress.update(0.9, f"{len(pairs)} chips: pixel accuracy {metrics['pixel_accuracy']:.3f}, "
+                         f"mean IoU {metrics['mean_iou']:.3f}")
+    table = class_table(metrics)
+    if config.output_csv:
+        write_csv(config.output_csv, table)
+    shown = list(range(min(config.preview_chips, len(pairs))))
+    picture = None
+    if shown and (config.preview_png or config.output_html):
+        predicted = model.predict(images[shown], verbose=0).argmax(axis=-1)
+        picture = chip_gallery([raster_rgb(open_raster(pairs[i][0], "image chip")) for i in shown],
+                               chips.labels[shown], [predicted], info.classes)
+    if config.preview_png and picture is not None:
+        with atomic_path(config.preview_png) as tmp:
+            write_png(tmp, picture)
+    if config.output_html:
+        score = ModelScore(Path(config.model_path).name, config.model_path, metrics, model.count_params())
+        notes = [f"Model: {config.model_path}.", f"Chips: {config.chips_dir}, {len(pairs)} of them, "
+                 f"{metrics['pixels']:,} labelled pixels scored; pixel accuracy {metrics['pixel_accuracy']:.4f}, "
+                 f"mean IoU {metrics['mean_iou']:.4f}."]
+        write_report(config.output_html, "GeoSeg evaluation", notes, [score], info.classes, picture,
+                     [pairs[i][0].stem for i in shown], scored_on="chips")
+    progress.update(1.0)
+    return EvaluateResult(metrics, config.output_csv, config.output_html, config.preview_png, table)
+
+
+def class_table(metrics: dict) -> list[dict]:
+    """The per-class scores as table rows (class, iou, f1, pixels), then their means and the pixel accuracy."""
+    pixels = np.asarray(metrics["confusion_matrix"]).sum(axis=1)
+    rows = [{"class": name, "iou": iou, "f1": f1, "pixels": int(count)}
+            for (name, iou), f1, count in zip(metrics["iou"].items(), metrics["f1"].values(), pixels)]
+    total = metrics["pixels"]
+    return rows + [{"class": "mean (macro, classes present)", "iou": metrics["mean_iou"], "f1": metrics["mean_f1"],
+                    "pixels": total}, {"class": "pixel accuracy", "iou": metrics["pixel_accuracy"], "f1": None,
+                                       "pixels": total}]

@@ -1,0 +1,74 @@
+"""Segmentation metrics from a confusion matrix; unlabelled pixels never count."""
+from __future__ import annotations
+
+import time
+
+import numpy as np
+
+from ..data.classes import NODATA_CLASS
+
+
+def confusion_matrix(truth: np.ndarray, predicted: np.ndarray, num_classes: int) -> np.ndarray:
+    """Rows are true classes, columns predicted classes; pixels labelled 255 are left out."""
+    keep = (truth != NODATA_CLASS) & (truth < num_classes)
+    index = truth[keep].astype(np.int64) * num_classes + predicted[keep].astype(np.int64)
+    return np.bincount(index, minlength=num_classes**2).reshape(num_classes, num_classes)
+
+
+def scores(matrix: np.ndarray, class_names: list[str]) -> dict:
+    """Pixel accuracy, per-class IoU and F1, and their unweighted (macro) means over classes present."""
+    matrix = matrix.astype(np.float64)
+    true_positive = np.diag(matrix)
+    actual, predicted = matrix.sum(axis=1), matrix.sum(axis=0)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        iou = true_positive / (actual + predicted - true_positive)
+        f1 = 2 * true_positive / (actual + predicted)
+    present = actual > 0
+    total = matrix.sum()
+    return {
+        "pixels": int(total),
+        "pixel_accuracy": float(true_positive.sum() / total) if total else float("nan"),
+        "mean_iou": float(np.nanmean(iou[present])) if present.any() else float("nan"),
+        "mean_f1": float(np.nanmean(f1[present])) if present.any() else float("nan"),
+        "iou": {name: _number(v) for name, v in zip(class_names, iou)},
+        "f1": {name: _number(v) for name, v in zip(class_names, f1)},
+        "confusion_matrix": matrix.astype(np.int64).tolist(),
+    }
+
+
+def class_counts(labels: np.ndarray, num_classes: int) -> np.ndarray:
+    """Labelled pixels per class 0 … ``num_classes`` − 1."""
+    return np.bincount(labels[labels < num_classes].ravel(), minlength=num_classes)[:num_classes]
+
+
+def majority_baseline(train_counts: np.ndarray, test_counts: np.ndarray) -> dict:
+    """Accuracy of always predicting the most frequent training class, from pixels per class."""
+    majority = int(np.argmax(train_counts))
+    total = int(np.sum(test_counts))
+    return {"class": majority, "pixel_accuracy": float(test_counts[majority] / total) if total else float("nan")}
+
+
+def model_scores(model, dataset, classes) -> dict:
+    """:func:`scores` of a Keras ``model`` on a dataset of (normalised image, label, mask) batches, one batch
+    at a time."""
+    return timed_scores(model, dataset, classes, warm_up=False)[0]
+
+
+def timed_scores(model, dataset, classes, warm_up: bool = True) -> tuple[dict, float]:
+    """:func:`model_scores` and the megapixels the model classifies a second (reading not counted; with
+    ``warm_up``, the first batch is classified once more before, untimed)."""
+    matrix = np.zeros((len(classes), len(classes)), np.int64)
+    pixels, seconds = 0, 0.0
+    for images, labels, _ in dataset:
+        if warm_up and not pixels:
+            model.predict_on_batch(images)
+        start = time.perf_counter()
+        predicted = np.asarray(model.predict_on_batch(images)).argmax(axis=-1)
+        seconds += time.perf_counter() - start
+        pixels += predicted.size
+        matrix += confusion_matrix(np.asarray(labels), predicted, len(classes))
+    return scores(matrix, [c.name for c in classes]), pixels / seconds / 1e6 if seconds else float("nan")
+
+
+def _number(value: float) -> float | None:
+    return None if np.isnan(value) else float(value)

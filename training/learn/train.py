@@ -1,0 +1,282 @@
+"""Train a segmentation model on a chips folder or a labelled raster and save it as a GeoSeg model bundle."""
+from __future__ import annotations
+
+import json
+import os
+import time
+from dataclasses import asdict, dataclass
+from pathlib import Path
+
+import keras
+import numpy as np
+
+from ..architectures import ARCHITECTURES, INPUT_MULTIPLE
+from ..config import TrainConfig, TrainResult, check_settings
+from ..data.bands import parse_bands
+from ..data.classes import CLASSES_FILE, NODATA_CLASS, ClassInfo, class_scheme, default_scheme, scheme_from_dicts
+from ..data.dataset import ChipArrays, ChipFiles, SceneWindows
+from ..data.normalization import NormalizationFit, fit_normalization, normalize_array
+from ..data.pairs import check_chips, check_labelled, find_pairs
+from ..data.raster import open_raster
+from ..data.split import split_indices
+from ..data.survey import survey_chips
+from ..data.windows import EVAL_TILE, WindowSampler, read_scene, split_strips, tile_arrays
+from ..errors import GeoSegError
+from ..models import build_model, size_multiple
+from ..models.bundle import ModelInfo, load_bundle, save_bundle
+from ..models.dtype import with_policy
+from ..models.imagenet import transfer_from
+from ..progress import Progress
+from ..reports.model_report import report_path_for
+from ..reports.train_report import write_training_report
+from .callbacks import Checkpoint, FitProgress
+from .distribution import distribute, fit_across_workers, is_chief, strategy_for
+from .losses import SegmentationLoss, balanced_class_weights
+from .metrics import class_counts, majority_baseline, timed_scores
+from .precision import training_policy
+
+
+@dataclass
+class Prepared:
+    """Training data found, split and normalised for one run: chip files, or a scene and its windows."""
+
+    bands: tuple[int, ...]
+    scheme: list[ClassInfo]
+    stats: dict
+    train: ChipFiles | SceneWindows
+    validation: ChipFiles | ChipArrays
+    test: ChipFiles | ChipArrays | None  # None when nothing is held out
+    train_counts: np.ndarray  # labelled training pixels per class
+    window: int  # chip or window side
+    record: dict  # what trained, for the bundle's training record
+    description: str  # for the progress message
+
+    def steps_per_epoch(self, batch_size: int) -> int:
+        return -(-len(self.train) // batch_size)
+
+
+def train(config: TrainConfig, progress: Progress | None = None) -> TrainResult:
+    """Train with AdamW until the validation mean IoU stops improving for ``patience`` epochs.
+
+    The best epoch is saved to ``config.output_model`` whenever it improves, so a cancelled run keeps it;
+    a resume point is written after every epoch so ``resume=True`` continues an interrupted run.
+    """
+    progress = progress or Progress()
+    started = time.monotonic()
+    _check_config(config)
+    keras.utils.set_random_seed(config.seed)
+    data = prepare(config, progress.span(0.0, 0.05))
+    progress.update(0.05, f"Building the {ARCHITECTURES[config.architecture].label} for {len(data.bands)} bands and "
+                          f"{len(data.scheme)} classes…")
+    policy = training_policy(config.precision)
+    strategy = strategy_for(config.strategy)
+    with strategy.scope():
+        model = _build(config, data, policy, strategy.num_replicas_in_sync)
+        model.optimizer.build(model.trainable_variables)  # its state on the strategy's devices, also on resuming
+    info = ModelInfo(architecture=config.architecture, bands=list(data.bands), classes=data.scheme,
+                     normalization=data.stats, chip_size=data.window,
+                     training={"config": asdict(config), "dtype_policy": policy,
+                               "replicas": strategy.num_replicas_in_sync, **data.record})
+    checkpoint = Checkpoint(info, config.output_model, config.patience, writes=is_chief(strategy))
+    epochs = config.epochs
+    if config.resume and Path(checkpoint.resume_path).exists():
+        state = checkpoint.restore(model)
+        epochs = state["epoch"] if state["stopped"] else epochs
+        progress.update(0.0, f"Resuming after epoch {state['epoch']} (best so far: epoch {state['best_epoch']}).")
+    initial_epoch = checkpoint.state["epoch"]
+    fit_progress = FitProgress(progress.span(0.05, 0.95), config.epochs, initial_epoch)
+    progress.update(0.05, f"Training on {data.description}: epoch {initial_epoch + 1} of at most {config.epochs}…")
+    fit = dict(_fit_data(config, data, strategy), epochs=epochs, initial_epoch=initial_epoch,
+               callbacks=[checkpoint, fit_progress])
+    if config.strategy == "multiworker":
+        fit_across_workers(model, strategy, **fit)
+    else:
+        model.fit(**fit, shuffle=False, verbose=0)
+    if checkpoint.best_epoch == 0:
+        progress.check()
+        raise GeoSegError("Training stopped before one epoch finished: no model was saved.")
+    if not checkpoint.writes:
+        progress.update(1.0, f"Worker done after epoch {fit_progress.epochs_done}: the chief writes the model.")
+        return TrainResult("", "", fit_progress.epochs_done, checkpoint.best_epoch, fit_progress.cancelled, {}, {})
+    training_seconds = time.monotonic() - started
+    saved, _ = load_bundle(config.output_model)  # the best epoch, scored as saved
+    held_out = data.test or data.validation
+    metrics, speed = timed_scores(saved, held_out.dataset(config.batch_size), data.scheme)
+    metrics["split"] = "test" if data.test else "validation"
+    baseline = majority_baseline(data.train_counts, np.sum(metrics["confusion_matrix"], axis=1))
+    info.metrics = {"best_epoch": checkpoint.best_epoch, "best_val_mean_iou": checkpoint.state["best_score"],
+                    "held_out": metrics, "majority_baseline": baseline, "training_seconds": training_seconds,
+                    "megapixels_per_second": speed}
+    save_bundle(saved, info, config.output_model)
+    report = ""
+    if config.report:
+        progress.update(0.97, "Writing the training report…")
+        report = write_training_report(saved, info, held_out, checkpoint.history_path,
+                                       report_path_for(config.output_model))
+    if not fit_progress.cancelled:
+        Path(checkpoint.resume_path).unlink(missing_ok=True)
+    progress.update(1.0, f"Held-out pixel accuracy {metrics['pixel_accuracy']:.3f}, mean IoU "
+                         f"{metrics['mean_iou']:.3f} (majority baseline {baseline['pixel_accuracy']:.3f}).")
+    return TrainResult(config.output_model, checkpoint.history_path, fit_progress.epochs_done, checkpoint.best_epoch,
+                       fit_progress.cancelled, metrics, baseline, report)
+
+
+def _fit_data(config: TrainConfig, data: Prepared, strategy) -> dict:
+    """``fit``'s training and validation data: plain datasets on one device; under the mirrored and multiworker
+    strategies, a batch per replica for the steps of a pass over all the data."""
+    if config.strategy == "default":
+        return {"x": data.train.dataset(config.batch_size, True, config.seed, config.jitter),
+                "validation_data": data.validation.dataset(config.batch_size)}
+    training, steps = distribute(strategy, data.train, config.batch_size, True, config.seed, config.jitter)
+    validation, validation_steps = distribute(strategy, data.validation, config.batch_size)
+    return {"x": training, "steps_per_epoch": steps, "validation_data": validation,
+            "validation_steps": validation_steps}
+
+
+def prepare(config: TrainConfig, progress: Progress) -> Prepared:
+    """Load the training data, split it and fit the normalisation on the training part."""
+    return _prepare_scene(config, progress) if config.image_raster else _prepare_chips(config, progress)
+
+
+def _prepare_chips(config: TrainConfig, progress: Progress) -> Prepared:
+    """Survey the chip files (one at a time) for the normalisation and the classes; they are read again as
+    training consumes them."""
+    pairs = find_pairs(config.chips_dir, config.image_suffix, config.label_suffix)
+    bands = parse_bands(config.bands, open_raster(pairs[0][0], "image chip").RasterCount)
+    check_chips(pairs, bands)
+    separate = find_pairs(config.validation_dir, config.image_suffix, config.label_suffix) \
+        if config.validation_dir else []
+    if separate:
+        check_chips(separate, bands)
+    train_idx, val_idx, test_idx = split_chips(config, len(pairs))
+    parts = {name: [pairs[i] for i in indices] for name, indices in
+             (("train", train_idx), ("validation", val_idx), ("test", test_idx))}
+    parts["validation"] = separate or parts["validation"]
+    total = sum(len(part) for part in parts.values())
+    shares = np.cumsum([len(part) for part in parts.values()]) / total
+    progress.update(0.0, f"Reading {total} chips…")
+    train = survey_chips(parts["train"], bands, progress.span(0.0, shares[0]), NormalizationFit(config.normalization))
+    held = [survey_chips(parts[name], bands, progress.span(start, end), size=train.size)
+            for name, start, end in (("validation", shares[0], shares[1]), ("test", shares[1], 1.0))]
+    main_counts = train.label_counts + (0 if separate else held[0].label_counts) + held[1].label_counts
+    check_labelled(main_counts, pairs[0][1].parent)
+    stats = train.normalization.result()
+    scheme = _class_scheme(config, main_counts, _folder_class_names(config.chips_dir))
+    files = {name: ChipFiles(part, bands, stats, train.size) for name, part in parts.items()}
+    counts = {name: len(part) for name, part in parts.items()}
+    return Prepared(
+        bands, scheme, stats, files["train"], files["validation"], files["test"] if counts["test"] else None,
+        train.label_counts[:len(scheme)], int(train.size[0]), {"chips_dir": str(config.chips_dir), "chips": counts},
+        f"{counts['train']} chips ({counts['validation']} for validation, {counts['test']} held out)")
+
+
+def split_chips(config: TrainConfig, count: int) -> tuple[np.ndarray, ...]:
+    """Training, validation and test indices of ``count`` chips (no validation share beside a validation folder)."""
+    separate = bool(config.validation_dir)
+    return split_indices(count, 0 if separate else config.validation_split, config.test_split, config.seed,
+                         need_validation=not separate)
+
+
+def _prepare_scene(config: TrainConfig, progress: Progress) -> Prepared:
+    if not config.label_raster:
+        raise GeoSegError("Training from a raster needs its label raster too.")
+    if config.window_size < INPUT_MULTIPLE or config.window_size % INPUT_MULTIPLE:
+        raise GeoSegError(f"Window size {config.window_size} must be a positive multiple of {INPUT_MULTIPLE}.")
+    if not (0 < config.validation_split < 1 and 0 <= config.test_split < 1):
+        raise GeoSegError("From a raster, the validation and test shares are fractions of the labelled pixels "
+                          "(validation above 0, both below 1).")
+    progress.update(0.0, f"Reading {Path(config.image_raster).name} and its labels…")
+    bands = parse_bands(config.bands, open_raster(config.image_raster, "image raster").RasterCount)
+    scene = read_scene(config.image_raster, config.label_raster, bands)
+    strips = split_strips(scene.labels, (config.validation_split, config.test_split), config.window_size)
+    train_strip = strips["train"]
+    stats = fit_normalization(scene.image[train_strip.area][None], config.normalization)
+    image = normalize_array(scene.image, stats)
+    sampler = WindowSampler(scene.labels, train_strip, config.window_size, config.windows_per_epoch, config.seed)
+    held = {name: ChipArrays(*tile_arrays(image, scene.labels, strips[name], EVAL_TILE))
+            for name in ("validation", "test") if name in strips}
+    train_labels = np.full_like(scene.labels, NODATA_CLASS)
+    train_labels[train_strip.area] = scene.labels[train_strip.area]
+    counts = {name: len(held[name]) if name in held else 0 for name in ("validation", "test")}
+    scheme = _class_scheme(config, np.bincount(scene.labels.ravel(), minlength=NODATA_CLASS + 1), scene.class_names)
+    return Prepared(
+        bands, scheme, stats, SceneWindows(image, train_labels, sampler), held["validation"], held.get("test"),
+        class_counts(train_labels, len(scheme)), config.window_size,
+        {"image_raster": str(config.image_raster), "label_raster": str(config.label_raster),
+         "strips": {name: asdict(strip) for name, strip in strips.items()},
+         "windows": {"size": config.window_size, "per_epoch": config.windows_per_epoch, **counts}},
+        f"{config.windows_per_epoch} random {config.window_size}-px windows an epoch ({counts['validation']} "
+        f"tiles for validation, {counts['test']} held out)")
+
+
+def _check_config(config: TrainConfig) -> None:
+    check_settings(config)  # choices and ranges, also where train() is called directly
+    if Path(config.output_model).suffix != ".keras":
+        raise GeoSegError(f"The model file {config.output_model} must end in .keras.")
+    if bool(config.chips_dir) == bool(config.image_raster):
+        raise GeoSegError("Give either a chips folder or an image raster with its label raster (not both).")
+    if config.init_model and not os.path.exists(config.init_model):
+        raise GeoSegError(f"The starting model {config.init_model} does not exist: give an earlier GeoSeg .keras file.")
+
+
+def _build(config: TrainConfig, data: Prepared, policy: str, replicas: int) -> keras.Model:
+    """Build, initialise (ImageNet or an earlier model) and compile the network to compute under the dtype
+    ``policy``, for ``replicas`` replicas each taking a batch."""
+    options = dict(config.model_options)
+    if ARCHITECTURES[config.architecture].backbone:
+        options.update(bands=list(data.bands), freeze_encoder=config.freeze_encoder,
+                       weights="imagenet" if config.pretrained else None, weights_path=config.weights_path or None)
+    multiple = size_multiple(config.architecture, options)
+    sides = sorted({data.window, *data.validation.size})
+    if any(side % multiple for side in sides):
+        pieces = " and ".join(map(str, sides))
+        raise GeoSegError(f"The {ARCHITECTURES[config.architecture].label} with these options takes inputs whose sides "
+                          f"are multiples of {multiple} px, but the training data comes in {pieces}-px pieces: make "
+                          f"chips (or windows) of a multiple of {multiple} px, or give the network less depth (model "
+                          "options, e.g. {\"depth\": 2}).")
+    model = build_model(config.architecture, len(data.bands), len(data.scheme), **options)
+    if config.init_model:
+        transfer_from(config.init_model, model)
+    if policy != "float32":
+        model = with_policy(model, policy)
+    class_weights = (balanced_class_weights(data.train_counts)
+                     if config.class_weighting == "balanced" else None)
+    adamw = optimizer(config, data.steps_per_epoch(config.batch_size * replicas))
+    model.compile(optimizer=keras.optimizers.LossScaleOptimizer(adamw) if policy == "mixed_float16" else adamw,
+                  loss=SegmentationLoss(len(data.scheme), class_weights, config.dice_weight),
+                  weighted_metrics=[keras.metrics.SparseCategoricalAccuracy(name="accuracy")],
+                  metrics=[keras.metrics.MeanIoU(len(data.scheme), name="mean_iou", ignore_class=NODATA_CLASS,
+                                                 sparse_y_pred=False)])
+    return model
+
+
+def _folder_class_names(chips_dir: str) -> list[ClassInfo] | None:
+    """The classes of a chips folder's classes.json, if it has one."""
+    path = Path(chips_dir) / CLASSES_FILE
+    return scheme_from_dicts(json.loads(path.read_text())) if path.exists() else None
+
+
+def optimizer(config: TrainConfig, steps_per_epoch: int) -> keras.optimizers.Optimizer:
+    """AdamW at ``learning_rate``, constant or decaying along a cosine to 0 over ``epochs``."""
+    rate = config.learning_rate
+    if config.schedule == "cosine":
+        rate = keras.optimizers.schedules.CosineDecay(rate, config.epochs * steps_per_epoch)
+    return keras.optimizers.AdamW(rate, weight_decay=config.weight_decay)
+
+
+def _class_scheme(config: TrainConfig, label_counts: np.ndarray, found) -> list[ClassInfo]:
+    """Class names from the config, else those ``found`` with the data (a scheme or names), else generic ones;
+    ``label_counts``: pixels per label value 0–255."""
+    present = np.flatnonzero(label_counts[:NODATA_CLASS])
+    needed = int(present[-1]) + 1 if present.size else 1
+    if config.class_names:
+        scheme = class_scheme(config.class_names)
+    elif found:
+        scheme = found if isinstance(found[0], ClassInfo) else class_scheme(found)
+    else:
+        scheme = default_scheme(max(needed, 2))
+    if len(scheme) < needed:
+        raise GeoSegError(f"The labels of {config.chips_dir or config.label_raster} hold class values up to "
+                          f"{needed - 1} but only {len(scheme)} class names were given: name every class "
+                          f"0..{needed - 1}.")
+    return scheme

@@ -1,0 +1,76 @@
+"""The model bundle: one ``.keras`` file holding the network and everything needed to classify with it.
+
+GeoSeg's metadata (bands, normalisation, classes, chip size, training summary, metrics) travels inside the
+Keras zip as ``geoseg.json``; Keras ignores the extra entry and the model loads with ``safe_mode=True``.
+"""
+from __future__ import annotations
+
+import json
+import zipfile
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+
+from ..data.classes import ClassInfo, scheme_from_dicts, scheme_to_dicts
+from ..errors import GeoSegError
+from ..outputs import atomic_path
+
+METADATA_ENTRY = "geoseg.json"
+FORMAT = "geoseg-model/1"
+
+
+@dataclass
+class ModelInfo:
+    architecture: str
+    bands: list[int]
+    classes: list[ClassInfo]
+    normalization: dict
+    chip_size: int = 64
+    training: dict = field(default_factory=dict)
+    metrics: dict = field(default_factory=dict)
+
+    @property
+    def num_classes(self) -> int:
+        return len(self.classes)
+
+    def to_dict(self) -> dict:
+        data = asdict(self)
+        data["classes"] = scheme_to_dicts(self.classes)
+        return {"format": FORMAT, **data}
+
+    @classmethod
+    def from_dict(cls, data: dict) -> "ModelInfo":
+        data = {k: v for k, v in data.items() if k != "format"}
+        data["classes"] = scheme_from_dicts(data["classes"])
+        return cls(**data)
+
+
+def save_bundle(model, info: ModelInfo, path: str) -> None:
+    """Save atomically (a reader never sees a half-written model), in float32 whatever precision trained it."""
+    from .dtype import in_float32
+
+    if Path(path).suffix != ".keras":
+        raise GeoSegError(f"The model file {path} must end in .keras.")
+    with atomic_path(path) as tmp:
+        in_float32(model).save(tmp)
+        with zipfile.ZipFile(tmp, "a") as archive:
+            archive.writestr(METADATA_ENTRY, json.dumps(info.to_dict(), indent=2))
+
+
+def read_info(path: str) -> ModelInfo:
+    """Read a bundle's metadata without loading TensorFlow."""
+    try:
+        with zipfile.ZipFile(path) as archive:
+            return ModelInfo.from_dict(json.loads(archive.read(METADATA_ENTRY)))
+    except FileNotFoundError:
+        raise GeoSegError(f"The model file {path} does not exist: train one with GeoSeg first.") from None
+    except (zipfile.BadZipFile, KeyError):
+        raise GeoSegError(f"{path} is not a GeoSeg model: give a .keras file written by GeoSeg's training.") from None
+
+
+def load_bundle(path: str):
+    """Load ``(keras.Model, ModelInfo)``; no custom code runs (``safe_mode=True``)."""
+    import keras
+
+    info = read_info(path)
+    model = keras.saving.load_model(path, compile=False, safe_mode=True)
+    return model, info

@@ -1,0 +1,88 @@
+"""Class raster → polygons: one polygon per patch of a class (or one multipolygon per class), with the class
+value, name, colour and area, written to a GeoPackage in the raster's CRS."""
+from __future__ import annotations
+
+from osgeo import gdal, ogr, osr
+
+from ..config import VectorizeConfig, VectorizeResult
+from ..data.classes import NODATA_CLASS
+from ..data.raster import band_classes, open_raster
+from ..errors import GeoSegError
+from ..outputs import atomic_path
+from ..progress import Progress
+
+ogr.UseExceptions()
+
+LAYER = "classes"
+
+
+def vectorize(config: VectorizeConfig, progress: Progress | None = None) -> VectorizeResult:
+    progress = progress or Progress()
+    if config.min_area < 0 or config.simplify < 0:
+        raise GeoSegError("Minimum area and simplification tolerance cannot be negative: give 0 for none.")
+    if not config.output_vector.lower().endswith(".gpkg"):
+        raise GeoSegError(f"The polygons are written as a GeoPackage: give an output file ending in .gpkg, not "
+                          f"{config.output_vector}.")
+    raster = open_raster(config.class_raster, "class raster")
+    if raster.RasterCount != 1 or raster.GetRasterBand(1).DataType != gdal.GDT_Byte:
+        raise GeoSegError(f"{config.class_raster} is not a single-band Byte class raster (values 0, 1, 2, …; "
+                          "255 = nodata), such as Classify raster writes.")
+    band = raster.GetRasterBand(1)
+    progress.update(0.0, f"Tracing the class patches of {config.class_raster}…")
+    scratch = ogr.GetDriverByName("Memory").CreateDataSource("")  # kept: OGR layers die with their source
+    srs = osr.SpatialReference(wkt=raster.GetProjection()) if raster.GetProjection() else None
+    patches = scratch.CreateLayer("patches", srs, ogr.wkbPolygon)
+    patches.CreateField(ogr.FieldDefn("value", ogr.OFTInteger))
+    try:
+        gdal.Polygonize(band, band.GetMaskBand(), patches, 0,
+                        callback=lambda done, *_: 0 if progress.is_cancelled() else progress.update(0.7 * done) or 1)
+    except RuntimeError:
+        progress.check()  # a cancel stops GDAL with an error
+        raise
+    shapes = _shapes(patches, config)
+    classes = {c.value: c for c in band_classes(band, max(shapes, default=-1) + 1)}
+    with atomic_path(config.output_vector) as tmp:
+        _write(tmp, srs, shapes, classes)
+    areas = {classes[value].name: sum(g.GetArea() for g in geometries) for value, geometries in shapes.items()}
+    count = sum(len(geometries) for geometries in shapes.values())
+    progress.update(1.0, f"Wrote {count} polygons to {config.output_vector}.")
+    return VectorizeResult(config.output_vector, count, areas)
+
+
+def _shapes(patches: ogr.Layer, config: VectorizeConfig) -> dict[int, list[ogr.Geometry]]:
+    """The patches of each class, without those under the minimum area, simplified, dissolved if asked."""
+    shapes: dict[int, list[ogr.Geometry]] = {}
+    for feature in patches:
+        value, geometry = feature.GetField("value"), feature.GetGeometryRef().Clone()
+        if value == NODATA_CLASS or geometry.GetArea() < config.min_area:
+            continue
+        if config.simplify:
+            geometry = geometry.SimplifyPreserveTopology(config.simplify)
+        shapes.setdefault(value, []).append(geometry)
+    if config.dissolve:
+        for value, geometries in shapes.items():
+            union = ogr.Geometry(ogr.wkbMultiPolygon)
+            for geometry in geometries:
+                union.AddGeometry(geometry)
+            shapes[value] = [ogr.ForceToMultiPolygon(union.UnionCascaded())]
+    return dict(sorted(shapes.items()))
+
+
+def _write(path: str, srs, shapes: dict[int, list[ogr.Geometry]], classes: dict) -> None:
+    source = ogr.GetDriverByName("GPKG").CreateDataSource(path)
+    layer = source.CreateLayer(LAYER, srs, ogr.wkbMultiPolygon)
+    for name, kind in (("value", ogr.OFTInteger), ("class", ogr.OFTString), ("color", ogr.OFTString),
+                       ("area", ogr.OFTReal)):
+        layer.CreateField(ogr.FieldDefn(name, kind))
+    layer.StartTransaction()
+    for value, geometries in shapes.items():
+        info = classes[value]
+        for geometry in geometries:
+            feature = ogr.Feature(layer.GetLayerDefn())
+            feature.SetField("value", value)
+            feature.SetField("class", info.name)
+            feature.SetField("color", "#{:02x}{:02x}{:02x}".format(*info.color))
+            feature.SetField("area", geometry.GetArea())
+            feature.SetGeometry(ogr.ForceToMultiPolygon(geometry))
+            layer.CreateFeature(feature)
+    layer.CommitTransaction()

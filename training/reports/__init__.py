@@ -1,0 +1,1 @@
+"""HTML reports and pictures: inspection, model scores, training reports, figures and previews."""

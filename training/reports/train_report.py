@@ -1,0 +1,33 @@
+"""The report training writes beside a model: learning curves, held-out scores and sample predictions."""
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+
+from ..models.bundle import ModelInfo
+from .model_report import ModelScore, read_history, write_report
+from .preview import chip_gallery, rgb_composite, rgb_positions
+
+SAMPLES = 4  # held-out chips or tiles shown
+
+
+def write_training_report(model, info: ModelInfo, held_out, history_path: str, path: str) -> str:
+    """Write the report of a trained ``model`` (its ``info.metrics`` set) with the first chips or tiles of
+    ``held_out`` (training.data.dataset's ChipFiles or ChipArrays, normalised)."""
+    metrics, baseline = info.metrics["held_out"], info.metrics["majority_baseline"]
+    images, labels, _ = (np.asarray(part) for part in next(iter(held_out.dataset(SAMPLES))))
+    predicted = model.predict(images, verbose=0).argmax(axis=-1) if len(images) else []
+    score = ModelScore(Path(info.training["config"]["output_model"]).name, info.training["config"]["output_model"],
+                       metrics, model.count_params(), info.metrics["training_seconds"],
+                       info.metrics["megapixels_per_second"], read_history(history_path))
+    source = info.training.get("image_raster") or info.training.get("chips_dir", "")
+    notes = [f"Model: {score.model_path} ({info.architecture}, bands {', '.join(map(str, info.bands))}), trained on "
+             f"{source}.",
+             f"Best epoch {info.metrics['best_epoch']} (validation mean IoU {info.metrics['best_val_mean_iou']:.4f}); "
+             f"scored on the held-out {metrics['split']} part: pixel accuracy {metrics['pixel_accuracy']:.4f} against "
+             f"{baseline['pixel_accuracy']:.4f} for always predicting the most frequent training class."]
+    rgb = [rgb_composite(image[..., rgb_positions(info.bands)]) for image in images]
+    gallery = chip_gallery(rgb, labels, [predicted], info.classes) if len(images) else None
+    return write_report(path, "GeoSeg training report", notes, [score], info.classes, gallery,
+                        [f"{metrics['split']} {i + 1}" for i in range(len(images))])
