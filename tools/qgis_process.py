@@ -1,4 +1,4 @@
-"""Run QGIS' qgis_process with the GeoSeg plugin enabled in a private QGIS profile.
+"""Run QGIS' qgis_process with the GeoSeg plugin, installed from its release zip, enabled in a private QGIS profile.
 
 Debian's /usr/bin/qgis_process wrapper passes --noversioncheck, which QGIS 3.22 rejects, so the real
 binary is used when present. GeoSeg's TensorFlow jobs run in this Python (GEOSEG_PYTHON), the one with
@@ -8,9 +8,10 @@ import os
 import shutil
 import subprocess
 import sys
+import zipfile
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parent.parent
+from tools.package import build_zip
 
 
 def executable() -> str:
@@ -21,7 +22,21 @@ def executable() -> str:
     raise FileNotFoundError("qgis_process was not found: install QGIS (make setup).")
 
 
-def environment(profile_dir: Path, plugins_dir: Path = ROOT) -> dict:
+def install(folder: Path) -> tuple[Path, Path]:
+    """The release zip built into ``folder``/dist and unpacked into ``folder``/plugins, as Plugin Manager › Install
+    from ZIP does (once); returns the zip and the plugins folder."""
+    plugins = folder / "plugins"
+    archive = build_zip(folder / "dist")
+    if not (plugins / "geoseg_qgis").is_dir():
+        with zipfile.ZipFile(archive) as package:
+            package.extractall(plugins)
+    return archive, plugins
+
+
+def environment(profile_dir: Path, plugins_dir: Path | None = None) -> dict:
+    """qgis_process' environment: ``profile_dir``, and the plugin from ``plugins_dir`` (default: the release zip
+    installed beside the profile)."""
+    plugins_dir = plugins_dir or install(profile_dir.with_name(profile_dir.name + "-plugin"))[1]
     env = dict(os.environ)
     env.update({
         "QT_QPA_PLATFORM": "offscreen",
@@ -33,7 +48,7 @@ def environment(profile_dir: Path, plugins_dir: Path = ROOT) -> dict:
     return env
 
 
-def run(args: list[str], profile_dir: Path, plugins_dir: Path = ROOT,
+def run(args: list[str], profile_dir: Path, plugins_dir: Path | None = None,
         capture: bool = True) -> subprocess.CompletedProcess:
     """Enable the plugin in ``profile_dir`` (once) and run ``qgis_process <args>``; raise if it fails.
 

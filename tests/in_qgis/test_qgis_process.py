@@ -10,7 +10,6 @@ from osgeo import gdal
 
 from synthetic import GEOTRANSFORM
 from tools import qgis_process
-from tools.package import build_zip
 from tiny_model import write_tiny_model
 
 
@@ -18,10 +17,7 @@ from tiny_model import write_tiny_model
 def installed(tmp_path_factory):
     """The plugin zip unpacked into a plugins folder, as Plugin Manager › Install from ZIP does."""
     root = tmp_path_factory.mktemp("install")
-    archive = build_zip(root / "dist")
-    with zipfile.ZipFile(archive) as package:
-        package.extractall(root / "plugins")
-    return archive, root / "plugins", root / "profile"
+    return *qgis_process.install(root), root / "profile"
 
 
 def test_zip_holds_plugin_metadata_license_and_training_module(installed):
