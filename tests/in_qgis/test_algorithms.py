@@ -104,7 +104,7 @@ def polygon_labels(path, crs="EPSG:32633"):
         layer.dataProvider().addFeature(feature)
     options = QgsVectorFileWriter.SaveVectorOptions()
     options.driverName = "GPKG"
-    QgsVectorFileWriter.writeAsVectorFormatV2(layer, str(path), QgsProject.instance().transformContext(), options)
+    QgsVectorFileWriter.writeAsVectorFormatV3(layer, str(path), QgsProject.instance().transformContext(), options)
     return str(path)
 
 
@@ -145,7 +145,7 @@ def test_train_writes_a_model_bundle_and_held_out_figures(trained):
     assert info.architecture == "unet" and info.bands == [4, 3, 2]
     assert [c.name for c in info.classes] == CLASS_NAMES
     assert 0.0 <= result["HELD_OUT_ACCURACY"] <= 1.0 and 0.0 <= result["BASELINE_ACCURACY"] <= 1.0
-    history = open(result["HISTORY"]).read().splitlines()
+    history = Path(result["HISTORY"]).read_text().splitlines()
     assert history[0].startswith("epoch") and len(history) == 3
     assert result["REPORT"] == result["OUTPUT"][:-len(".keras")] + ".report.html"
     assert "GeoSeg training report" in Path(result["REPORT"]).read_text()
