@@ -310,15 +310,18 @@ def test_bad_input_nodata_nan_and_infinite_pixels_never_reach_the_loss(source, t
     assert np.isfinite(result["test_metrics"]["pixel_accuracy"])
 
 
-def test_bad_input_sigint_during_classify_says_cancelled_leaves_nothing_and_stops_the_shell_script(tmp_path):
+def test_bad_input_sigint_during_classify_says_cancelled_leaves_nothing_and_stops_the_shell_script(tmp_path,
+                                                                                                 tmp_path_factory):
     image, _ = write_scene(tmp_path, 1024, 1024)
     model = write_tiny_model(tmp_path / "model.keras")
     before = tree(tmp_path)
     script = '"$@"; echo "the script went on" >&2'  # a shell script with more to do after classify
     process = subprocess.Popen(["bash", "-c", script, "bash", sys.executable, "-m", "training", "classify", str(image),
                                 str(model), str(tmp_path / "classes.tif"), "--tile-size", "32", "--overlap", "0"],
-                               stderr=subprocess.PIPE, text=True, env=dict(os.environ, PYTHONPATH=str(ROOT)),
-                               start_new_session=True)
+                               stderr=subprocess.PIPE, text=True, start_new_session=True,
+                               # a conversion not cached yet (another test's is) keeps classify busy for seconds
+                               env=dict(os.environ, PYTHONPATH=str(ROOT),
+                                        GEOSEG_CACHE_DIR=str(tmp_path_factory.mktemp("cache"))))
     lines = []
     threading.Thread(target=read_lines, args=(process.stderr, lines), daemon=True).start()
     deadline = time.monotonic() + 120
@@ -326,7 +329,7 @@ def test_bad_input_sigint_during_classify_says_cancelled_leaves_nothing_and_stop
         assert process.poll() is None and time.monotonic() < deadline, lines
         time.sleep(0.01)
     os.killpg(process.pid, signal.SIGINT)  # Ctrl-C in a terminal: to the shell and to the command it runs
-    assert process.wait(timeout=60) == -signal.SIGINT  # the command ended by SIGINT, so the shell stopped too
+    assert process.wait(timeout=60) == -signal.SIGINT, lines  # the command ended by SIGINT, so the shell stopped
     time.sleep(0.1)  # the last line read
     assert lines[-1] == "error: Cancelled by the user.\n"
     assert tree(tmp_path) == before
