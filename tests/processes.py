@@ -1,4 +1,5 @@
 """Helpers for tests that run GeoSeg in a child process."""
+import signal
 
 
 def read_lines(stream, lines: list[str]) -> None:
@@ -6,3 +7,10 @@ def read_lines(stream, lines: list[str]) -> None:
     then close it."""
     with stream:
         lines.extend(stream)
+
+
+def as_in_a_terminal() -> None:
+    """Run in a child before it starts (``preexec_fn``): SIGINT takes its default action and is not blocked, as in a
+    terminal's shell, whatever this test process inherited or a library left blocked in its thread."""
+    signal.signal(signal.SIGINT, signal.SIG_DFL)
+    signal.pthread_sigmask(signal.SIG_UNBLOCK, {signal.SIGINT})

@@ -17,7 +17,7 @@ import pytest
 
 from osgeo import gdal
 
-from processes import read_lines
+from processes import as_in_a_terminal, read_lines
 from synthetic import scene, tree, truncate, write_chips, write_raster, write_scene
 from tiny_model import ROOT, write_tiny_model
 from training.cli import main
@@ -318,7 +318,7 @@ def test_bad_input_sigint_during_classify_says_cancelled_leaves_nothing_and_stop
     script = '"$@"; echo "the script went on after status $?" >&2'  # a shell script with more to do after classify
     process = subprocess.Popen(["bash", "-c", script, "bash", sys.executable, "-m", "training", "classify", str(image),
                                 str(model), str(tmp_path / "classes.tif"), "--tile-size", "32", "--overlap", "0"],
-                               stderr=subprocess.PIPE, text=True, start_new_session=True,
+                               stderr=subprocess.PIPE, text=True, start_new_session=True, preexec_fn=as_in_a_terminal,
                                # a conversion not cached yet (another test's is) keeps classify busy for seconds
                                env=dict(os.environ, PYTHONPATH=str(ROOT),
                                         GEOSEG_CACHE_DIR=str(tmp_path_factory.mktemp("cache"))))

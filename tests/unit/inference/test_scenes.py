@@ -10,7 +10,7 @@ import numpy as np
 import pytest
 from osgeo import gdal
 
-from processes import read_lines
+from processes import as_in_a_terminal, read_lines
 from synthetic import GEOTRANSFORM, scene, write_raster
 from tiny_model import ROOT, write_tiny_model
 from training.errors import GeoSegError
@@ -49,7 +49,7 @@ def test_ctrl_c_while_a_local_cluster_writes_leaves_no_part_written_raster(tmp_p
     out = tmp_path / "out"
     process = subprocess.Popen([sys.executable, "-m", "training", "classify", *rasters, str(model), str(out),
                                 "--tile-size", "32", "--overlap", "0"], cwd=ROOT, stderr=subprocess.PIPE, text=True,
-                               start_new_session=True)
+                               start_new_session=True, preexec_fn=as_in_a_terminal)
     lines = []
     threading.Thread(target=read_lines, args=(process.stderr, lines), daemon=True).start()  # the pipe never fills
     deadline = time.monotonic() + 120
