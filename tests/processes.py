@@ -11,6 +11,7 @@ def read_lines(stream, lines: list[str]) -> None:
 
 def as_in_a_terminal() -> None:
     """Run in a child before it starts (``preexec_fn``): SIGINT takes its default action and is not blocked, as in a
-    terminal's shell, whatever this test process inherited or a library left blocked in its thread."""
+    terminal's shell, whatever this test process inherited (a shell ignores SIGINT in the commands it starts with
+    ``&``, and a shell started ignoring it cannot undo that)."""
     signal.signal(signal.SIGINT, signal.SIG_DFL)
     signal.pthread_sigmask(signal.SIG_UNBLOCK, {signal.SIGINT})

@@ -139,7 +139,6 @@ def end(status: int) -> None:
     sys.stderr.flush()
     if os.name == "posix":
         signal.signal(signal.SIGINT, signal.SIG_DFL)
-        signal.pthread_sigmask(signal.SIG_UNBLOCK, {signal.SIGINT})  # a native library may have left it blocked here
         signal.raise_signal(signal.SIGINT)
     os._exit(status)
 
