@@ -121,4 +121,3 @@ def test_ctrl_c_interrupts_and_is_remembered_even_where_a_library_swallows_it():
         with pytest.raises(Cancelled, match="Cancelled by the user"):
             Progress(is_cancelled=cancelled).check()  # the job's next check stops it
     assert signal.getsignal(signal.SIGINT) is before
-
