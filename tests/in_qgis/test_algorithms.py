@@ -6,11 +6,10 @@ from pathlib import Path
 import numpy as np
 import pytest
 from osgeo import gdal
-from qgis.core import (QgsApplication, QgsFeature, QgsField, QgsGeometry, QgsProcessingContext,
+from qgis.core import (QgsApplication, QgsFeature, QgsGeometry, QgsProcessingContext,
                        QgsProcessingParameterDefinition,
                        QgsProcessingException, QgsProcessingFeedback, QgsProject, QgsRasterLayer,
                        QgsRectangle, QgsVectorFileWriter, QgsVectorLayer)
-from qgis.PyQt.QtCore import QVariant
 
 from synthetic import CLASS_NAMES, EPSG, GEOTRANSFORM
 from training.models.bundle import read_info
@@ -92,9 +91,7 @@ def test_create_chips_from_label_raster_keeps_georeferencing(geoseg, scene, tmp_
 
 def polygon_labels(path, crs="EPSG:32633"):
     """Two polygons: class 0 over the left half of the synthetic scene, class 2 over the top-right quarter."""
-    layer = QgsVectorLayer(f"Polygon?crs={crs}", "labels", "memory")
-    layer.dataProvider().addAttributes([QgsField("class_id", QVariant.Int)])
-    layer.updateFields()
+    layer = QgsVectorLayer(f"Polygon?crs={crs}&field=class_id:integer", "labels", "memory")  # any QGIS, no QVariant
     x0, y0 = GEOTRANSFORM[0], GEOTRANSFORM[3]
     for value, rect in ((0, QgsRectangle(x0, y0 - 1280, x0 + 640, y0)),
                         (2, QgsRectangle(x0 + 640, y0 - 640, x0 + 1280, y0))):
