@@ -3,24 +3,10 @@ import dataclasses
 import os
 
 from osgeo import gdal
-from qgis.core import (
-    Qgis,
-    QgsFeature,
-    QgsFeatureSink,
-    QgsField,
-    QgsFields,
-    QgsProcessingAlgorithm,
-    QgsProcessingException,
-    QgsProcessingParameterBoolean,
-    QgsProcessingParameterDefinition,
-    QgsProcessingParameterEnum,
-    QgsProcessingParameterFile,
-    QgsProcessingParameterNumber,
-    QgsProcessingParameterRasterLayer,
-    QgsProcessingParameterString,
-    QgsRasterLayer,
-    QgsWkbTypes,
-)
+from qgis.core import (Qgis, QgsFeature, QgsFeatureSink, QgsField, QgsFields, QgsProcessingAlgorithm,
+                       QgsProcessingException, QgsProcessingParameterBoolean, QgsProcessingParameterDefinition,
+                       QgsProcessingParameterEnum, QgsProcessingParameterFile, QgsProcessingParameterNumber,
+                       QgsProcessingParameterRasterLayer, QgsProcessingParameterString, QgsRasterLayer, QgsWkbTypes)
 from qgis.PyQt.QtCore import QCoreApplication, QMetaType, QVariant
 from qgis.PyQt.QtGui import QIcon
 

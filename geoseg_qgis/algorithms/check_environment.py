@@ -2,13 +2,8 @@
 import html
 import sys
 
-from qgis.core import (
-    Qgis,
-    QgsProcessingException,
-    QgsProcessingOutputBoolean,
-    QgsProcessingOutputString,
-    QgsProcessingParameterFileDestination,
-)
+from qgis.core import (Qgis, QgsProcessingException, QgsProcessingOutputBoolean, QgsProcessingOutputString,
+                       QgsProcessingParameterFileDestination)
 
 from ..runner import chosen_python, environment_root, run_in, worker_python
 from ..training.host import environment

@@ -1,14 +1,8 @@
 """geoseg:classify — classify a multispectral raster with a trained GeoSeg model."""
-from qgis.core import (
-    QgsProcessing,
-    QgsProcessingParameterBand,
-    QgsProcessingParameterDefinition,
-    QgsProcessingParameterExtent,
-    QgsProcessingParameterFeatureSource,
-    QgsProcessingParameterFile,
-    QgsProcessingParameterRasterDestination,
-    QgsProcessingParameterRasterLayer,
-)
+from qgis.core import (QgsProcessing, QgsProcessingParameterBand, QgsProcessingParameterDefinition,
+                       QgsProcessingParameterExtent,
+                       QgsProcessingParameterFeatureSource, QgsProcessingParameterFile,
+                       QgsProcessingParameterRasterDestination, QgsProcessingParameterRasterLayer)
 
 from ..runner import run
 from ..training.architectures import INPUT_MULTIPLE

@@ -1,12 +1,7 @@
 """geoseg:createchips — cut a raster and its labels into training chips."""
-from qgis.core import (
-    QgsProcessing,
-    QgsProcessingOutputNumber,
-    QgsProcessingParameterFeatureSource,
-    QgsProcessingParameterField,
-    QgsProcessingParameterFolderDestination,
-    QgsProcessingParameterRasterLayer,
-)
+from qgis.core import (QgsProcessing, QgsProcessingOutputNumber, QgsProcessingParameterFeatureSource,
+                       QgsProcessingParameterField, QgsProcessingParameterFolderDestination,
+                       QgsProcessingParameterRasterLayer)
 
 from ..runner import run
 from ..training.config import ChipsConfig

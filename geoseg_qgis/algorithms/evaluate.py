@@ -1,11 +1,6 @@
 """geoseg:evaluate — score a trained model on a chips folder."""
-from qgis.core import (
-    QgsProcessing,
-    QgsProcessingOutputNumber,
-    QgsProcessingParameterFeatureSink,
-    QgsProcessingParameterFile,
-    QgsProcessingParameterFileDestination,
-)
+from qgis.core import (QgsProcessing, QgsProcessingOutputNumber, QgsProcessingParameterFeatureSink,
+                       QgsProcessingParameterFile, QgsProcessingParameterFileDestination)
 
 from ..runner import run
 from ..training.config import EvaluateConfig

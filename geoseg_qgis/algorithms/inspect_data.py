@@ -1,11 +1,6 @@
 """geoseg:inspect — look at a raster and its labels, or a chips folder, before training."""
-from qgis.core import (
-    QgsProcessingOutputNumber,
-    QgsProcessingOutputString,
-    QgsProcessingParameterFile,
-    QgsProcessingParameterFileDestination,
-    QgsProcessingParameterRasterLayer,
-)
+from qgis.core import (QgsProcessingOutputNumber, QgsProcessingOutputString, QgsProcessingParameterFile,
+                       QgsProcessingParameterFileDestination, QgsProcessingParameterRasterLayer)
 
 from ..runner import run
 from ..training.config import InspectConfig

@@ -1,10 +1,6 @@
 """geoseg:postprocess — majority filter and minimum mapping unit for a class raster."""
-from qgis.core import (
-    QgsProcessingOutputNumber,
-    QgsProcessingParameterDefinition,
-    QgsProcessingParameterRasterDestination,
-    QgsProcessingParameterRasterLayer,
-)
+from qgis.core import (QgsProcessingOutputNumber, QgsProcessingParameterDefinition,
+                       QgsProcessingParameterRasterDestination, QgsProcessingParameterRasterLayer)
 
 from ..runner import run
 from ..training.config import PostprocessConfig

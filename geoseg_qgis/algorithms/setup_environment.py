@@ -1,12 +1,8 @@
 """geoseg:setupenvironment — install TensorFlow for GeoSeg in a Python environment of its own."""
 import shlex
 
-from qgis.core import (
-    QgsProcessingOutputString,
-    QgsProcessingParameterBoolean,
-    QgsProcessingParameterDefinition,
-    QgsProcessingParameterString,
-)
+from qgis.core import (QgsProcessingOutputString, QgsProcessingParameterBoolean, QgsProcessingParameterDefinition,
+                       QgsProcessingParameterString)
 
 from ..runner import chosen_python, environment_root, processing_errors, progress
 from ..training.config import EnvironmentConfig

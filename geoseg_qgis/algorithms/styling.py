@@ -5,12 +5,8 @@ applies whenever it opens the file, except where Processing loads an algorithm's
 (the dialog, ``processing.runAndLoadResults``, models run there): :class:`DefaultStyle` applies it there.
 Class polygons are drawn in their classes' colours (their ``color`` field) by :class:`ClassColours`.
 """
-from qgis.core import (
-    QgsCategorizedSymbolRenderer,
-    QgsProcessingLayerPostProcessorInterface,
-    QgsRendererCategory,
-    QgsSymbol,
-)
+from qgis.core import (QgsCategorizedSymbolRenderer, QgsProcessingLayerPostProcessorInterface, QgsRendererCategory,
+                       QgsSymbol)
 from qgis.PyQt.QtGui import QColor
 
 

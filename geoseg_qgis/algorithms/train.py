@@ -1,14 +1,8 @@
 """geoseg:train — train a segmentation model on a labelled raster or a chips folder."""
-from qgis.core import (
-    QgsProcessingException,
-    QgsProcessingOutputFile,
-    QgsProcessingOutputHtml,
-    QgsProcessingOutputNumber,
-    QgsProcessingParameterDefinition,
-    QgsProcessingParameterFileDestination,
-    QgsProcessingParameterRasterLayer,
-    QgsProcessingParameterString,
-)
+from qgis.core import (QgsProcessingException, QgsProcessingOutputFile, QgsProcessingOutputHtml,
+                       QgsProcessingOutputNumber, QgsProcessingParameterDefinition,
+                       QgsProcessingParameterFileDestination, QgsProcessingParameterRasterLayer,
+                       QgsProcessingParameterString)
 
 from ..runner import run
 from ..training.architectures import INPUT_MULTIPLE

@@ -1,9 +1,6 @@
 """geoseg:vectorize — polygons per class from a class raster."""
-from qgis.core import (
-    QgsProcessingOutputNumber,
-    QgsProcessingParameterRasterLayer,
-    QgsProcessingParameterVectorDestination,
-)
+from qgis.core import (QgsProcessingOutputNumber, QgsProcessingParameterRasterLayer,
+                       QgsProcessingParameterVectorDestination)
 
 from ..runner import run
 from ..training.config import VectorizeConfig
