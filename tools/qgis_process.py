@@ -22,21 +22,20 @@ def executable() -> str:
     raise FileNotFoundError("qgis_process was not found: install QGIS (make setup).")
 
 
-def install(folder: Path) -> tuple[Path, Path]:
-    """The release zip built into ``folder``/dist and unpacked into ``folder``/plugins, as Plugin Manager › Install
-    from ZIP does (once); returns the zip and the plugins folder."""
+def install(folder: Path) -> Path:
+    """``folder``/plugins holding the release zip, built afresh into ``folder``/dist (a tenth of a second) and
+    unpacked as Plugin Manager › Install from ZIP does, replacing an earlier install so that it is today's code."""
     plugins = folder / "plugins"
-    archive = build_zip(folder / "dist")
-    if not (plugins / "geoseg_qgis").is_dir():
-        with zipfile.ZipFile(archive) as package:
-            package.extractall(plugins)
-    return archive, plugins
+    shutil.rmtree(plugins, ignore_errors=True)
+    with zipfile.ZipFile(build_zip(folder / "dist")) as package:
+        package.extractall(plugins)
+    return plugins
 
 
 def environment(profile_dir: Path, plugins_dir: Path | None = None) -> dict:
     """qgis_process' environment: ``profile_dir``, and the plugin from ``plugins_dir`` (default: the release zip
     installed beside the profile)."""
-    plugins_dir = plugins_dir or install(profile_dir.with_name(profile_dir.name + "-plugin"))[1]
+    plugins_dir = plugins_dir or install(profile_dir.with_name(profile_dir.name + "-plugin"))
     env = dict(os.environ)
     env.update({
         "QT_QPA_PLATFORM": "offscreen",

@@ -17,7 +17,8 @@ from tiny_model import write_tiny_model
 def installed(tmp_path_factory):
     """The plugin zip unpacked into a plugins folder, as Plugin Manager › Install from ZIP does."""
     root = tmp_path_factory.mktemp("install")
-    return *qgis_process.install(root), root / "profile"
+    plugins = qgis_process.install(root)
+    return next((root / "dist").glob("*.zip")), plugins, root / "profile"
 
 
 def test_zip_holds_plugin_metadata_license_and_training_module(installed):
