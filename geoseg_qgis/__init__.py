@@ -10,7 +10,7 @@ import sys
 from pathlib import Path
 
 _ENGINE = Path(__file__).resolve().parent.parent / "training"
-if not (Path(__file__).resolve().parent / "training").is_dir() and (_ENGINE / "__init__.py").is_file():
+if not Path(__file__).with_name("training").is_dir() and (_ENGINE / "__init__.py").is_file():
     _spec = importlib.util.spec_from_file_location(f"{__name__}.training", _ENGINE / "__init__.py",
                                                    submodule_search_locations=[str(_ENGINE)])
     sys.modules[_spec.name] = importlib.util.module_from_spec(_spec)
