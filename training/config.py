@@ -73,7 +73,9 @@ class ChipsConfig:
     label_polygons: str = option("", "…or label polygons (GDAL vector file) with a numeric class field")
     class_field: str = option("", "the label polygons' class field (0, 1, 2, …)")
     chip_size: int = option(64, "chip side in pixels", minimum=8)
-    min_labelled: float = option(0.5, "skip chips with a smaller labelled share (0–1)", minimum=0, maximum=1)
+    min_labelled: float = option(0.0, "also skip chips whose labelled share is below this (0–1; the default 0 keeps "
+                                      "every chip with a labelled pixel: training leaves unlabelled pixels out)",
+                                 minimum=0, maximum=1)
 
 
 @dataclass

@@ -28,7 +28,10 @@ class CreateChipsAlgorithm(GeoSegAlgorithm):
         "= unlabelled; resampled by nearest neighbour onto the image grid if needed) or as <b>label polygons</b> "
         "with a numeric <b>class field</b>. Pixels outside any polygon are unlabelled and ignored in training, as "
         "are pixels where any image band is nodata, NaN or infinite.<br><br>"
-        "Chips whose labelled share is below <b>minimum labelled share</b> are skipped. Class names stored as "
+        "Chips without a labelled pixel are skipped. By default (<b>minimum labelled share</b> 0) every chip with "
+        "a labelled pixel is kept, however few: training leaves unlabelled pixels out. A higher minimum also skips "
+        "chips whose labelled share is below it, and the log then warns how many labelled chips and pixels were "
+        "dropped. Class names stored as "
         "category names in the label raster are kept for training (classes.json)."
     )
 

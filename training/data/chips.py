@@ -29,8 +29,10 @@ def create_chips(config: ChipsConfig, progress: Progress | None = None) -> Chips
     """Write ``images/`` and ``labels/`` chips of ``chip_size`` pixels, each with its own geotransform.
 
     Label values outside 0..254 and the label's nodata, and labels of image pixels that are nodata, NaN or
-    infinite in any band, are written as 255 (unlabelled). Chips whose labelled share is below
-    ``min_labelled`` are skipped. The output folder is written whole or not at all.
+    infinite in any band, are written as 255 (unlabelled; training's loss leaves them out). Chips without a
+    labelled pixel are skipped, and so are chips whose labelled share is below ``min_labelled`` (default 0:
+    every chip with a labelled pixel is kept); the result message says how many labelled chips and pixels
+    ``min_labelled`` dropped. The output folder is written whole or not at all.
     """
     progress = progress or Progress()
     if bool(config.label_raster) == bool(config.label_polygons):
@@ -67,14 +69,19 @@ def _write_chips(config: ChipsConfig, label_path: str, progress: Progress) -> Ch
     if not windows:
         raise GeoSegError(f"The image {image_path} ({image.RasterXSize}×{image.RasterYSize} px) is smaller "
                           f"than one {chip_size}×{chip_size} chip: use a smaller chip size.")
-    written = 0
+    written = labelled_pixels = skipped_labelled = dropped_pixels = 0
     try:
         for done, (x, y) in enumerate(windows):
             progress.check()
             values = read_bands(label, (1,), (x, y, chip_size, chip_size))[..., 0].astype(np.int64)
             unlabelled = unlabelled_mask(values, label_nodata) | read_valid(image, bands, (x, y, chip_size,
                                                                                          chip_size))[1]
-            if 1.0 - unlabelled.mean() >= max(min_labelled, 1e-9):
+            labelled = int(unlabelled.size - unlabelled.sum())
+            labelled_pixels += labelled
+            if labelled and labelled / unlabelled.size < min_labelled:
+                skipped_labelled += 1
+                dropped_pixels += labelled
+            elif labelled:
                 name = f"chip_{y:06d}_{x:06d}.tif"
                 gdal.Translate(str(tmp / "images" / name), image, srcWin=[x, y, chip_size, chip_size],
                                creationOptions=["COMPRESS=DEFLATE"])
@@ -82,9 +89,13 @@ def _write_chips(config: ChipsConfig, label_path: str, progress: Progress) -> Ch
                 _write_label_chip(str(tmp / "labels" / name), chip_label, image, x, y)
                 written += 1
             progress.update((done + 1) / len(windows))
+        if written == 0 and skipped_labelled:
+            raise GeoSegError(f"No chip of {label_path} has a labelled share of {min_labelled:g} or more "
+                              f"({skipped_labelled} chips hold labels): lower the minimum labelled share "
+                              "(min_labelled; 0 keeps every chip with a labelled pixel).")
         if written == 0:
-            raise GeoSegError(f"No chip of {label_path} has a labelled share of {min_labelled:.0%} or more: "
-                              "lower the minimum labelled share or check that labels overlap the image.")
+            raise GeoSegError(f"No chip of {label_path} holds a labelled pixel: check that the labels overlap "
+                              "the image.")
         names = label_names(label)
         if names:
             (tmp / CLASSES_FILE).write_text(json.dumps(scheme_to_dicts(class_scheme(names)), indent=2))
@@ -93,8 +104,16 @@ def _write_chips(config: ChipsConfig, label_path: str, progress: Progress) -> Ch
         tmp.rename(out)
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
-    progress.update(1.0, f"Wrote {written} chips to {out} ({len(windows) - written} skipped).")
-    return ChipsResult(str(out), written, len(windows) - written)
+    skipped = len(windows) - written
+    progress.update(1.0, f"Wrote {written} chips to {out} ({skipped - skipped_labelled} without labels skipped).")
+    if skipped_labelled:
+        progress.update(1.0, f"WARNING: {skipped_labelled} chips WITH labels were skipped too, their labelled share "
+                             f"below the minimum labelled share {min_labelled:g}: {dropped_pixels} labelled pixels "
+                             f"({dropped_pixels / labelled_pixels:.1%} of those in the chip grid) are not in the "
+                             "chips. Set the minimum "
+                             "labelled share (min_labelled, --min-labelled, MIN_LABELLED) to 0 to keep every chip "
+                             "with a labelled pixel; training leaves unlabelled pixels out.")
+    return ChipsResult(str(out), written, skipped)
 
 
 def _write_label_chip(path: str, values: np.ndarray, image: gdal.Dataset, x: int, y: int) -> None:

@@ -31,6 +31,40 @@ def test_create_chips_skips_chips_with_too_few_labels(scene, tmp_path):
     assert [c["name"] for c in classes] == CLASS_NAMES
 
 
+def partly_labelled(labels):
+    """The scene's labels with the top-left 64-px chip labelled in its bottom 6 rows only (384 pixels, 9.4 %)
+    and the bottom-right chip not labelled at all."""
+    values = gdal.Open(str(labels)).ReadAsArray()
+    values[:58, :64] = 255
+    values[64:, 64:] = 255
+    write_raster(labels, values, category_names=CLASS_NAMES)
+
+
+def test_create_chips_keeps_partly_labelled_chips_by_default(scene, tmp_path):
+    image, labels = scene
+    partly_labelled(labels)
+    messages = []
+    result = create_chips(ChipsConfig(str(image), str(tmp_path / "chips"), str(labels), chip_size=64),
+                          Progress(lambda p, m: messages.append(m)))
+    assert (result.chip_count, result.skipped) == (3, 1)  # only the chip without a labelled pixel
+    label = gdal.Open(str(tmp_path / "chips" / "labels" / "chip_000000_000000.tif")).ReadAsArray()
+    assert (label[:58] == 255).all() and (label[58:] != 255).all()
+    assert not any("WARNING" in m for m in messages)
+
+
+def test_create_chips_warns_of_labelled_chips_a_minimum_share_skips(scene, tmp_path):
+    image, labels = scene
+    partly_labelled(labels)
+    messages = []
+    result = create_chips(ChipsConfig(str(image), str(tmp_path / "chips"), str(labels), chip_size=64,
+                                      min_labelled=0.5), Progress(lambda p, m: messages.append(m)))
+    assert (result.chip_count, result.skipped) == (2, 2)
+    warning = next(m for m in messages if m.startswith("WARNING"))
+    assert "1 chips WITH labels were skipped" in warning
+    assert f"384 labelled pixels ({384 / (384 + 2 * 64 * 64):.1%}" in warning
+    assert "min_labelled" in warning and "to 0" in warning
+
+
 def test_create_chips_resamples_labels_onto_the_image_grid(scene, tmp_path):
     image, _ = scene
     coarse = np.kron(np.array([[0, 1], [2, 1]], dtype=np.uint8), np.ones((32, 32), np.uint8))  # 20 m pixels
