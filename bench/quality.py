@@ -1,6 +1,6 @@
 """Benchmark GeoSeg's training recipe against per-pixel classifiers on real data, always held out in space.
 
-    .venv/bin/pip install -r requirements-bench.txt   # scikit-learn and LightGBM (`make bench` does this)
+    .venv/bin/pip install -r requirements-bench.txt   # LightGBM (`make bench` does this)
     .venv/bin/python bench/quality.py
     .venv/bin/python bench/quality.py --sets scene --minutes 4 --set window_size=96 --no-baselines
 

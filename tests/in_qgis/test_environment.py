@@ -22,7 +22,7 @@ def new_user(monkeypatch, tmp_path):
 @pytest.fixture
 def wheels(tmp_path):
     """GeoSeg's requirements as local wheels: NumPy, ml-dtypes and tqdm repacked from this Python, stand-ins for
-    TensorFlow, LiteRT and Dask."""
+    TensorFlow, LiteRT, Dask and scikit-learn."""
     folder = tmp_path / "wheels"
     folder.mkdir()
     for name in ("numpy", "ml-dtypes", "tqdm"):
@@ -34,6 +34,7 @@ def wheels(tmp_path):
     stand_in_wheel(folder, "ai-edge-litert", "2.3.0", {"ai_edge_litert/__init__.py": ""})
     for name in ("dask", "distributed"):
         stand_in_wheel(folder, name, required_version("dask"), {f"{name}/__init__.py": ""})
+    stand_in_wheel(folder, "scikit-learn", required_version("scikit-learn"), {"sklearn/__init__.py": ""})
     return folder
 
 

@@ -34,8 +34,9 @@ REQUIREMENTS = Path(__file__).parents[1] / "requirements.txt"
 ROOT_VARIABLE = "GEOSEG_ENV_DIR"
 MARKER = "geoseg-environment.json"
 CPU_BUILD = "tensorflow-cpu"  # the name requirements.txt uses (one of training.config.TENSORFLOW_BUILDS)
-# Measured on Debian 12 (Python 3.11, x86-64) with an empty pip cache; other platforms differ somewhat.
-SIZE_NOTE = "about 360 MB to download (TensorFlow alone 274 MB) and 1.6 GB on disk"
+# Measured on Debian 12 (Python 3.11, x86-64) with an empty pip cache (360 MB, 1.6 GB), plus scikit-learn and
+# its dependencies added since (wheels of 10 MB, 60 MB installed, SciPy being Debian's); other platforms differ.
+SIZE_NOTE = "about 370 MB to download (TensorFlow alone 274 MB) and 1.7 GB on disk"
 PROBE = ("import importlib.util, json, sys; print(json.dumps({'version': list(sys.version_info[:2]), "
          "'gdal': importlib.util.find_spec('osgeo') is not None}))")
 
