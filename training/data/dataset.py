@@ -1,6 +1,6 @@
 """tf.data pipelines of (image, label, labelled mask) batches: chips streamed from their files, chips or tiles held
 in memory, and a scene's random windows; augmented (the square's 8 symmetries, optionally radiometric jitter)
-where training asks for it."""
+where training asks for it; and seeded samples of labelled training pixels (the per-pixel baseline's)."""
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -12,6 +12,8 @@ from .classes import NODATA_CLASS
 from .normalization import normalize_array
 from .pairs import read_pair
 from .windows import WindowSampler
+
+SAMPLE_ROWS = 256  # rows of a scene looked at together when drawing training pixels (SceneWindows.pixels)
 
 
 @dataclass
@@ -50,6 +52,46 @@ class ChipFiles:
             paths = paths.shuffle(len(self.pairs), seed=seed, reshuffle_each_iteration=True)
         return _batched(paths.map(read_example, num_parallel_calls=tf.data.AUTOTUNE), batch_size, augment, seed,
                         jitter)
+
+    def pixels(self, count: int, seed: int = 0) -> tuple[np.ndarray, np.ndarray]:
+        """Up to ``count`` labelled pixels drawn at random from every chip (:func:`sample_pixels`), read once more
+        and normalised as training reads them."""
+        def chips():
+            for image_path, label_path in self.pairs:
+                image, label = read_pair(image_path, label_path, self.bands)
+                yield normalize_array(image, self.stats), label
+
+        return sample_pixels(chips(), len(self.bands), count, seed)
+
+
+def sample_pixels(chunks, bands: int, count: int, seed: int) -> tuple[np.ndarray, np.ndarray]:
+    """A seeded sample of up to ``count`` labelled pixels, drawn uniformly without replacement from ``chunks``
+    of (normalised image (..., ``bands``), labels (...)): band values (N, bands) float32 and labels (N,) uint8.
+
+    Every labelled pixel draws a random key and the ``count`` smallest keys win, so memory holds at most about
+    twice ``count`` pixels however large the data; the same chunks and seed give the same sample."""
+    rng = np.random.default_rng(seed)
+    parts, held, threshold = [], 0, 1.0
+    for image, label in chunks:
+        labelled = label != NODATA_CLASS
+        keys = rng.random(int(labelled.sum()))
+        drawn = keys < threshold
+        parts.append((keys[drawn], image[labelled][drawn], label[labelled][drawn]))
+        held += int(drawn.sum())
+        if held >= 2 * count:
+            parts = [_smallest_keys(parts, count)]
+            held, threshold = count, parts[0][0][-1] if count else 0.0
+    if not parts:
+        return np.zeros((0, bands), np.float32), np.zeros(0, np.uint8)
+    _, values, labels = _smallest_keys(parts, count)
+    return values.astype(np.float32), labels.astype(np.uint8)
+
+
+def _smallest_keys(parts: list[tuple[np.ndarray, np.ndarray, np.ndarray]], count: int):
+    """The ``count`` pixels of ``parts`` (keys, values, labels) with the smallest keys, in the keys' order."""
+    keys, values, labels = (np.concatenate(column) for column in zip(*parts))
+    order = np.argsort(keys, kind="stable")[:count]
+    return keys[order], values[order], labels[order]
 
 
 def to_dataset(images: np.ndarray, labels: np.ndarray, batch_size: int, augment: bool = False, seed: int = 0,
@@ -119,6 +161,13 @@ class SceneWindows:
     def dataset(self, batch_size: int, augment: bool = False, seed: int = 0, jitter: float = 0.0,
                 shard: tuple[int, int] = (1, 0)):
         return window_dataset(self.image, self.labels, self.sampler, batch_size, augment, seed, jitter, shard)
+
+    def pixels(self, count: int, seed: int = 0) -> tuple[np.ndarray, np.ndarray]:
+        """Up to ``count`` labelled pixels drawn at random from the training area (``labels`` is 255 elsewhere;
+        :func:`sample_pixels`), a block of rows at a time."""
+        rows = SAMPLE_ROWS
+        blocks = ((self.image[y:y + rows], self.labels[y:y + rows]) for y in range(0, len(self.labels), rows))
+        return sample_pixels(blocks, self.image.shape[-1], count, seed)
 
 
 def _batched(data, batch_size: int, augment: bool, seed: int, jitter: float):

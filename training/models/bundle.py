@@ -1,20 +1,25 @@
 """The model bundle: one ``.keras`` file holding the network and everything needed to classify with it.
 
 GeoSeg's metadata (bands, normalisation, classes, chip size, training summary, metrics) travels inside the
-Keras zip as ``geoseg.json``; Keras ignores the extra entry and the model loads with ``safe_mode=True``.
+Keras zip as ``geoseg.json``, and a sample of labelled training pixels (training.learn.baseline's) as
+``geoseg-pixels.npz``; Keras ignores the extra entries and the model loads with ``safe_mode=True``.
 """
 from __future__ import annotations
 
+import io
 import json
 import zipfile
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
+
+import numpy as np
 
 from ..data.classes import ClassInfo, scheme_from_dicts, scheme_to_dicts
 from ..errors import GeoSegError
 from ..outputs import atomic_path
 
 METADATA_ENTRY = "geoseg.json"
+PIXELS_ENTRY = "geoseg-pixels.npz"  # training pixels: band values (N, B) float32, labels (N,) uint8
 FORMAT = "geoseg-model/1"
 
 
@@ -44,8 +49,9 @@ class ModelInfo:
         return cls(**data)
 
 
-def save_bundle(model, info: ModelInfo, path: str) -> None:
-    """Save atomically (a reader never sees a half-written model), in float32 whatever precision trained it."""
+def save_bundle(model, info: ModelInfo, path: str, pixels: tuple[np.ndarray, np.ndarray] | None = None) -> None:
+    """Save atomically (a reader never sees a half-written model), in float32 whatever precision trained it;
+    with ``pixels`` (band values, labels) of training pixels, normalised as the model reads them."""
     from .dtype import in_float32
 
     if Path(path).suffix != ".keras":
@@ -54,6 +60,11 @@ def save_bundle(model, info: ModelInfo, path: str) -> None:
         in_float32(model).save(tmp)
         with zipfile.ZipFile(tmp, "a") as archive:
             archive.writestr(METADATA_ENTRY, json.dumps(info.to_dict(), indent=2))
+            if pixels is not None:
+                values, labels = pixels
+                buffer = io.BytesIO()
+                np.savez_compressed(buffer, values=np.asarray(values, np.float32), labels=np.asarray(labels, np.uint8))
+                archive.writestr(PIXELS_ENTRY, buffer.getvalue())
 
 
 def read_info(path: str) -> ModelInfo:
@@ -65,6 +76,17 @@ def read_info(path: str) -> ModelInfo:
         raise GeoSegError(f"The model file {path} does not exist: train one with GeoSeg first.") from None
     except (zipfile.BadZipFile, KeyError):
         raise GeoSegError(f"{path} is not a GeoSeg model: give a .keras file written by GeoSeg's training.") from None
+
+
+def read_pixels(path: str) -> tuple[np.ndarray, np.ndarray] | None:
+    """The training pixels a bundle carries (band values, labels), or None where it has none (written before
+    GeoSeg kept them, or not by training)."""
+    read_info(path)  # a GeoSeg model, else the error says so
+    with zipfile.ZipFile(path) as archive:
+        if PIXELS_ENTRY not in archive.namelist():
+            return None
+        with np.load(io.BytesIO(archive.read(PIXELS_ENTRY))) as saved:
+            return saved["values"], saved["labels"]
 
 
 def load_bundle(path: str):

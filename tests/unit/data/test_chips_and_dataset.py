@@ -9,7 +9,7 @@ from training.data.chips import create_chips
 from training.data.classes import CLASSES_FILE
 from training.config import ChipsConfig
 from training.data import normalization
-from training.data.dataset import ChipArrays, ChipFiles
+from training.data.dataset import ChipArrays, ChipFiles, SceneWindows
 from training.data.pairs import find_pairs, load_chips, read_pair
 from training.data.split import split_indices
 from training.data.survey import survey_chips
@@ -199,6 +199,45 @@ def test_chip_files_stream_what_loading_them_all_gives(scene, tmp_path):
     # tf.data's autotuning stalled training for seconds at the start of epochs: every pipeline runs without it
     for pipeline in (ChipFiles(pairs, (4, 3, 2), stats, survey.size), ChipArrays(chips.images, chips.labels)):
         assert pipeline.dataset(4, augment=True).options().autotune.enabled is False
+
+
+def test_chip_files_draw_a_seeded_sample_of_labelled_pixels_as_training_reads_them(scene, tmp_path):
+    image, labels = scene
+    values = gdal.Open(str(labels)).ReadAsArray()
+    values[:, :40] = 255
+    write_raster(labels, values, category_names=CLASS_NAMES)
+    create_chips(ChipsConfig(str(image), str(tmp_path / "chips"), str(labels), chip_size=32, min_labelled=0.0))
+    pairs = find_pairs(str(tmp_path / "chips"))
+    stats = {"method": "standard", "offset": [1000.0, 900.0, 800.0], "scale": [500.0, 400.0, 300.0]}
+    files = ChipFiles(pairs, (4, 3, 2), stats, (32, 32))
+    chips = load_chips(pairs, (4, 3, 2))
+    labelled = chips.labels != 255
+    everything = normalize(chips.images, stats)[labelled]
+    sample, classes = files.pixels(500, seed=1)
+    assert sample.shape == (500, 3) and sample.dtype == np.float32 and classes.dtype == np.uint8
+    rows = {tuple(row): label for row, label in zip(everything.round(4), chips.labels[labelled])}
+    assert all(rows[tuple(row)] == label for row, label in zip(sample.round(4), classes))  # labelled pixels only
+    again, other = files.pixels(500, seed=1), files.pixels(500, seed=2)
+    np.testing.assert_array_equal(again[0], sample)
+    assert not np.array_equal(other[0], sample)
+    whole, whole_classes = files.pixels(10 ** 6)  # more than there are: every labelled pixel, once
+    assert len(whole) == labelled.sum()
+    assert sorted(map(tuple, whole.round(4))) == sorted(map(tuple, everything.round(4)))
+    assert np.bincount(whole_classes).tolist() == np.bincount(chips.labels[labelled]).tolist()
+
+
+def test_a_scene_samples_its_training_area_only_and_uniformly():
+    rng = np.random.default_rng(0)
+    image = rng.normal(size=(300, 200, 2)).astype(np.float32)
+    labels = np.full((300, 200), 255, np.uint8)
+    labels[:, 100:] = 1  # the training area: the right half (300 rows: two blocks of rows drawn from)
+    labels[250:, 100:] = 0
+    sample, classes = SceneWindows(image, labels, None).pixels(6000, seed=3)
+    assert len(sample) == 6000 and set(classes) == {0, 1}
+    area = {tuple(row) for row in image[:, 100:].reshape(-1, 2)}
+    assert all(tuple(row) in area for row in sample) and len({tuple(row) for row in sample}) == 6000
+    assert np.mean(classes == 0) == pytest.approx(50 / 300, abs=0.02)  # the class shares of the area
+    assert len(SceneWindows(image, np.full_like(labels, 255), None).pixels(10)[0]) == 0
 
 
 def test_the_stretch_is_fitted_in_bounded_memory(monkeypatch):
