@@ -17,7 +17,8 @@ Two sets, each scored on test pixels that no training or validation window ever 
 
 In the same run and on the same test pixels: GeoSeg (``training.learn.train`` with TrainConfig's defaults and seed 0
 unless ``--set`` overrides them, e.g. ``--set seed=1``, while the split and the pixel classifiers keep seed 0;
-at most ``--minutes`` of training; its model scored as classify does by default, with or without flip
+at most ``--minutes`` of training, given as TrainConfig's ``max_minutes`` (or, where TrainConfig has no such field,
+by cancelling the training then); its model scored as classify does by default, with or without flip
 averaging, and the other way too), a per-pixel Random Forest (scikit-learn, 200
 trees) and LightGBM on the bands, both fitted on up to ``--pixels`` labelled pixels drawn from the training
 and validation parts, and an MNDWI rule for water (threshold fitted on those pixels). Per set: pixel
@@ -92,10 +93,10 @@ def main() -> None:
     margins = []
     for name, (bench_set, scores) in results.items():
         print(f"\n### {name}\n\n{table(bench_set, scores)}")
-        pixel = [s.metrics["mean_iou"] for s in scores if s.method in ("Random Forest", "LightGBM")]
+        pixel = better_pixel_classifier(scores)
         if pixel:
             default = next(s for s in scores if s.method == "GeoSeg")
-            margins.append(default.metrics["mean_iou"] - max(pixel))
+            margins.append(default.metrics["mean_iou"] - pixel.metrics["mean_iou"])
     if margins:
         print(f"min_margin_over_pixel_classifiers={min(margins):.4f} sets={len(margins)}")
 
@@ -103,30 +104,48 @@ def main() -> None:
 def parse_args() -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--sets", default="scene,chips", help="comma-separated: scene, chips")
-    parser.add_argument("--chips", default=str(CHIPS), help="water-chips folder (images/, labels/)")
-    parser.add_argument("--scene", default=str(SCENE), help="folder with the demo's scene.tif and labels.tif")
-    parser.add_argument("--out", default=str(ROOT / "bench-output" / "quality"), help="folder for models and caches")
-    parser.add_argument("--minutes", type=float, default=15.0, help="GeoSeg's training budget per set")
-    parser.add_argument("--set", action="append", default=[], metavar="FIELD=VALUE",
-                        help="override a TrainConfig field for GeoSeg (JSON values), e.g. window_size=96")
-    parser.add_argument("--pixels", type=int, default=200_000, help="most pixels to fit the pixel classifiers on")
+    add_shared_arguments(parser, ROOT / "bench-output" / "quality")
     parser.add_argument("--no-baselines", dest="baselines", action="store_false",
                         help="GeoSeg only (exploration; no last line)")
     args = parser.parse_args()
-    args.sets = [s.strip() for s in args.sets.split(",") if s.strip()]
-    if not args.sets or set(args.sets) - set(SETS):
-        parser.error(f"--sets takes {', '.join(SETS)}")
+    args.sets = set_names(parser, args.sets, SETS)
+    args.overrides = train_overrides(parser, args.set)
+    return args
+
+
+def add_shared_arguments(parser: argparse.ArgumentParser, out: Path) -> None:
+    """The options this script shares with bench/stability.py."""
+    parser.add_argument("--chips", default=str(CHIPS), help="water-chips folder (images/, labels/)")
+    parser.add_argument("--scene", default=str(SCENE), help="folder with the demo's scene.tif and labels.tif")
+    parser.add_argument("--out", default=str(out), help="folder for models and caches")
+    parser.add_argument("--minutes", type=float, default=15.0,
+                        help="GeoSeg's training budget per training (TrainConfig's max_minutes; 0: none)")
+    parser.add_argument("--set", action="append", default=[], metavar="FIELD=VALUE",
+                        help="override a TrainConfig field for GeoSeg (JSON values), e.g. window_size=96")
+    parser.add_argument("--pixels", type=int, default=200_000, help="most pixels to fit the pixel classifiers on")
+
+
+def set_names(parser: argparse.ArgumentParser, text: str, known) -> list[str]:
+    """The comma-separated ``--sets``, each one of ``known``."""
+    names = [s.strip() for s in text.split(",") if s.strip()]
+    if not names or set(names) - set(known):
+        parser.error(f"--sets takes {', '.join(known)}")
+    return names
+
+
+def train_overrides(parser: argparse.ArgumentParser, items: list[str]) -> dict:
+    """``--set FIELD=VALUE`` items as TrainConfig fields (values read as JSON, else as strings)."""
     fields = {f.name for f in dataclasses.fields(TrainConfig)}
-    args.overrides = {}
-    for item in args.set:
+    overrides = {}
+    for item in items:
         key, _, value = item.partition("=")
         if key not in fields:
             parser.error(f"--set {item}: {key} is no TrainConfig field")
         try:
-            args.overrides[key] = json.loads(value)
+            overrides[key] = json.loads(value)
         except json.JSONDecodeError:
-            args.overrides[key] = value
-    return args
+            overrides[key] = value
+    return overrides
 
 
 def scene_set(args) -> Set:
@@ -257,6 +276,12 @@ def scores_of(bench_set: Set, predicted: np.ndarray) -> dict:
     return scores(matrix, bench_set.classes)
 
 
+def better_pixel_classifier(scores: list[Score]) -> Score | None:
+    """The Random Forest's or LightGBM's score, whichever has the higher mean IoU; None without them."""
+    pixel = [s for s in scores if s.method in ("Random Forest", "LightGBM")]
+    return max(pixel, key=lambda s: s.metrics["mean_iou"]) if pixel else None
+
+
 def baselines(bench_set: Set, args) -> list[Score]:
     """The MNDWI rule, a Random Forest and LightGBM, fitted on the training and validation pixels."""
     from lightgbm import LGBMClassifier
@@ -306,23 +331,17 @@ def mndwi_rule(bench_set: Set, x, y, test) -> Score:
                  classes_scored=bench_set.classes if two_classes else ["Water"])
 
 
-def geoseg(bench_set: Set, args) -> list[Score]:
+def geoseg(bench_set: Set, args, seed: int = SEED, model_path: Path | None = None) -> list[Score]:
     """Train with ``training.learn.train`` within the budget and classify the test images whole, as classify does by
     default ("GeoSeg") and with flip averaging switched the other way."""
     from training.models.bundle import load_bundle
-    from training.learn.callbacks import resume_path_for
     from training.data.normalization import normalize
     from training.inference.classify import flip_averaged
-    from training.progress import Progress
-    from training.learn.train import train
 
-    model_path = Path(args.out) / f"{bench_set.name}.keras"
+    model_path = model_path or Path(args.out) / f"{bench_set.name}.keras"
     config = TrainConfig(output_model=str(model_path), bands=bench_set.bands, class_names=bench_set.classes,
-                         **{"seed": SEED, **bench_set.train_config, **args.overrides})
-    start = time.monotonic()
-    result = train(config, Progress(report=log, is_cancelled=lambda: time.monotonic() - start > args.minutes * 60))
-    minutes = (time.monotonic() - start) / 60
-    Path(resume_path_for(str(model_path))).unlink(missing_ok=True)  # left by a budget stop
+                         **{"seed": seed, **bench_set.train_config, **args.overrides})
+    result, minutes = train_within(config, args.minutes)
     model, info = load_bundle(str(model_path))
     images = normalize(bench_set.test_images[..., [b - 1 for b in info.bands]], info.normalization)
 
@@ -348,6 +367,25 @@ def geoseg(bench_set: Set, args) -> list[Score]:
     for score in found:
         print(f"{score.method}: {summary(score)}", flush=True)
     return found
+
+
+def train_within(config: TrainConfig, minutes: float):
+    """``training.learn.train`` within ``minutes`` (0: no limit): as the config's ``max_minutes`` where TrainConfig
+    has that field (unless ``--set`` gave it), else by cancelling the training then (the best epoch so far is
+    kept). Returns its result and the minutes it took."""
+    from training.learn.callbacks import resume_path_for
+    from training.learn.train import train
+    from training.progress import Progress
+
+    cancel_after = math.inf
+    if minutes and hasattr(config, "max_minutes"):
+        config = config if config.max_minutes else dataclasses.replace(config, max_minutes=minutes)
+    elif minutes:
+        cancel_after = minutes * 60
+    start = time.monotonic()
+    result = train(config, Progress(report=log, is_cancelled=lambda: time.monotonic() - start > cancel_after))
+    Path(resume_path_for(config.output_model)).unlink(missing_ok=True)  # left by a budget stop
+    return result, (time.monotonic() - start) / 60
 
 
 def padded(image: np.ndarray) -> np.ndarray:
