@@ -40,6 +40,7 @@ bench: setup
 	$(PY) bench/quality.py
 	$(PY) bench/classify.py
 	$(PY) bench/train_speed.py
+	$(PY) bench/stability.py
 
 # The compatibility matrix (README › Compatibility), outside `make test` and CI: this host's QGIS and QGIS from
 # cached Debian 13 and sid chroots (built once with debootstrap; needs root). Targets and options, e.g.
