@@ -1,6 +1,7 @@
 """Open an HTML report in headless Chromium (Debian's ``chromium``), as a person's browser would."""
 from __future__ import annotations
 
+import html
 import json
 import re
 import shutil
@@ -13,7 +14,8 @@ PROBE = """<script>window.addEventListener("load", () => {
   probe.id = "geoseg-probe";
   probe.textContent = JSON.stringify({
     images: [...document.images].map(image => image.naturalWidth),
-    tables: document.querySelectorAll("table").length});
+    tables: document.querySelectorAll("table").length,
+    text: document.body.innerText});
   document.body.appendChild(probe);
 });</script>"""
 
@@ -26,7 +28,8 @@ def chromium() -> str:
 
 
 def look_at(page: Path, screenshot: Path) -> dict:
-    """Render ``page``: a screenshot, and ``{"images": [natural widths], "tables": count}`` after loading."""
+    """Render ``page``: a screenshot, and ``{"images": [natural widths], "tables": count, "text": the text shown
+    (table cells separated by tabs)}`` after loading."""
     probed = page.with_name(page.stem + ".probe.html")
     probed.write_text(page.read_text(encoding="utf-8").replace("</body>", PROBE + "</body>"), encoding="utf-8")
     common = [chromium(), "--headless", "--no-sandbox", "--disable-gpu", "--virtual-time-budget=10000"]
@@ -35,4 +38,4 @@ def look_at(page: Path, screenshot: Path) -> dict:
                    capture_output=True, timeout=120, check=True)
     found = re.search(r'<pre id="geoseg-probe">(.*?)</pre>', dom.stdout, re.S)
     assert found, dom.stderr[-2000:]
-    return json.loads(found.group(1).replace("&quot;", '"'))
+    return json.loads(html.unescape(found.group(1)))

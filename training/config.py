@@ -153,6 +153,7 @@ class TrainResult:
     test_metrics: dict
     baseline: dict
     report_path: str = ""  # the training report (HTML), when written
+    pixel_baseline: dict | None = None  # the per-pixel classifier's held-out scores (training.learn.baseline)
 
 
 @dataclass
@@ -177,7 +178,8 @@ class EvaluateResult:
     output_csv: str
     output_html: str
     preview_png: str
-    table: list[dict]  # the CSV's rows: class, iou, f1, pixels
+    table: list[dict]  # the CSV's rows: class, iou, f1, pixels (and the pixel classifier's iou and f1)
+    pixel_baseline: dict | None = None  # the per-pixel classifier's scores; None for a model file without pixels
 
 
 @dataclass

@@ -40,11 +40,18 @@ class CompareAlgorithm(GeoSegAlgorithm):
         "(e.g. <code>epochs=20 patience=5 seed=1</code>) go in the shared settings; the split and seed may only "
         "be set there. A configuration that cannot be trained, e.g. for want of ImageNet weights offline, says "
         "why in its row and the others still run.<br><br>"
+        "Beside the models, one row for a <b>per-pixel classifier</b> (scikit-learn's gradient boosting on each "
+        "pixel's own band values, no neighbourhood), scored on the same held-out pixels: the baseline a network "
+        "must beat for its view of context to pay. It is refitted on the training pixels a model file keeps: those "
+        "of the configuration trained here that reads the most bands (all share the training part), else of the "
+        "first model file that keeps some (files written before GeoSeg kept them have none; the report says when "
+        "no baseline could be fitted).<br><br>"
         "Outputs: one HTML report (a table of pixel accuracy, IoU per class, mean IoU and F1, parameters, "
         "training time and classification speed; learning curves; confusion matrices; held-out chips as RGB | "
         "reference | each model's prediction with one class legend), the same table as a table layer, the "
         "trained models and the figures as CSV (metrics, curves, confusion) in the output folder, and the best "
-        "model (highest mean IoU) with its file and mean IoU for the graphical modeler."
+        "model (highest mean IoU, never the per-pixel classifier) with its file and mean IoU for the graphical "
+        "modeler."
     )
 
     def initAlgorithm(self, config=None):  # noqa: N802 (QGIS API name)

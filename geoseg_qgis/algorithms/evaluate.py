@@ -18,6 +18,7 @@ class EvaluateAlgorithm(GeoSegAlgorithm):
     PIXEL_ACCURACY = "PIXEL_ACCURACY"
     MEAN_IOU = "MEAN_IOU"
     MEAN_F1 = "MEAN_F1"
+    PIXEL_BASELINE_MEAN_IOU = "PIXEL_BASELINE_MEAN_IOU"
 
     NAME = "evaluate"
     DISPLAY_NAME = "Evaluate model"
@@ -27,11 +28,17 @@ class EvaluateAlgorithm(GeoSegAlgorithm):
         "Reports pixel accuracy, intersection over union (IoU) and F1 per class, and their unweighted (macro) "
         "means over the classes present, with the confusion matrix (rows: reference, columns: predicted). "
         "Unlabelled pixels (255) are ignored.<br><br>"
+        "Beside the model, the same scores of a <b>per-pixel classifier</b> (scikit-learn's gradient boosting on "
+        "each pixel's own band values, no neighbourhood), refitted on the training pixels the model file keeps and "
+        "scored on the same pixels: the baseline the network must beat for its view of context to pay. Model "
+        "files written before GeoSeg kept training pixels have no baseline, and the report says so.<br><br>"
         "Image and label chips pair by file name; set the name suffixes when they differ (X_img.tif / "
         "X_label.tif).<br><br>"
-        "Outputs: an HTML report with pictures of the first chips (RGB | reference | prediction), a CSV table of "
-        "the per-class scores, the same scores as a table layer, the pictures as a PNG, and pixel accuracy, mean "
-        "IoU and mean F1 as numbers for the graphical modeler."
+        "Outputs: an HTML report with pictures of the first chips (RGB | reference | prediction | the per-pixel "
+        "classifier's prediction), a CSV table of the per-class scores (with the per-pixel classifier's IoU and F1 "
+        "in the columns pixel_baseline_iou and pixel_baseline_f1), the same scores as a table layer, the pictures "
+        "as a PNG, and pixel accuracy, mean IoU and mean F1 and the per-pixel classifier's mean IoU as numbers for "
+        "the graphical modeler."
     )
 
     def initAlgorithm(self, config=None):  # noqa: N802 (QGIS API name)
@@ -55,6 +62,8 @@ class EvaluateAlgorithm(GeoSegAlgorithm):
         self.addOutput(QgsProcessingOutputNumber(self.PIXEL_ACCURACY, self.tr("Pixel accuracy")))
         self.addOutput(QgsProcessingOutputNumber(self.MEAN_IOU, self.tr("Mean IoU")))
         self.addOutput(QgsProcessingOutputNumber(self.MEAN_F1, self.tr("Mean F1")))
+        self.addOutput(QgsProcessingOutputNumber(self.PIXEL_BASELINE_MEAN_IOU,
+                                                 self.tr("Per-pixel classifier's mean IoU")))
 
     def processAlgorithm(self, parameters, context, feedback):  # noqa: N802 (QGIS API name)
         config = EvaluateConfig(
@@ -73,4 +82,5 @@ class EvaluateAlgorithm(GeoSegAlgorithm):
             self.OUTPUT_HTML: result["output_html"], self.OUTPUT_CSV: result["output_csv"],
             self.OUTPUT_PNG: result["preview_png"], self.PIXEL_ACCURACY: metrics["pixel_accuracy"],
             self.MEAN_IOU: metrics["mean_iou"], self.MEAN_F1: metrics["mean_f1"],
+            self.PIXEL_BASELINE_MEAN_IOU: (result["pixel_baseline"] or {}).get("mean_iou"),
         }

@@ -12,7 +12,7 @@ from qgis.core import (QgsApplication, QgsFeature, QgsGeometry, QgsProcessingCon
                        QgsRectangle, QgsVectorFileWriter, QgsVectorLayer)
 
 from synthetic import CLASS_NAMES, EPSG, GEOTRANSFORM
-from training.models.bundle import read_info
+from training.models.bundle import read_info, read_pixels
 
 ALGORITHMS = ["geoseg:inspect", "geoseg:createchips", "geoseg:train", "geoseg:evaluate", "geoseg:compare",
               "geoseg:classify",
@@ -142,6 +142,7 @@ def test_train_writes_a_model_bundle_and_held_out_figures(trained):
     assert info.architecture == "unet" and info.bands == [4, 3, 2]
     assert [c.name for c in info.classes] == CLASS_NAMES
     assert 0.0 <= result["HELD_OUT_ACCURACY"] <= 1.0 and 0.0 <= result["BASELINE_ACCURACY"] <= 1.0
+    assert 0.0 <= result["PIXEL_BASELINE_MEAN_IOU"] <= 1.0 and read_pixels(result["OUTPUT"]) is not None
     history = Path(result["HISTORY"]).read_text().splitlines()
     assert history[0].startswith("epoch") and len(history) == 3
     assert result["REPORT"] == result["OUTPUT"][:-len(".keras")] + ".report.html"
@@ -156,6 +157,7 @@ def test_evaluate_reports_scores_on_chips(geoseg, trained, tmp_path):
                                             "OUTPUT_CSV": str(tmp_path / "scores.csv"),
                                             "OUTPUT_TABLE": str(tmp_path / "scores.gpkg")})
     assert 0.0 <= scores["MEAN_IOU"] <= scores["MEAN_F1"] <= 1.0 and 0.0 <= scores["PIXEL_ACCURACY"] <= 1.0
+    assert 0.0 <= scores["PIXEL_BASELINE_MEAN_IOU"] <= 1.0  # refitted on the training pixels the model file keeps
     table = {f["class"]: f["iou"] for f in QgsVectorLayer(scores["OUTPUT_TABLE"], "scores", "ogr").getFeatures()}
     assert list(table)[:3] == CLASS_NAMES and table["mean (macro, classes present)"] == pytest.approx(
         scores["MEAN_IOU"])
@@ -184,8 +186,10 @@ def test_compare_scores_model_files_as_evaluate_does_and_returns_a_table(geoseg,
                                              "OUTPUT_TABLE": str(tmp_path / "models.gpkg")})
     assert compared["BEST_MODEL"] == "model" and compared["BEST_MODEL_FILE"] == result["OUTPUT"]
     assert compared["BEST_MEAN_IOU"] == scores["MEAN_IOU"]
-    [row] = QgsVectorLayer(compared["OUTPUT_TABLE"], "models", "ogr").getFeatures()
+    row, pixel = QgsVectorLayer(compared["OUTPUT_TABLE"], "models", "ogr").getFeatures()
     assert row["model"] == "model" and row["mean_iou"] == pytest.approx(scores["MEAN_IOU"])
+    assert pixel["model"] == "Pixel classifier (gradient boosting, per pixel)"  # the baseline, as evaluate has it
+    assert pixel["mean_iou"] == pytest.approx(scores["PIXEL_BASELINE_MEAN_IOU"])
     assert row["pixel_accuracy"] == pytest.approx(scores["PIXEL_ACCURACY"]) and row["parameters"] > 0
     assert "GeoSeg model comparison" in (tmp_path / "compare.html").read_text()
     assert (tmp_path / "compare_files" / "metrics.csv").exists()

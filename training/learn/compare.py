@@ -1,6 +1,7 @@
 """Compare models on the same held-out chips or region: configurations trained here on one split and seed, and
 model files given, scored alike and shown in one visual report (training.reports.model_report) with its figures
-as CSV."""
+as CSV; beside them the per-pixel baseline (training.learn.baseline), refitted on training pixels a model file
+keeps."""
 from __future__ import annotations
 
 import math
@@ -16,17 +17,21 @@ from ..data.pairs import find_pairs, load_chips
 from ..data.raster import open_raster
 from ..data.windows import EVAL_TILE, read_scene, split_strips, tile_arrays
 from ..errors import GeoSegError
-from ..models.bundle import load_bundle
+from ..models.bundle import load_bundle, read_info, read_pixels
 from ..progress import Progress
-from ..reports.model_report import ModelScore, metrics_table, read_history, write_figure_tables, write_report
+from ..reports.model_report import (ModelScore, baseline_note, baseline_score, metrics_table, read_history,
+                                    write_figure_tables, write_report)
 from ..reports.preview import chip_gallery, rgb_composite, rgb_positions
 from ..rows import parse_rows, parse_settings, split_rows
+from .baseline import fit_baseline
 from .callbacks import history_path_for
 from .metrics import timed_scores
 from .train import split_chips, train
 
 OWN = ("output_model", "chips_dir", "image_raster", "label_raster", "image_suffix", "label_suffix", "report")
 SPLIT = ("seed", "validation_dir", "validation_split", "test_split")  # the same for every configuration
+NO_PIXELS = ("No model file keeps training pixels (they were written before GeoSeg kept them), so the per-pixel "
+             "baseline is not shown.")
 
 
 @dataclass
@@ -67,8 +72,8 @@ def compare_models(config: CompareConfig, progress: Progress | None = None) -> C
     candidates += [(Path(path).stem, path, "") for path in config.model_paths or []]
     progress.update(len(rows) / steps, "Reading the held-out chips…")
     held = _held_out(config, base)
-    scores, predictions, classes = [], [], None
-    for name, path, error in candidates:
+    scores, predictions, classes, sources = [], [], None, []  # sources: (trained here, model file) scored
+    for index, (name, path, error) in enumerate(candidates):
         score, predicted, model_classes = _score(name, path, error, held, config)
         if score.metrics and classes and [c.name for c in model_classes] != [c.name for c in classes]:
             score = ModelScore(name, path, error=f"Its classes ({', '.join(c.name for c in model_classes)}) are not "
@@ -76,9 +81,17 @@ def compare_models(config: CompareConfig, progress: Progress | None = None) -> C
         elif score.metrics:
             classes = classes or model_classes
             predictions.append(predicted)
+            sources.append((index < len(rows), path))
         scores.append(score)
     if classes is None:
         raise GeoSegError("No model could be scored: " + " ".join(f"{s.name}: {s.error}" for s in scores))
+    best = max((s for s in scores if s.metrics), key=lambda s: _number(s.metrics["mean_iou"]))
+    progress.update(0.95, "Fitting the per-pixel baseline…")
+    pixel, predicted, pixel_note = _pixel_baseline(sources, held, classes, config)
+    if pixel:
+        scores.append(pixel)
+        predictions.append(predicted)
+        pixel_note += " " + baseline_note(pixel.metrics, f"the best model ({best.name})", best.metrics["mean_iou"])
     progress.update(0.97, "Writing the report…")
     shown = min(config.preview_chips, len(held.labels))
     gallery = chip_gallery([rgb_composite(image[..., rgb_positions(range(1, image.shape[-1] + 1))])
@@ -88,12 +101,13 @@ def compare_models(config: CompareConfig, progress: Progress | None = None) -> C
     if rows:
         notes.append(f"{len(rows)} configuration(s) trained on {config.chips_dir or config.image_raster} with one "
                      f"split and seed ({base.seed}); shared settings: {config.shared.strip() or 'the defaults'}.")
+    notes.append(pixel_note)
     write_report(config.output_html, "GeoSeg model comparison", notes, scores, classes, gallery, held.names[:shown])
     class_names = [c.name for c in classes]
     tables = write_figure_tables(folder, scores, class_names)
-    best = max((s for s in scores if s.metrics), key=lambda s: _number(s.metrics["mean_iou"]))
+    versus = f"; per-pixel baseline: {_number(pixel.metrics['mean_iou']):.4f}" if pixel else ""
     progress.update(1.0, f"Wrote {config.output_html}; highest mean IoU: {best.name} "
-                         f"({_number(best.metrics['mean_iou']):.4f}).")
+                         f"({_number(best.metrics['mean_iou']):.4f}){versus}.")
     return CompareResult(config.output_html, str(folder), tables, metrics_table(scores, class_names), best.name,
                          best.model_path, best.metrics["mean_iou"])
 
@@ -162,6 +176,28 @@ def _score(name: str, path: str, error: str, held: HeldOut, config: CompareConfi
     predicted = model.predict(shown, verbose=0).argmax(axis=-1) if len(shown) else None
     return ModelScore(name, path, metrics, model.count_params(), info.metrics.get("training_seconds"), speed,
                       read_history(history_path_for(path))), predicted, info.classes
+
+
+def _pixel_baseline(sources: list[tuple[bool, str]], held: HeldOut, classes, config: CompareConfig):
+    """The per-pixel baseline refitted on the training pixels kept by a model file of ``sources`` (trained here,
+    path) — a configuration trained here reading the most bands, else the first model file that keeps some —
+    reading that model's bands, and scored on ``held`` as the models are: its score (None without pixels), its
+    predictions of the gallery's chips, and a note saying which pixels it learnt from."""
+    ranked = sorted(sources, key=lambda source: (not source[0], -len(read_info(source[1]).bands)))
+    for _, path in ranked:
+        sample = read_pixels(path)
+        pixel = fit_baseline(*sample, len(classes)) if sample else None
+        if pixel:
+            break
+    else:
+        return None, None, NO_PIXELS
+    info = read_info(path)
+    images = normalize_array(held.images[..., [band - 1 for band in info.bands]], info.normalization)
+    metrics = pixel.scores(ChipArrays(images, held.labels).dataset(config.batch_size), classes)
+    shown = images[:config.preview_chips]
+    return (baseline_score(metrics), pixel.predict(shown) if len(shown) else None,
+            f"The per-pixel baseline learnt from the training pixels kept in {Path(path).name} (its bands "
+            f"{', '.join(map(str, info.bands))} and normalisation).")
 
 
 def _number(value) -> float:

@@ -1,4 +1,5 @@
-"""Score a trained model on a chips folder: metrics, a CSV table, an HTML report and pictures."""
+"""Score a trained model on a chips folder: metrics, a CSV table, an HTML report and pictures; beside it the
+per-pixel baseline, refitted on the training pixels the model file keeps (training.learn.baseline)."""
 from __future__ import annotations
 
 from pathlib import Path
@@ -10,16 +11,21 @@ from ..data.dataset import ChipArrays
 from ..data.normalization import normalize_array
 from ..data.pairs import find_pairs, load_chips
 from ..data.raster import open_raster
-from ..models.bundle import load_bundle
+from ..models.bundle import load_bundle, read_pixels
 from ..outputs import atomic_path
 from ..progress import Progress
-from ..reports.model_report import ModelScore, write_csv, write_report
+from ..reports.model_report import ModelScore, baseline_note, baseline_score, write_csv, write_report
 from ..reports.preview import chip_gallery, raster_rgb, write_png
+from .baseline import fit_baseline
 from .metrics import model_scores
+
+NO_PIXELS = ("The model file keeps no training pixels (it was written before GeoSeg kept them), so the per-pixel "
+             "baseline is not shown.")
 
 
 def evaluate_model(config: EvaluateConfig, progress: Progress | None = None) -> EvaluateResult:
-    """Pixel accuracy, per-class IoU/F1 and their macro means (over classes present) on every chip."""
+    """Pixel accuracy, per-class IoU/F1 and their macro means (over classes present) on every chip, the model's
+    and the per-pixel baseline's (where the model file keeps training pixels)."""
     progress = progress or Progress()
     progress.update(0.0, f"Loading the model {config.model_path}…")
     model, info = load_bundle(config.model_path)
@@ -28,17 +34,32 @@ def evaluate_model(config: EvaluateConfig, progress: Progress | None = None) -> 
     progress.update(0.5, f"Scoring {len(pairs)} chips…")
     images = normalize_array(chips.images, info.normalization)
     metrics = model_scores(model, ChipArrays(images, chips.labels).dataset(config.batch_size), info.classes)
-    progress.update(0.9, f"{len(pairs)} chips: pixel accuracy {metrics['pixel_accuracy']:.3f}, "
+    progress.update(0.8, f"{len(pairs)} chips: pixel accuracy {metrics['pixel_accuracy']:.3f}, "
                          f"mean IoU {metrics['mean_iou']:.3f}")
-    table = class_table(metrics)
+    sample = read_pixels(config.model_path)
+    pixel = baseline = None
+    if sample:
+        progress.update(0.8, f"Fitting the per-pixel baseline on the model file's {len(sample[1]):,} training "
+                             "pixels…")
+        pixel = fit_baseline(*sample, len(info.classes))
+    if pixel:
+        baseline = pixel.scores(ChipArrays(images, chips.labels).dataset(config.batch_size), info.classes)
+        margin = metrics["mean_iou"] - baseline["mean_iou"]
+        progress.update(0.9, f"Per-pixel baseline: pixel accuracy {baseline['pixel_accuracy']:.3f}, mean IoU "
+                             f"{baseline['mean_iou']:.3f} (the model's margin {margin:+.3f})")
+    else:
+        progress.update(0.9, NO_PIXELS)
+    table = class_table(metrics, baseline)
     if config.output_csv:
         write_csv(config.output_csv, table)
     shown = list(range(min(config.preview_chips, len(pairs))))
     picture = None
     if shown and (config.preview_png or config.output_html):
-        predicted = model.predict(images[shown], verbose=0).argmax(axis=-1)
+        predicted = [model.predict(images[shown], verbose=0).argmax(axis=-1)]
+        if pixel:
+            predicted.append(pixel.predict(images[shown]))
         picture = chip_gallery([raster_rgb(open_raster(pairs[i][0], "image chip")) for i in shown],
-                               chips.labels[shown], [predicted], info.classes)
+                               chips.labels[shown], predicted, info.classes)
     if config.preview_png and picture is not None:
         with atomic_path(config.preview_png) as tmp:
             write_png(tmp, picture)
@@ -46,19 +67,28 @@ def evaluate_model(config: EvaluateConfig, progress: Progress | None = None) -> 
         score = ModelScore(Path(config.model_path).name, config.model_path, metrics, model.count_params())
         notes = [f"Model: {config.model_path}.", f"Chips: {config.chips_dir}, {len(pairs)} of them, "
                  f"{metrics['pixels']:,} labelled pixels scored; pixel accuracy {metrics['pixel_accuracy']:.4f}, "
-                 f"mean IoU {metrics['mean_iou']:.4f}."]
-        write_report(config.output_html, "GeoSeg evaluation", notes, [score], info.classes, picture,
+                 f"mean IoU {metrics['mean_iou']:.4f}.",
+                 baseline_note(baseline, "the model", metrics["mean_iou"]) if baseline else NO_PIXELS]
+        write_report(config.output_html, "GeoSeg evaluation", notes,
+                     [score, *([baseline_score(baseline)] if baseline else [])], info.classes, picture,
                      [pairs[i][0].stem for i in shown], scored_on="chips")
     progress.update(1.0)
-    return EvaluateResult(metrics, config.output_csv, config.output_html, config.preview_png, table)
+    return EvaluateResult(metrics, config.output_csv, config.output_html, config.preview_png, table, baseline)
 
 
-def class_table(metrics: dict) -> list[dict]:
-    """The per-class scores as table rows (class, iou, f1, pixels), then their means and the pixel accuracy."""
+def class_table(metrics: dict, baseline: dict | None = None) -> list[dict]:
+    """The per-class scores as table rows (class, iou, f1, pixels), then their means and the pixel accuracy; with
+    the per-pixel ``baseline``'s scores, its IoU and F1 beside them (pixel_baseline_iou, pixel_baseline_f1)."""
     pixels = np.asarray(metrics["confusion_matrix"]).sum(axis=1)
-    rows = [{"class": name, "iou": iou, "f1": f1, "pixels": int(count)}
-            for (name, iou), f1, count in zip(metrics["iou"].items(), metrics["f1"].values(), pixels)]
     total = metrics["pixels"]
-    return rows + [{"class": "mean (macro, classes present)", "iou": metrics["mean_iou"], "f1": metrics["mean_f1"],
-                    "pixels": total}, {"class": "pixel accuracy", "iou": metrics["pixel_accuracy"], "f1": None,
-                                       "pixels": total}]
+    rows = [(name, {"iou": iou, "f1": f1, "pixels": int(count)}) for (name, iou), f1, count
+            in zip(metrics["iou"].items(), metrics["f1"].values(), pixels)]
+    rows += [("mean (macro, classes present)", {"iou": metrics["mean_iou"], "f1": metrics["mean_f1"], "pixels": total}),
+             ("pixel accuracy", {"iou": metrics["pixel_accuracy"], "f1": None, "pixels": total})]
+    if baseline:
+        figures = {name: (baseline["iou"][name], baseline["f1"][name]) for name in metrics["iou"]}
+        figures.update({"mean (macro, classes present)": (baseline["mean_iou"], baseline["mean_f1"]),
+                        "pixel accuracy": (baseline["pixel_accuracy"], None)})
+        rows = [(name, {**row, "pixel_baseline_iou": figures[name][0], "pixel_baseline_f1": figures[name][1]})
+                for name, row in rows]
+    return [{"class": name, **row} for name, row in rows]

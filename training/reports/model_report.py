@@ -38,6 +38,21 @@ class ModelScore:
     error: str = ""
 
 
+def baseline_score(pixel: dict) -> ModelScore:
+    """The per-pixel classifier's row (``pixel``: training.learn.baseline's scores): no parameters, its fitting
+    time as training time, its speed on the labelled pixels it classified."""
+    return ModelScore(pixel["method"], metrics=pixel, training_seconds=pixel["fit_seconds"],
+                      megapixels_per_second=pixel["megapixels_per_second"])
+
+
+def baseline_note(pixel: dict, model: str, mean_iou: float) -> str:
+    """What the per-pixel classifier is and by how much ``model`` (its ``mean_iou``) beats it."""
+    return (f"{pixel['method']}: each pixel classified from its own band values alone (no neighbourhood) by "
+            f"scikit-learn's gradient-boosted trees, fitted on {pixel['sample_pixels']:,} labelled training pixels "
+            f"and scored on the same pixels: mean IoU {pixel['mean_iou']:.4f}, pixel accuracy "
+            f"{pixel['pixel_accuracy']:.4f}. Margin of {model} in mean IoU: {mean_iou - pixel['mean_iou']:+.4f}.")
+
+
 def report_path_for(model_path: str | os.PathLike) -> str:
     """Where training writes a model's own report: beside it, ``<model>.report.html``."""
     return str(Path(model_path).with_suffix(".report.html"))

@@ -1,4 +1,5 @@
-"""The report training writes beside a model: learning curves, held-out scores and sample predictions."""
+"""The report training writes beside a model: learning curves, held-out scores beside the per-pixel baseline's,
+and sample predictions."""
 from __future__ import annotations
 
 from pathlib import Path
@@ -6,15 +7,18 @@ from pathlib import Path
 import numpy as np
 
 from ..models.bundle import ModelInfo
-from .model_report import ModelScore, read_history, write_report
+from .model_report import ModelScore, baseline_note, baseline_score, read_history, write_report
 from .preview import chip_gallery, rgb_composite, rgb_positions
 
 SAMPLES = 4  # held-out chips or tiles shown
 
 
-def write_training_report(model, info: ModelInfo, held_out, history_path: str, path: str) -> str:
+def write_training_report(model, info: ModelInfo, held_out, history_path: str, path: str,
+                          pixel_classifier=None) -> str:
     """Write the report of a trained ``model`` (its ``info.metrics`` set) with the first chips or tiles of
-    ``held_out`` (training.data.dataset's ChipFiles or ChipArrays, normalised)."""
+    ``held_out`` (training.data.dataset's ChipFiles or ChipArrays, normalised); with ``pixel_classifier`` (the
+    training.learn.baseline.PixelBaseline whose scores ``info.metrics["pixel_baseline"]`` holds), its row and
+    predictions beside the model's."""
     metrics, baseline = info.metrics["held_out"], info.metrics["majority_baseline"]
     images, labels, _ = (np.asarray(part) for part in next(iter(held_out.dataset(SAMPLES))))
     predicted = model.predict(images, verbose=0).argmax(axis=-1) if len(images) else []
@@ -27,7 +31,13 @@ def write_training_report(model, info: ModelInfo, held_out, history_path: str, p
              f"Best epoch {info.metrics['best_epoch']} (validation mean IoU {info.metrics['best_val_mean_iou']:.4f}); "
              f"scored on the held-out {metrics['split']} part: pixel accuracy {metrics['pixel_accuracy']:.4f} against "
              f"{baseline['pixel_accuracy']:.4f} for always predicting the most frequent training class."]
+    scores, predictions = [score], [predicted]
+    pixel = info.metrics.get("pixel_baseline")
+    if pixel and pixel_classifier is not None:
+        notes.append(baseline_note(pixel, "the network", metrics["mean_iou"]))
+        scores.append(baseline_score(pixel))
+        predictions.append(pixel_classifier.predict(images))
     rgb = [rgb_composite(image[..., rgb_positions(info.bands)]) for image in images]
-    gallery = chip_gallery(rgb, labels, [predicted], info.classes) if len(images) else None
-    return write_report(path, "GeoSeg training report", notes, [score], info.classes, gallery,
+    gallery = chip_gallery(rgb, labels, predictions, info.classes) if len(images) else None
+    return write_report(path, "GeoSeg training report", notes, scores, info.classes, gallery,
                         [f"{metrics['split']} {i + 1}" for i in range(len(images))])

@@ -1,13 +1,16 @@
 import csv
 
 import numpy as np
+import pytest
 from osgeo import gdal
 
 from browser import look_at
 from synthetic import CLASS_NAMES, write_scene
 from training.data.chips import create_chips
 from training.config import ChipsConfig, EvaluateConfig, TrainConfig
-from training.learn.evaluate import evaluate_model
+from training.learn.baseline import METHOD
+from training.learn.evaluate import NO_PIXELS, evaluate_model
+from training.models.bundle import load_bundle, read_pixels, save_bundle
 from training.progress import Progress
 from training.learn.train import train
 
@@ -21,19 +24,35 @@ def test_evaluate_writes_scores_a_report_and_pictures(tmp_path):
     result = evaluate_model(EvaluateConfig(model, str(tmp_path / "chips"), str(tmp_path / "scores.csv"),
                                            str(tmp_path / "report.html"), str(tmp_path / "chips.png"), preview_chips=3),
                             Progress(lambda percent, message: messages.append(message)))
-    assert [m for m in messages if m][:3] == [f"Loading the model {model}…", "Reading 16 chips…",
-                                              "Scoring 16 chips…"]
+    said = [m for m in messages if m]
+    assert said[:3] == [f"Loading the model {model}…", "Reading 16 chips…", "Scoring 16 chips…"]
+    sample = len(read_pixels(model)[1])
+    assert said[4] == f"Fitting the per-pixel baseline on the model file's {sample:,} training pixels…"
     matrix = np.asarray(result.metrics["confusion_matrix"])
     assert matrix.sum() == 16 * 32 * 32 and result.metrics["pixel_accuracy"] == np.trace(matrix) / matrix.sum()
+    pixel = result.pixel_baseline  # refitted on the model file's training pixels, scored on the same pixels
+    assert pixel["method"] == METHOD and np.sum(pixel["confusion_matrix"]) == matrix.sum()
+    assert pixel["mean_iou"] > 0.9  # the synthetic classes differ in every band: one pixel tells its class
     with open(tmp_path / "scores.csv") as handle:
-        rows = list(csv.reader(handle))
-    assert [r[0] for r in rows[1:4]] == CLASS_NAMES and rows[-1][0] == "pixel accuracy"
+        rows = list(csv.DictReader(handle))
+    assert [r["class"] for r in rows[:3]] == CLASS_NAMES and rows[-1]["class"] == "pixel accuracy"
+    assert [float(r["pixel_baseline_iou"]) for r in rows[:3]] == pytest.approx(list(pixel["iou"].values()), 1e-5)
+    assert float(rows[-1]["pixel_baseline_iou"]) == pytest.approx(pixel["pixel_accuracy"], 1e-5)
     page = (tmp_path / "report.html").read_text()
     assert all(heading in page for heading in ("<h1>GeoSeg evaluation</h1>", "Scores on the chips",
-                                               "<h2>Confusion matrix</h2>"))
+                                               "<h2>Confusion matrices</h2>"))  # the model's and the baseline's
     assert all(name in page for name in CLASS_NAMES + ["chip_000000_000000"])  # the legend and the chips shown
     png = gdal.Open(str(tmp_path / "chips.png"))
-    assert (png.RasterXSize, png.RasterYSize) == (3 * 32 + 2 * 4, 3 * 32 + 2 * 4)
+    assert (png.RasterXSize, png.RasterYSize) == (4 * 32 + 3 * 4, 3 * 32 + 2 * 4)  # RGB, reference, model, baseline
     seen = look_at(tmp_path / "report.html", tmp_path / "report.png")
-    assert len(seen["images"]) == 2 and seen["images"][-1] == png.RasterXSize  # confusion matrix, then the chips
+    assert len(seen["images"]) == 2 and seen["images"][-1] == png.RasterXSize  # confusion matrices, then the chips
     assert seen["tables"] == 1  # the scores
+    assert f"{METHOD}\t{pixel['pixel_accuracy']:.4f}" in seen["text"]  # the baseline's row as a browser shows it
+
+    old = str(tmp_path / "old.keras")  # a model file written before GeoSeg kept training pixels
+    save_bundle(*load_bundle(model), old)
+    plain = evaluate_model(EvaluateConfig(old, str(tmp_path / "chips"), str(tmp_path / "old.csv"),
+                                          str(tmp_path / "old.html"), preview_chips=1))
+    assert plain.metrics == result.metrics and plain.pixel_baseline is None
+    assert "pixel_baseline_iou" not in (tmp_path / "old.csv").read_text()
+    assert NO_PIXELS in (tmp_path / "old.html").read_text() and METHOD not in (tmp_path / "old.html").read_text()

@@ -1,0 +1,50 @@
+"""The training report: the network's held-out scores beside the per-pixel baseline's, as a browser shows them."""
+import numpy as np
+
+from browser import look_at
+from synthetic import CLASS_NAMES
+from training.data.classes import class_scheme
+from training.data.dataset import ChipArrays
+from training.learn.baseline import METHOD, fit_baseline
+from training.learn.metrics import majority_baseline, model_scores
+from training.models import build_model
+from training.models.bundle import ModelInfo
+from training.reports.train_report import write_training_report
+
+
+def chips(count, seed):
+    """``count`` 32-px chips of 3 bands whose classes differ in every band; one row of each unlabelled."""
+    rng = np.random.default_rng(seed)
+    labels = np.kron(rng.integers(0, 3, (count, 4, 4)), np.ones((1, 8, 8), np.int64)).astype(np.uint8)
+    images = (labels[..., None] * 1.5 + rng.normal(0, 0.3, (*labels.shape, 3))).astype(np.float32)
+    labels[:, 0] = 255
+    return images, labels
+
+
+def test_the_report_shows_the_per_pixel_baseline_and_the_networks_margin(tmp_path):
+    classes = class_scheme(CLASS_NAMES)
+    model = build_model("unet", 3, 3, base_filters=4, depth=2)  # untrained: the baseline beats it
+    held_out = ChipArrays(*chips(6, 1))
+    metrics = {**model_scores(model, held_out.dataset(4), classes), "split": "test"}
+    images, labels = chips(20, 2)
+    pixel = fit_baseline(images[labels != 255], labels[labels != 255], 3)
+    baseline = pixel.scores(held_out.dataset(4), classes)
+    info = ModelInfo("unet", [4, 3, 2], classes, {"method": "standard", "offset": [0.0] * 3, "scale": [1.0] * 3},
+                     32, {"config": {"output_model": str(tmp_path / "m.keras")}, "chips_dir": "chips"},
+                     {"best_epoch": 1, "best_val_mean_iou": 0.3, "held_out": metrics, "training_seconds": 5.0,
+                      "majority_baseline": majority_baseline(np.array([1, 5, 2]), np.array([1, 1, 1])),
+                      "megapixels_per_second": 1.0, "pixel_baseline": baseline})
+    path = write_training_report(model, info, held_out, str(tmp_path / "none.csv"), str(tmp_path / "m.report.html"),
+                                 pixel)
+    seen = look_at(tmp_path / "m.report.html", tmp_path / "m.png")
+    assert baseline["mean_iou"] > 0.95 and seen["tables"] == 1
+    figures = [baseline["pixel_accuracy"], *baseline["iou"].values(), baseline["mean_iou"], baseline["mean_f1"]]
+    assert "\t".join([METHOD, *(f"{value:.4f}" for value in figures)]) in seen["text"]  # its row
+    margin = metrics["mean_iou"] - baseline["mean_iou"]
+    assert f"Margin of the network in mean IoU: {margin:+.4f}." in seen["text"] and margin < 0
+    assert f"fitted on {pixel.sample_pixels:,} labelled training pixels" in seen["text"]
+    assert f"RGB | reference | m.keras | {METHOD}" in seen["text"]  # its predictions beside the network's
+    assert len(seen["images"]) == 2 and path == str(tmp_path / "m.report.html")  # confusion matrices, chips
+
+    plain = write_training_report(model, info, held_out, str(tmp_path / "none.csv"), str(tmp_path / "p.html"))
+    assert METHOD not in (tmp_path / "p.html").read_text() and plain.endswith("p.html")  # no classifier, no row
