@@ -59,6 +59,17 @@ class PixelBaseline:
                 "megapixels_per_second": pixels / seconds / 1e6 if seconds else float("nan")}
 
 
+def missing() -> str:
+    """Why this Python cannot fit the baseline ("" where scikit-learn imports): a Python chosen by hand may lack
+    it, and training should not fail for it once the network is trained."""
+    try:
+        import sklearn  # noqa: F401
+    except ImportError:
+        return ("scikit-learn is not installed in the Python running GeoSeg's jobs, so the per-pixel baseline is not "
+                "shown: install it there (pip install scikit-learn) or set up GeoSeg's environment")
+    return ""
+
+
 def fit_baseline(values: np.ndarray, labels: np.ndarray, num_classes: int) -> PixelBaseline | None:
     """Fit on training pixels, band values (N, bands) and labels (N,); None without a pixel of a known class."""
     from sklearn.ensemble import HistGradientBoostingClassifier

@@ -23,7 +23,7 @@ from ..reports.model_report import (ModelScore, baseline_note, baseline_score, m
                                     write_figure_tables, write_report)
 from ..reports.preview import chip_gallery, rgb_composite, rgb_positions
 from ..rows import parse_rows, parse_settings, split_rows
-from .baseline import fit_baseline
+from .baseline import fit_baseline, missing
 from .callbacks import history_path_for
 from .metrics import timed_scores
 from .train import split_chips, train
@@ -183,6 +183,8 @@ def _pixel_baseline(sources: list[tuple[bool, str]], held: HeldOut, classes, con
     path) — a configuration trained here reading the most bands, else the first model file that keeps some —
     reading that model's bands, and scored on ``held`` as the models are: its score (None without pixels), its
     predictions of the gallery's chips, and a note saying which pixels it learnt from."""
+    if missing():
+        return None, None, missing()
     ranked = sorted(sources, key=lambda source: (not source[0], -len(read_info(source[1]).bands)))
     for _, path in ranked:
         sample = read_pixels(path)

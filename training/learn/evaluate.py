@@ -16,7 +16,7 @@ from ..outputs import atomic_path
 from ..progress import Progress
 from ..reports.model_report import ModelScore, baseline_note, baseline_score, write_csv, write_report
 from ..reports.preview import chip_gallery, raster_rgb, write_png
-from .baseline import fit_baseline
+from .baseline import fit_baseline, missing
 from .metrics import model_scores
 
 NO_PIXELS = ("The model file keeps no training pixels (it was written before GeoSeg kept them), so the per-pixel "
@@ -37,8 +37,8 @@ def evaluate_model(config: EvaluateConfig, progress: Progress | None = None) -> 
     progress.update(0.8, f"{len(pairs)} chips: pixel accuracy {metrics['pixel_accuracy']:.3f}, "
                          f"mean IoU {metrics['mean_iou']:.3f}")
     sample = read_pixels(config.model_path)
-    pixel = baseline = None
-    if sample:
+    why, pixel, baseline = NO_PIXELS if sample is None else missing(), None, None
+    if not why:
         progress.update(0.8, f"Fitting the per-pixel baseline on the model file's {len(sample[1]):,} training "
                              "pixels…")
         pixel = fit_baseline(*sample, len(info.classes))
@@ -48,7 +48,8 @@ def evaluate_model(config: EvaluateConfig, progress: Progress | None = None) -> 
         progress.update(0.9, f"Per-pixel baseline: pixel accuracy {baseline['pixel_accuracy']:.3f}, mean IoU "
                              f"{baseline['mean_iou']:.3f} (the model's margin {margin:+.3f})")
     else:
-        progress.update(0.9, NO_PIXELS)
+        why = why or NO_PIXELS
+        progress.update(0.9, why)
     table = class_table(metrics, baseline)
     if config.output_csv:
         write_csv(config.output_csv, table)
@@ -68,7 +69,7 @@ def evaluate_model(config: EvaluateConfig, progress: Progress | None = None) -> 
         notes = [f"Model: {config.model_path}.", f"Chips: {config.chips_dir}, {len(pairs)} of them, "
                  f"{metrics['pixels']:,} labelled pixels scored; pixel accuracy {metrics['pixel_accuracy']:.4f}, "
                  f"mean IoU {metrics['mean_iou']:.4f}.",
-                 baseline_note(baseline, "the model", metrics["mean_iou"]) if baseline else NO_PIXELS]
+                 baseline_note(baseline, "the model", metrics["mean_iou"]) if baseline else why]
         write_report(config.output_html, "GeoSeg evaluation", notes,
                      [score, *([baseline_score(baseline)] if baseline else [])], info.classes, picture,
                      [pairs[i][0].stem for i in shown], scored_on="chips")

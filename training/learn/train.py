@@ -29,7 +29,7 @@ from ..models.imagenet import transfer_from
 from ..progress import Progress
 from ..reports.model_report import report_path_for
 from ..reports.train_report import write_training_report
-from .baseline import SAMPLE_PIXELS, fit_baseline
+from .baseline import SAMPLE_PIXELS, fit_baseline, missing
 from .callbacks import Checkpoint, FitProgress
 from .distribution import distribute, fit_across_workers, is_chief, strategy_for
 from .losses import SegmentationLoss, balanced_class_weights
@@ -107,7 +107,7 @@ def train(config: TrainConfig, progress: Progress | None = None) -> TrainResult:
     baseline = majority_baseline(data.train_counts, np.sum(metrics["confusion_matrix"], axis=1))
     progress.update(0.95, f"Fitting the per-pixel baseline on up to {SAMPLE_PIXELS:,} training pixels…")
     sample = data.train.pixels(SAMPLE_PIXELS, config.seed)  # kept in the model file, for evaluate and compare
-    pixel = fit_baseline(*sample, len(data.scheme))
+    pixel = None if missing() else fit_baseline(*sample, len(data.scheme))
     pixel_scores = pixel.scores(held_out.dataset(config.batch_size), data.scheme) if pixel else None
     info.metrics = {"best_epoch": checkpoint.best_epoch, "best_val_mean_iou": checkpoint.state["best_score"],
                     "held_out": metrics, "majority_baseline": baseline, "pixel_baseline": pixel_scores,
@@ -122,7 +122,8 @@ def train(config: TrainConfig, progress: Progress | None = None) -> TrainResult:
     if not fit_progress.cancelled:
         Path(checkpoint.resume_path).unlink(missing_ok=True)
     versus = (f"; per-pixel gradient boosting: mean IoU {pixel_scores['mean_iou']:.3f}, the network's margin "
-              f"{metrics['mean_iou'] - pixel_scores['mean_iou']:+.3f}" if pixel_scores else "")
+              f"{metrics['mean_iou'] - pixel_scores['mean_iou']:+.3f}" if pixel_scores else
+              f"; {missing()}" if missing() else "")
     progress.update(1.0, f"Held-out pixel accuracy {metrics['pixel_accuracy']:.3f}, mean IoU "
                          f"{metrics['mean_iou']:.3f} (majority baseline {baseline['pixel_accuracy']:.3f}{versus}).")
     return TrainResult(config.output_model, checkpoint.history_path, fit_progress.epochs_done, checkpoint.best_epoch,

@@ -1,8 +1,10 @@
 """The per-pixel baseline: real figures on toy problems, scored on exactly the labelled pixels the network is."""
+import sys
+
 import numpy as np
 
 from training.data.classes import NODATA_CLASS, class_scheme
-from training.learn.baseline import METHOD, fit_baseline
+from training.learn.baseline import METHOD, fit_baseline, missing
 from training.learn.metrics import confusion_matrix, scores
 
 CLASSES = class_scheme(["a", "b", "c"])
@@ -69,3 +71,9 @@ def test_fitting_fifty_thousand_pixels_of_twelve_bands_takes_seconds():
     values, labels = toy(50_000, 7)
     values = np.concatenate([values, values ** 2, np.sqrt(np.abs(values))], axis=1)
     assert fit_baseline(values, labels, 3).fit_seconds < 20
+
+
+def test_a_python_without_scikit_learn_is_told_why_there_is_no_baseline(monkeypatch):
+    assert missing() == ""
+    monkeypatch.setitem(sys.modules, "sklearn", None)  # as if it were not installed
+    assert missing().startswith("scikit-learn is not installed in the Python running GeoSeg's jobs")

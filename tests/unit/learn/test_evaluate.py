@@ -1,4 +1,5 @@
 import csv
+import sys
 
 import numpy as np
 import pytest
@@ -15,7 +16,7 @@ from training.progress import Progress
 from training.learn.train import train
 
 
-def test_evaluate_writes_scores_a_report_and_pictures(tmp_path):
+def test_evaluate_writes_scores_a_report_and_pictures(tmp_path, monkeypatch):
     image, labels = write_scene(tmp_path, 128, 128)
     create_chips(ChipsConfig(str(image), str(tmp_path / "chips"), str(labels), chip_size=32))
     model = train(TrainConfig(str(tmp_path / "m.keras"), chips_dir=str(tmp_path / "chips"), epochs=1, batch_size=8,
@@ -56,3 +57,7 @@ def test_evaluate_writes_scores_a_report_and_pictures(tmp_path):
     assert plain.metrics == result.metrics and plain.pixel_baseline is None
     assert "pixel_baseline_iou" not in (tmp_path / "old.csv").read_text()
     assert NO_PIXELS in (tmp_path / "old.html").read_text() and METHOD not in (tmp_path / "old.html").read_text()
+    monkeypatch.setitem(sys.modules, "sklearn", None)  # a Python without scikit-learn: said, not a failure
+    bare = evaluate_model(EvaluateConfig(model, str(tmp_path / "chips"), output_html=str(tmp_path / "bare.html")))
+    assert bare.metrics == result.metrics and bare.pixel_baseline is None
+    assert "scikit-learn is not installed" in (tmp_path / "bare.html").read_text()
