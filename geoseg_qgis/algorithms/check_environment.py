@@ -20,7 +20,8 @@ class CheckEnvironmentAlgorithm(GeoSegAlgorithm):
     TOOLBOX_GROUP = ("Environment", "environment")
     HELP = (
         "Reports what GeoSeg's TensorFlow jobs run on: the worker Python and where it was chosen, the versions "
-        "of TensorFlow, Keras, NumPy, GDAL and LiteRT there, the devices TensorFlow sees (GPU names), whether "
+        "of TensorFlow, Keras, NumPy, GDAL, LiteRT and scikit-learn there, the devices TensorFlow sees (GPU "
+        "names), whether "
         "the CPU computes bfloat16 natively, and the engine and precision <i>Classify raster</i> would pick."
         "<br><br>The report is shown in the log and can be saved as an HTML page; paste it into a bug report. "
         "It never fails: a missing environment or package is reported with the fix."

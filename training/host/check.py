@@ -14,7 +14,7 @@ from ..progress import Progress
 
 # What the jobs import, by the name users know; the first three are needed, the rest are reported.
 PACKAGES = {"TensorFlow": "tensorflow", "NumPy": "numpy", "GDAL": "osgeo.gdal", "Keras": "keras",
-            "LiteRT": "ai_edge_litert"}
+            "LiteRT": "ai_edge_litert", "scikit-learn": "sklearn"}
 REQUIRED = ("TensorFlow", "NumPy", "GDAL")
 
 
@@ -48,7 +48,7 @@ def check_environment(config: CheckConfig, progress: Progress | None = None) -> 
 def _version(module, name: str) -> str:
     version = getattr(module, "__version__", None)
     if version is None:
-        distribution = {"ai_edge_litert": "ai-edge-litert"}.get(name, name.split(".")[0])
+        distribution = {"ai_edge_litert": "ai-edge-litert", "sklearn": "scikit-learn"}.get(name, name.split(".")[0])
         version = metadata.version(distribution)
     return str(version)
 
