@@ -19,7 +19,11 @@ from .errors import GeoSegError
 NORMALIZATIONS = {"standard": "Per-band mean and standard deviation", "stretch": "2–98 % percentile stretch"}
 BAND_SETS = {"all": "All bands", "rgb": "RGB (bands 4,3,2)", "custom": "Custom list"}  # custom: a band list
 CLASS_WEIGHTINGS = {"none": "None", "balanced": "Balanced (inverse pixel frequency)"}
-SCHEDULES = {"constant": "Constant", "cosine": "Cosine decay to 0 over the maximum epochs"}
+SCHEDULES = {"cosine": "Warm-up over the first 5 %, then cosine decay to 0 over the training's length",
+             "constant": "Constant"}
+AVERAGINGS = {"swa": "Average of the weights at the ends of the epochs in the last quarter of the training "
+                     "(batch-norm statistics recomputed for it)",
+              "none": "None: the epoch with the best validation mean IoU"}
 ENGINES = {"auto": "Automatic (TensorFlow on GPU or in bfloat16, else LiteRT)", "litert": "LiteRT (XNNPACK, CPU)",
            "tensorflow": "TensorFlow"}
 STRATEGIES = {"default": "One device (TensorFlow's default placement)",
@@ -89,9 +93,15 @@ class ChipsResult:
 class TrainConfig:
     """Train on a chips folder (``chips_dir``), or straight from ``image_raster`` and ``label_raster``.
 
-    From a raster, the labelled area is cut across its longer side into training, validation and test strips
-    (``validation_split`` and ``test_split`` of the labelled pixels); every epoch draws ``windows_per_epoch``
-    random ``window_size``-px windows inside the training strip (see training.data.windows).
+    From a raster, the labelled area is split into blocks of about ``block_size`` px, whole blocks going to
+    validation and test (``validation_split`` and ``test_split`` of the labelled pixels); every epoch draws
+    ``windows_per_epoch`` random ``window_size``-px windows in the training blocks, half a window away from
+    the others (see training.data.windows).
+
+    Training runs ``epochs`` epochs (or ``max_minutes``, whichever ends first): the learning rate follows
+    ``schedule`` along that length, and the saved model is the ``averaging`` of the weights; with
+    ``schedule="constant"``, ``averaging="none"`` and a ``patience`` GeoSeg's earlier recipe (the best epoch
+    by validation, early stopping) is kept.
     """
 
     INPUTS: ClassVar = ("chips_dir", "image_raster", "label_raster", "validation_dir", "weights_path", "init_model")
@@ -106,15 +116,24 @@ class TrainConfig:
     validation_dir: str = option("", "chips folder for validation, instead of validation_split of chips_dir")
     window_size: int = option(64, f"side of the training windows drawn from a raster, a multiple of {INPUT_MULTIPLE}",
                               minimum=INPUT_MULTIPLE)
+    block_size: int = option(256, "side of the blocks a raster's labelled area is split into for validation and "
+                                  "testing (whole blocks; training keeps half a window away, so blocks several "
+                                  "windows wide lose little)",
+                             minimum=2 * INPUT_MULTIPLE)
     windows_per_epoch: int = option(512, "random windows per epoch from a raster", minimum=1)
     bands: str = option("all", "all, rgb (bands 4,3,2) or 1-based band numbers such as 2,3,4,8")
     architecture: str = option("unet", "the network", LABELS)
-    epochs: int = option(200, "maximum epochs", minimum=1)
+    epochs: int = option(40, "length of training in epochs (a pass over the training chips, or windows_per_epoch "
+                             "windows from a raster)", minimum=1)
+    max_minutes: float = option(0.0, "end training after this many minutes, as if its length were reached: the "
+                                     "schedule and averaging are fitted to the time (0: no limit)", minimum=0)
     batch_size: int = option(16, "chips or windows per batch", minimum=1)
     learning_rate: float = option(1e-3, "AdamW's learning rate", minimum=1e-10, maximum=1.0)
-    schedule: str = option("constant", "learning-rate schedule", SCHEDULES)
+    schedule: str = option("cosine", "learning-rate schedule", SCHEDULES)
+    averaging: str = option("swa", "the weights saved", AVERAGINGS)
     weight_decay: float = option(0.0, "AdamW's decoupled weight decay", minimum=0)
-    patience: int = option(10, "epochs without a better validation mean IoU before stopping", minimum=1)
+    patience: int = option(0, "stop after this many epochs without a better validation mean IoU (0: never)",
+                           minimum=0)
     validation_split: float = option(0.2, "validation share (a fraction, or a count of chips when ≥ 1)", minimum=0)
     test_split: float = option(0.1, "held-out test share (a fraction, or a count of chips when ≥ 1)", minimum=0)
     seed: int = option(0, "random seed: the same seed gives the same split and run", minimum=0)

@@ -1,9 +1,13 @@
-"""Train straight from a raster and its labels: split the labelled area into strips, sample windows inside them.
+"""Train straight from a raster and its labels: split the labelled area into spatial blocks, sample windows.
 
-The labelled extent is cut across its longer side into a training, a validation and a test strip (in that
-order), each holding its share of the labelled pixels. No window ever crosses a strip's edge: training
-windows are drawn at random inside the training strip every epoch (those without a labelled pixel are
-skipped), and the validation and test strips are covered by fixed tiles that never count a pixel twice.
+The labelled extent is cut into a grid of blocks of about ``block`` px; whole blocks, drawn in an order that
+depends on the labels only (not on the training seed, so runs with different seeds are scored on the same
+pixels), go to test and validation until each holds its share of the labelled pixels, spread over the whole
+area instead of one corner. Every class goes to validation, and to test, where a block holding it can be
+spared without leaving training without it. Training windows lie wholly inside the training blocks and at
+least ``buffer`` px from every validation and test block, so no window sees, or borders, held-out pixels;
+they are drawn at random every epoch (those without a labelled pixel are skipped). The validation and test
+blocks are covered by fixed tiles that never count a pixel twice.
 """
 from __future__ import annotations
 
@@ -19,12 +23,14 @@ from .classes import NODATA_CLASS
 from .labels import label_names, labels_on_grid
 from .raster import open_raster, read_valid
 
-EVAL_TILE = 256  # side of the validation and test tiles (smaller where a strip is narrower)
-MIN_STRIP = INPUT_MULTIPLE  # the narrowest validation or test strip: every architecture takes tiles this wide
+EVAL_TILE = 256  # side of the validation and test tiles (smaller where a block is smaller)
+MIN_BLOCK = INPUT_MULTIPLE  # the smallest side of a validation or test block: every architecture takes such tiles
+SPLIT_SEED = 0  # the blocks' order: fixed, so that the split depends on the labels only
+MIN_BLOCKS = 12  # a smaller labelled area is split into smaller blocks (down to 2 × MIN_BLOCK px) to have this many
 
 
 @dataclass(frozen=True)
-class Strip:
+class Block:
     """A rectangle of the raster, rows ``y0:y1`` and columns ``x0:x1``."""
 
     y0: int
@@ -34,7 +40,7 @@ class Strip:
 
     @property
     def area(self) -> tuple[slice, slice]:
-        """Index an (H, W, …) array with this to get the strip."""
+        """Index an (H, W, …) array with this to get the block."""
         return np.s_[self.y0:self.y1, self.x0:self.x1]
 
     @property
@@ -44,6 +50,24 @@ class Strip:
     @property
     def width(self) -> int:
         return self.x1 - self.x0
+
+
+@dataclass(frozen=True, eq=False)
+class BlockSplit:
+    """Where a scene's labelled pixels go. Validation and test blocks never overlap; every ``True`` pixel of
+    ``training`` lies in a training block and at least ``buffer`` px (either way, diagonals included) from
+    every validation and test block. ``missing`` names, per held-out part, the classes that no block of it
+    holds because training could not spare one."""
+
+    validation: tuple[Block, ...]
+    test: tuple[Block, ...]
+    training: np.ndarray  # (H, W) bool: where training windows may lie
+    buffer: int
+    missing: dict[str, list[int]]
+
+    def held_out(self) -> dict[str, tuple[Block, ...]]:
+        """The validation blocks, and the test blocks where there are any."""
+        return {"validation": self.validation, **({"test": self.test} if self.test else {})}
 
 
 @dataclass
@@ -76,40 +100,87 @@ def read_scene(image_path: str, label_path: str, bands: tuple[int, ...]) -> Scen
     return Scene(data, labels, label_names(label))
 
 
-def split_strips(labels: np.ndarray, shares: tuple[float, float], window: int) -> dict[str, Strip]:
-    """Training, validation and test strips across the longer side, the last two holding ``shares`` of the
-    labelled pixels (a test share of 0 gives no test strip). The training strip is at least ``window`` px
-    wide, the others at least :data:`MIN_STRIP` px (their tiles' smallest side)."""
+def split_blocks(labels: np.ndarray, shares: tuple[float, float], window: int, block: int) -> BlockSplit:
+    """Validation and test blocks holding ``shares`` of the labelled pixels (a test share of 0 gives no test
+    block) in a grid of blocks of about ``block`` px (less where that gives fewer than :data:`MIN_BLOCKS`);
+    the rest trains, ``window // 2`` px away from them."""
     height, width = labels.shape
-    across_columns = width >= height
-    counts = (labels != NODATA_CLASS).sum(axis=0 if across_columns else 1)
-    cumulative = np.cumsum(counts) / counts.sum()
-    length = len(counts)
-    validation, test = shares
-    test_start = min(int(np.searchsorted(cumulative, 1.0 - test)), length - MIN_STRIP) if test > 0 else length
-    validation_start = min(int(np.searchsorted(cumulative, 1.0 - test - validation)), test_start - MIN_STRIP)
-    if validation_start < window or min(height, width) < MIN_STRIP:
-        raise GeoSegError(f"The labelled area ({width}×{height} px) is too small for a training strip of at least "
-                          f"{window} px beside validation{' and test' if test > 0 else ''} strips of at least "
-                          f"{MIN_STRIP} px: lower the window size or the shares.")
-    cuts = {"train": (0, validation_start), "validation": (validation_start, test_start), "test": (test_start, length)}
-    return {name: Strip(0, height, start, end) if across_columns else Strip(start, end, 0, width)
-            for name, (start, end) in cuts.items() if end > start}
+    buffer = window // 2
+    block = max(min(block, int((height * width / MIN_BLOCKS) ** 0.5)), 2 * MIN_BLOCK)
+    rows, columns = _edges(height, block), _edges(width, block)
+    if min(height, width) < MIN_BLOCK or (len(rows) - 1) * (len(columns) - 1) < (3 if shares[1] > 0 else 2):
+        raise GeoSegError(f"The labelled area ({width}×{height} px) is too small to split into blocks of about "
+                          f"{block} px for training, validation{' and test' if shares[1] > 0 else ''}: lower the "
+                          "block size, or label a larger area.")
+    blocks = [Block(int(y0), int(y1), int(x0), int(x1))
+              for y0, y1 in zip(rows, rows[1:]) for x0, x1 in zip(columns, columns[1:])]
+    counts = np.array([np.bincount(labels[b.area].ravel(), minlength=NODATA_CLASS + 1)[:NODATA_CLASS]
+                       for b in blocks])
+    roles = _assign(counts, {"test": shares[1], "validation": shares[0]})
+    held = {name: tuple(b for b, role in zip(blocks, roles) if role == name) for name in ("validation", "test")}
+    if not held["validation"] or "train" not in (role for role, count in zip(roles, counts.sum(axis=1)) if count):
+        raise GeoSegError(f"The labelled pixels lie in too few blocks of about {block} px to train and validate on "
+                          "different ones: lower the block size, or label a larger area.")
+    training = np.zeros(labels.shape, bool)
+    for b, role in zip(blocks, roles):
+        training[b.area] = role == "train"
+    for b in held["validation"] + held["test"]:
+        training[max(b.y0 - buffer, 0):b.y1 + buffer, max(b.x0 - buffer, 0):b.x1 + buffer] = False
+    present = np.flatnonzero(counts.sum(axis=0))
+    missing = {name: [int(c) for c in present if not any(counts[i, c] for i, r in enumerate(roles) if r == name)]
+               for name in ("validation", "test") if held[name]}
+    return BlockSplit(held["validation"], held["test"], training, buffer, missing)
+
+
+def _edges(length: int, block: int) -> np.ndarray:
+    """Edges of the most blocks, as equal as whole pixels allow, that are each at least about ``block`` px."""
+    return np.linspace(0, length, max(round(length / block), 1) + 1).round().astype(int)
+
+
+def _assign(counts: np.ndarray, shares: dict[str, float]) -> list[str]:
+    """Each block's role ("train", or a name of ``shares``) from its labelled pixels per class ``counts``
+    (blocks × classes): blocks with labels, in a fixed random order, fill each part's share in turn; then
+    validation, and test, take for every class they lack the first training block holding it. A block leaves
+    training only where training keeps every class it has, and some labelled block."""
+    labelled = counts.sum(axis=1)
+    order = [int(i) for i in np.random.default_rng(SPLIT_SEED).permutation(len(counts)) if labelled[i]]
+    roles = ["train"] * len(counts)
+    kept = counts.sum(axis=0)  # training's labelled pixels per class
+
+    def move(i: int, name: str) -> bool:
+        nonlocal kept
+        left = kept - counts[i]
+        if roles[i] != "train" or left.sum() == 0 or ((kept > 0) & (left == 0)).any():
+            return False
+        roles[i], kept = name, left
+        return True
+
+    for name, share in shares.items():
+        taken = 0
+        for i in order:
+            if taken >= share * labelled.sum():
+                break
+            if move(i, name):
+                taken += labelled[i]
+    for name in ("validation", "test"):
+        if name in roles:
+            for c in np.flatnonzero(counts.sum(axis=0)):
+                if not any(counts[i, c] for i in order if roles[i] == name):
+                    next((True for i in order if counts[i, c] and move(i, name)), False)
+    return roles
 
 
 class WindowSampler:
-    """Random ``size``-px windows inside ``strip`` with at least one labelled pixel, ``count`` per epoch."""
+    """Random ``size``-px windows lying wholly where ``allowed`` (H, W bool) is true and holding at least one
+    labelled pixel there, ``count`` per epoch."""
 
-    def __init__(self, labels: np.ndarray, strip: Strip, size: int, count: int, seed: int):
-        if strip.height < size or strip.width < size:
-            raise GeoSegError(f"Windows of {size} px do not fit in the training strip ({strip.width}×{strip.height} "
-                              "px): lower the window size.")
-        labelled = (labels[strip.area] != NODATA_CLASS).astype(np.int64)
-        total = np.pad(labelled.cumsum(0).cumsum(1), ((1, 0), (1, 0)))
-        # labelled pixels in the window whose top-left corner is (y, x), for every corner that fits
-        inside = total[size:, size:] - total[:-size, size:] - total[size:, :-size] + total[:-size, :-size]
-        corners = np.argwhere(inside > 0)
-        self.corners = corners + (strip.y0, strip.x0)
+    def __init__(self, labels: np.ndarray, allowed: np.ndarray, size: int, count: int, seed: int):
+        inside = _window_sums(allowed, size) == size * size
+        has_labels = _window_sums(allowed & (labels != NODATA_CLASS), size) > 0
+        self.corners = np.argwhere(inside & has_labels)
+        if not len(self.corners):
+            raise GeoSegError(f"No {size}-px window with labels fits in the training area (between the validation "
+                              "and test blocks and their buffers): lower the window size or raise the block size.")
         self.size, self.count = size, count
         self.rng = np.random.default_rng(seed)
 
@@ -118,13 +189,19 @@ class WindowSampler:
         return self.corners[self.rng.integers(len(self.corners), size=self.count)]
 
 
-def tiles(labels: np.ndarray, strip: Strip, size: int) -> Iterator[tuple[int, int, np.ndarray]]:
-    """``size``-px tiles covering ``strip`` (at least ``size`` px each way): (y, x, labels) with labels of
+def _window_sums(values: np.ndarray, size: int) -> np.ndarray:
+    """Sum of ``values`` in the ``size``-px window whose top-left corner is (y, x), for every corner that fits."""
+    total = np.pad(values.astype(np.int64).cumsum(0).cumsum(1), ((1, 0), (1, 0)))
+    return total[size:, size:] - total[:-size, size:] - total[size:, :-size] + total[:-size, :-size]
+
+
+def tiles(labels: np.ndarray, block: Block, size: int) -> Iterator[tuple[int, int, np.ndarray]]:
+    """``size``-px tiles covering ``block`` (at least ``size`` px each way): (y, x, labels) with labels of
     pixels that an earlier tile counted set to 255, so that every pixel counts once; tiles without a labelled
     pixel are skipped."""
     counted = np.zeros(labels.shape, bool)
-    for y in _starts(strip.y0, strip.y1, size):
-        for x in _starts(strip.x0, strip.x1, size):
+    for y in _starts(block.y0, block.y1, size):
+        for x in _starts(block.x0, block.x1, size):
             window = np.s_[y:y + size, x:x + size]
             tile = np.where(counted[window], NODATA_CLASS, labels[window])
             counted[window] = True
@@ -132,11 +209,12 @@ def tiles(labels: np.ndarray, strip: Strip, size: int) -> Iterator[tuple[int, in
                 yield y, x, tile
 
 
-def tile_arrays(scene_image: np.ndarray, labels: np.ndarray, strip: Strip, size: int) -> tuple[np.ndarray, np.ndarray]:
-    """The tiles of ``strip`` as stacked images (N, s, s, B) and labels (N, s, s); sides rounded down to a
-    multiple of :data:`MIN_STRIP` so that every architecture takes them."""
-    side = min(size, strip.height, strip.width) // MIN_STRIP * MIN_STRIP
-    found = list(tiles(labels, strip, side))
+def tile_arrays(scene_image: np.ndarray, labels: np.ndarray, blocks: tuple[Block, ...],
+                size: int) -> tuple[np.ndarray, np.ndarray]:
+    """The tiles of ``blocks`` as stacked images (N, s, s, B) and labels (N, s, s); one side for all, at most
+    ``size`` and rounded down to a multiple of :data:`MIN_BLOCK` so that every architecture takes them."""
+    side = min([size] + [min(b.height, b.width) for b in blocks]) // MIN_BLOCK * MIN_BLOCK
+    found = [(y, x, tile) for b in blocks for y, x, tile in tiles(labels, b, side)]
     images = np.stack([scene_image[y:y + side, x:x + side] for y, x, _ in found])
     return images, np.stack([tile for _, _, tile in found])
 

@@ -1,8 +1,11 @@
-"""Keras callbacks: keep the best model, stop early, write resume points, report progress and cancel."""
+"""Keras callbacks: steer the learning rate along the training's length, average the weights, keep the best
+model, stop early, write resume points, report progress and cancel."""
 from __future__ import annotations
 
 import csv
 import json
+import math
+import time
 from pathlib import Path
 
 import keras
@@ -16,7 +19,8 @@ from ..progress import Progress
 
 class Checkpoint(keras.callbacks.Callback):
     """Record every epoch so that a run stopped at any moment, even killed, resumes without a repeated or a
-    missing epoch; keep the best model; stop after ``patience`` epochs without a better validation mean IoU.
+    missing epoch; keep the best model; stop after ``patience`` epochs without a better validation mean IoU
+    (0: never). The resume point also holds the running weight ``average``, where there is one.
 
     After each epoch, in this order and each written atomically: the resume point (weights, optimizer state,
     best score and the history rows so far), then the model if it improved, then the history CSV. The resume
@@ -25,9 +29,11 @@ class Checkpoint(keras.callbacks.Callback):
     of a multi-worker training but its chief), which still decide when to stop as the chief does.
     """
 
-    def __init__(self, info: ModelInfo, model_path: str, patience: int, writes: bool = True):
+    def __init__(self, info: ModelInfo, model_path: str, patience: int, writes: bool = True,
+                 average: WeightAverage | None = None):
         super().__init__()
         self.info, self.model_path, self.patience, self.writes = info, model_path, patience, writes
+        self.average = average
         self.resume_path, self.history_path = resume_path_for(model_path), history_path_for(model_path)
         self.state = {"epoch": 0, "best_score": -np.inf, "best_epoch": 0, "stopped": False, "history": []}
 
@@ -50,7 +56,7 @@ class Checkpoint(keras.callbacks.Callback):
         improved = score > state["best_score"]
         if improved:
             state.update(best_score=score, best_epoch=epoch + 1)
-        elif epoch + 1 - state["best_epoch"] >= self.patience:
+        elif self.patience and epoch + 1 - state["best_epoch"] >= self.patience:
             self.model.stop_training = state["stopped"] = True
         state["epoch"] = epoch + 1
         state["history"].append({"epoch": epoch, **{key: float(value) for key, value in sorted(logs.items())}})
@@ -59,6 +65,9 @@ class Checkpoint(keras.callbacks.Callback):
     def write_resume_point(self) -> None:
         arrays = {f"weight_{i}": w for i, w in enumerate(self.model.get_weights())}
         arrays.update({f"optimizer_{i}": np.asarray(v) for i, v in enumerate(self.model.optimizer.variables)})
+        if self.average and self.average.count:
+            arrays.update({f"average_{i}": w for i, w in enumerate(self.average.sums)})
+            arrays["average_count"] = np.int64(self.average.count)
         with atomic_path(self.resume_path) as tmp:
             np.savez(tmp, state=json.dumps(self.state), **arrays)
 
@@ -78,6 +87,9 @@ class Checkpoint(keras.callbacks.Callback):
             model.optimizer.build(model.trainable_variables)
             for i, variable in enumerate(model.optimizer.variables):
                 variable.assign(saved[f"optimizer_{i}"])
+            if self.average and "average_count" in saved.files:
+                self.average.sums = [saved[f"average_{i}"] for i in range(count)]
+                self.average.count = int(saved["average_count"])
         if not self.writes:
             return self.state
         if self.best_epoch == self.state["epoch"] and _saved_best_epoch(self.model_path) != self.best_epoch:
@@ -110,12 +122,98 @@ def history_path_for(model_path: str) -> str:
     return str(Path(model_path).with_suffix(".history.csv"))
 
 
-class FitProgress(keras.callbacks.Callback):
-    """Report each epoch to a :class:`Progress`; stop after the current batch when cancelled."""
+WARM_UP = 0.05  # share of the training's length over which the cosine schedule's learning rate rises from 0
+AVERAGE_FROM = 0.75  # share of the training's length after which the epochs' weights enter the average
 
-    def __init__(self, progress: Progress, epochs: int, initial_epoch: int = 0):
+
+class Schedule(keras.callbacks.Callback):
+    """Where training stands along its length, from 0 to 1: its steps done of ``steps`` or its seconds of
+    ``seconds_limit`` (0: none), whichever is further. Sets the learning rate for each step from it (constant,
+    or warm-up then cosine decay to 0) and ends training when it reaches 1 (after the step, epoch end and
+    validation included). Each epoch's log gains ``seconds``, the training time so far, from which a resumed
+    run continues (``seconds_before``)."""
+
+    def __init__(self, rate: float, schedule: str, steps: int, seconds_limit: float = 0.0, seconds_before: float = 0.0):
         super().__init__()
-        self.progress, self.epochs = progress, epochs
+        self.rate, self.schedule, self.steps, self.seconds_limit = rate, schedule, steps, seconds_limit
+        self.seconds_before, self.started = seconds_before, time.monotonic()
+
+    def seconds(self) -> float:
+        return self.seconds_before + time.monotonic() - self.started
+
+    def position(self) -> float:
+        steps = int(np.asarray(self.model.optimizer.iterations)) / self.steps
+        return max(steps, self.seconds() / self.seconds_limit if self.seconds_limit else 0.0)
+
+    def learning_rate(self, position: float) -> float:
+        if self.schedule == "constant":
+            return self.rate
+        if position < WARM_UP:
+            return self.rate * min(1.0, (position + 1 / self.steps) / WARM_UP)
+        return self.rate * 0.5 * (1 + math.cos(math.pi * min((position - WARM_UP) / (1 - WARM_UP), 1.0)))
+
+    def on_train_begin(self, logs=None):
+        self.started = time.monotonic()
+
+    def on_train_batch_begin(self, batch, logs=None):
+        self.model.optimizer.learning_rate = self.learning_rate(self.position())
+
+    def on_train_batch_end(self, batch, logs=None):
+        if self.position() >= 1.0:
+            self.model.stop_training = True
+
+    def on_epoch_end(self, epoch, logs=None):
+        if logs is not None:
+            logs["seconds"] = self.seconds()
+
+
+class WeightAverage(keras.callbacks.Callback):
+    """The mean of the weights at the ends of the epochs that end past :data:`AVERAGE_FROM` of the training's
+    length (stochastic weight averaging); :meth:`apply` puts it into the model."""
+
+    def __init__(self, schedule: Schedule):
+        super().__init__()
+        self.schedule, self.sums, self.count = schedule, [], 0
+
+    def on_epoch_end(self, epoch, logs=None):
+        if self.schedule.position() < AVERAGE_FROM:
+            return
+        weights = self.model.get_weights()
+        self.sums = [total + w for total, w in zip(self.sums, weights)] if self.count else weights
+        self.count += 1
+
+    def apply(self, model: keras.Model, batches) -> None:
+        """Set ``model``'s weights to the average (if any epoch entered it), then recompute its batch-norm
+        statistics as the plain mean over ``batches`` (an iterable of input batches) for the averaged weights."""
+        if not self.count:
+            return
+        model.set_weights([total / self.count for total in self.sums])
+        recompute_batch_norm(model, batches)
+
+
+def recompute_batch_norm(model: keras.Model, batches) -> None:
+    """Each batch normalisation's moving mean and variance: the mean of its batch statistics over ``batches``."""
+    norms = [layer for layer in model._flatten_layers() if isinstance(layer, keras.layers.BatchNormalization)]
+    if not norms:
+        return
+    momenta = [norm.momentum for norm in norms]
+    try:
+        for seen, batch in enumerate(batches):
+            for norm in norms:
+                norm.momentum = seen / (seen + 1)  # the k-th batch enters the running mean with weight 1 / k
+            model(batch, training=True)
+    finally:
+        for norm, momentum in zip(norms, momenta):
+            norm.momentum = momentum
+
+
+class FitProgress(keras.callbacks.Callback):
+    """Report each epoch to a :class:`Progress` (the bar follows the ``schedule``'s position); stop after the
+    current batch when cancelled."""
+
+    def __init__(self, progress: Progress, schedule: Schedule, epochs: int, initial_epoch: int = 0):
+        super().__init__()
+        self.progress, self.schedule, self.epochs = progress, schedule, epochs
         self.epochs_done, self.cancelled = initial_epoch, False
 
     def on_train_batch_end(self, batch, logs=None):
@@ -126,7 +224,7 @@ class FitProgress(keras.callbacks.Callback):
     def on_epoch_end(self, epoch, logs=None):
         self.epochs_done = epoch + 1
         logs = logs or {}
-        self.progress.update(self.epochs_done / self.epochs,
+        self.progress.update(self.schedule.position(),
                              f"Epoch {self.epochs_done}/{self.epochs}: loss {logs.get('loss', np.nan):.4f}, "
                              f"val_loss {logs.get('val_loss', np.nan):.4f}, "
                              f"val_accuracy {logs.get('val_accuracy', np.nan):.3f}, "

@@ -15,7 +15,7 @@ from ..data.dataset import ChipArrays
 from ..data.normalization import normalize_array
 from ..data.pairs import find_pairs, load_chips
 from ..data.raster import open_raster
-from ..data.windows import EVAL_TILE, read_scene, split_strips, tile_arrays
+from ..data.windows import EVAL_TILE, read_scene, split_blocks, tile_arrays
 from ..errors import GeoSegError
 from ..models.bundle import load_bundle, read_info, read_pixels
 from ..progress import Progress
@@ -139,7 +139,7 @@ def _held_out(config: CompareConfig, base: TrainConfig) -> HeldOut:
     if config.test_dir or config.chips_dir:
         pairs = find_pairs(config.test_dir or config.chips_dir, config.image_suffix, config.label_suffix)
         if not config.test_dir:
-            test = split_chips(base, len(pairs))[2]
+            test = split_chips(base, pairs)[2]
             if not len(test):
                 raise nothing_held_out
             pairs = [pairs[i] for i in sorted(test)]
@@ -151,12 +151,12 @@ def _held_out(config: CompareConfig, base: TrainConfig) -> HeldOut:
         raise GeoSegError("Training from a raster needs its label raster too.")
     count = open_raster(config.image_raster, "image raster").RasterCount
     scene = read_scene(config.image_raster, config.label_raster, tuple(range(1, count + 1)))
-    strips = split_strips(scene.labels, (base.validation_split, base.test_split), base.window_size)
-    if "test" not in strips:
+    split = split_blocks(scene.labels, (base.validation_split, base.test_split), base.window_size, base.block_size)
+    if not split.test:
         raise nothing_held_out
-    images, labels = tile_arrays(scene.image, scene.labels, strips["test"], EVAL_TILE)
+    images, labels = tile_arrays(scene.image, scene.labels, split.test, EVAL_TILE)
     return HeldOut(images, labels, [f"tile {i}" for i in range(1, len(labels) + 1)],
-                   f"the held-out test strip of {config.image_raster} ({len(labels)} tiles)")
+                   f"the held-out test blocks of {config.image_raster} ({len(labels)} tiles)")
 
 
 def _score(name: str, path: str, error: str, held: HeldOut, config: CompareConfig):

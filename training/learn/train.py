@@ -9,6 +9,7 @@ from pathlib import Path
 
 import keras
 import numpy as np
+import tensorflow as tf
 
 from ..architectures import ARCHITECTURES, INPUT_MULTIPLE
 from ..config import TrainConfig, TrainResult, check_settings
@@ -18,9 +19,9 @@ from ..data.dataset import ChipArrays, ChipFiles, SceneWindows
 from ..data.normalization import NormalizationFit, fit_normalization, normalize_array
 from ..data.pairs import check_chips, check_labelled, find_pairs
 from ..data.raster import open_raster
-from ..data.split import split_indices
+from ..data.split import place_groups, split_indices
 from ..data.survey import survey_chips
-from ..data.windows import EVAL_TILE, WindowSampler, read_scene, split_strips, tile_arrays
+from ..data.windows import EVAL_TILE, WindowSampler, read_scene, split_blocks, tile_arrays
 from ..errors import GeoSegError
 from ..models import build_model, size_multiple
 from ..models.bundle import ModelInfo, load_bundle, save_bundle
@@ -30,11 +31,14 @@ from ..progress import Progress
 from ..reports.model_report import report_path_for
 from ..reports.train_report import write_training_report
 from .baseline import SAMPLE_PIXELS, fit_baseline, missing
-from .callbacks import Checkpoint, FitProgress
+from .callbacks import Checkpoint, FitProgress, Schedule, WeightAverage
 from .distribution import distribute, fit_across_workers, is_chief, strategy_for
 from .losses import SegmentationLoss, balanced_class_weights
 from .metrics import class_counts, majority_baseline, timed_scores
 from .precision import training_policy
+
+
+NORM_BATCHES = 32  # training batches over which the averaged weights' batch-norm statistics are recomputed
 
 
 @dataclass
@@ -57,38 +61,46 @@ class Prepared:
 
 
 def train(config: TrainConfig, progress: Progress | None = None) -> TrainResult:
-    """Train with AdamW until the validation mean IoU stops improving for ``patience`` epochs.
+    """Train with AdamW for ``epochs`` (or ``max_minutes``), the learning rate following ``schedule``; save the
+    ``averaging`` of the weights, with ``averaging="none"`` the epoch with the best validation mean IoU.
 
-    The best epoch is saved to ``config.output_model`` whenever it improves, so a cancelled run keeps it;
-    a resume point is written after every epoch so ``resume=True`` continues an interrupted run.
+    The best epoch so far is saved to ``config.output_model`` whenever it improves, so a cancelled run keeps
+    it; a resume point is written after every epoch so ``resume=True`` continues an interrupted run. The same
+    seed gives the same model on the same machine (TensorFlow's op determinism), unless the time limit ends it.
     """
     progress = progress or Progress()
     started = time.monotonic()
     _check_config(config)
     keras.utils.set_random_seed(config.seed)
+    tf.config.experimental.enable_op_determinism()
     data = prepare(config, progress.span(0.0, 0.05))
     progress.update(0.05, f"Building the {ARCHITECTURES[config.architecture].label} for {len(data.bands)} bands and "
                           f"{len(data.scheme)} classes…")
     policy = training_policy(config.precision)
     strategy = strategy_for(config.strategy)
     with strategy.scope():
-        model = _build(config, data, policy, strategy.num_replicas_in_sync)
+        model = _build(config, data, policy)
         model.optimizer.build(model.trainable_variables)  # its state on the strategy's devices, also on resuming
     info = ModelInfo(architecture=config.architecture, bands=list(data.bands), classes=data.scheme,
                      normalization=data.stats, chip_size=data.window,
                      training={"config": asdict(config), "dtype_policy": policy,
                                "replicas": strategy.num_replicas_in_sync, **data.record})
-    checkpoint = Checkpoint(info, config.output_model, config.patience, writes=is_chief(strategy))
+    steps = config.epochs * data.steps_per_epoch(config.batch_size * strategy.num_replicas_in_sync)
+    schedule = Schedule(config.learning_rate, config.schedule, steps, config.max_minutes * 60)
+    average = WeightAverage(schedule) if config.averaging == "swa" else None
+    checkpoint = Checkpoint(info, config.output_model, config.patience, writes=is_chief(strategy), average=average)
     epochs = config.epochs
     if config.resume and Path(checkpoint.resume_path).exists():
         state = checkpoint.restore(model)
         epochs = state["epoch"] if state["stopped"] else epochs
+        schedule.seconds_before = state["history"][-1].get("seconds", 0.0)
         progress.update(0.0, f"Resuming after epoch {state['epoch']} (best so far: epoch {state['best_epoch']}).")
     initial_epoch = checkpoint.state["epoch"]
-    fit_progress = FitProgress(progress.span(0.05, 0.95), config.epochs, initial_epoch)
-    progress.update(0.05, f"Training on {data.description}: epoch {initial_epoch + 1} of at most {config.epochs}…")
+    fit_progress = FitProgress(progress.span(0.05, 0.95), schedule, config.epochs, initial_epoch)
+    limit = f" or {config.max_minutes:g} min" if config.max_minutes else ""
+    progress.update(0.05, f"Training on {data.description}: epoch {initial_epoch + 1} of {config.epochs}{limit}…")
     fit = dict(_fit_data(config, data, strategy), epochs=epochs, initial_epoch=initial_epoch,
-               callbacks=[checkpoint, fit_progress])
+               callbacks=[schedule, *([average] if average else []), checkpoint, fit_progress])
     if config.strategy == "multiworker":
         fit_across_workers(model, strategy, **fit)
     else:
@@ -99,8 +111,9 @@ def train(config: TrainConfig, progress: Progress | None = None) -> TrainResult:
     if not checkpoint.writes:
         progress.update(1.0, f"Worker done after epoch {fit_progress.epochs_done}: the chief writes the model.")
         return TrainResult("", "", fit_progress.epochs_done, checkpoint.best_epoch, fit_progress.cancelled, {}, {})
+    averaged = _save_average(config, data, model, average, checkpoint) if not fit_progress.cancelled else None
     training_seconds = time.monotonic() - started
-    saved, _ = load_bundle(config.output_model)  # the best epoch, scored as saved
+    saved, _ = load_bundle(config.output_model)  # the averaged weights or the best epoch, scored as saved
     held_out = data.test or data.validation
     metrics, speed = timed_scores(saved, held_out.dataset(config.batch_size), data.scheme)
     metrics["split"] = "test" if data.test else "validation"
@@ -110,6 +123,7 @@ def train(config: TrainConfig, progress: Progress | None = None) -> TrainResult:
     pixel = None if missing() else fit_baseline(*sample, len(data.scheme))
     pixel_scores = pixel.scores(held_out.dataset(config.batch_size), data.scheme) if pixel else None
     info.metrics = {"best_epoch": checkpoint.best_epoch, "best_val_mean_iou": checkpoint.state["best_score"],
+                    "averaged_epochs": averaged,
                     "held_out": metrics, "majority_baseline": baseline, "pixel_baseline": pixel_scores,
                     "training_seconds": training_seconds,
                     "megapixels_per_second": speed}
@@ -128,6 +142,20 @@ def train(config: TrainConfig, progress: Progress | None = None) -> TrainResult:
                          f"{metrics['mean_iou']:.3f} (majority baseline {baseline['pixel_accuracy']:.3f}{versus}).")
     return TrainResult(config.output_model, checkpoint.history_path, fit_progress.epochs_done, checkpoint.best_epoch,
                        fit_progress.cancelled, metrics, baseline, report, pixel_scores)
+
+
+def _save_average(config: TrainConfig, data: Prepared, model: keras.Model, average: WeightAverage | None,
+                  checkpoint: Checkpoint) -> list[int] | None:
+    """Save the averaged weights, batch-norm statistics recomputed on training batches, as the model; the first
+    and last epochs averaged, or None where nothing was averaged."""
+    if not average or not average.count:
+        return None
+    batches = data.train.dataset(config.batch_size, True, config.seed, config.jitter).take(NORM_BATCHES)
+    average.apply(model, (images for images, *_ in batches))
+    last = checkpoint.state["epoch"]
+    checkpoint.info.metrics = {"averaged_epochs": [last - average.count + 1, last]}
+    save_bundle(model, checkpoint.info, config.output_model)
+    return checkpoint.info.metrics["averaged_epochs"]
 
 
 def _fit_data(config: TrainConfig, data: Prepared, strategy) -> dict:
@@ -157,7 +185,7 @@ def _prepare_chips(config: TrainConfig, progress: Progress) -> Prepared:
         if config.validation_dir else []
     if separate:
         check_chips(separate, bands)
-    train_idx, val_idx, test_idx = split_chips(config, len(pairs))
+    train_idx, val_idx, test_idx = split_chips(config, pairs)
     parts = {name: [pairs[i] for i in indices] for name, indices in
              (("train", train_idx), ("validation", val_idx), ("test", test_idx))}
     parts["validation"] = separate or parts["validation"]
@@ -179,11 +207,13 @@ def _prepare_chips(config: TrainConfig, progress: Progress) -> Prepared:
         f"{counts['train']} chips ({counts['validation']} for validation, {counts['test']} held out)")
 
 
-def split_chips(config: TrainConfig, count: int) -> tuple[np.ndarray, ...]:
-    """Training, validation and test indices of ``count`` chips (no validation share beside a validation folder)."""
+def split_chips(config: TrainConfig, pairs: list[tuple[Path, Path]]) -> tuple[np.ndarray, ...]:
+    """Training, validation and test indices of the chip ``pairs`` (no validation share beside a validation
+    folder), whole places at a time where the chips have map coordinates."""
     separate = bool(config.validation_dir)
-    return split_indices(count, 0 if separate else config.validation_split, config.test_split, config.seed,
-                         need_validation=not separate)
+    return split_indices(len(pairs), 0 if separate else config.validation_split, config.test_split, config.seed,
+                         need_validation=not separate,
+                         groups=place_groups([image for image, _ in pairs], config.block_size))
 
 
 def _prepare_scene(config: TrainConfig, progress: Progress) -> Prepared:
@@ -197,22 +227,26 @@ def _prepare_scene(config: TrainConfig, progress: Progress) -> Prepared:
     progress.update(0.0, f"Reading {Path(config.image_raster).name} and its labels…")
     bands = parse_bands(config.bands, open_raster(config.image_raster, "image raster").RasterCount)
     scene = read_scene(config.image_raster, config.label_raster, bands)
-    strips = split_strips(scene.labels, (config.validation_split, config.test_split), config.window_size)
-    train_strip = strips["train"]
-    stats = fit_normalization(scene.image[train_strip.area][None], config.normalization)
+    split = split_blocks(scene.labels, (config.validation_split, config.test_split), config.window_size,
+                         config.block_size)
+    train_labels = np.where(split.training, scene.labels, NODATA_CLASS).astype(np.uint8)
+    stats = fit_normalization(scene.image[split.training][None], config.normalization)
     image = normalize_array(scene.image, stats)
-    sampler = WindowSampler(scene.labels, train_strip, config.window_size, config.windows_per_epoch, config.seed)
-    held = {name: ChipArrays(*tile_arrays(image, scene.labels, strips[name], EVAL_TILE))
-            for name in ("validation", "test") if name in strips}
-    train_labels = np.full_like(scene.labels, NODATA_CLASS)
-    train_labels[train_strip.area] = scene.labels[train_strip.area]
+    sampler = WindowSampler(scene.labels, split.training, config.window_size, config.windows_per_epoch, config.seed)
+    held = {name: ChipArrays(*tile_arrays(image, scene.labels, blocks, EVAL_TILE))
+            for name, blocks in split.held_out().items()}
     counts = {name: len(held[name]) if name in held else 0 for name in ("validation", "test")}
     scheme = _class_scheme(config, np.bincount(scene.labels.ravel(), minlength=NODATA_CLASS + 1), scene.class_names)
+    for name, classes in split.missing.items():
+        if classes:
+            progress.warn(f"No {name} block holds {', '.join(scheme[c].name for c in classes)}: the labels of that "
+                          f"class lie in too few blocks to spare one from training; its {name} score is missing.")
     return Prepared(
         bands, scheme, stats, SceneWindows(image, train_labels, sampler), held["validation"], held.get("test"),
         class_counts(train_labels, len(scheme)), config.window_size,
         {"image_raster": str(config.image_raster), "label_raster": str(config.label_raster),
-         "strips": {name: asdict(strip) for name, strip in strips.items()},
+         "blocks": {name: [asdict(b) for b in blocks] for name, blocks in split.held_out().items()},
+         "buffer": split.buffer,
          "windows": {"size": config.window_size, "per_epoch": config.windows_per_epoch, **counts}},
         f"{config.windows_per_epoch} random {config.window_size}-px windows an epoch ({counts['validation']} "
         f"tiles for validation, {counts['test']} held out)")
@@ -224,13 +258,16 @@ def _check_config(config: TrainConfig) -> None:
         raise GeoSegError(f"The model file {config.output_model} must end in .keras.")
     if bool(config.chips_dir) == bool(config.image_raster):
         raise GeoSegError("Give either a chips folder or an image raster with its label raster (not both).")
+    if config.max_minutes and config.strategy == "multiworker":
+        raise GeoSegError("A time limit cannot end a multi-worker training (each worker's clock would stop it at a "
+                          "different step): set max minutes to 0 and limit the epochs instead.")
     if config.init_model and not os.path.exists(config.init_model):
         raise GeoSegError(f"The starting model {config.init_model} does not exist: give an earlier GeoSeg .keras file.")
 
 
-def _build(config: TrainConfig, data: Prepared, policy: str, replicas: int) -> keras.Model:
+def _build(config: TrainConfig, data: Prepared, policy: str) -> keras.Model:
     """Build, initialise (ImageNet or an earlier model) and compile the network to compute under the dtype
-    ``policy``, for ``replicas`` replicas each taking a batch."""
+    ``policy``."""
     options = dict(config.model_options)
     if ARCHITECTURES[config.architecture].backbone:
         options.update(bands=list(data.bands), freeze_encoder=config.freeze_encoder,
@@ -250,7 +287,7 @@ def _build(config: TrainConfig, data: Prepared, policy: str, replicas: int) -> k
         model = with_policy(model, policy)
     class_weights = (balanced_class_weights(data.train_counts)
                      if config.class_weighting == "balanced" else None)
-    adamw = optimizer(config, data.steps_per_epoch(config.batch_size * replicas))
+    adamw = keras.optimizers.AdamW(config.learning_rate, weight_decay=config.weight_decay)  # rate: see Schedule
     model.compile(optimizer=keras.optimizers.LossScaleOptimizer(adamw) if policy == "mixed_float16" else adamw,
                   loss=SegmentationLoss(len(data.scheme), class_weights, config.dice_weight),
                   weighted_metrics=[keras.metrics.SparseCategoricalAccuracy(name="accuracy")],
@@ -263,14 +300,6 @@ def _folder_class_names(chips_dir: str) -> list[ClassInfo] | None:
     """The classes of a chips folder's classes.json, if it has one."""
     path = Path(chips_dir) / CLASSES_FILE
     return scheme_from_dicts(json.loads(path.read_text())) if path.exists() else None
-
-
-def optimizer(config: TrainConfig, steps_per_epoch: int) -> keras.optimizers.Optimizer:
-    """AdamW at ``learning_rate``, constant or decaying along a cosine to 0 over ``epochs``."""
-    rate = config.learning_rate
-    if config.schedule == "cosine":
-        rate = keras.optimizers.schedules.CosineDecay(rate, config.epochs * steps_per_epoch)
-    return keras.optimizers.AdamW(rate, weight_decay=config.weight_decay)
 
 
 def _class_scheme(config: TrainConfig, label_counts: np.ndarray, found) -> list[ClassInfo]:

@@ -28,7 +28,7 @@ def write_training_report(model, info: ModelInfo, held_out, history_path: str, p
     source = info.training.get("image_raster") or info.training.get("chips_dir", "")
     notes = [f"Model: {score.model_path} ({info.architecture}, bands {', '.join(map(str, info.bands))}), trained on "
              f"{source}.",
-             f"Best epoch {info.metrics['best_epoch']} (validation mean IoU {info.metrics['best_val_mean_iou']:.4f}); "
+             f"{saved_weights(info.metrics)}; "
              f"scored on the held-out {metrics['split']} part: pixel accuracy {metrics['pixel_accuracy']:.4f} against "
              f"{baseline['pixel_accuracy']:.4f} for always predicting the most frequent training class."]
     scores, predictions = [score], [predicted]
@@ -41,3 +41,14 @@ def write_training_report(model, info: ModelInfo, held_out, history_path: str, p
     gallery = chip_gallery(rgb, labels, predictions, info.classes) if len(images) else None
     return write_report(path, "GeoSeg training report", notes, scores, info.classes, gallery,
                         [f"{metrics['split']} {i + 1}" for i in range(len(images))])
+
+
+def saved_weights(metrics: dict) -> str:
+    """Which weights the model holds: the averaged epochs, or the best epoch by validation."""
+    best = f"epoch {metrics['best_epoch']} (validation mean IoU {metrics['best_val_mean_iou']:.4f})"
+    averaged = metrics.get("averaged_epochs")
+    if averaged:
+        return (f"The weights averaged over epochs {averaged[0]}–{averaged[1]}, batch-norm statistics recomputed "
+                f"(the best single epoch by validation was {best})")
+    return f"Best {best}"
+

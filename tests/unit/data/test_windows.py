@@ -1,34 +1,70 @@
-"""Training from a raster: strips, random windows and evaluation tiles."""
+"""Training from a raster: spatial blocks, random windows and evaluation tiles."""
 import numpy as np
 import pytest
 
-from training.data.windows import Strip, WindowSampler, split_strips, tiles
+from training.data.windows import Block, WindowSampler, split_blocks, tiles
 
 
-def labels(height=96, width=320):
+def labels(height=256, width=512):
     values = np.random.default_rng(0).integers(0, 3, (height, width)).astype(np.uint8)
-    values[:, 100:140] = 255  # an unlabelled band across the training strip
+    values[:, 100:140] = 255  # an unlabelled band
     return values
 
 
-def test_strips_run_across_the_longer_side_and_hold_their_shares():
-    strips = split_strips(labels(), (0.2, 0.15), 32)
-    assert [strips[n].x0 for n in ("train", "validation", "test")] == [0, strips["train"].x1, strips["validation"].x1]
-    assert strips["test"].x1 == 320 and all(s.y0 == 0 and s.y1 == 96 for s in strips.values())
-    labelled = (labels() != 255).sum(axis=0)
-    share = labelled[strips["validation"].x0:strips["validation"].x1].sum() / labelled.sum()
-    assert share == pytest.approx(0.2, abs=0.01)
-    assert split_strips(labels().T, (0.2, 0.0), 32).keys() == {"train", "validation"}  # taller: rows
+def held_out_mask(split, shape):
+    mask = np.zeros(shape, bool)
+    for block in split.validation + split.test:
+        mask[block.area] = True
+    return mask
 
 
-def test_windows_never_cross_the_training_strip_and_hold_labelled_pixels():
+def test_blocks_hold_their_shares_spread_over_the_area_and_never_overlap():
     values = labels()
-    strip = split_strips(values, (0.2, 0.1), 32)["train"]
-    sampler = WindowSampler(values, strip, 32, 2000, seed=0)
+    split = split_blocks(values, (0.2, 0.1), 64, 64)
+    labelled = values != 255
+    for blocks, share in ((split.validation, 0.2), (split.test, 0.1)):
+        held = sum(labelled[b.area].sum() for b in blocks) / labelled.sum()
+        assert share <= held < share + 0.05
+    coverage = np.zeros(values.shape, int)
+    for block in split.validation + split.test:
+        coverage[block.area] += 1
+    assert coverage.max() == 1  # no overlap
+    assert len({b.x0 for b in split.validation}) > 1 and len({b.y0 for b in split.validation}) > 1  # not one strip
+    assert split_blocks(values, (0.2, 0.1), 64, 64).validation == split.validation  # the labels decide, no seed
+
+
+def test_training_keeps_half_a_window_away_from_validation_and_test():
+    values = labels()
+    split = split_blocks(values, (0.2, 0.1), 32, 128)
+    assert split.buffer == 16
+    held = held_out_mask(split, values.shape)
+    near = np.zeros(values.shape, bool)
+    for y, x in np.argwhere(held):  # every pixel within 16 px (Chebyshev) of a held-out pixel
+        near[max(y - 16, 0):y + 17, max(x - 16, 0):x + 17] = True
+    assert not (split.training & near).any()
+    assert split.training.sum() > 0.3 * values.size
+
+
+def test_every_class_reaches_validation_and_test_where_training_can_spare_it():
+    values = np.zeros((256, 512), np.uint8)
+    values[:64, :128] = 2  # class 2 in two blocks only (64-px blocks: (0, 0) and (0, 64))
+    split = split_blocks(values, (0.2, 0.1), 32, 64)
+    assert split.missing == {"validation": [], "test": [2]}
+    assert any((values[b.area] == 2).any() for b in split.validation)
+    assert (values[split.training] == 2).any()  # training kept one
+    scarce = np.zeros((256, 512), np.uint8)
+    scarce[:32, :32] = 1  # class 1 in one block only: training keeps it, validation and test go without
+    split = split_blocks(scarce, (0.2, 0.1), 32, 64)
+    assert split.missing == {"validation": [1], "test": [1]}
+
+
+def test_windows_lie_wholly_in_the_training_area_and_hold_labelled_pixels():
+    values = labels()
+    split = split_blocks(values, (0.2, 0.1), 32, 64)
+    sampler = WindowSampler(values, split.training, 32, 2000, seed=0)
     corners = sampler.windows()
     assert len(corners) == 2000
-    assert (corners[:, 1] >= strip.x0).all() and (corners[:, 1] + 32 <= strip.x1).all()
-    assert (corners[:, 0] >= 0).all() and (corners[:, 0] + 32 <= 96).all()
+    assert all(split.training[y:y + 32, x:x + 32].all() for y, x in corners)
     assert all((values[y:y + 32, x:x + 32] != 255).any() for y, x in corners)
     assert not np.array_equal(corners, sampler.windows())  # new windows every epoch
 
@@ -36,18 +72,21 @@ def test_windows_never_cross_the_training_strip_and_hold_labelled_pixels():
 def test_windows_wholly_unlabelled_are_skipped():
     values = np.full((64, 200), 255, np.uint8)
     values[10:14, 150:154] = 1  # the only labels
-    corners = WindowSampler(values, Strip(0, 64, 0, 200), 32, 500, seed=1).windows()
+    corners = WindowSampler(values, np.ones(values.shape, bool), 32, 500, seed=1).windows()
     assert ((corners[:, 1] > 150 - 32) & (corners[:, 1] <= 153) & (corners[:, 0] <= 13)).all()
 
 
-def test_tiles_cover_a_strip_counting_every_labelled_pixel_once():
+def test_tiles_cover_a_block_counting_every_labelled_pixel_once():
     values = labels()
-    strip = Strip(0, 96, 200, 290)
-    found = list(tiles(values, strip, 64))
-    assert all(strip.x0 <= x and x + 64 <= strip.x1 and y + 64 <= 96 for y, x, _ in found)
-    assert sum((tile != 255).sum() for *_, tile in found) == (values[:, 200:290] != 255).sum()
+    block = Block(0, 96, 200, 290)
+    found = list(tiles(values, block, 64))
+    assert all(block.x0 <= x and x + 64 <= block.x1 and y + 64 <= 96 for y, x, _ in found)
+    assert sum((tile != 255).sum() for *_, tile in found) == (values[:96, 200:290] != 255).sum()
 
 
-def test_strips_too_narrow_for_a_window_are_an_error():
+def test_a_labelled_area_too_small_for_blocks_is_an_error():
     with pytest.raises(ValueError, match="too small"):
-        split_strips(labels(96, 100), (0.2, 0.1), 64)
+        split_blocks(labels(64, 64), (0.2, 0.1), 32, 128)
+    with pytest.raises(ValueError, match="No 64-px window"):
+        split = split_blocks(labels(128, 128), (0.2, 0.1), 64, 128)
+        WindowSampler(labels(128, 128), split.training, 64, 10, seed=0)

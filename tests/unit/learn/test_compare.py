@@ -96,7 +96,7 @@ def test_the_comparison_of_model_files_scores_as_evaluate_does(compared, tmp_pat
 def test_training_writes_its_own_report_beside_the_model(tmp_path):
     image, labels = write_scene(tmp_path, 192, 128)
     result = train(TrainConfig(str(tmp_path / "m.keras"), image_raster=str(image), label_raster=str(labels),
-                               epochs=2, windows_per_epoch=16, batch_size=8,
+                               window_size=32, epochs=2, windows_per_epoch=16, batch_size=8,
                                model_options={"base_filters": 4, "depth": 2}))
     assert result.report_path == str(tmp_path / "m.report.html")
     seen = look_at(tmp_path / "m.report.html", tmp_path / "m.png")

@@ -10,7 +10,7 @@ from training.learn import callbacks, precision
 from training.models.bundle import METADATA_ENTRY, ModelInfo, load_bundle, read_info
 from training.config import TrainConfig
 from training.progress import Progress
-from training.learn.train import optimizer, train
+from training.learn.train import train
 
 TINY = {"base_filters": 4, "depth": 2}
 
@@ -40,10 +40,12 @@ def test_training_lowers_the_loss_and_saves_a_complete_bundle(chips, tmp_path):
     assert METADATA_ENTRY in zipfile.ZipFile(result.model_path).namelist()
 
 
-def test_training_is_reproducible_with_a_seed(chips, tmp_path):
-    first = train(config(chips, tmp_path / "a", epochs=2))
-    second = train(config(chips, tmp_path / "b", epochs=2))
-    assert first.test_metrics["confusion_matrix"] == second.test_metrics["confusion_matrix"]
+def test_the_same_seed_gives_the_same_weights(chips, tmp_path):
+    first, second, other = (load_bundle(train(config(chips, tmp_path / name, epochs=2, seed=seed)).model_path)[0]
+                            for name, seed in (("a", 0), ("b", 0), ("c", 1)))
+    for mine, again in zip(first.get_weights(), second.get_weights()):
+        np.testing.assert_array_equal(mine, again)
+    assert not all(np.array_equal(mine, theirs) for mine, theirs in zip(first.get_weights(), other.get_weights()))
 
 
 def test_cancel_keeps_the_best_model_so_far(chips, tmp_path):
@@ -61,7 +63,7 @@ def test_the_job_says_what_it_does_before_the_first_epoch_ends(chips, tmp_path):
     assert reports[0] == (0.0, "Reading 64 chips…")
     messages = [message for _, message in reports if message]
     assert messages[1:3] == ["Building the U-Net (from scratch) for 3 bands and 3 classes…",
-                             "Training on 45 chips (13 for validation, 6 held out): epoch 1 of at most 1…"]
+                             "Training on 45 chips (13 for validation, 6 held out): epoch 1 of 1…"]
     assert messages[3].startswith("Epoch 1/1:")
 
 
@@ -88,7 +90,7 @@ def test_an_interrupted_run_resumes_from_its_last_epoch(chips, tmp_path):
                    Progress(lambda p, m: messages.append(m)))
     resumed = [m for m in messages if m.startswith(("Resuming", "Training"))]
     assert resumed[0].startswith(f"Resuming after epoch {done} ")
-    assert resumed[1].endswith(f"epoch {done + 1} of at most 6…")
+    assert resumed[1].endswith(f"epoch {done + 1} of 6…")
     assert [m.split(":")[0] for m in messages if m.startswith("Epoch")] == [f"Epoch {e}/6" for e in range(done + 1, 7)]
     assert second.epochs_run == 6 and not (tmp_path / "model.resume.npz").exists()
     with open(second.history_path) as handle:
@@ -114,24 +116,80 @@ def test_training_straight_from_a_raster_keeps_validation_apart(tmp_path):
                                label_raster=str(labels), bands="rgb", window_size=32, windows_per_epoch=24, epochs=2,
                                batch_size=8, model_options=TINY))
     info = read_info(result.model_path)
-    strips = info.training["strips"]
-    assert strips["train"]["x1"] == strips["validation"]["x0"] and strips["validation"]["x1"] == strips["test"]["x0"]
-    assert info.training["windows"]["size"] == 32 and info.training["windows"]["validation"] == 2
+    blocks = info.training["blocks"]
+    assert len(blocks["validation"]) >= 1 and len(blocks["test"]) >= 1 and info.training["buffer"] == 16
+    assert info.training["windows"]["size"] == 32 and info.training["windows"]["validation"] >= 2
     assert [c.name for c in info.classes] == CLASS_NAMES and result.test_metrics["split"] == "test"
     assert result.epochs_run == 2 and 0 < result.test_metrics["mean_iou"] <= 1
 
 
-def test_the_cosine_schedule_decays_to_zero_over_the_epochs():
-    def rates(schedule):
-        adamw = optimizer(TrainConfig("m.keras", epochs=10, learning_rate=0.01, schedule=schedule), 5)
-        found = []
-        for step in (0, 25, 50):
-            adamw.iterations.assign(step)
-            found.append(float(adamw.learning_rate))
-        return found
+def test_the_cosine_schedule_warms_up_then_decays_to_zero_over_the_steps_or_the_time_limit(monkeypatch):
+    clock = [100.0]
+    monkeypatch.setattr(callbacks.time, "monotonic", lambda: clock[0])
+    model = types.SimpleNamespace(optimizer=types.SimpleNamespace(iterations=np.int64(0)), stop_training=False)
+    schedule = callbacks.Schedule(0.01, "cosine", steps=1000)
+    schedule.set_model(model)
 
-    assert rates("cosine") == pytest.approx([0.01, 0.005, 0.0], abs=1e-7)
-    assert rates("constant") == pytest.approx([0.01] * 3)
+    def rate_at(step):
+        model.optimizer.iterations = np.int64(step)
+        schedule.on_train_batch_begin(0)
+        return model.optimizer.learning_rate
+
+    assert [rate_at(s) for s in (0, 25, 50, 525, 1000)] == pytest.approx([0.0002, 0.0052, 0.01, 0.005, 0.0], abs=1e-9)
+    assert callbacks.Schedule(0.01, "constant", 1000).learning_rate(0.6) == 0.01
+    timed = callbacks.Schedule(0.01, "cosine", steps=1000, seconds_limit=60.0)
+    timed.set_model(model)
+    timed.on_train_begin()
+    model.optimizer.iterations = np.int64(10)
+    clock[0] += 30.0  # half the time, 1 % of the steps: half-way
+    assert timed.position() == pytest.approx(0.5) and not model.stop_training
+    clock[0] += 30.0
+    timed.on_train_batch_end(0)
+    assert model.stop_training
+    logs = {}
+    timed.on_epoch_end(0, logs)
+    assert logs["seconds"] == pytest.approx(60.0)
+
+
+def test_recomputed_batch_norm_statistics_are_the_mean_over_the_batches():
+    import keras
+
+    inputs = keras.Input((4, 4, 2))
+    model = keras.Model(inputs, keras.layers.BatchNormalization(momentum=0.9)(inputs))
+    batches = [np.random.default_rng(i).normal(i, 1 + i, (3, 4, 4, 2)).astype(np.float32) for i in range(4)]
+    callbacks.recompute_batch_norm(model, batches)
+    norm = model.layers[-1]
+    expected_mean = np.mean([b.mean(axis=(0, 1, 2)) for b in batches], axis=0)
+    expected_variance = np.mean([b.var(axis=(0, 1, 2)) for b in batches], axis=0)
+    np.testing.assert_allclose(norm.moving_mean.numpy(), expected_mean, rtol=1e-5)
+    np.testing.assert_allclose(norm.moving_variance.numpy(), expected_variance, rtol=1e-4)
+    assert norm.momentum == 0.9
+
+
+def test_the_saved_model_is_the_average_of_the_last_quarter_of_the_epochs(chips, tmp_path, monkeypatch):
+    snapshots = []
+    entered = callbacks.WeightAverage.on_epoch_end
+
+    def record(self, epoch, logs=None):
+        count = self.count
+        entered(self, epoch, logs)
+        if self.count > count:
+            snapshots.append(self.model.get_layer("down1_conv1").get_weights()[0])
+
+    monkeypatch.setattr(callbacks.WeightAverage, "on_epoch_end", record)
+    result = train(config(chips, tmp_path, epochs=8))
+    model, info = load_bundle(result.model_path)
+    assert info.metrics["averaged_epochs"] == [6, 8] and len(snapshots) == 3
+    np.testing.assert_allclose(model.get_layer("down1_conv1").get_weights()[0], np.mean(snapshots, axis=0),
+                               rtol=1e-5, atol=1e-6)
+
+
+def test_a_time_limit_ends_training_as_its_length_would(chips, tmp_path):
+    result = train(config(chips, tmp_path, epochs=500, max_minutes=0.1))
+    info = read_info(result.model_path)
+    assert not result.cancelled and result.epochs_run < 500 and result.report_path
+    assert info.metrics["averaged_epochs"][1] == result.epochs_run and info.metrics["held_out"]["mean_iou"] >= 0
+    assert not (tmp_path / "model.resume.npz").exists()
 
 
 def test_early_stopping_follows_the_validation_mean_iou_not_the_loss(monkeypatch, tmp_path):
