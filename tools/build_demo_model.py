@@ -58,14 +58,15 @@ def build() -> QgsProcessingModelAlgorithm:
     model = QgsProcessingModelAlgorithm("Train and classify", GROUP, GROUP_ID)
     model.setHelpContent({"ALG_DESC": (
         "The whole GeoSeg chain in one step: trains a U-Net on all bands straight from the multispectral raster "
-        "and its label raster (random windows every epoch, validation and test on separate strips of the "
-        "labelled area, early stopping on the validation mean IoU, best model kept) and classifies the whole "
-        "raster with it. Outputs the model file and the classified raster (styled, same CRS and geotransform as "
-        "the input) and, unless skipped, its class polygons.")})
+        "and its label raster (random windows every epoch, validation and test on separate blocks spread over "
+        "the labelled area, a warm-up and cosine schedule, the weights of the last epochs averaged) and classifies "
+        "the whole raster with it. Outputs the model file and the classified raster (styled, same CRS and "
+        "geotransform as the input) and, unless skipped, its class polygons.")})
     model_input(model, QgsProcessingParameterRasterLayer("IMAGE", "Multispectral raster"), 60)
     model_input(model, QgsProcessingParameterRasterLayer("LABELS", "Label raster (0, 1, 2, …; 255 = unlabelled)"), 260)
     model_input(model, QgsProcessingParameterNumber(
-        "EPOCHS", "Maximum epochs", QgsProcessingParameterNumber.Integer, TrainConfig("").epochs, minValue=1), 460)
+        "EPOCHS", "Epochs (the training's length)", QgsProcessingParameterNumber.Integer, TrainConfig("").epochs,
+        minValue=1), 460)
     param = QgsProcessingModelChildParameterSource.fromModelParameter
     train = child("geoseg:train", "train", {"IMAGE": param("IMAGE"), "LABELS": param("LABELS"),
                                              "EPOCHS": param("EPOCHS")}, (260, 220), {"OUTPUT": "Model file"})

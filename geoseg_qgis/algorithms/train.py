@@ -35,17 +35,24 @@ class TrainAlgorithm(GeoSegAlgorithm):
         "and <b>labels/</b>, as written by <i>Create training chips</i>), checked as a whole before training: every "
         "image chip with its label, all with the same bands, size and data type, some pixels labelled. Image pixels "
         "that are nodata, NaN or infinite in any band count as unlabelled.<br>"
-        "From a raster, the labelled area is cut across its longer side into a training, a validation and a test "
-        "strip (the validation and test shares of its labelled pixels), so the scores come from places the model "
-        "never saw. Every epoch draws new random windows inside the training strip (windows without labels are "
-        "skipped); none crosses a strip's edge. Chips are split at random (fixed seed), or validated on a separate "
-        "validation chips folder.<br><br>"
+        "From a raster, the labelled area is split into square <b>blocks</b> (256 px by default); whole blocks "
+        "spread over the area go to validation and to test (their shares of the labelled pixels), every class "
+        "in each where the labels allow (a warning says when they do not), so the scores come from places the "
+        "model never saw and represent the whole area. The split depends on the labels only, not on the seed. "
+        "Every epoch draws new random windows inside the training blocks, half a window away from the others, "
+        "so no window sees or borders a held-out pixel (windows without labels are skipped). Chips are split at "
+        "random (fixed seed), or validated on a separate validation chips folder.<br><br>"
         "<b>Bands</b>: all bands, RGB (bands 4,3,2 of a Sentinel-2 12-band stack) or a custom list of 1-based band "
         "numbers such as 2,3,4,8.<br>"
         "Training uses AdamW, cross-entropy (optionally plus Dice), flips and 90° turns (optionally radiometric "
-        "jitter: random gain and offset per band); unlabelled pixels are ignored. After every epoch with a higher "
-        "validation mean IoU the model file is rewritten, and training stops early when it has not improved for "
-        "<b>patience</b> epochs. Cancelling keeps the best model so far.<br><br>"
+        "jitter: random gain and offset per band); unlabelled pixels are ignored. Training runs for its "
+        "<b>epochs</b>, or until the <b>time limit</b> (then the schedule is fitted to the time): the learning rate "
+        "warms up, then decays along a cosine to 0, and the saved model is the average of the weights at the ends "
+        "of the epochs in the last quarter, its batch-norm statistics recomputed: one good model rather than the "
+        "luckiest epoch. The same seed gives the same model on the same machine (unless the time limit ends "
+        "it). After every epoch with a higher validation mean IoU the model file is rewritten, so cancelling "
+        "keeps the best model so far. The earlier recipe (constant rate, the best epoch, early stopping after "
+        "<b>patience</b> epochs) stays available under the expert options.<br><br>"
         "<b>Models</b>: the study's U-Net from scratch (4 down/4 up blocks, 32→512 filters, batch norm, dropout "
         "0.2); U-Nets on VGG16/VGG19 encoders and DeepLabv3+ on ResNet50, which start from ImageNet weights for any "
         "band count (bands 4,3,2 take the R,G,B filters, other bands their mean, scaled by 3/bands). ImageNet "
@@ -54,8 +61,9 @@ class TrainAlgorithm(GeoSegAlgorithm):
         "Expert options: precision (by default mixed bfloat16 on CPUs that compute it natively and mixed "
         "float16 with loss scaling on a GPU; the model file is float32 either way), devices (all GPUs of the "
         "machine, each taking a batch of the batch size; or every machine named in TF_CONFIG, each running the "
-        "same training, the first writing the model), window size and windows per epoch, learning-rate "
-        "schedule, weight decay, jitter, class weights, Dice weight, encoder freezing, starting from an earlier "
+        "same training, the first writing the model), window size, windows per epoch and block size, "
+        "learning-rate schedule, weight averaging, early-stopping patience, weight decay, jitter, class weights, "
+        "Dice weight, encoder freezing, starting from an earlier "
         "GeoSeg model (its matching layers are copied, a new head is used when the classes differ) and resuming "
         "an interrupted run, even a killed one, from its last completed epoch.<br><br>"
         "Outputs: the model, its training history (CSV), a report beside the model (<b>&lt;model&gt;.report.html"
@@ -81,18 +89,21 @@ class TrainAlgorithm(GeoSegAlgorithm):
         self.addParameter(QgsProcessingParameterString(
             self.CLASS_NAMES, self.tr("Class names, comma-separated (default: from the labels or chips folder)"),
             optional=True))
-        self.addParameter(self.setting("EPOCHS", "epochs", "Maximum epochs"))
-        self.addParameter(self.setting("PATIENCE", "patience", "Early-stopping patience (epochs)"))
+        self.addParameter(self.setting("EPOCHS", "epochs", "Epochs (the training's length)"))
+        self.addParameter(self.setting("MAX_MINUTES", "max_minutes", "Time limit (minutes; 0 = none)"))
         self.addParameter(QgsProcessingParameterFileDestination(
             self.OUTPUT, self.tr("Model file"), self.tr("Keras model (*.keras)")))
         for parameter in (
             self.setting("WINDOW_SIZE", "window_size", f"Window size (pixels, multiple of {INPUT_MULTIPLE}; rasters)"),
             self.setting("WINDOWS_PER_EPOCH", "windows_per_epoch", "Windows per epoch (rasters)"),
+            self.setting("BLOCK_SIZE", "block_size", "Validation and test block size (pixels; rasters)"),
             self.setting("VALIDATION_FOLDER", "validation_dir", "Validation chips folder (chips; default: a share of "
                          "the chips folder)", folder=True),
             self.setting("BATCH_SIZE", "batch_size", "Batch size"),
             self.setting("LEARNING_RATE", "learning_rate", "Learning rate (AdamW)"),
             self.setting("SCHEDULE", "schedule", "Learning-rate schedule"),
+            self.setting("AVERAGING", "averaging", "Weights saved"),
+            self.setting("PATIENCE", "patience", "Early-stopping patience (epochs; 0 = train the whole length)"),
             self.setting("WEIGHT_DECAY", "weight_decay", "Weight decay (AdamW)"),
             self.setting("JITTER", "jitter", "Radiometric jitter (per-band gain and offset deviation; 0 = off)"),
             self.setting("VALIDATION_SHARE", "validation_split", "Validation share (fraction, or count ≥ 1 chips)"),
