@@ -11,7 +11,7 @@ from qgis.core import (QgsApplication, QgsFeature, QgsGeometry, QgsProcessingCon
                        QgsProcessingException, QgsProcessingFeedback, QgsProject, QgsRasterLayer,
                        QgsRectangle, QgsVectorFileWriter, QgsVectorLayer)
 
-from synthetic import CLASS_NAMES, EPSG, GEOTRANSFORM
+from synthetic import CLASS_NAMES, EPSG, GEOTRANSFORM, write_scene
 from training.models.bundle import read_info, read_pixels
 
 ALGORITHMS = ["geoseg:inspect", "geoseg:createchips", "geoseg:train", "geoseg:evaluate", "geoseg:compare",
@@ -125,8 +125,6 @@ def test_create_chips_needs_labels(geoseg, scene, tmp_path):
 @pytest.fixture(scope="module")
 def trained(geoseg, tmp_path_factory):
     """A U-Net trained for two epochs through geoseg:train on RGB chips of the synthetic scene."""
-    from synthetic import write_scene
-
     folder = tmp_path_factory.mktemp("trained")
     image, labels = write_scene(folder, 192, 192)
     geoseg.run("geoseg:createchips", {"INPUT": str(image), "LABELS": str(labels), "OUTPUT": str(folder / "chips")})
@@ -329,8 +327,8 @@ def test_tensorflow_jobs_run_in_the_python_named_by_geoseg_python(geoseg, traine
                                        "OUTPUT_HTML": str(tmp_path / "report.html")})
 
 
-def test_shipped_model_output_loaded_by_processing_shows_only_the_classes(geoseg, scene, tmp_path, layer_tree):
-    image, labels = scene
+def test_shipped_model_output_loaded_by_processing_shows_only_the_classes(geoseg, tmp_path, layer_tree):
+    image, labels = write_scene(tmp_path, 256, 256)  # room for blocks of two 64-px windows, the model's default
     output = tmp_path / "classes.tif"
     geoseg.runAndLoadResults("geoseg:train_and_classify", {
         "IMAGE": str(image), "LABELS": str(labels), "EPOCHS": 1, "train:Model file": str(tmp_path / "model.keras"),

@@ -26,7 +26,7 @@ from .raster import open_raster, read_valid
 EVAL_TILE = 256  # side of the validation and test tiles (smaller where a block is smaller)
 MIN_BLOCK = INPUT_MULTIPLE  # the smallest side of a validation or test block: every architecture takes such tiles
 SPLIT_SEED = 0  # the blocks' order: fixed, so that the split depends on the labels only
-MIN_BLOCKS = 12  # a smaller labelled area is split into smaller blocks (down to 2 × MIN_BLOCK px) to have this many
+MIN_BLOCKS = 12  # a smaller labelled area gets smaller blocks (down to two windows or 2 × MIN_BLOCK px) for this many
 
 
 @dataclass(frozen=True)
@@ -102,16 +102,18 @@ def read_scene(image_path: str, label_path: str, bands: tuple[int, ...]) -> Scen
 
 def split_blocks(labels: np.ndarray, shares: tuple[float, float], window: int, block: int) -> BlockSplit:
     """Validation and test blocks holding ``shares`` of the labelled pixels (a test share of 0 gives no test
-    block) in a grid of blocks of about ``block`` px (less where that gives fewer than :data:`MIN_BLOCKS`);
-    the rest trains, ``window // 2`` px away from them."""
+    block) in a grid of blocks of about ``block`` px (less where that gives fewer than :data:`MIN_BLOCKS`, but
+    at least two windows, so that a window fits in a training block between held-out ones); the rest trains,
+    ``window // 2`` px away from them."""
     height, width = labels.shape
     buffer = window // 2
-    block = max(min(block, int((height * width / MIN_BLOCKS) ** 0.5)), 2 * MIN_BLOCK)
+    block = max(min(block, int((height * width / MIN_BLOCKS) ** 0.5)), 2 * MIN_BLOCK, 2 * window)
     rows, columns = _edges(height, block), _edges(width, block)
     if min(height, width) < MIN_BLOCK or (len(rows) - 1) * (len(columns) - 1) < (3 if shares[1] > 0 else 2):
         raise GeoSegError(f"The labelled area ({width}×{height} px) is too small to split into blocks of about "
-                          f"{block} px for training, validation{' and test' if shares[1] > 0 else ''}: lower the "
-                          "block size, or label a larger area.")
+                          f"{block} px (at least two {window}-px windows) for training, validation"
+                          f"{' and test' if shares[1] > 0 else ''}: lower the window size or the block size, or "
+                          "label a larger area.")
     blocks = [Block(int(y0), int(y1), int(x0), int(x1))
               for y0, y1 in zip(rows, rows[1:]) for x0, x1 in zip(columns, columns[1:])]
     counts = np.array([np.bincount(labels[b.area].ravel(), minlength=NODATA_CLASS + 1)[:NODATA_CLASS]

@@ -87,6 +87,7 @@ def test_tiles_cover_a_block_counting_every_labelled_pixel_once():
 def test_a_labelled_area_too_small_for_blocks_is_an_error():
     with pytest.raises(ValueError, match="too small"):
         split_blocks(labels(64, 64), (0.2, 0.1), 32, 128)
-    with pytest.raises(ValueError, match="No 64-px window"):
-        split = split_blocks(labels(128, 128), (0.2, 0.1), 64, 128)
-        WindowSampler(labels(128, 128), split.training, 64, 10, seed=0)
+    with pytest.raises(ValueError, match="two 64-px windows"):
+        split_blocks(labels(128, 128), (0.2, 0.1), 64, 128)
+    with pytest.raises(ValueError, match="No 32-px window"):
+        WindowSampler(labels(128, 128), np.zeros((128, 128), bool), 32, 10, seed=0)
