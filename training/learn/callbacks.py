@@ -128,18 +128,18 @@ AVERAGE_FROM = 0.75  # share of the training's length after which the epochs' we
 
 class Schedule(keras.callbacks.Callback):
     """Where training stands along its length, from 0 to 1: its steps done of ``steps`` or its seconds of
-    ``seconds_limit`` (0: none), whichever is further. Sets the learning rate for each step from it (constant,
-    or warm-up then cosine decay to 0) and ends training when it reaches 1 (after the step, epoch end and
-    validation included). Each epoch's log gains ``seconds``, the training time so far, from which a resumed
-    run continues (``seconds_before``)."""
+    ``seconds_limit`` (0: none; the clock starts after the first step, which also builds the graph), whichever
+    is further. Sets the learning rate for each step from it (constant, or warm-up then cosine decay to 0) and
+    ends training when it reaches 1 (after the step, epoch end and validation included). Each epoch's log gains
+    ``seconds``, the training time so far, from which a resumed run continues (``seconds_before``)."""
 
     def __init__(self, rate: float, schedule: str, steps: int, seconds_limit: float = 0.0, seconds_before: float = 0.0):
         super().__init__()
         self.rate, self.schedule, self.steps, self.seconds_limit = rate, schedule, steps, seconds_limit
-        self.seconds_before, self.started = seconds_before, time.monotonic()
+        self.seconds_before, self.started = seconds_before, None
 
     def seconds(self) -> float:
-        return self.seconds_before + time.monotonic() - self.started
+        return self.seconds_before + (time.monotonic() - self.started if self.started else 0.0)
 
     def position(self) -> float:
         steps = int(np.asarray(self.model.optimizer.iterations)) / self.steps
@@ -153,12 +153,13 @@ class Schedule(keras.callbacks.Callback):
         return self.rate * 0.5 * (1 + math.cos(math.pi * min((position - WARM_UP) / (1 - WARM_UP), 1.0)))
 
     def on_train_begin(self, logs=None):
-        self.started = time.monotonic()
+        self.started = None
 
     def on_train_batch_begin(self, batch, logs=None):
         self.model.optimizer.learning_rate = self.learning_rate(self.position())
 
     def on_train_batch_end(self, batch, logs=None):
+        self.started = self.started or time.monotonic()
         if self.position() >= 1.0:
             self.model.stop_training = True
 
