@@ -370,21 +370,15 @@ def geoseg(bench_set: Set, args, seed: int = SEED, model_path: Path | None = Non
 
 
 def train_within(config: TrainConfig, minutes: float):
-    """``training.learn.train`` within ``minutes`` (0: no limit): as the config's ``max_minutes`` where TrainConfig
-    has that field (unless ``--set`` gave it), else by cancelling the training then (the best epoch so far is
-    kept). Returns its result and the minutes it took."""
-    from training.learn.callbacks import resume_path_for
+    """``training.learn.train`` with at most ``minutes`` of training (0: no limit) as the config's ``max_minutes``,
+    unless ``--set`` gave one. Returns its result and the minutes it took."""
     from training.learn.train import train
     from training.progress import Progress
 
-    cancel_after = math.inf
-    if minutes and hasattr(config, "max_minutes"):
-        config = config if config.max_minutes else dataclasses.replace(config, max_minutes=minutes)
-    elif minutes:
-        cancel_after = minutes * 60
+    if minutes and not config.max_minutes:
+        config = dataclasses.replace(config, max_minutes=minutes)
     start = time.monotonic()
-    result = train(config, Progress(report=log, is_cancelled=lambda: time.monotonic() - start > cancel_after))
-    Path(resume_path_for(config.output_model)).unlink(missing_ok=True)  # left by a budget stop
+    result = train(config, Progress(report=log))
     return result, (time.monotonic() - start) / 60
 
 

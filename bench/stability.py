@@ -14,11 +14,12 @@ Three sets:
   the held-out part that training itself holds out (its stored ``held_out`` figures); the pixel classifier it
   is compared with is the one training stores beside them (``pixel_baseline``; "n/a" where training stores
   none), and each run also gets the demo's own check (``demo.run.passes``: held-out pixel accuracy above the
-  majority class').
+  majority class', mean IoU above the per-pixel classifier's).
 
 Per set, the recipe trains with seeds 0 … ``--seeds`` − 1 at TensorFlow's default threads, then once more with
 seed 0 and TensorFlow limited to one thread (intra-op and inter-op; tf.data's own thread pool is not limited),
-each in a fresh process, at most ``--minutes`` each (TrainConfig's ``max_minutes``). ``--set FIELD=VALUE``
+each in a fresh process, at most ``--minutes`` each (TrainConfig's ``max_minutes``; the demo's without a limit, as
+``make demo`` trains). ``--set FIELD=VALUE``
 overrides TrainConfig fields for every run (not ``seed``). Every finished run's figures are kept in ``--out``
 (``<set>/seed<k>-threads<t>.json``, the pixel classifiers' in ``<set>/pixel-classifiers.json``), so running
 the same command again skips what is done; a folder made with other settings (``settings.json``) is refused.
@@ -185,7 +186,7 @@ def demo_run(args, seed: int, model) -> dict:
     scene = Path(args.scene)
     config = TrainConfig(output_model=str(model), image_raster=str(scene / "scene.tif"),
                          label_raster=str(scene / "labels.tif"), **{"seed": seed, **args.overrides})
-    result, minutes = quality.train_within(config, args.minutes)
+    result, minutes = quality.train_within(config, 0)  # as make demo trains: no time limit
     info = read_info(str(model))
     held_out, pixel = info.metrics["held_out"], info.metrics.get("pixel_baseline")
     return {"mean_iou": held_out["mean_iou"], "pixel_accuracy": held_out["pixel_accuracy"], "minutes": minutes,
