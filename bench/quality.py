@@ -352,8 +352,10 @@ def geoseg(bench_set: Set, args, seed: int = SEED, model_path: Path | None = Non
     def plain(batch):
         return model(batch, training=False).numpy()
 
+    averaged = info.metrics.get("averaged_epochs")
+    saved = f"averaged {averaged[0]}–{averaged[1]}" if averaged else f"best {result.best_epoch}"
     note = (f"{config.architecture} {json.dumps(config.model_options)}, {result.epochs_run} epochs"
-            f"{' (time)' if result.cancelled else ''}, best {result.best_epoch}")
+            f"{' (time)' if result.cancelled else ''}, {saved}")
     flips = ClassifyConfig("", "", "").flip_average  # classify's default, so part of the default recipe
     mflop = mflop_per_pixel(model)
 

@@ -22,7 +22,8 @@ each in a fresh process, at most ``--minutes`` each (TrainConfig's ``max_minutes
 ``make demo`` trains). ``--set FIELD=VALUE``
 overrides TrainConfig fields for every run (not ``seed``). Every finished run's figures are kept in ``--out``
 (``<set>/seed<k>-threads<t>.json``, the pixel classifiers' in ``<set>/pixel-classifiers.json``), so running
-the same command again skips what is done; a folder made with other settings (``settings.json``) is refused.
+the same command again skips what is done (``--no-train`` only reports what is done so far); a folder made with
+other settings (``settings.json``) is refused.
 
 Printed: each run's mean IoU, its margin over the better pixel classifier and its training minutes (the demo's:
 passes yes/no); per set the default-thread runs' mean ± sample standard deviation (n − 1) and smallest value;
@@ -65,6 +66,8 @@ def main() -> None:
              for name in args.sets if name in quality.SETS}
     plan = [(name, seed, 0) for seed in range(args.seeds) for name in args.sets] + [(name, 0, 1) for name in args.sets]
     runs, failed = [], []
+    if args.no_train:
+        plan = [(n, seed, t) for n, seed, t in plan if (out / n / f"{run_name(seed, t)}.json").exists()]
     for name, seed, threads in plan:
         figures = cached(out / name / f"{run_name(seed, threads)}.json", f"train:{name}:{seed}:{threads}", args)
         if figures is None:
@@ -73,6 +76,9 @@ def main() -> None:
         runs.append(with_margin(figures, pixel.get(name)))
         print(f"run: {run_line(runs[-1])}", flush=True)
     report(args, runs, pixel)
+    if args.no_train:
+        print(f"{len(runs)} of {len(args.sets) * (args.seeds + 1)} runs done (--no-train: no last line).")
+        return
     if failed:
         sys.exit(f"FAILED (see their output above; run the same command again to retry them): {'; '.join(failed)}")
     print(last_line(args, runs))
@@ -83,6 +89,7 @@ def parse_args() -> argparse.Namespace:
     parser.add_argument("--sets", default=",".join(SETS), help=f"comma-separated: {', '.join(SETS)}")
     parser.add_argument("--seeds", type=int, default=5, help="seeds 0 … n − 1 at TensorFlow's default threads")
     quality.add_shared_arguments(parser, ROOT / "bench-output" / "stability")
+    parser.add_argument("--no-train", action="store_true", help="only report the runs already done in --out")
     parser.add_argument("--run", help=argparse.SUPPRESS)  # a child process: pixels:SET or train:SET:SEED:THREADS
     args = parser.parse_args()
     args.sets = quality.set_names(parser, args.sets, SETS)
