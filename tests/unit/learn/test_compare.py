@@ -112,7 +112,8 @@ def test_training_writes_its_own_report_beside_the_model(tmp_path):
     assert shown in seen["text"]  # its row in the browser
     assert f"Margin of the network in mean IoU: {metrics['mean_iou'] - pixel['mean_iou']:+.4f}." in seen["text"]
     compared = run_job("compare", {"output_html": str(tmp_path / "c.html"), "model_paths": [result.model_path],
-                                   "image_raster": str(image), "label_raster": str(labels), "preview_chips": 1})
+                                   "image_raster": str(image), "label_raster": str(labels), "preview_chips": 1,
+                                   "shared": "window_size=32"})  # the training's window: blocks are two windows wide
     row, pixel_row = compared["table"]  # scored on the raster's held-out test blocks, as training scored them
     assert row["mean_iou"] == metrics["mean_iou"]
     assert row["pixel_accuracy"] == metrics["pixel_accuracy"]
