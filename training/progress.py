@@ -46,6 +46,10 @@ class Progress:
             self._last = percent
             self.report(percent, message)
 
+    def warn(self, message: str) -> None:
+        """Report ``message`` as a warning ("WARNING: " before it), at the progress reached so far."""
+        self.report(max(self._last, self.start), f"WARNING: {message}")
+
     def check(self) -> None:
         """Raise :class:`Cancelled` if the caller asked to stop."""
         if self.is_cancelled():

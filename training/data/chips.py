@@ -107,12 +107,11 @@ def _write_chips(config: ChipsConfig, label_path: str, progress: Progress) -> Ch
     skipped = len(windows) - written
     progress.update(1.0, f"Wrote {written} chips to {out} ({skipped - skipped_labelled} without labels skipped).")
     if skipped_labelled:
-        progress.update(1.0, f"WARNING: {skipped_labelled} chips WITH labels were skipped too, their labelled share "
-                             f"below the minimum labelled share {min_labelled:g}: {dropped_pixels} labelled pixels "
-                             f"({dropped_pixels / labelled_pixels:.1%} of those in the chip grid) are not in the "
-                             "chips. Set the minimum "
-                             "labelled share (min_labelled, --min-labelled, MIN_LABELLED) to 0 to keep every chip "
-                             "with a labelled pixel; training leaves unlabelled pixels out.")
+        progress.warn(f"{skipped_labelled} chips WITH labels were skipped too, their labelled share below the "
+                      f"minimum labelled share {min_labelled:g}: {dropped_pixels} labelled pixels "
+                      f"({dropped_pixels / labelled_pixels:.1%} of those in the chip grid) are not in the chips. "
+                      "Set the minimum labelled share (min_labelled, --min-labelled, MIN_LABELLED) to 0 to keep "
+                      "every chip with a labelled pixel; training leaves unlabelled pixels out.")
     return ChipsResult(str(out), written, skipped)
 
 

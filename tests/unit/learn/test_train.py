@@ -5,12 +5,12 @@ import zipfile
 import numpy as np
 import pytest
 
-from synthetic import CLASS_NAMES, cut_chips, write_scene
+from synthetic import CLASS_NAMES, cut_chips, scene, write_raster, write_scene
 from training.learn import callbacks, precision
 from training.models.bundle import METADATA_ENTRY, ModelInfo, load_bundle, read_info
 from training.config import TrainConfig
 from training.progress import Progress
-from training.learn.train import train
+from training.learn.train import prepare, train
 
 TINY = {"base_filters": 4, "depth": 2}
 
@@ -231,3 +231,17 @@ def test_mixed_precision_trains_and_saves_a_float32_model(chips, tmp_path, monke
     assert info.training["dtype_policy"] == policy
     assert {layer.dtype_policy.name for layer in model.layers} == {"float32"}
     assert 0 <= result.test_metrics["mean_iou"] <= 1
+
+
+def test_a_class_training_cannot_spare_is_named_in_a_warning(tmp_path):
+    image, labels = scene(512, 256)
+    labels[labels == 2] = 1
+    labels[:16, :16] = 2  # one block holds the only "class 2" pixels: training keeps it
+    paths = (write_raster(tmp_path / "image.tif", image),
+             write_raster(tmp_path / "labels.tif", labels, category_names=CLASS_NAMES))
+    messages = []
+    prepare(TrainConfig("m.keras", image_raster=str(paths[0]), label_raster=str(paths[1]), window_size=32),
+            Progress(lambda percent, message: messages.append(message)))
+    warnings = [m for m in messages if m.startswith("WARNING: ")]
+    assert [m.split(":")[1] for m in warnings] == [f" No {part} block holds {CLASS_NAMES[2]}" for part in
+                                                   ("validation", "test")]
