@@ -120,7 +120,7 @@ def split_blocks(labels: np.ndarray, shares: tuple[float, float], window: int, b
                        for b in blocks])
     roles = _assign(counts, {"test": shares[1], "validation": shares[0]})
     held = {name: tuple(b for b, role in zip(blocks, roles) if role == name) for name in ("validation", "test")}
-    if not held["validation"] or "train" not in (role for role, count in zip(roles, counts.sum(axis=1)) if count):
+    if not held["validation"]:  # (training always keeps a labelled block: see _assign)
         raise GeoSegError(f"The labelled pixels lie in too few blocks of about {block} px to train and validate on "
                           "different ones: lower the block size, or label a larger area.")
     training = np.zeros(labels.shape, bool)

@@ -131,12 +131,12 @@ class Schedule(keras.callbacks.Callback):
     ``seconds_limit`` (0: none; the clock starts after the first step, which also builds the graph), whichever
     is further. Sets the learning rate for each step from it (constant, or warm-up then cosine decay to 0) and
     ends training when it reaches 1 (after the step, epoch end and validation included). Each epoch's log gains
-    ``seconds``, the training time so far, from which a resumed run continues (``seconds_before``)."""
+    ``seconds``, the training time so far, from which a resumed run continues (it sets ``seconds_before``)."""
 
-    def __init__(self, rate: float, schedule: str, steps: int, seconds_limit: float = 0.0, seconds_before: float = 0.0):
+    def __init__(self, rate: float, schedule: str, steps: int, seconds_limit: float = 0.0):
         super().__init__()
         self.rate, self.schedule, self.steps, self.seconds_limit = rate, schedule, steps, seconds_limit
-        self.seconds_before, self.started = seconds_before, None
+        self.seconds_before, self.started = 0.0, None
 
     def seconds(self) -> float:
         return self.seconds_before + (time.monotonic() - self.started if self.started else 0.0)
@@ -184,10 +184,8 @@ class WeightAverage(keras.callbacks.Callback):
         self.count += 1
 
     def apply(self, model: keras.Model, batches) -> None:
-        """Set ``model``'s weights to the average (if any epoch entered it), then recompute its batch-norm
+        """Set ``model``'s weights to the average (some epoch must have entered it), then recompute its batch-norm
         statistics as the plain mean over ``batches`` (an iterable of input batches) for the averaged weights."""
-        if not self.count:
-            return
         model.set_weights([total / self.count for total in self.sums])
         recompute_batch_norm(model, batches)
 
