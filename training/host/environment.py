@@ -211,7 +211,7 @@ def build(root: Path, progress: Progress, verify: Callable[[Path, Progress], dic
     job's result); it raises to refuse it. ``tensorflow`` is the TensorFlow build (default: chosen for this
     machine); ``numpy_version`` is QGIS' own NumPy (default: this Python's).
     """
-    root.mkdir(parents=True, exist_ok=True)
+    _make_writable_root(root)
     _remove_unused(root)
     tensorflow = tensorflow_build(Machine.current()) if tensorflow in ("", "auto") else tensorflow
     progress.update(0.0, "Looking for the Python QGIS runs on…")
@@ -240,6 +240,21 @@ def build(root: Path, progress: Progress, verify: Callable[[Path, Progress], dic
         raise
     _remove_unused(root)
     return status(root, requirements)
+
+
+def _make_writable_root(root: Path) -> None:
+    """Make ``root`` if need be and write a file in it; a folder that is a file, inside a file or read-only is
+    refused before anything is built."""
+    try:
+        root.mkdir(parents=True, exist_ok=True)
+        tempfile.TemporaryFile(dir=root).close()
+    except OSError as err:
+        file = next((path for path in (root, *root.parents) if path.is_file()), None)
+        reason = f"{file} is a file, not a folder" if file else f"it cannot be written ({err.strerror or err})"
+        raise EnvironmentSetupError(
+            f"GeoSeg cannot set up its TensorFlow environment in {root}: {reason}. Set {ROOT_VARIABLE} (or, when "
+            "it is not set, the folder in Settings › Options › GeoSeg) to a writable folder, then run this again."
+        ) from None
 
 
 def _remove_unused(root: Path) -> None:
