@@ -71,11 +71,17 @@ def read_info(path: str) -> ModelInfo:
     """Read a bundle's metadata without loading TensorFlow."""
     try:
         with zipfile.ZipFile(path) as archive:
-            return ModelInfo.from_dict(json.loads(archive.read(METADATA_ENTRY)))
+            text = archive.read(METADATA_ENTRY)
     except FileNotFoundError:
         raise GeoSegError(f"The model file {path} does not exist: train one with GeoSeg first.") from None
     except (zipfile.BadZipFile, KeyError):
         raise GeoSegError(f"{path} is not a GeoSeg model: give a .keras file written by GeoSeg's training.") from None
+    try:
+        return ModelInfo.from_dict(json.loads(text))
+    except (ValueError, KeyError, TypeError) as err:  # not JSON (ValueError), or not the fields GeoSeg writes
+        raise GeoSegError(f"The model file {path} cannot be used: GeoSeg's metadata in it ({METADATA_ENTRY}) is "
+                          f"damaged ({type(err).__name__}: {err}). Give the model file as GeoSeg's training wrote "
+                          "it, or train the model again.") from None
 
 
 def read_pixels(path: str) -> tuple[np.ndarray, np.ndarray] | None:
@@ -94,5 +100,11 @@ def load_bundle(path: str):
     import keras
 
     info = read_info(path)
-    model = keras.saving.load_model(path, compile=False, safe_mode=True)
+    try:
+        model = keras.saving.load_model(path, compile=False, safe_mode=True)
+    except (ValueError, TypeError) as err:  # Keras': a layer holding Python code, an unknown layer, no weights
+        reason = str(err).split(". ")[0].rstrip(".")
+        raise GeoSegError(f"The model file {path} cannot be loaded ({reason}). GeoSeg loads networks made of Keras' "
+                          "own layers, without Python code, with their weights: give a model file written by "
+                          "GeoSeg's training, or train the model again.") from None
     return model, info
