@@ -32,17 +32,50 @@ def rasterize_labels(vector_path: str, class_field: str, reference_raster: str, 
                  [f"ATTRIBUTE={class_field}"])
 
 
-def rasterize_mask(vector_path: str, like: gdal.Dataset, output_path: str) -> str:
-    """Write a Byte raster on ``like``'s grid: 1 inside the polygons of ``vector_path``, 0 outside."""
+def rasterize_mask(vector_path: str, like: gdal.Dataset, output_path: str, where: str) -> str:
+    """Write a Byte raster on ``like``'s grid (``where`` names it for messages): 1 inside the polygons of
+    ``vector_path`` (reprojected to its CRS), 0 outside. A layer that is not polygons, or whose polygons cover none
+    of its pixels (the map would be all nodata), is an error."""
     source = _open_vector(vector_path, "mask polygons")
-    return _burn(source.GetLayer(0), like, output_path, 0, [], burn_values=[1])
+    layer = source.GetLayer(0)
+    kind = layer.GetGeomType()
+    if not _polygonal(kind):
+        raise GeoSegError(f"The mask polygons {vector_path} hold {ogr.GeometryTypeToName(kind)} geometries, not "
+                          "polygons: give a polygon layer (outside its polygons the map is nodata).")
+    if not _any_set(_burn(layer, like, output_path, 0, [], burn_values=[1])):
+        raise GeoSegError(f"The mask polygons {vector_path} ({layer.GetFeatureCount()} features, "
+                          f"{_crs_name(layer.GetSpatialRef())}) cover no pixel of {where} "
+                          f"({_crs_name(like.GetSpatialRef())}): the map would be all nodata. Give polygons over "
+                          "it (GeoSeg reprojects them to its CRS), or no mask.")
+    return output_path
+
+
+def _polygonal(kind: int) -> bool:
+    """Polygons of any kind (multi, curved, 3D), or a layer that declares no one geometry type."""
+    return kind == ogr.wkbUnknown or bool(ogr.GT_IsSurface(kind)) or bool(
+        ogr.GT_IsSubClassOf(ogr.GT_Flatten(kind), ogr.wkbMultiSurface))
+
+
+def _any_set(path: str) -> bool:
+    """Whether the Byte raster at ``path`` has a pixel above 0 (read block by block; closed on return)."""
+    raster = gdal.Open(path)  # held: its band dies with it
+    return raster.GetRasterBand(1).ComputeRasterMinMax(False)[1] > 0
+
+
+def _crs_name(srs) -> str:
+    """``srs`` named for a message."""
+    return f"CRS {srs.GetName()}" if srs else "no CRS"
 
 
 def _open_vector(path: str, what: str) -> ogr.DataSource:
     try:
-        return ogr.Open(path)
+        source = ogr.Open(path)
     except RuntimeError as err:
         raise GeoSegError(f"GDAL cannot read the {what} {path} ({err}).") from None
+    if source is None or not source.GetLayerCount():
+        raise GeoSegError(f"GDAL finds no vector layer in the {what} {path}: give a GeoPackage, shapefile or other "
+                          "vector file.")
+    return source
 
 
 def _burn(layer: ogr.Layer, like: gdal.Dataset, output_path: str, fill: int, options: list[str],

@@ -54,15 +54,16 @@ def classify_raster(config: ClassifyConfig, progress: Progress | None = None) ->
     engine, precision = choose_engine(config.engine, config.precision)
     shape = (config.batch_size, grid.y.side, grid.x.side, len(bands))
     computed = grid.count * grid.x.side * grid.y.side / (grid.x.length * grid.y.length)
-    progress.update(0.0, f"Classifying {grid.x.length}×{grid.y.length} px in {grid.count} tiles of "
-                         f"{grid.x.side}×{grid.y.side} px ({computed:.2f}× the raster's pixels) "
-                         f"with {LABELS[engine]} in {precision}.")
-    predict = compile_tiles(config.model_path, shape, grid.window(), engine, precision, on_convert=lambda: (
-        progress.update(0.0, f"Converting the model to LiteRT for these tiles (once; kept in {cache_folder()}).")))
-    if config.flip_average:
-        predict = flip_averaged(predict)
-    with contextlib.ExitStack() as stack:
-        masks = [stack.enter_context(polygon_mask(config.mask_polygons, source))] if config.mask_polygons else []
+    where = f"the raster {config.input_raster}" + (" within the extent" if config.extent else "")
+    with contextlib.ExitStack() as stack:  # the mask first: one that misses the raster is refused before the model
+        masks = [stack.enter_context(polygon_mask(config.mask_polygons, source, where))] if config.mask_polygons else []
+        progress.update(0.0, f"Classifying {grid.x.length}×{grid.y.length} px in {grid.count} tiles of "
+                             f"{grid.x.side}×{grid.y.side} px ({computed:.2f}× the raster's pixels) "
+                             f"with {LABELS[engine]} in {precision}.")
+        predict = compile_tiles(config.model_path, shape, grid.window(), engine, precision, on_convert=lambda: (
+            progress.update(0.0, f"Converting the model to LiteRT for these tiles (once; kept in {cache_folder()}).")))
+        if config.flip_average:
+            predict = flip_averaged(predict)
         reader = TileReader(source, bands, np.asarray(info.normalization["offset"], np.float32), masks)
         class_path = stack.enter_context(geotiff_output(config.output_raster, config.cog, "NEAREST", info.classes))
         classes_out = stack.enter_context(RowWriter(create_class_raster(class_path, source, info.classes)))

@@ -42,6 +42,9 @@ def raster_window(raster: gdal.Dataset, extent: Sequence[float] | None, path: st
     whole pixels, as a virtual raster with its own geotransform."""
     if not extent:
         return raster
+    if len(extent) != 4:
+        raise GeoSegError(f"The extent {', '.join(map(str, extent))} must be four numbers: xmin,ymin,xmax,ymax in "
+                          f"the CRS of {path}.")
     x0, dx, rx, y0, ry, dy = raster.GetGeoTransform()
     if rx or ry:
         raise GeoSegError(f"{path} is rotated: classify all of it, or warp it north-up first (Warp).")
@@ -55,10 +58,11 @@ def raster_window(raster: gdal.Dataset, extent: Sequence[float] | None, path: st
 
 
 @contextlib.contextmanager
-def polygon_mask(polygons: str, like: gdal.Dataset) -> Iterator[gdal.Band]:
-    """A band on ``like``'s grid: 1 inside ``polygons`` (reprojected as needed), 0 outside."""
+def polygon_mask(polygons: str, like: gdal.Dataset, where: str) -> Iterator[gdal.Band]:
+    """A band on ``like``'s grid (``where`` names it for messages): 1 inside ``polygons`` (reprojected as needed),
+    0 outside."""
     with tempfile.TemporaryDirectory(prefix="geoseg-mask-") as scratch:
-        path = rasterize_mask(polygons, like, str(Path(scratch) / "mask.tif"))
+        path = rasterize_mask(polygons, like, str(Path(scratch) / "mask.tif"), where)
         mask = gdal.Open(path)
         yield mask.GetRasterBand(1)
         mask = None
