@@ -40,6 +40,8 @@ def vectorize(config: VectorizeConfig, progress: Progress | None = None) -> Vect
         progress.check()  # a cancel stops GDAL with an error
         raise
     shapes = _shapes(patches, config)
+    if not shapes:
+        raise GeoSegError(_nothing_to_write(patches, config))
     classes = {c.value: c for c in band_classes(band, max(shapes, default=-1) + 1)}
     with atomic_path(config.output_vector) as tmp:
         _write(tmp, srs, shapes, classes)
@@ -66,6 +68,16 @@ def _shapes(patches: ogr.Layer, config: VectorizeConfig) -> dict[int, list[ogr.G
                 union.AddGeometry(geometry)
             shapes[value] = [ogr.ForceToMultiPolygon(union.UnionCascaded())]
     return dict(sorted(shapes.items()))
+
+
+def _nothing_to_write(patches: ogr.Layer, config: VectorizeConfig) -> str:
+    """Why no polygon is left: the raster has no classified pixel, or every patch is under the minimum area."""
+    patches.SetAttributeFilter(f"value <> {NODATA_CLASS}")
+    if patches.GetFeatureCount():
+        return (f"Every class patch of {config.class_raster} is smaller than the minimum area {config.min_area}: give "
+                "a smaller minimum area (0 keeps every patch).")
+    return (f"The class raster {config.class_raster} holds only nodata pixels ({NODATA_CLASS}): there is nothing to "
+            "vectorize. Check that it is the map Classify raster wrote, and the extent or mask it was classified with.")
 
 
 def _write(path: str, srs, shapes: dict[int, list[ogr.Geometry]], classes: dict) -> None:
