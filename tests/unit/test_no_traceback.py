@@ -40,8 +40,7 @@ def fixed_by(helper):
     return pytest.mark.xfail(strict=True, reason=f"issue 31: {helper} fixes it")
 
 
-BY_LABELS, BY_MODELS, BY_OUTPUTS = map(fixed_by, ("the labels helper", "the model files and masks helper",
-                                                  "the outputs helper"))
+BY_LABELS, BY_OUTPUTS = map(fixed_by, ("the labels helper", "the outputs helper"))
 
 
 def case(name, *args, says, stdin=None, status=1, marks=()):
@@ -70,11 +69,11 @@ CASES = [
     case("classify_model_missing", "classify", "{image}", "{dir}/missing.keras", "{dir}/classes.tif",
          says="The model file {dir}/missing.keras does not exist"),
     case("classify_extent_of_three_numbers", "classify", "{image}", "{dir}/metadata-only.keras", "{dir}/classes.tif",
-         "--extent", "1,2,3", says="must be four numbers", marks=BY_MODELS),
+         "--extent", "1,2,3", says="must be four numbers"),
     case("classify_model_metadata_not_json", "classify", "{image}", "{dir}/not-json.keras", "{dir}/classes.tif",
-         says="{dir}/not-json.keras", marks=BY_MODELS),
+         says="{dir}/not-json.keras"),
     case("classify_mask_polygons_a_raster", "classify", "{image}", "{dir}/metadata-only.keras", "{dir}/classes.tif",
-         "--mask-polygons", "{labels}", says="{labels}", marks=BY_MODELS),
+         "--mask-polygons", "{labels}", says="{labels}"),
     case("postprocess_not_a_class_raster", "postprocess", "{image}", "{dir}/clean.tif",
          says="{image} is not a single-band Byte class raster"),
     case("postprocess_output_name_of_300_characters", "postprocess", "{labels}", "{dir}/{long}.tif",
