@@ -71,6 +71,20 @@ CASES = {  # (how to spoil the files, algorithm, parameters, message)
     "chips_folder_is_a_file": (None, "geoseg:createchips", {"INPUT": "{image}", "LABELS": "{labels}",
                                                             "OUTPUT": "{dir}/notes.txt"},
                                "Cannot use {dir}/notes.txt: Not a directory"),
+    "inspected_folder_without_chips": (None, "geoseg:inspect", {"CHIPS": "{dir}", "OUTPUT_HTML": "{dir}/report.html"},
+                                       "{dir}/images is missing"),
+    "evaluation_report_is_the_model": (None, "geoseg:evaluate", {"MODEL": "{model}", "INPUT": "{chips}",
+                                                                 "OUTPUT_HTML": "{model}"},
+                                       "never overwrites its inputs"),
+    "comparison_report_is_the_training_raster": (None, "geoseg:compare", {"IMAGE": "{image}", "LABELS": "{labels}",
+                                                                          "OUTPUT_HTML": "{image}"},
+                                                 "never overwrites its inputs"),
+    "vectorize_an_image_not_a_class_raster": (None, "geoseg:vectorize", {"INPUT": "{image}",
+                                                                         "OUTPUT": "{dir}/polygons.gpkg"},
+                                              "{image}"),
+    "assess_without_reference": (None, "geoseg:assessaccuracy", {"INPUT": "{labels}",
+                                                                 "OUTPUT_TABLE": "TEMPORARY_OUTPUT"},
+                                 "Give either a reference raster or reference polygons or points"),
 }
 
 
@@ -83,5 +97,24 @@ def test_bad_input_through_processing_is_a_clear_error_that_leaves_nothing(case,
     with pytest.raises(QgsProcessingException) as raised:
         geoseg.run(algorithm, {key: value.format(**files) if isinstance(value, str) else value
                                for key, value in parameters.items()})
-    assert message.format(**files) in str(raised.value)
+    assert message.format(**files) in str(raised.value) and "Traceback" not in str(raised.value)
     assert tree(files["dir"]) == before
+
+
+def test_bad_input_set_up_refuses_an_environment_folder_that_is_a_file(geoseg, files, monkeypatch):
+    monkeypatch.setenv("GEOSEG_ENV_DIR", str(files["dir"] / "notes.txt"))
+    before = tree(files["dir"])
+    with pytest.raises(QgsProcessingException) as raised:
+        geoseg.run("geoseg:setupenvironment", {})
+    assert (f"GeoSeg cannot set up its TensorFlow environment in {files['dir']}/notes.txt: {files['dir']}/notes.txt "
+            "is a file, not a folder. Set GEOSEG_ENV_DIR") in str(raised.value)
+    assert tree(files["dir"]) == before
+
+
+def test_bad_input_check_environment_reports_a_python_that_is_not_there_without_failing(geoseg, files, monkeypatch):
+    """Check environment never fails (its help says so): the problem is its report."""
+    monkeypatch.setenv("GEOSEG_PYTHON", str(files["dir"] / "no-python"))
+    result = geoseg.run("geoseg:checkenvironment", {})
+    assert result["READY"] is False
+    assert f"Problem: Cannot start the GeoSeg worker Python {files['dir']}/no-python" in result["REPORT"]
+    assert "Traceback" not in result["REPORT"]
