@@ -1,9 +1,17 @@
-"""Write outputs atomically: a file appears complete at its path, or not at all."""
+"""Write outputs atomically: a file appears complete at its path, or not at all.
+
+Each write goes to a partial file of its own beside the output (hidden, named after it, with a random token), which
+replaces the output in one step when it is whole. Runs writing one output at once never share a partial file:
+the last to finish wins, and the output is always one run's whole file (its sidecars are moved just after it, so
+runs with different settings may leave one run's file with the other's sidecars).
+"""
 from __future__ import annotations
 
 import contextlib
 import errno
+import glob
 import os
+import secrets
 import tempfile
 from collections.abc import Iterator
 from pathlib import Path
@@ -27,31 +35,50 @@ def refuse_overwriting(config) -> None:
 
 
 def check_writable(config) -> None:
-    """Raise :class:`GeoSegError` for an output of ``config`` that cannot be written: a folder where a file is
-    expected, a file where a folder is (its ``OUTPUT_FOLDERS``), or a folder that takes no new file (tried
-    with a temporary file, removed at once). Nothing is created."""
+    """Raise :class:`GeoSegError` for an output of ``config`` that cannot be written (see :func:`check_output`),
+    its ``OUTPUT_FOLDERS`` being folders. Nothing is created."""
     folders = getattr(config, "OUTPUT_FOLDERS", ())
     for name in config.OUTPUTS:
-        if not getattr(config, name):
-            continue
-        path = Path(getattr(config, name))
-        if name in folders and path.exists() and not path.is_dir():
-            raise _cannot_use(path, errno.ENOTDIR)
-        if name not in folders and path.is_dir():
-            raise _cannot_use(path, errno.EISDIR)
-        folder = path.parent
-        while not folder.exists() and folder != folder.parent:
-            folder = folder.parent
-        if not folder.is_dir():
-            raise _cannot_use(folder, errno.ENOTDIR)
+        if getattr(config, name):
+            check_output(getattr(config, name), folder=name in folders)
+
+
+def check_output(path: str | os.PathLike, folder: bool = False) -> None:
+    """Raise :class:`GeoSegError` where ``path`` cannot be written as a file (or as a ``folder``): a name too long,
+    a folder where a file is expected or the reverse, or a folder that takes no new file (tried with a temporary
+    file, removed at once). Nothing is created."""
+    path = Path(path)
+    _check_name(path)
+    try:
+        if folder and path.exists() and not path.is_dir():
+            raise _os_error(path, errno.ENOTDIR)
+        if not folder and path.is_dir():
+            raise _os_error(path, errno.EISDIR)
+        parent = path.parent
+        while not parent.exists() and parent != parent.parent:
+            parent = parent.parent
+        if not parent.is_dir():
+            raise _os_error(parent, errno.ENOTDIR)
         try:
-            tempfile.TemporaryFile(dir=folder).close()
+            tempfile.TemporaryFile(dir=parent).close()
         except OSError as err:
-            raise _cannot_use(folder, err.errno) from None
+            raise _os_error(parent, err.errno) from None
+    except OSError as err:
+        raise GeoSegError(file_error(err)) from None
 
 
-def _cannot_use(path: Path, code: int) -> GeoSegError:
-    return GeoSegError(file_error(OSError(code, os.strerror(code), str(path))))
+def _check_name(path: Path) -> None:
+    """A name the file system takes, with room for a raster's ``.aux.xml`` (GDAL keeps its category names there)."""
+    length, raster = len(os.fsencode(path.name)), path.suffix.lower() in RASTERS
+    limit = NAME_MAX - len(AUX) if raster else NAME_MAX
+    if length > limit:
+        beside = f" and GeoSeg writes {path.name}{AUX} beside it" if raster else ""
+        raise GeoSegError(f"The file name of {path} is {length} bytes long, but file systems take at most "
+                          f"{NAME_MAX}{beside}: choose a name of at most {limit} bytes.")
+
+
+def _os_error(path: Path, code: int) -> OSError:
+    return OSError(code, os.strerror(code), str(path))
 
 
 def _paths(value) -> list:
@@ -70,6 +97,11 @@ def _words(field_name: str) -> str:
 
 
 RASTERS = (".tif", ".tiff")  # GeoSeg's rasters: only they carry a QGIS style beside them
+AUX = ".aux.xml"  # GDAL's metadata beside a file
+NAME_MAX = 255  # bytes in a file name: the limit of Linux, macOS and Windows file systems
+PARTIAL = ".partial"
+TOKEN_BYTES = 6  # random bytes naming a partial file (12 hex digits): each write has its own
+WRITER_ROOM = 24  # bytes a writer may add to a partial name: GDAL's ".aux.xml", a COG's ".staging", SQLite's "-journal"
 
 
 def style_path(path: str | os.PathLike) -> Path:
@@ -85,40 +117,63 @@ def sidecars(path: str | os.PathLike) -> list[Path]:
     the raster's style alone.
     """
     path = Path(path)
-    return [path.with_name(path.name + ".aux.xml")] + ([style_path(path)] if path.suffix.lower() in RASTERS else [])
+    return [path.with_name(path.name + AUX)] + ([style_path(path)] if path.suffix.lower() in RASTERS else [])
 
 
 def remove_output(path: str | os.PathLike) -> None:
     for file in [Path(path), *sidecars(path)]:
-        with contextlib.suppress(FileNotFoundError):
-            file.unlink()
+        _remove(file)
+
+
+def _remove(file: Path) -> None:
+    """Remove ``file`` if there is one: there is none where its name is longer than file systems take (the
+    ``.aux.xml`` of an output named at the limit)."""
+    if len(os.fsencode(file.name)) <= NAME_MAX:
+        file.unlink(missing_ok=True)
 
 
 def partial_path(path: str | os.PathLike) -> Path:
-    """Where :func:`atomic_path` writes ``path`` until it is whole (a hidden file beside it)."""
+    """A new name beside ``path`` to write it under until it is whole: hidden, with ``.partial`` and a random
+    token, and the name of ``path`` shortened where needed to leave a writer room within the file-name limit."""
     path = Path(path)
-    return path.with_name(f".{path.stem}.partial{path.suffix}")
+    before, after = _partial_name(path)
+    return path.with_name(before + secrets.token_hex(TOKEN_BYTES) + after)
+
+
+def partials(path: str | os.PathLike) -> list[Path]:
+    """The partial files of ``path`` (:func:`partial_path`), whichever run is writing them or left them."""
+    path = Path(path)
+    before, after = _partial_name(path)
+    return sorted(path.parent.glob(glob.escape(before) + "?" * 2 * TOKEN_BYTES + glob.escape(after)))
+
+
+def _partial_name(path: Path) -> tuple[str, str]:
+    """A partial name of ``path`` before and after its token."""
+    after = PARTIAL + path.suffix
+    room = NAME_MAX - WRITER_ROOM - len(os.fsencode(f"..{after}")) - 2 * TOKEN_BYTES
+    return "." + os.fsencode(path.stem)[:max(room, 0)].decode(errors="ignore") + ".", after
 
 
 @contextlib.contextmanager
 def atomic_path(path: str | os.PathLike) -> Iterator[str]:
-    """Yield a temporary path beside ``path``; move it (and its sidecars) into place only on success.
+    """Yield a new partial path beside ``path``; move it (and its sidecars) into place only on success.
 
-    On any exception, cancellation included, the temporary files are removed and nothing half-written
-    is left at ``path``; an earlier file at ``path`` is replaced in one step, so it is never missing.
+    On any exception, cancellation included, the partial files are removed and nothing half-written is left at
+    ``path``; an earlier file at ``path`` is replaced in one step, so it is never missing. Only this write's
+    partial file replaces ``path``: a finished output of another run is never removed.
     """
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     tmp = partial_path(path)
-    remove_output(tmp)
     try:
         yield str(tmp)
+        os.replace(tmp, path)  # the file first: it is never missing
+        for src, dst in zip(sidecars(tmp), sidecars(path)):
+            if src.exists():
+                os.replace(src, dst)
+            else:
+                _remove(dst)  # the sidecar an overwritten output no longer has
     except BaseException:
         with contextlib.suppress(OSError):  # the error that stopped the writing is the one to report
             remove_output(tmp)
         raise
-    for src, dst in zip([tmp, *sidecars(tmp)], [path, *sidecars(path)]):  # the file first: it is never missing
-        if src.exists():
-            os.replace(src, dst)
-        else:
-            dst.unlink(missing_ok=True)

@@ -1,9 +1,10 @@
 """Atomic outputs: a file and its sidecars (GDAL metadata, QGIS style) appear together, or not at all."""
+import os
 from pathlib import Path
 
 import pytest
 
-from training.outputs import atomic_path, remove_output
+from training.outputs import NAME_MAX, WRITER_ROOM, atomic_path, partial_path, partials, remove_output
 
 
 def write_with_sidecars(tmp: str, text: str) -> None:
@@ -62,3 +63,26 @@ def test_an_output_beside_a_raster_of_the_same_name_keeps_the_rasters_style(tmp_
     with atomic_path(tmp_path / "classes.gpkg") as tmp:
         Path(tmp).write_bytes(b"polygons")
     assert (tmp_path / "classes.qml").read_text() == "<qgis/>"
+
+
+def test_two_writes_of_one_output_at_once_leave_the_last_one_whole(tmp_path):
+    """Each write has its own partial file: the first to finish never loses its output to the other's end."""
+    with atomic_path(tmp_path / "classes.tif") as first:
+        write_with_sidecars(first, "first")
+        with atomic_path(tmp_path / "classes.tif") as second:
+            write_with_sidecars(second, "second")
+    assert names(tmp_path) == ["classes.qml", "classes.tif", "classes.tif.aux.xml"]
+    assert {p.read_text() for p in tmp_path.iterdir()} == {"first"}
+
+
+@pytest.mark.parametrize("name", ["classes.tif", "n" * 243 + ".tif", "é" * 120 + ".tif", "chips"])
+def test_partial_names_are_hidden_unique_and_leave_a_writer_room(tmp_path, name):
+    output = tmp_path / name
+    first, second = partial_path(output), partial_path(output)
+    assert first != second and first.parent == second.parent == tmp_path
+    assert first.name.startswith(".") and first.name.endswith(".partial" + output.suffix)
+    assert len(os.fsencode(first.name)) + WRITER_ROOM <= NAME_MAX
+    first.name.encode("utf-8")  # raises where a character was cut in two
+    for path in (first, second, partial_path(tmp_path / f"other{output.suffix}")):
+        path.touch()
+    assert partials(output) == sorted([first, second])

@@ -17,7 +17,7 @@ from pathlib import Path
 from ..config import ClassifyConfig, ScenesConfig, check_settings
 from ..errors import GeoSegError
 from ..jobs import run_job
-from ..outputs import partial_path, remove_output
+from ..outputs import check_output, partials, remove_output
 from ..progress import Progress
 
 GLOB_CHARACTERS = frozenset("*?[")
@@ -67,6 +67,7 @@ def classify_scenes(settings: dict, rasters: list[str], output_dir: str, schedul
     if settings.get("probabilities_raster"):
         raise GeoSegError("Probability rasters are written for one raster at a time: classify that raster alone.")
     outputs = output_paths(rasters, output_dir)
+    check_output(output_dir, folder=True)
     Path(output_dir).mkdir(parents=True, exist_ok=True)
     result = ScenesResult(output_dir)
     with _client(scheduler, workers, outputs.values()) as client:
@@ -91,7 +92,7 @@ def classify_scenes(settings: dict, rasters: list[str], output_dir: str, schedul
 @contextlib.contextmanager
 def _client(scheduler: str, workers: int, outputs):
     """A client of the cluster at ``scheduler``, else of a new local cluster that closes with it. A local cluster
-    closed by an exception (Ctrl-C or cancel included) may stop its workers mid-raster: the part-written
+    closed by an exception (Ctrl-C or cancel included) may stop its workers mid-raster: the partial files of the
     ``outputs`` they leave are then removed. A remote cluster's workers are not stopped: their tasks finish or
     clean up themselves."""
     from dask.distributed import Client, LocalCluster
@@ -106,5 +107,6 @@ def _client(scheduler: str, workers: int, outputs):
             yield client
     except BaseException:
         for output in outputs:
-            remove_output(partial_path(output))
+            for partial in partials(output):
+                remove_output(partial)
         raise
