@@ -11,6 +11,7 @@ from osgeo import gdal
 
 from ..config import ChipsConfig, ChipsResult
 from ..errors import GeoSegError
+from ..outputs import partial_path
 from ..progress import Progress
 from .classes import CLASSES_FILE, NODATA_CLASS, class_scheme, scheme_to_dicts
 from .labels import label_names, labels_on_grid, rasterize_labels
@@ -58,19 +59,16 @@ def _write_chips(config: ChipsConfig, label_path: str, progress: Progress) -> Ch
     out = Path(config.output_dir)
     if out.exists() and any(out.iterdir()):
         raise GeoSegError(f"The chips folder {out} is not empty: choose a new or empty folder.")
-    out.parent.mkdir(parents=True, exist_ok=True)
-    tmp = out.with_name(f".{out.name}.partial")
-    shutil.rmtree(tmp, ignore_errors=True)
-    (tmp / "images").mkdir(parents=True)
-    (tmp / "labels").mkdir()
-
     windows = [(x, y) for y in range(0, image.RasterYSize - chip_size + 1, chip_size)
                for x in range(0, image.RasterXSize - chip_size + 1, chip_size)]
     if not windows:
         raise GeoSegError(f"The image {image_path} ({image.RasterXSize}×{image.RasterYSize} px) is smaller "
                           f"than one {chip_size}×{chip_size} chip: use a smaller chip size.")
+    tmp = partial_path(out)
     written = labelled_pixels = skipped_labelled = dropped_pixels = 0
     try:
+        (tmp / "images").mkdir(parents=True)
+        (tmp / "labels").mkdir()
         for done, (x, y) in enumerate(windows):
             progress.check()
             values = read_bands(label, (1,), (x, y, chip_size, chip_size))[..., 0].astype(np.int64)
