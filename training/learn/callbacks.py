@@ -6,6 +6,7 @@ import csv
 import json
 import math
 import time
+import zipfile
 from pathlib import Path
 
 import keras
@@ -69,7 +70,7 @@ class Checkpoint(keras.callbacks.Callback):
             arrays.update({f"average_{i}": w for i, w in enumerate(self.average.sums)})
             arrays["average_count"] = np.int64(self.average.count)
         with atomic_path(self.resume_path) as tmp:
-            np.savez(tmp, state=json.dumps(self.state), **arrays)
+            _save_npz(tmp, {"state": json.dumps(self.state), **arrays})
 
     def save_model(self) -> None:
         self.info.metrics = {"best_epoch": self.best_epoch, "best_val_mean_iou": self.state["best_score"]}
@@ -96,6 +97,15 @@ class Checkpoint(keras.callbacks.Callback):
             self.save_model()  # the weights just restored are the best epoch's
         write_history(self.history_path, self.state["history"])
         return self.state
+
+
+def _save_npz(path: str, arrays: dict) -> None:
+    """What ``np.savez`` writes, the zip closed whatever happens: numpy leaves it open when a write fails (a full
+    disk), to fail again when collected ("Exception ignored")."""
+    with zipfile.ZipFile(path, "w", allowZip64=True) as archive:
+        for name, array in arrays.items():
+            with archive.open(f"{name}.npy", "w", force_zip64=True) as member:
+                np.lib.format.write_array(member, np.asanyarray(array), allow_pickle=False)
 
 
 def _saved_best_epoch(model_path: str) -> int | None:
