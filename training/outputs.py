@@ -160,9 +160,11 @@ def atomic_path(path: str | os.PathLike) -> Iterator[str]:
 
     On any exception, cancellation included, the partial files are removed and nothing half-written is left at
     ``path``; an earlier file at ``path`` is replaced in one step, so it is never missing. Only this write's
-    partial file replaces ``path``: a finished output of another run is never removed.
+    partial file replaces ``path``: a finished output of another run is never removed. A name too long for the
+    file system is refused first (not only outputs are checked before a job: a model's history is named after it).
     """
     path = Path(path)
+    _check_name(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     tmp = partial_path(path)
     try:

@@ -4,6 +4,7 @@ from pathlib import Path
 
 import pytest
 
+from training.errors import GeoSegError
 from training.outputs import NAME_MAX, WRITER_ROOM, atomic_path, partial_path, partials, remove_output
 
 
@@ -86,3 +87,11 @@ def test_partial_names_are_hidden_unique_and_leave_a_writer_room(tmp_path, name)
     for path in (first, second, partial_path(tmp_path / f"other{output.suffix}")):
         path.touch()
     assert partials(output) == sorted([first, second])
+
+
+def test_a_name_too_long_for_the_file_system_is_refused_before_anything_is_written(tmp_path):
+    """Not only a job's outputs: a file named after one (a model's history) may pass the limit."""
+    history = tmp_path / ("n" * 244 + ".history.csv")
+    with pytest.raises(GeoSegError, match=f"The file name of {history} is 256 bytes long"), atomic_path(history):
+        pytest.fail("no partial path for a name the file system cannot take")
+    assert names(tmp_path) == []
