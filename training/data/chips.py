@@ -14,23 +14,16 @@ from ..errors import GeoSegError
 from ..outputs import partial_path
 from ..progress import Progress
 from .classes import CLASSES_FILE, NODATA_CLASS, class_scheme, scheme_to_dicts
-from .labels import label_names, labels_on_grid, rasterize_labels
-from .raster import create_byte_raster, open_raster, read_bands, read_valid
-
-
-def unlabelled_mask(values: np.ndarray, nodata: float | None) -> np.ndarray:
-    """Where label ``values`` (int64) are outside 0..254 or the label raster's ``nodata``."""
-    unlabelled = (values < 0) | (values >= NODATA_CLASS)
-    if nodata is not None:
-        unlabelled |= values == nodata
-    return unlabelled
+from .labels import rasterize_labels, read_labels
+from .raster import create_byte_raster, open_raster, read_valid
 
 
 def create_chips(config: ChipsConfig, progress: Progress | None = None) -> ChipsResult:
     """Write ``images/`` and ``labels/`` chips of ``chip_size`` pixels, each with its own geotransform.
 
-    Label values outside 0..254 and the label's nodata, and labels of image pixels that are nodata, NaN or
-    infinite in any band, are written as 255 (unlabelled; training's loss leaves them out). Chips without a
+    Label values 255, the label's nodata and NaN, and labels of image pixels that are nodata, NaN or infinite in
+    any band, are written as 255 (unlabelled; training's loss leaves them out); labels that are no class, or
+    miss the image, are refused (:func:`read_labels`, naming the user's raster or polygons). Chips without a
     labelled pixel are skipped, and so are chips whose labelled share is below ``min_labelled`` (default 0:
     every chip with a labelled pixel is kept); the result message says how many labelled chips and pixels
     ``min_labelled`` dropped. The output folder is written whole or not at all.
@@ -51,9 +44,7 @@ def _write_chips(config: ChipsConfig, label_path: str, progress: Progress) -> Ch
     if not 0.0 <= min_labelled <= 1.0:
         raise GeoSegError(f"Minimum labelled share {min_labelled} must lie between 0 and 1.")
     image = open_raster(image_path, "image raster")
-    label = labels_on_grid(image, label_path)
-    label_band = label.GetRasterBand(1)
-    label_nodata = label_band.GetNoDataValue()
+    source = config.label_raster or config.label_polygons
     bands = range(1, image.RasterCount + 1)
 
     out = Path(config.output_dir)
@@ -64,6 +55,8 @@ def _write_chips(config: ChipsConfig, label_path: str, progress: Progress) -> Ch
     if not windows:
         raise GeoSegError(f"The image {image_path} ({image.RasterXSize}×{image.RasterYSize} px) is smaller "
                           f"than one {chip_size}×{chip_size} chip: use a smaller chip size.")
+    labels, names = read_labels(image, label_path, "label raster" if config.label_raster else "label polygons",
+                                source)
     tmp = partial_path(out)
     written = labelled_pixels = skipped_labelled = dropped_pixels = 0
     try:
@@ -71,9 +64,8 @@ def _write_chips(config: ChipsConfig, label_path: str, progress: Progress) -> Ch
         (tmp / "labels").mkdir()
         for done, (x, y) in enumerate(windows):
             progress.check()
-            values = read_bands(label, (1,), (x, y, chip_size, chip_size))[..., 0].astype(np.int64)
-            unlabelled = unlabelled_mask(values, label_nodata) | read_valid(image, bands, (x, y, chip_size,
-                                                                                         chip_size))[1]
+            values = labels[y:y + chip_size, x:x + chip_size]
+            unlabelled = (values == NODATA_CLASS) | read_valid(image, bands, (x, y, chip_size, chip_size))[1]
             labelled = int(unlabelled.size - unlabelled.sum())
             labelled_pixels += labelled
             if labelled and labelled / unlabelled.size < min_labelled:
@@ -83,18 +75,17 @@ def _write_chips(config: ChipsConfig, label_path: str, progress: Progress) -> Ch
                 name = f"chip_{y:06d}_{x:06d}.tif"
                 gdal.Translate(str(tmp / "images" / name), image, srcWin=[x, y, chip_size, chip_size],
                                creationOptions=["COMPRESS=DEFLATE"])
-                chip_label = np.where(unlabelled, NODATA_CLASS, values).astype(np.uint8)
+                chip_label = np.where(unlabelled, NODATA_CLASS, values)
                 _write_label_chip(str(tmp / "labels" / name), chip_label, image, x, y)
                 written += 1
             progress.update((done + 1) / len(windows))
         if written == 0 and skipped_labelled:
-            raise GeoSegError(f"No chip of {label_path} has a labelled share of {min_labelled:g} or more "
+            raise GeoSegError(f"No chip of {source} has a labelled share of {min_labelled:g} or more "
                               f"({skipped_labelled} chips hold labels): lower the minimum labelled share "
                               "(min_labelled; 0 keeps every chip with a labelled pixel).")
         if written == 0:
-            raise GeoSegError(f"No chip of {label_path} holds a labelled pixel: check that the labels overlap "
+            raise GeoSegError(f"No chip of {source} holds a labelled pixel: check that the labels overlap "
                               "the image.")
-        names = label_names(label)
         if names:
             (tmp / CLASSES_FILE).write_text(json.dumps(scheme_to_dicts(class_scheme(names)), indent=2))
         if out.exists():

@@ -1,11 +1,13 @@
-"""Label rasters on an image's pixel grid: burnt from polygons or points, or resampled from another raster."""
+"""Label rasters on an image's pixel grid, burnt from polygons or points or resampled from another raster, and
+read as classes."""
 from __future__ import annotations
 
+import numpy as np
 from osgeo import gdal, ogr
 
-from ..errors import GeoSegError
+from ..errors import GeoSegError, listed
 from .classes import NODATA_CLASS
-from .raster import category_names, create_byte_raster, open_raster
+from .raster import category_names, create_byte_raster, open_raster, reading, same_crs
 
 ogr.UseExceptions()
 
@@ -13,7 +15,7 @@ ogr.UseExceptions()
 def rasterize_labels(vector_path: str, class_field: str, reference_raster: str, output_path: str,
                      layer_name: str | None = None) -> str:
     """Write a Byte label raster on ``reference_raster``'s grid from the integer ``class_field`` of polygons
-    (or points).
+    (or points); a feature without a class value, or with one that is no class, is refused.
 
     Pixels no polygon covers are 255 (unlabelled). GDAL reprojects the polygons when their CRS differs.
     """
@@ -28,8 +30,52 @@ def rasterize_labels(vector_path: str, class_field: str, reference_raster: str, 
     if definition.GetFieldDefn(index).GetType() not in (ogr.OFTInteger, ogr.OFTInteger64, ogr.OFTReal):
         raise GeoSegError(f"The class field {class_field!r} of {vector_path} is not numeric: it must hold class "
                           "values 0, 1, 2, … (add one with the Field calculator).")
+    _check_field_values(layer, class_field, vector_path)
     return _burn(layer, open_raster(reference_raster, "image raster"), output_path, NODATA_CLASS,
                  [f"ATTRIBUTE={class_field}"])
+
+
+def _check_field_values(layer: ogr.Layer, class_field: str, vector_path: str) -> None:
+    """Refuse a class field that is empty in some feature, or holds a value that is no class."""
+    values = [feature.GetField(class_field) for feature in layer]
+    layer.ResetReading()
+    empty = values.count(None)
+    if empty:
+        raise GeoSegError(f"The class field {class_field!r} of {vector_path} is empty in {empty} of its "
+                          f"{len(values)} features: give each its class (QGIS: Field calculator), or delete them.")
+    _check_class_values(np.array(values, np.float64), f"The class field {class_field!r} of {vector_path}",
+                        "recode them with the Field calculator")
+
+
+def _check_class_values(values: np.ndarray, source: str, fix: str) -> None:
+    """Refuse ``values`` that are not whole numbers 0 to 255, naming a few; ``source`` begins the message and
+    ``fix`` says what to do."""
+    bad = values[(values < 0) | (values > NODATA_CLASS) | (values % 1 != 0)]
+    if bad.size:
+        raise GeoSegError(f"{source} holds values that are no class: {listed([f'{v:g}' for v in np.unique(bad)])}. "
+                          f"Class values are whole numbers 0 to 254 ({NODATA_CLASS} = unlabelled): {fix}.")
+
+
+def _class_values(values: np.ndarray, nodata: float | None, source: str) -> np.ndarray:
+    """Label ``values`` as classes (uint8), 255 (unlabelled) where they are 255, ``nodata`` or NaN; refuses
+    any other value that is no class (:func:`_check_class_values`)."""
+    unlabelled = values == NODATA_CLASS
+    if nodata is not None:
+        unlabelled |= values == nodata
+    if values.dtype.kind == "f":
+        unlabelled |= np.isnan(values)
+    if values.dtype != np.uint8:
+        _check_class_values(values[~unlabelled], source, "recode them (QGIS: Reclassify by table), or make the "
+                            "value that marks unlabelled pixels the raster's nodata")
+    return np.where(unlabelled, NODATA_CLASS, values).astype(np.uint8, copy=False)
+
+
+def read_classes(label: gdal.Dataset, source: str, what: str) -> np.ndarray:
+    """Band 1 of a label raster as classes (:func:`_class_values`); ``source`` names it in messages."""
+    band = label.GetRasterBand(1)
+    with reading(label, what):
+        values = band.ReadAsArray()
+    return _class_values(values, band.GetNoDataValue(), source)
 
 
 def rasterize_mask(vector_path: str, like: gdal.Dataset, output_path: str, where: str) -> str:
@@ -88,21 +134,60 @@ def _burn(layer: ogr.Layer, like: gdal.Dataset, output_path: str, fill: int, opt
     return output_path
 
 
+def read_labels(image: gdal.Dataset, label_path: str, what: str = "label raster",
+                name: str | None = None) -> tuple[np.ndarray, list[str] | None]:
+    """The classes of the label raster on the image grid (:func:`labels_on_grid`, :func:`read_classes`) and its
+    category names; refused where it labels no pixel of the image. Messages name ``name`` (default
+    ``label_path``): the user's polygons where ``label_path`` is the raster they were burnt into."""
+    name = name or label_path
+    label = labels_on_grid(image, label_path, what)
+    classes = read_classes(label, f"The {what} {name}", what)
+    if (classes == NODATA_CLASS).all():
+        raise GeoSegError(f"No pixel of {image.GetDescription()} is labelled by the {what} {name}"
+                          f"{_reprojected(image, label_path)}.")
+    return classes, label_names(label)
+
+
+def _reprojected(image: gdal.Dataset, label_path: str) -> str:
+    """How a label raster that labels no pixel of the image came onto its grid, and what to check."""
+    label = open_raster(label_path)
+    if same_crs(image, label):
+        return ": check that both cover the same area"
+    return (f" (it has {_crs_name(label.GetSpatialRef())}, the image {_crs_name(image.GetSpatialRef())}: GeoSeg "
+            "reprojected it): check that both cover the same area, and that each has its right CRS")
+
+
 def labels_on_grid(image: gdal.Dataset, label_path: str, what: str = "label raster") -> gdal.Dataset:
-    """The label raster, resampled by nearest neighbour onto the image grid when the grids differ."""
+    """The label raster, resampled by nearest neighbour onto the image grid, and reprojected into its CRS,
+    where the grids or CRSs differ. A CRS on one of the two alone is refused: where the other lies is unknown."""
     label = open_raster(label_path, what)
     if label.RasterCount != 1:
         raise GeoSegError(f"The {what} {label_path} has {label.RasterCount} bands: "
                           "give a single-band class raster.")
+    _check_crs_known(image, label, what)
     same_grid = (label.RasterXSize, label.RasterYSize, label.GetGeoTransform()) == (
         image.RasterXSize, image.RasterYSize, image.GetGeoTransform())
-    if same_grid:
+    if same_grid and same_crs(image, label):
         return label
     gt = image.GetGeoTransform()
     bounds = [gt[0], gt[3] + gt[5] * image.RasterYSize, gt[0] + gt[1] * image.RasterXSize, gt[3]]
     return gdal.Warp("", label, format="MEM", outputBounds=bounds, width=image.RasterXSize,
                      height=image.RasterYSize, dstSRS=image.GetProjection() or None,
                      resampleAlg="near", dstNodata=NODATA_CLASS)
+
+
+def _check_crs_known(image: gdal.Dataset, label: gdal.Dataset, what: str) -> None:
+    """Refuse a label raster without a CRS on an image with one, or the other way round."""
+    if (label.GetSpatialRef() is None) == (image.GetSpatialRef() is None):
+        return
+    if label.GetSpatialRef() is None:
+        bare, known, crs = f"The {what} {label.GetDescription()}", image.GetDescription(), image.GetSpatialRef()
+    else:
+        bare, known, crs = (f"The raster {image.GetDescription()}", f"the {what} {label.GetDescription()}",
+                            label.GetSpatialRef())
+    raise GeoSegError(f"{bare} has no CRS, but {known} has {_crs_name(crs)}: if both lie on that grid, give the "
+                      "one without a CRS that CRS (QGIS: Assign projection; GDAL: gdal_edit.py -a_srs), else give a "
+                      "raster with its CRS.")
 
 
 def label_names(label: gdal.Dataset) -> list[str] | None:

@@ -9,10 +9,11 @@ from pathlib import Path
 import numpy as np
 from osgeo import gdal
 
-from ..errors import GeoSegError
+from ..errors import GeoSegError, listed
 from ..progress import Progress
 from .classes import NODATA_CLASS
-from .raster import open_raster, read_bands, read_valid
+from .labels import read_classes
+from .raster import open_raster, read_valid, same_crs
 
 RASTER_SUFFIXES = (".tif", ".tiff")
 
@@ -22,15 +23,6 @@ class Chips:
     images: np.ndarray  # (N, H, W, B) float32, the selected bands
     labels: np.ndarray  # (N, H, W) uint8, NODATA_CLASS = unlabelled
     names: list[str]
-
-
-FEW = 5  # offending files a message lists
-
-
-def listed(paths: list[str]) -> str:
-    """The first :data:`FEW` of ``paths``, and how many more."""
-    more = f" and {len(paths) - FEW} more" if len(paths) > FEW else ""
-    return ", ".join(map(str, paths[:FEW])) + more
 
 
 def find_pairs(chips_dir: str, image_suffix: str = "", label_suffix: str = "") -> list[tuple[Path, Path]]:
@@ -65,14 +57,14 @@ def find_pairs(chips_dir: str, image_suffix: str = "", label_suffix: str = "") -
 
 def check_chips(pairs: list[tuple[Path, Path]], bands: tuple[int, ...]) -> None:
     """Check a chips folder as a whole: every image chip with the same band count, size and data type, enough
-    bands for ``bands``, every label chip on its image's grid. The message lists the odd chips out."""
+    bands for ``bands``, every label chip on its image's grid, in its CRS. The message lists the odd chips out."""
     kinds, mismatched = {}, []
     for image_path, label_path in pairs:
         image, label = open_raster(image_path, "image chip"), open_raster(label_path, "label chip")
         kinds[image_path] = (f"{image.RasterCount} bands, {image.RasterXSize}×{image.RasterYSize} px, "
                              f"{gdal.GetDataTypeName(image.GetRasterBand(1).DataType)}")
         if ((image.RasterXSize, image.RasterYSize) != (label.RasterXSize, label.RasterYSize)
-                or image.GetGeoTransform() != label.GetGeoTransform()):
+                or image.GetGeoTransform() != label.GetGeoTransform() or not same_crs(image, label)):
             mismatched.append(label_path.name)
     common, _ = Counter(kinds.values()).most_common(1)[0]
     odd = [f"{path.name} ({kind})" for path, kind in kinds.items() if kind != common]
@@ -83,7 +75,8 @@ def check_chips(pairs: list[tuple[Path, Path]], bands: tuple[int, ...]) -> None:
                           "ones.")
     if mismatched:
         raise GeoSegError(f"{len(mismatched)} label chips in {pairs[0][1].parent} differ in size or pixel grid from "
-                          f"their image chips: {listed(mismatched)}. Each label must cover its image pixel for pixel.")
+                          f"their image chips: {listed(mismatched)}. Each label must cover its image pixel for pixel, "
+                          "in its CRS.")
     count = open_raster(pairs[0][0], "image chip").RasterCount
     if max(bands) > count:
         raise GeoSegError(f"The image chips in {folder} have {count} bands; band {max(bands)} was asked for.")
@@ -98,10 +91,10 @@ def check_labelled(label_counts: np.ndarray, folder: Path) -> None:
 
 
 def read_pair(image_path: Path, label_path: Path, bands: tuple[int, ...]) -> tuple[np.ndarray, np.ndarray]:
-    """A chip's ``bands`` (H, W, B) float32 and labels (H, W) uint8. Pixels that are nodata, NaN or infinite in
-    any band are NaN in every band and unlabelled (255)."""
+    """A chip's ``bands`` (H, W, B) float32 and labels (H, W) uint8 (:func:`read_classes`). Pixels that are
+    nodata, NaN or infinite in any band are NaN in every band and unlabelled (255)."""
     image, invalid = read_valid(open_raster(image_path, "image chip"), bands)
-    label = read_bands(open_raster(label_path, "label chip"), (1,))[..., 0].astype(np.uint8)
+    label = read_classes(open_raster(label_path, "label chip"), f"The label chip {label_path}", "label chip")
     label[invalid] = NODATA_CLASS
     return image, label
 

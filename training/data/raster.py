@@ -110,6 +110,14 @@ def pixel_area(raster: gdal.Dataset) -> float:
     return abs(gt[1] * gt[5] - gt[2] * gt[4])
 
 
+def same_crs(first: gdal.Dataset, second: gdal.Dataset) -> bool:
+    """Whether two rasters have equivalent CRSs however their WKT spells them, or neither has one."""
+    crs = first.GetSpatialRef(), second.GetSpatialRef()
+    if crs[0] is None or crs[1] is None:
+        return crs[0] is None and crs[1] is None
+    return bool(crs[0].IsSame(crs[1], ["IGNORE_DATA_AXIS_TO_SRS_AXIS_MAPPING=YES"]))
+
+
 def category_names(band: gdal.Band) -> list[str]:
     """A class band's category names, up to the last one given ([] if none)."""
     band.GetMetadata()  # GDAL 3.6's GTiff driver reads the .aux.xml lazily, and not for category names alone

@@ -18,9 +18,8 @@ import numpy as np
 
 from ..architectures import INPUT_MULTIPLE
 from ..errors import GeoSegError
-from .chips import unlabelled_mask
 from .classes import NODATA_CLASS
-from .labels import label_names, labels_on_grid
+from .labels import read_labels
 from .raster import open_raster, read_valid
 
 EVAL_TILE = 256  # side of the validation and test tiles (smaller where a block is smaller)
@@ -80,24 +79,19 @@ class Scene:
 
 
 def read_scene(image_path: str, label_path: str, bands: tuple[int, ...]) -> Scene:
-    """Read the labels onto the image grid and both over the bounding box of the labelled pixels; pixels that
-    are nodata, NaN or infinite in any band are NaN in the image and unlabelled."""
+    """Read the labels onto the image grid (:func:`read_labels`) and both over the bounding box of the labelled
+    pixels; pixels that are nodata, NaN or infinite in any band are NaN in the image and unlabelled."""
     image = open_raster(image_path, "image raster")
-    label = labels_on_grid(image, label_path)
-    values = label.GetRasterBand(1).ReadAsArray().astype(np.int64)
-    labels = np.where(unlabelled_mask(values, label.GetRasterBand(1).GetNoDataValue()), NODATA_CLASS,
-                      values).astype(np.uint8)
+    labels, names = read_labels(image, label_path)
     labelled = labels != NODATA_CLASS
     rows, cols = np.nonzero(labelled.any(axis=1))[0], np.nonzero(labelled.any(axis=0))[0]
-    if not rows.size:
-        raise GeoSegError(f"The label raster {label_path} has no labelled pixel on the image {image_path}.")
     y0, y1, x0, x1 = rows[0], rows[-1] + 1, cols[0], cols[-1] + 1
     data, invalid = read_valid(image, bands, (int(x0), int(y0), int(x1 - x0), int(y1 - y0)))
     labels = labels[y0:y1, x0:x1]
     labels[invalid] = NODATA_CLASS
     if (labels == NODATA_CLASS).all():
         raise GeoSegError(f"Every labelled pixel of {label_path} lies on nodata (or NaN) pixels of {image_path}.")
-    return Scene(data, labels, label_names(label))
+    return Scene(data, labels, names)
 
 
 def split_blocks(labels: np.ndarray, shares: tuple[float, float], window: int, block: int) -> BlockSplit:

@@ -17,7 +17,7 @@ from osgeo import gdal, osr
 
 from ..config import AccuracyConfig, AccuracyResult
 from ..data.classes import NODATA_CLASS
-from ..data.labels import labels_on_grid, rasterize_labels
+from ..data.labels import rasterize_labels, read_labels
 from ..data.raster import band_classes, open_raster, pixel_area
 from ..errors import GeoSegError
 from ..outputs import atomic_path
@@ -82,8 +82,8 @@ def assess_accuracy(config: AccuracyConfig, progress: Progress | None = None) ->
     with tempfile.TemporaryDirectory(prefix="geoseg-reference-") as scratch:
         path = config.reference_raster or rasterize_labels(
             config.reference_vector, config.class_field, config.class_raster, str(Path(scratch) / "ref.tif"))
-        on_grid = labels_on_grid(classes, path, "reference raster")  # kept: GDAL's bands die with their dataset
-        reference = on_grid.GetRasterBand(1).ReadAsArray()
+        reference = read_labels(classes, path, "reference raster" if config.reference_raster else
+                                "reference polygons or points", config.reference_raster or config.reference_vector)[0]
     on_map = mapped != (NODATA_CLASS if nodata is None else nodata)
     count = max(int(mapped[on_map].max(initial=0)), int(reference[reference < NODATA_CLASS].max(initial=0))) + 1
     names = [c.name for c in band_classes(classes.GetRasterBand(1), count)]

@@ -81,4 +81,4 @@ def test_bad_input_assess_without_overlapping_reference_says_so(class_map, tmp_p
     path, _ = class_map
     assert main(["assess", path, "--reference-raster",
                  str(write_raster(tmp_path / "ref.tif", np.full((20, 20), 255, np.uint8), 255))]) == 1
-    assert "No reference pixel" in capsys.readouterr().err
+    assert f"No pixel of {path} is labelled by the reference raster {tmp_path / 'ref.tif'}" in capsys.readouterr().err
