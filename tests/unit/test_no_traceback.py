@@ -36,17 +36,10 @@ def _model_zip(path, metadata):
         archive.writestr(METADATA_ENTRY, metadata)
 
 
-def fixed_by(helper):
-    return pytest.mark.xfail(strict=True, reason=f"issue 31: {helper} fixes it")
-
-
-BY_LABELS, BY_OUTPUTS = map(fixed_by, ("the labels helper", "the outputs helper"))
-
-
-def case(name, *args, says, stdin=None, status=1, marks=()):
+def case(name, *args, says, stdin=None, status=1):
     """``python -m training ARGS`` (placeholders: the ``files`` fixture's), with ``stdin``, ends with ``status``
     and a message containing ``says``."""
-    return pytest.param(list(args), says, stdin, status, id=name, marks=marks)
+    return pytest.param(list(args), says, stdin, status, id=name)
 
 
 CASES = [
@@ -57,7 +50,7 @@ CASES = [
     case("chips_image_not_a_raster", "chips", "{dir}/text.tif", "{dir}/chips", "--label-raster", "{labels}",
          says="GDAL cannot read the image raster {dir}/text.tif"),
     case("chips_label_values_are_fractions", "chips", "{image}", "{dir}/chips", "--label-raster",
-         "{dir}/fractions.tif", "--chip-size", "16", says="{dir}/fractions.tif", marks=BY_LABELS),
+         "{dir}/fractions.tif", "--chip-size", "16", says="{dir}/fractions.tif"),
     case("train_window_too_small", "train", "{dir}/m.keras", "--image-raster", "{image}", "--label-raster", "{labels}",
          "--window-size", "16", says="The window size 16 is too small: give at least 32."),
     case("evaluate_report_replaces_the_model", "evaluate", "{dir}/m.keras", "{dir}", "--output-html", "{dir}/m.keras",
@@ -77,7 +70,7 @@ CASES = [
     case("postprocess_not_a_class_raster", "postprocess", "{image}", "{dir}/clean.tif",
          says="{image} is not a single-band Byte class raster"),
     case("postprocess_output_name_of_300_characters", "postprocess", "{labels}", "{dir}/{long}.tif",
-         says="{dir}/", marks=BY_OUTPUTS),
+         says="{dir}/"),
     case("vectorize_class_raster_not_a_raster", "vectorize", "{dir}/text.tif", "{dir}/polygons.gpkg",
          says="GDAL cannot read the class raster {dir}/text.tif"),
     case("assess_reference_missing", "assess", "{labels}", "--reference-raster", "{dir}/missing.tif",
