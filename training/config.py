@@ -40,17 +40,18 @@ PRECISIONS = {"auto": "Automatic (bfloat16 where the CPU computes it natively, e
 
 
 def option(default=MISSING, help: str = "", choices: dict[str, str] | None = None, factory=MISSING,  # noqa: A002
-           minimum: float | None = None, maximum: float | None = None):
-    """A config field with its help text, for a fixed set of values its choices (key → label), and for a
-    number the range it must lie in."""
+           minimum: float | None = None, maximum: float | None = None, length: int | None = None):
+    """A config field with its help text, for a fixed set of values its choices (key → label), for a
+    number the range it must lie in, and for a list the count of its items (when given)."""
     metadata = {"help": help, **({"choices": choices} if choices else {}),
                 **({"minimum": minimum} if minimum is not None else {}),
-                **({"maximum": maximum} if maximum is not None else {})}
+                **({"maximum": maximum} if maximum is not None else {}),
+                **({"length": length} if length is not None else {})}
     return field(default=default, default_factory=factory, metadata=metadata)
 
 
 def check_settings(config) -> None:
-    """Raise :class:`GeoSegError` for a setting outside its declared choices or range."""
+    """Raise :class:`GeoSegError` for a setting outside its declared choices, range or length."""
     for declared in fields(config):
         value, meta = getattr(config, declared.name), declared.metadata
         name = declared.name.replace("_", " ")
@@ -60,6 +61,9 @@ def check_settings(config) -> None:
             raise GeoSegError(f"The {name} {value} is too small: give at least {meta['minimum']}.")
         if "maximum" in meta and value > meta["maximum"]:
             raise GeoSegError(f"The {name} {value} is too large: give at most {meta['maximum']}.")
+        if "length" in meta and value is not None and len(value) != meta["length"]:
+            raise GeoSegError(f"The {name} {', '.join(map(str, value))} must be {meta['length']} numbers, not "
+                              f"{len(value)}: {meta['help']}.")
 
 
 @dataclass
@@ -251,7 +255,7 @@ class ClassifyConfig:
     output_raster: str = option(help="the class raster to write (GeoTIFF)")
     probabilities_raster: str | None = option(None, "also write per-class probabilities (%) here")
     extent: list[float] | None = option(None, "only this area: xmin,ymin,xmax,ymax in the raster's CRS, widened to "
-                                              "whole pixels")
+                                              "whole pixels", length=4)
     mask_polygons: str = option("", "outside these polygons the output is nodata")
     input_bands: list[int] | None = option(None, "the raster's 1-based bands that feed the model's bands, in order "
                                                  "(default: the model's own numbers)")

@@ -95,6 +95,16 @@ def test_several_rasters_into_an_output_folder_that_is_a_file_is_refused(scene, 
     assert tree(tmp_path) == before
 
 
+def test_several_rasters_that_all_fail_leave_no_output_folder(scene, tmp_path, capsys):
+    image, _ = scene
+    (tmp_path / "model.keras").write_bytes(b"no GeoSeg model")
+    before = tree(tmp_path)
+    assert main(["classify", str(image), str(tmp_path / "missing.tif"), str(tmp_path / "model.keras"),
+                 str(tmp_path / "classes"), "--workers", "1"]) == 1
+    assert f"{image}: {tmp_path / 'model.keras'} is not a GeoSeg model" in capsys.readouterr().err
+    assert tree(tmp_path) == before
+
+
 def test_disk_full_while_training_names_the_model_and_leaves_nothing(tmp_path):
     """A write that fails for want of room: a file-size limit (RLIMIT_FSIZE) stands in for a full disk."""
     chips = write_chips(tmp_path / "chips")

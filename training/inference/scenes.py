@@ -68,9 +68,8 @@ def classify_scenes(settings: dict, rasters: list[str], output_dir: str, schedul
         raise GeoSegError("Probability rasters are written for one raster at a time: classify that raster alone.")
     outputs = output_paths(rasters, output_dir)
     check_output(output_dir, folder=True)
-    Path(output_dir).mkdir(parents=True, exist_ok=True)
     result = ScenesResult(output_dir)
-    with _client(scheduler, workers, outputs.values()) as client:
+    with _output_folder(output_dir, result), _client(scheduler, workers, outputs.values()) as client:
         progress.update(0.0, f"Classifying {len(rasters)} rasters on Dask ({client.scheduler.address}).")
         futures = {client.submit(run_job, "classify", {**settings, "input_raster": raster, "output_raster": output},
                                  pure=False): raster for raster, output in outputs.items()}
@@ -90,6 +89,21 @@ def classify_scenes(settings: dict, rasters: list[str], output_dir: str, schedul
 
 
 @contextlib.contextmanager
+def _output_folder(output_dir: str, result: ScenesResult):
+    """The output folder, made if need be; one made here is removed again when no raster was classified into it
+    (every raster failed, or the run stopped), so a failed run leaves nothing."""
+    folder = Path(output_dir)
+    made = not folder.exists()
+    folder.mkdir(parents=True, exist_ok=True)
+    try:
+        yield
+    finally:
+        if made and not result.classified:
+            with contextlib.suppress(OSError):  # not empty: something else wrote there meanwhile
+                folder.rmdir()
+
+
+@contextlib.contextmanager
 def _client(scheduler: str, workers: int, outputs):
     """A client of the cluster at ``scheduler``, else of a new local cluster that closes with it. A local cluster
     closed by an exception (Ctrl-C or cancel included) may stop its workers mid-raster: the partial files of the
@@ -103,7 +117,7 @@ def _client(scheduler: str, workers: int, outputs):
         return
     try:
         with LocalCluster(n_workers=workers, threads_per_worker=1, processes=True, dashboard_address=None,
-                          silence_logs=logging.ERROR) as cluster, Client(cluster) as client:
+                          silence_logs=logging.CRITICAL) as cluster, Client(cluster) as client:
             yield client
     except BaseException:
         for output in outputs:

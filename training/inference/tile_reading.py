@@ -42,9 +42,6 @@ def raster_window(raster: gdal.Dataset, extent: Sequence[float] | None, path: st
     whole pixels, as a virtual raster with its own geotransform."""
     if not extent:
         return raster
-    if len(extent) != 4:
-        raise GeoSegError(f"The extent {', '.join(map(str, extent))} must be four numbers: xmin,ymin,xmax,ymax in "
-                          f"the CRS of {path}.")
     x0, dx, rx, y0, ry, dy = raster.GetGeoTransform()
     if rx or ry:
         raise GeoSegError(f"{path} is rotated: classify all of it, or warp it north-up first (Warp).")
