@@ -70,6 +70,18 @@ def test_a_raster_name_must_leave_room_for_its_metadata_file(scene, tmp_path, ca
     assert tree(tmp_path) == before
 
 
+def test_a_model_name_leaving_no_room_for_the_files_named_after_it_is_refused_before_training(tmp_path, capsys):
+    """Training writes ``<model>.history.csv``, ``.resume.npz`` and ``.report.html`` beside the model."""
+    write_chips(tmp_path / "chips", count=4, size=32)
+    model = tmp_path / long_name(250, ".keras")
+    history = model.with_suffix(".history.csv")
+    before = tree(tmp_path)
+    assert main(["train", str(model), "--chips-dir", str(tmp_path / "chips"), "--epochs", "1"]) == 1
+    assert (f"The file name of {history} is {len(history.name)} bytes long, but file systems take at most 255"
+            in capsys.readouterr().err)
+    assert tree(tmp_path) == before
+
+
 def test_the_longest_names_are_written_whole(scene, tmp_path, capsys):
     """The hidden partial name is shortened to fit the limit; the output keeps its full name."""
     image, labels = scene

@@ -27,11 +27,12 @@ from ..models import build_model, size_multiple
 from ..models.bundle import ModelInfo, load_bundle, save_bundle
 from ..models.dtype import with_policy
 from ..models.imagenet import transfer_from
+from ..outputs import check_output
 from ..progress import Progress
 from ..reports.model_report import report_path_for
 from ..reports.train_report import write_training_report
 from .baseline import SAMPLE_PIXELS, fit_baseline, missing
-from .callbacks import Checkpoint, FitProgress, Schedule, WeightAverage
+from .callbacks import Checkpoint, FitProgress, Schedule, WeightAverage, history_path_for, resume_path_for
 from .distribution import distribute, fit_across_workers, is_chief, strategy_for
 from .losses import SegmentationLoss, balanced_class_weights
 from .metrics import class_counts, majority_baseline, timed_scores
@@ -263,6 +264,9 @@ def _check_config(config: TrainConfig) -> None:
                           "different step): set max minutes to 0 and limit the epochs instead.")
     if config.init_model and not os.path.exists(config.init_model):
         raise GeoSegError(f"The starting model {config.init_model} does not exist: give an earlier GeoSeg .keras file.")
+    for path in (history_path_for(config.output_model), resume_path_for(config.output_model),
+                 *([report_path_for(config.output_model)] if config.report else [])):
+        check_output(path)  # the files named after the model, e.g. a name too long for them
 
 
 def _build(config: TrainConfig, data: Prepared, policy: str) -> keras.Model:
