@@ -89,10 +89,21 @@ def test_bad_labels_a_reference_raster_in_another_crs_is_refused_by_assess(scene
     assert "WGS 84 / UTM zone 34N" in error
 
 
-def test_bad_labels_a_label_raster_without_a_crs_is_refused(scene, tmp_path, capsys):
+def test_bad_labels_a_label_raster_without_a_crs_on_the_image_grid_is_taken_as_in_its_crs(scene, tmp_path):
     image, labels = scene
     bare = write_raster(tmp_path / "bare.tif", labels_of(labels))
     gdal.Open(str(bare), gdal.GA_Update).SetProjection("")  # the same grid, no CRS
+    assert not gdal.Open(str(bare)).GetProjection()
+    assert run(chips_args(tmp_path, image, bare)) == 0
+    chip = labels_of(tmp_path / "chips" / "labels" / "chip_000032_000032.tif")
+    assert (chip == labels_of(labels)[32:64, 32:64]).all()
+
+
+def test_bad_labels_a_label_raster_without_a_crs_on_another_grid_is_refused(scene, tmp_path, capsys):
+    image, labels = scene
+    bare = tmp_path / "bare.tif"
+    gdal.Translate(str(bare), str(labels), srcWin=[8, 8, 48, 48])  # another grid
+    gdal.Open(str(bare), gdal.GA_Update).SetProjection("")
     assert not gdal.Open(str(bare)).GetProjection()
     error = refused(chips_args(tmp_path, image, bare), tmp_path, capsys)
     assert f"The label raster {bare} has no CRS, but {image} has CRS WGS 84 / UTM zone 33N" in error

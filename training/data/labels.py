@@ -159,16 +159,17 @@ def _reprojected(image: gdal.Dataset, label_path: str) -> str:
 
 def labels_on_grid(image: gdal.Dataset, label_path: str, what: str = "label raster") -> gdal.Dataset:
     """The label raster, resampled by nearest neighbour onto the image grid, and reprojected into its CRS,
-    where the grids or CRSs differ. A CRS on one of the two alone is refused: where the other lies is unknown."""
+    where the grids or CRSs differ. One on the image's grid without a CRS of its own is taken as in the image's
+    CRS; on another grid, a CRS on one of the two alone is refused: where the other lies is unknown."""
     label = open_raster(label_path, what)
     if label.RasterCount != 1:
         raise GeoSegError(f"The {what} {label_path} has {label.RasterCount} bands: "
                           "give a single-band class raster.")
-    _check_crs_known(image, label, what)
     same_grid = (label.RasterXSize, label.RasterYSize, label.GetGeoTransform()) == (
         image.RasterXSize, image.RasterYSize, image.GetGeoTransform())
-    if same_grid and same_crs(image, label):
+    if same_grid and (same_crs(image, label) or label.GetSpatialRef() is None):
         return label
+    _check_crs_known(image, label, what)
     gt = image.GetGeoTransform()
     bounds = [gt[0], gt[3] + gt[5] * image.RasterYSize, gt[0] + gt[1] * image.RasterXSize, gt[3]]
     return gdal.Warp("", label, format="MEM", outputBounds=bounds, width=image.RasterXSize,
