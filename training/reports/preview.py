@@ -8,6 +8,7 @@ from osgeo import gdal
 
 from ..data.bands import RGB_BANDS
 from ..data.classes import NODATA_CLASS, ClassInfo
+from ..data.qgis_style import RGB_CUT
 from ..data.raster import read_bands
 
 NODATA_COLOR = (40, 40, 40)
@@ -22,9 +23,14 @@ def rgb_positions(bands: Sequence[int]) -> list[int]:
     return [min(i, len(bands) - 1) for i in range(3)]
 
 
+def stretch_limits(bands: np.ndarray) -> np.ndarray:
+    """(H, W, B) values → (2, B): each band's low and high ``RGB_CUT`` percentiles (2 and 98 %)."""
+    return np.nanpercentile(bands.reshape(-1, bands.shape[-1]), RGB_CUT, axis=0)
+
+
 def rgb_composite(bands: np.ndarray) -> np.ndarray:
     """(H, W, 3) reflectances → uint8 with a per-band 2–98 % stretch."""
-    low, high = np.nanpercentile(bands.reshape(-1, 3), [2, 98], axis=0)
+    low, high = stretch_limits(bands)
     scaled = (bands - low) / np.where(high > low, high - low, 1.0)
     return (np.clip(np.nan_to_num(scaled), 0, 1) * 255).astype(np.uint8)
 

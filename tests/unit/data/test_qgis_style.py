@@ -2,7 +2,7 @@
 import xml.etree.ElementTree as ET
 
 from training.data.classes import class_scheme
-from training.data.qgis_style import write_class_style
+from training.data.qgis_style import rgb_style, write_class_style
 from training.outputs import style_path
 
 SCHEME = class_scheme(["Water", "Forest & scrub", 'Open <land> "x"'], [(0, 114, 178), (0, 158, 115), (230, 159, 0)])
@@ -29,3 +29,17 @@ def test_class_style_is_a_paletted_renderer_listing_exactly_the_classes(tmp_path
         {"value": "1", "label": "Forest & scrub", "alpha": "255", "color": "#009e73"},
         {"value": "2", "label": 'Open <land> "x"', "alpha": "255", "color": "#e69f00"},
     ]
+
+
+def test_rgb_style_draws_three_bands_each_stretched_between_its_limits():
+    root = ET.fromstring(rgb_style((4, 3, 2), [10, 20.5, 30], [100, 200, 300.25]))
+    assert root.tag == "qgis" and root.get("version") == "3.22.0"
+    renderer = root.find("pipe/rasterrenderer")
+    assert (renderer.get("type"), renderer.get("redBand"), renderer.get("greenBand"), renderer.get("blueBand")) == (
+        "multibandcolor", "4", "3", "2")
+    limits = [(renderer.find(f"{colour}ContrastEnhancement/minValue").text,
+               renderer.find(f"{colour}ContrastEnhancement/maxValue").text,
+               renderer.find(f"{colour}ContrastEnhancement/algorithm").text) for colour in ("red", "green", "blue")]
+    assert limits == [("10", "100", "StretchToMinimumMaximum"), ("20.5", "200", "StretchToMinimumMaximum"),
+                      ("30", "300.25", "StretchToMinimumMaximum")]
+    assert renderer.find("minMaxOrigin/limits").text == "CumulativeCut"
