@@ -217,24 +217,41 @@ def recompute_batch_norm(model: keras.Model, batches) -> None:
 
 
 class FitProgress(keras.callbacks.Callback):
-    """Report each epoch to a :class:`Progress` (the bar follows the ``schedule``'s position); stop after the
-    current batch when cancelled."""
+    """Report training to a :class:`Progress`: the bar follows the ``schedule``'s position batch by batch, and
+    each epoch ends with a line of its scores and the time left at the pace so far; stop after the current batch
+    when cancelled."""
 
     def __init__(self, progress: Progress, schedule: Schedule, epochs: int, initial_epoch: int = 0):
         super().__init__()
         self.progress, self.schedule, self.epochs = progress, schedule, epochs
         self.epochs_done, self.cancelled = initial_epoch, False
+        self.began = self.begun_at = 0.0
+
+    def on_train_begin(self, logs=None):
+        self.began, self.begun_at = time.monotonic(), self.schedule.position()
 
     def on_train_batch_end(self, batch, logs=None):
         if self.progress.is_cancelled():
             self.cancelled = True
             self.model.stop_training = True
+        self.progress.update(self.schedule.position())
 
     def on_epoch_end(self, epoch, logs=None):
         self.epochs_done = epoch + 1
         logs = logs or {}
-        self.progress.update(self.schedule.position(),
+        position = self.schedule.position()
+        self.progress.update(position,
                              f"Epoch {self.epochs_done}/{self.epochs}: loss {logs.get('loss', np.nan):.4f}, "
                              f"val_loss {logs.get('val_loss', np.nan):.4f}, "
                              f"val_accuracy {logs.get('val_accuracy', np.nan):.3f}, "
-                             f"val_mean_iou {logs.get('val_mean_iou', np.nan):.3f}")
+                             f"val_mean_iou {logs.get('val_mean_iou', np.nan):.3f}"
+                             f"{time_left(time.monotonic() - self.began, position - self.begun_at, 1 - position)}")
+
+
+def time_left(seconds: float, done: float, left: float) -> str:
+    """", about N min left" at the pace of ``done`` (a share of the training) in ``seconds``; empty when nothing
+    is done or nothing left."""
+    if done <= 0 or left <= 0:
+        return ""
+    minutes = seconds * left / done / 60
+    return f", about {minutes:.0f} min left" if minutes >= 1 else ", under a minute left"

@@ -67,6 +67,18 @@ def test_the_job_says_what_it_does_before_the_first_epoch_ends(chips, tmp_path):
     assert messages[3].startswith("Epoch 1/1:")
 
 
+def test_the_bar_moves_batch_by_batch_and_each_epoch_says_the_time_left(chips, tmp_path):
+    reports = []
+    train(config(chips, tmp_path, epochs=2), Progress(lambda percent, message: reports.append((percent, message))))
+    start = next(i for i, (_, message) in enumerate(reports) if message.startswith("Training on"))
+    end = next(i for i, (_, message) in enumerate(reports) if message.startswith("Epoch 1/2:"))
+    within = [percent for percent, message in reports[start + 1:end] if not message]
+    assert len(within) >= 4  # 6 batches in the first epoch
+    assert within == sorted(within) and reports[start][0] < within[0] and within[-1] <= reports[end][0]
+    assert reports[end][1].endswith(" left")  # the time left at the pace of the first epoch
+    assert reports[end][0] == pytest.approx(50)  # training spans 5-95 % of the bar: half its steps are done
+
+
 def test_an_unknown_model_is_an_error_before_any_chip_is_read(chips, tmp_path):
     reports = []
     with pytest.raises(ValueError, match="'unet3d' is unknown"):
