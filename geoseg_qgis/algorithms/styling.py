@@ -4,6 +4,8 @@ Class rasters carry their own default style (the .qml that training/ writes besi
 applies whenever it opens the file, except where Processing loads an algorithm's outputs into the project
 (the dialog, ``processing.runAndLoadResults``, models run there): :class:`DefaultStyle` applies it there.
 Class polygons are drawn in their classes' colours (their ``color`` field) by :class:`ClassColours`.
+Either way the layer's legend is then shown expanded: QGIS desktop collapses a legend of 10 items or more
+when the layer is added, as a class raster's is before its style (its colour table has 256 entries).
 """
 from qgis.core import (QgsCategorizedSymbolRenderer, QgsProcessingLayerPostProcessorInterface, QgsRendererCategory,
                        QgsSymbol)
@@ -19,6 +21,9 @@ class LayerStyler(QgsProcessingLayerPostProcessorInterface):
     def postProcessLayer(self, layer, context, feedback):  # noqa: N802 (QGIS API name)
         self.style(layer)
         layer.triggerRepaint()
+        node = layer.project() and layer.project().layerTreeRoot().findLayer(layer)
+        if node:
+            node.setExpanded(True)
         LayerStyler.pending.discard(self)
 
     def style(self, layer):

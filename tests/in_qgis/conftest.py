@@ -47,3 +47,15 @@ def layer_tree(qgis_iface, monkeypatch):
     yield view
     view.deleteLater()
     QCoreApplication.processEvents()
+
+
+@pytest.fixture
+def desktop_legend(layer_tree):
+    """The layer tree as QGIS desktop models it: a layer whose legend has 10 items or more when it is added
+    comes in collapsed (QgisApp sets setAutoCollapseLegendNodes(10); a class raster's 256-entry colour table
+    has them before its style applies)."""
+    from qgis.core import QgsLayerTreeModel, QgsProject
+
+    model = QgsLayerTreeModel(QgsProject.instance().layerTreeRoot())
+    model.setAutoCollapseLegendNodes(10)
+    yield model

@@ -32,7 +32,11 @@ def test_assess_accuracy_gives_a_table_a_report_and_numbers(geoseg, class_map_an
     rows = [feature.attributes() for feature in result["OUTPUT_TABLE"].getFeatures()]
     assert [row[1] for row in rows] == ["Water", "Forest", "Open land"]
     assert sum(row[3] for row in rows) == pytest.approx(sum(row[2] for row in rows))  # areas add up
-    assert "Error matrix" in (tmp_path / "accuracy.html").read_text()
+    fields = result["OUTPUT_TABLE"].fields().names()
+    assert {"f1_ci", "reference_2_pixels", "reference_2_proportion"} <= set(fields)
+    proportions = [[row[fields.index(f"reference_{j}_proportion")] for j in range(3)] for row in rows]
+    assert sum(map(sum, proportions)) == pytest.approx(1)
+    assert "Error matrix in area proportions" in (tmp_path / "accuracy.html").read_text()
 
 
 def test_qgis_process_runs_assess_accuracy(class_map_and_reference, tmp_path):
@@ -75,6 +79,27 @@ def patch_sizes(raster):
     return [round(feature.GetGeometryRef().GetArea() / 100) for feature in layer]
 
 
+def test_postprocess_output_loads_with_its_legend_expanded(geoseg, class_map_and_reference, tmp_path, desktop_legend):
+    from qgis.core import QgsProject
+
+    output = tmp_path / "clean.tif"
+    geoseg.runAndLoadResults("geoseg:postprocess", {"INPUT": class_map_and_reference[0], "OUTPUT": str(output)})
+    try:
+        assert legend_expanded(output)
+    finally:
+        QgsProject.instance().removeAllMapLayers()
+
+
+def legend_expanded(path) -> bool:
+    """Whether the layer tree shows the legend of the one layer loaded from ``path``."""
+    from qgis.core import QgsProject
+
+    nodes = [node for node in QgsProject.instance().layerTreeRoot().findLayers()
+             if node.layer().source().split("|")[0] == str(path)]
+    assert len(nodes) == 1
+    return nodes[0].isExpanded()
+
+
 def test_qgis_process_runs_postprocess(class_map_and_reference, tmp_path):
     class_map, _ = class_map_and_reference
     qgis_process.run(["run", "geoseg:postprocess", f"--INPUT={class_map}", "--MIN_PIXELS=10",
@@ -82,7 +107,8 @@ def test_qgis_process_runs_postprocess(class_map_and_reference, tmp_path):
     assert gdal.Open(str(tmp_path / "clean.tif")).RasterCount == 1 and (tmp_path / "clean.qml").exists()
 
 
-def test_vectorize_loads_polygons_drawn_in_the_class_colours(geoseg, class_map_and_reference, tmp_path, layer_tree):
+def test_vectorize_loads_polygons_drawn_in_the_class_colours(geoseg, class_map_and_reference, tmp_path,
+                                                              desktop_legend):
     from qgis.core import QgsProject
 
     class_map, _ = class_map_and_reference
@@ -99,6 +125,7 @@ def test_vectorize_loads_polygons_drawn_in_the_class_colours(geoseg, class_map_a
         labels = gdal.Open(class_map).ReadAsArray()
         areas = {f["class"]: f["area"] for f in layer.getFeatures()}
         assert areas["Forest"] == pytest.approx(100.0 * (labels == 1).sum())
+        assert legend_expanded(output)
     finally:
         QgsProject.instance().removeAllMapLayers()
 
