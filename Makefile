@@ -42,7 +42,7 @@ bench: setup
 	$(PY) bench/train_speed.py
 	$(PY) bench/stability.py
 
-# The compatibility matrix (README › Compatibility), outside `make test` and CI: this host's QGIS and QGIS from
+# The compatibility matrix (docs/compatibility.md), outside `make test` and CI: this host's QGIS and QGIS from
 # cached Debian 13 and sid chroots (built once with debootstrap; needs root). Targets and options, e.g.
 # `make test-matrix MATRIX="trixie"` or `MATRIX="--rebuild sid"`.
 MATRIX ?=

@@ -3,7 +3,7 @@ ImageNet backbone it starts from and the input sides it takes. The settings' cho
 command line, the QGIS dialogs, training, tiling, windows and the tests read this table; it never imports
 Keras (a builder is imported only when a model is built, by training.models.build_model).
 
-Adding an architecture takes a builder module in training/models and one entry here (README › Development).
+Adding an architecture takes a builder module in training/models and one entry here (docs/development.md).
 """
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""The engine's plan (README › Development): its sub-packages and top-level modules in layers, each importing only
+"""The engine's plan (docs/development.md): its sub-packages and top-level modules in layers, each importing only
 from lower layers, so the import graph has no cycle; and the plugin's imports of the engine visible to static
 analysis (``geoseg_qgis.training`` is the folder training/ beside the plugin in a checkout)."""
 import ast

@@ -4,7 +4,7 @@ The tile model is a bundle's network for raw tiles of one fixed shape: it normal
 them and weights the class probabilities by the blend window; its batch normalisations are folded into
 the convolutions (:func:`training.models.folding.inference_copy`). Which engine and precision ``auto``
 picks on this machine is :func:`training.host.devices.choose_engine`'s to say.
-How fast each is, and how closely they agree, is measured in README's benchmarks (bench/classify.py).
+How fast each is: docs/benchmarks.md (bench/classify.py); how closely they agree: docs/algorithms.md (Classify raster).
 
 Converting needs TensorFlow and takes a few seconds, so each conversion is kept in a
 cache folder (``GEOSEG_CACHE_DIR``, else ``~/.cache/geoseg``), keyed by the model file's contents, the tile
