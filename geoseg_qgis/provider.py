@@ -19,6 +19,7 @@ from .algorithms.vectorize import VectorizeAlgorithm
 from .metadata import ICON_PATH, PLUGIN_DIR, VERSION
 
 MODELS_DIR = PLUGIN_DIR / "models"
+SHIPPED_MODEL = MODELS_DIR / "train_and_classify.model3"  # Plugins › GeoSeg opens it in the graphical modeler
 
 
 class GeoSegProvider(QgsProcessingProvider):

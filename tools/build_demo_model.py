@@ -20,64 +20,103 @@ from qgis.core import (QgsApplication, QgsProcessingModelAlgorithm,  # noqa: E40
 from qgis.PyQt.QtCore import QPointF  # noqa: E402
 
 from geoseg_qgis.algorithms.base import GROUP, GROUP_ID  # noqa: E402
+from geoseg_qgis.algorithms.classify import ClassifyAlgorithm  # noqa: E402
+from geoseg_qgis.algorithms.postprocess import PostprocessAlgorithm  # noqa: E402
+from geoseg_qgis.algorithms.train import TrainAlgorithm  # noqa: E402
+from geoseg_qgis.algorithms.vectorize import VectorizeAlgorithm  # noqa: E402
+from geoseg_qgis.provider import SHIPPED_MODEL as OUTPUT  # noqa: E402
 from geoseg_qgis.provider import GeoSegProvider  # noqa: E402
 from training.config import TrainConfig  # noqa: E402
 
-OUTPUT = ROOT / "geoseg_qgis" / "models" / "train_and_classify.model3"
+MINUTES = 10  # the model's time limit: it ends in minutes on a laptop CPU, where 40 epochs can take an hour
+MIN_PIXELS = 25  # the model's minimum mapping unit: 0.25 ha of 10-m pixels
+MAJORITY_WINDOW = 3  # its majority filter, smoothing class edges before the polygons are traced
+# The layout: the modeler draws each box (200 x 30) centred on its position; inputs on the left, the steps
+# down the middle, each step's output to its right.
+INPUTS_X, STEPS_X, OUTPUTS_X = 120, 440, 760
+
+FOREGROUND = (
+    "<b>QGIS 3.22 and 3.24 run a graphical model in the foreground</b>: QGIS does not respond until the model "
+    "ends (from 3.26 on it runs in the background). The <b>time limit</b> ({minutes} minutes unless changed) "
+    "bounds the training; 0 trains all its epochs, which can take an hour on a laptop CPU. To keep working "
+    "meanwhile, run <i>{steps}</i> one after another from the Toolbox instead: each runs in the background.")
 
 
-def model_input(model, parameter, x):
+def help_content() -> dict:
+    steps = "</i>, <i>".join(a.DISPLAY_NAME for a in (TrainAlgorithm, ClassifyAlgorithm, PostprocessAlgorithm,
+                                                       VectorizeAlgorithm))
+    return {
+        "ALG_DESC": (
+            "The whole GeoSeg chain in one run: trains a U-Net on all bands straight from the multispectral raster "
+            "and its label raster (random windows every epoch, validation and test on separate blocks spread over "
+            "the labelled area, a warm-up and cosine schedule, the weights of the last epochs averaged), classifies "
+            "the whole raster with it, cleans the classified raster to a minimum mapping unit and traces the clean "
+            "raster's class patches as polygons. Outputs the model file, the classified and the clean classified "
+            "raster (styled, same CRS and geotransform as the input) and, unless skipped, the class polygons.<br><br>"
+            + FOREGROUND.format(minutes=MINUTES, steps=steps)),
+        "MAX_MINUTES": "Training ends after this many minutes, its schedule and weight averaging fitted to the time, "
+                       "or after its epochs if they come first. 0: no time limit.",
+        "MIN_PIXELS": f"Patches of the classified raster smaller than this merge into their largest neighbouring "
+                      f"class (after a {MAJORITY_WINDOW} x {MAJORITY_WINDOW} majority filter) before the polygons "
+                      "are traced. 0: none.",
+    }
+
+
+def model_input(model, parameter, y):
     model.addModelParameter(parameter, QgsProcessingModelParameter(parameter.name()))
-    model.parameterComponent(parameter.name()).setPosition(QPointF(x, 60))
+    model.parameterComponent(parameter.name()).setPosition(QPointF(INPUTS_X, y))
 
 
-def child(algorithm_id, child_id, sources, position, outputs=None):
-    """A step running ``algorithm_id`` with ``sources``, other parameters at their defaults; ``outputs`` maps
-    its output names to the labels of the model outputs they become."""
+def child(algorithm_id, child_id, description, sources, y, output=None):
+    """A step running ``algorithm_id`` with ``sources``, other parameters at their defaults; ``output`` is the
+    label of the model output its OUTPUT becomes."""
     step = QgsProcessingModelChildAlgorithm(algorithm_id)
     step.setChildId(child_id)
-    step.setDescription(child_id.replace("_", " ").capitalize())
-    step.setPosition(QPointF(*position))
+    step.setDescription(description)
+    step.setPosition(QPointF(STEPS_X, y))
     for definition in step.algorithm().parameterDefinitions():
         if not definition.isDestination():
             default = QgsProcessingModelChildParameterSource.fromStaticValue(definition.defaultValue())
             step.addParameterSources(definition.name(), [sources.get(definition.name(), default)])
-    model_outputs = {}
-    for name, description in (outputs or {}).items():
-        output = QgsProcessingModelOutput(description, description)
-        output.setChildId(child_id)
-        output.setChildOutputName(name)
-        output.setMandatory(not step.algorithm().parameterDefinition(name).flags()
-                            & QgsProcessingParameterDefinition.FlagOptional)
-        model_outputs[description] = output
-    step.setModelOutputs(model_outputs)
+    if output:
+        model_output = QgsProcessingModelOutput(output, output)
+        model_output.setChildId(child_id)
+        model_output.setChildOutputName("OUTPUT")
+        model_output.setMandatory(not step.algorithm().parameterDefinition("OUTPUT").flags()
+                                  & QgsProcessingParameterDefinition.FlagOptional)
+        model_output.setPosition(QPointF(OUTPUTS_X, y))
+        step.setModelOutputs({output: model_output})
     return step
 
 
 def build() -> QgsProcessingModelAlgorithm:
     model = QgsProcessingModelAlgorithm("Train and classify", GROUP, GROUP_ID)
-    model.setHelpContent({"ALG_DESC": (
-        "The whole GeoSeg chain in one step: trains a U-Net on all bands straight from the multispectral raster "
-        "and its label raster (random windows every epoch, validation and test on separate blocks spread over "
-        "the labelled area, a warm-up and cosine schedule, the weights of the last epochs averaged) and classifies "
-        "the whole raster with it. Outputs the model file and the classified raster (styled, same CRS and "
-        "geotransform as the input) and, unless skipped, its class polygons.")})
-    model_input(model, QgsProcessingParameterRasterLayer("IMAGE", "Multispectral raster"), 60)
-    model_input(model, QgsProcessingParameterRasterLayer("LABELS", "Label raster (0, 1, 2, …; 255 = unlabelled)"), 260)
+    model.setHelpContent(help_content())
+    integer = QgsProcessingParameterNumber.Integer
+    model_input(model, QgsProcessingParameterRasterLayer("IMAGE", "Multispectral raster"), 40)
+    model_input(model, QgsProcessingParameterRasterLayer("LABELS", "Label raster (0, 1, 2, …; 255 = unlabelled)"), 100)
     model_input(model, QgsProcessingParameterNumber(
-        "EPOCHS", "Epochs (the training's length)", QgsProcessingParameterNumber.Integer, TrainConfig("").epochs,
-        minValue=1), 460)
+        "EPOCHS", "Epochs (the training's length)", integer, TrainConfig("").epochs, minValue=1), 160)
+    model_input(model, QgsProcessingParameterNumber(
+        "MAX_MINUTES", "Time limit (minutes; 0 = none)", QgsProcessingParameterNumber.Double, MINUTES,
+        minValue=0), 220)
+    model_input(model, QgsProcessingParameterNumber(
+        "MIN_PIXELS", "Minimum mapping unit (pixels; 0 = none)", integer, MIN_PIXELS, minValue=0), 470)
     param = QgsProcessingModelChildParameterSource.fromModelParameter
-    train = child("geoseg:train", "train", {"IMAGE": param("IMAGE"), "LABELS": param("LABELS"),
-                                             "EPOCHS": param("EPOCHS")}, (260, 220), {"OUTPUT": "Model file"})
-    classify = child("geoseg:classify", "classify", {
-        "INPUT": param("IMAGE"),
-        "MODEL": QgsProcessingModelChildParameterSource.fromChildOutput("train", "OUTPUT"),
-    }, (460, 360), {"OUTPUT": "Classified raster"})
-    polygons = child("geoseg:vectorize", "vectorize", {
-        "INPUT": QgsProcessingModelChildParameterSource.fromChildOutput("classify", "OUTPUT"),
-    }, (660, 480), {"OUTPUT": "Class polygons"})
-    for step in (train, classify, polygons):
+    result = QgsProcessingModelChildParameterSource.fromChildOutput
+    for step in (
+        child("geoseg:train", "train", "Train", {"IMAGE": param("IMAGE"), "LABELS": param("LABELS"),
+                                                 "EPOCHS": param("EPOCHS"), "MAX_MINUTES": param("MAX_MINUTES")},
+              190, "Model file"),
+        child("geoseg:classify", "classify", "Classify", {"INPUT": param("IMAGE"), "MODEL": result("train", "OUTPUT")},
+              330, "Classified raster"),
+        child("geoseg:postprocess", "postprocess", "Clean (minimum mapping unit)", {
+            "INPUT": result("classify", "OUTPUT"), "MIN_PIXELS": param("MIN_PIXELS"),
+            "MAJORITY_WINDOW": QgsProcessingModelChildParameterSource.fromStaticValue(MAJORITY_WINDOW)},
+              470, "Clean classified raster"),
+        child("geoseg:vectorize", "vectorize", "Polygons", {"INPUT": result("postprocess", "OUTPUT")},
+              610, "Class polygons"),
+    ):
         model.addChildAlgorithm(step)
     return model
 

@@ -53,9 +53,18 @@ def layer_tree(qgis_iface, monkeypatch):
 def desktop_legend(layer_tree):
     """The layer tree as QGIS desktop models it: a layer whose legend has 10 items or more when it is added
     comes in collapsed (QgisApp sets setAutoCollapseLegendNodes(10); a class raster's 256-entry colour table
-    has them before its style applies)."""
+    has them before its style applies). Yields ``expanded(path)``: whether the legend of the one layer
+    loaded from ``path`` is shown."""
     from qgis.core import QgsLayerTreeModel, QgsProject
 
-    model = QgsLayerTreeModel(QgsProject.instance().layerTreeRoot())
+    root = QgsProject.instance().layerTreeRoot()
+    model = QgsLayerTreeModel(root)
     model.setAutoCollapseLegendNodes(10)
-    yield model
+
+    def expanded(path) -> bool:
+        nodes = [node for node in root.findLayers() if node.layer().source().split("|")[0] == str(path)]
+        assert len(nodes) == 1, [node.layer().source() for node in root.findLayers()]
+        return nodes[0].isExpanded()
+
+    yield expanded
+    del model

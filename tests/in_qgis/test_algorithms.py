@@ -1,6 +1,7 @@
 """Each GeoSeg algorithm run through QGIS Processing on rasters the tests make."""
 import subprocess
 import sys
+from itertools import combinations
 from pathlib import Path
 
 import numpy as np
@@ -45,12 +46,40 @@ def test_shipped_model_is_valid_and_labels_its_outputs(geoseg, scene):
     assert model.canExecute() == (True, "")
     image, labels = scene
     parameters = {"IMAGE": str(image), "LABELS": str(labels), "classify:Classified raster": "TEMPORARY_OUTPUT",
+                  "postprocess:Clean classified raster": "TEMPORARY_OUTPUT",
                   "train:Model file": "TEMPORARY_OUTPUT"}  # as the dialog fills them in
     assert model.checkParameterValues(parameters, QgsProcessingContext()) == (True, "")
     assert [(p.name(), p.description()) for p in model.destinationParameterDefinitions()] == [
-        ("classify:Classified raster", "Classified raster"), ("train:Model file", "Model file"),
+        ("classify:Classified raster", "Classified raster"),
+        ("postprocess:Clean classified raster", "Clean classified raster"), ("train:Model file", "Model file"),
         ("vectorize:Class polygons", "Class polygons")]
     assert model.parameterDefinition("vectorize:Class polygons").flags() & QgsProcessingParameterDefinition.FlagOptional
+
+
+def test_shipped_model_traces_polygons_from_the_clean_raster_and_has_a_time_limit(geoseg):
+    model = QgsApplication.processingRegistry().algorithmById("geoseg:train_and_classify")
+    source = model.childAlgorithm("vectorize").parameterSources()["INPUT"][0]
+    assert (source.outputChildId(), source.outputName()) == ("postprocess", "OUTPUT")
+    assert model.childAlgorithm("postprocess").parameterSources()["INPUT"][0].outputChildId() == "classify"
+    assert model.parameterDefinition("MIN_PIXELS").defaultValue() > 0
+    assert model.parameterDefinition("MAX_MINUTES").defaultValue() > 0  # minutes, not the 40 epochs' hour or more
+    assert "foreground" in model.shortHelpString()  # QGIS 3.22 runs models on its main thread
+
+
+def test_shipped_model_boxes_lie_on_the_canvas_apart(geoseg):
+    """The modeler draws each box centred on its position: none may reach negative coordinates (off the
+    canvas) and no two may touch."""
+    from qgis.PyQt.QtCore import QPointF, QRectF
+
+    model = QgsApplication.processingRegistry().algorithmById("geoseg:train_and_classify")
+    steps = list(model.childAlgorithms().values())
+    components = [*model.parameterComponents().values(), *steps,
+                  *(output for step in steps for output in step.modelOutputs().values())]
+    boxes = [QRectF(c.position() - QPointF(c.size().width(), c.size().height()) / 2, c.size()) for c in components]
+    assert len(boxes) == 13
+    assert min(box.left() for box in boxes) >= 0 and min(box.top() for box in boxes) >= 0
+    for a, b in combinations(boxes, 2):
+        assert not a.adjusted(-20, -20, 20, 20).intersects(b), (a, b)
 
 
 def test_shipped_model_is_what_its_generator_builds_today(geoseg):
@@ -327,16 +356,20 @@ def test_tensorflow_jobs_run_in_the_python_named_by_geoseg_python(geoseg, traine
                                        "OUTPUT_HTML": str(tmp_path / "report.html")})
 
 
-def test_shipped_model_output_loaded_by_processing_shows_only_the_classes(geoseg, tmp_path, layer_tree):
+def test_shipped_model_output_loaded_by_processing_shows_only_the_classes(geoseg, tmp_path, desktop_legend):
     image, labels = write_scene(tmp_path, 256, 256)  # room for blocks of two 64-px windows, the model's default
     output = tmp_path / "classes.tif"
+    clean = tmp_path / "clean.tif"
     geoseg.runAndLoadResults("geoseg:train_and_classify", {
-        "IMAGE": str(image), "LABELS": str(labels), "EPOCHS": 1, "train:Model file": str(tmp_path / "model.keras"),
-        "classify:Classified raster": str(output), "vectorize:Class polygons": str(tmp_path / "classes.gpkg")})
+        "IMAGE": str(image), "LABELS": str(labels), "EPOCHS": 1, "MIN_PIXELS": 20,
+        "train:Model file": str(tmp_path / "model.keras"), "classify:Classified raster": str(output),
+        "postprocess:Clean classified raster": str(clean), "vectorize:Class polygons": str(tmp_path / "classes.gpkg")})
     try:
-        assert legend(loaded_layer(output)) == CLASS_NAMES
+        assert legend(loaded_layer(output)) == legend(loaded_layer(clean)) == CLASS_NAMES
+        assert desktop_legend(output) and desktop_legend(clean)
         polygons = QgsVectorLayer(f"{tmp_path / 'classes.gpkg'}|layername=classes", "polygons", "ogr")
         assert {f["class"] for f in polygons.getFeatures()} <= set(CLASS_NAMES) and polygons.featureCount() > 0
+        assert min(f["area"] for f in polygons.getFeatures()) >= 20 * 10 * 10  # 20 pixels of 10 m at least
     finally:
         QgsProject.instance().removeAllMapLayers()
 

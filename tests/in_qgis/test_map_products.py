@@ -85,19 +85,9 @@ def test_postprocess_output_loads_with_its_legend_expanded(geoseg, class_map_and
     output = tmp_path / "clean.tif"
     geoseg.runAndLoadResults("geoseg:postprocess", {"INPUT": class_map_and_reference[0], "OUTPUT": str(output)})
     try:
-        assert legend_expanded(output)
+        assert desktop_legend(output)
     finally:
         QgsProject.instance().removeAllMapLayers()
-
-
-def legend_expanded(path) -> bool:
-    """Whether the layer tree shows the legend of the one layer loaded from ``path``."""
-    from qgis.core import QgsProject
-
-    nodes = [node for node in QgsProject.instance().layerTreeRoot().findLayers()
-             if node.layer().source().split("|")[0] == str(path)]
-    assert len(nodes) == 1
-    return nodes[0].isExpanded()
 
 
 def test_qgis_process_runs_postprocess(class_map_and_reference, tmp_path):
@@ -125,7 +115,7 @@ def test_vectorize_loads_polygons_drawn_in_the_class_colours(geoseg, class_map_a
         labels = gdal.Open(class_map).ReadAsArray()
         areas = {f["class"]: f["area"] for f in layer.getFeatures()}
         assert areas["Forest"] == pytest.approx(100.0 * (labels == 1).sum())
-        assert legend_expanded(output)
+        assert desktop_legend(output)
     finally:
         QgsProject.instance().removeAllMapLayers()
 
