@@ -19,24 +19,19 @@ from .errors import GeoSegError
 NORMALIZATIONS = {"standard": "Per-band mean and standard deviation", "stretch": "2–98 % percentile stretch"}
 BAND_SETS = {"all": "All bands", "rgb": "RGB (bands 4,3,2)", "custom": "Custom list"}  # custom: a band list
 CLASS_WEIGHTINGS = {"none": "None", "balanced": "Balanced (inverse pixel frequency)"}
-SCHEDULES = {"cosine": "Warm-up over the first 5 %, then cosine decay to 0 over the training's length",
-             "constant": "Constant"}
-AVERAGINGS = {"swa": "Average of the weights at the ends of the epochs in the last quarter of the training "
-                     "(batch-norm statistics recomputed for it)",
-              "none": "None: the epoch with the best validation mean IoU"}
-ENGINES = {"auto": "Automatic (TensorFlow on GPU or in bfloat16, else LiteRT)", "litert": "LiteRT (XNNPACK, CPU)",
-           "tensorflow": "TensorFlow"}
-STRATEGIES = {"default": "One device (TensorFlow's default placement)",
-              "mirrored": "Mirrored: every GPU of this machine (else its CPU devices)",
-              "multiworker": "Multi-worker: every machine named in TF_CONFIG, each running this training"}
+# Labels are short, to fit a drop-down in QGIS' dialogs; the option's help says what each choice does.
+SCHEDULES = {"cosine": "Warm-up, then cosine decay to 0", "constant": "Constant"}
+AVERAGINGS = {"swa": "Average of the last quarter's epochs", "none": "None: the best epoch by validation"}
+ENGINES = {"auto": "Automatic", "litert": "LiteRT (XNNPACK, CPU)", "tensorflow": "TensorFlow"}
+STRATEGIES = {"default": "One device", "mirrored": "Mirrored: every GPU of this machine",
+              "multiworker": "Multi-worker: the machines in TF_CONFIG"}
 TENSORFLOW_BUILDS = {  # what the managed environment installs; "auto" picks one (training.host.environment)
-    "auto": "Automatic (NVIDIA GPU on Linux if a driver answers, else CPU)",
-    "tensorflow-cpu": "CPU only (tensorflow-cpu; Linux and Windows on x86-64)",
-    "tensorflow[and-cuda]": "NVIDIA GPU with CUDA (tensorflow[and-cuda]; Linux)",
+    "auto": "Automatic (GPU if a driver answers, else CPU)",
+    "tensorflow-cpu": "CPU only (tensorflow-cpu)",
+    "tensorflow[and-cuda]": "NVIDIA GPU (tensorflow[and-cuda]; Linux)",
     "tensorflow": "Standard build (tensorflow; macOS and ARM)",
 }
-PRECISIONS = {"auto": "Automatic (bfloat16 where the CPU computes it natively, else float32)",
-              "float32": "float32", "bfloat16": "bfloat16 (TensorFlow engine)"}
+PRECISIONS = {"auto": "Automatic", "float32": "float32", "bfloat16": "bfloat16 (TensorFlow engine)"}
 
 
 def option(default=MISSING, help: str = "", choices: dict[str, str] | None = None, factory=MISSING,  # noqa: A002
@@ -117,7 +112,7 @@ class TrainConfig:
     image_raster: str = option("", "…or a multispectral raster to train on, with its label raster")
     label_raster: str = option("", "the raster's labels: 0, 1, 2, …; 255 or nodata = unlabelled (and wherever an "
                                    "image band is nodata, NaN or infinite)")
-    validation_dir: str = option("", "chips folder for validation, instead of validation_split of chips_dir")
+    validation_dir: str = option("", "chips folder for validation, instead of a share of the training chips")
     window_size: int = option(64, f"side of the training windows drawn from a raster, a multiple of {INPUT_MULTIPLE}",
                               minimum=INPUT_MULTIPLE)
     block_size: int = option(256, "side of the blocks a raster's labelled area is split into for validation and "
@@ -127,14 +122,17 @@ class TrainConfig:
     windows_per_epoch: int = option(512, "random windows per epoch from a raster", minimum=1)
     bands: str = option("all", "all, rgb (bands 4,3,2) or 1-based band numbers such as 2,3,4,8")
     architecture: str = option("unet", "the network", LABELS)
-    epochs: int = option(40, "length of training in epochs (a pass over the training chips, or windows_per_epoch "
-                             "windows from a raster)", minimum=1)
+    epochs: int = option(40, "length of training in epochs (a pass over the training chips, or the windows per "
+                             "epoch from a raster)", minimum=1)
     max_minutes: float = option(0.0, "end training after this many minutes, as if its length were reached: the "
                                      "schedule and averaging are fitted to the time (0: no limit)", minimum=0)
     batch_size: int = option(16, "chips or windows per batch", minimum=1)
     learning_rate: float = option(1e-3, "AdamW's learning rate", minimum=1e-10, maximum=1.0)
-    schedule: str = option("cosine", "learning-rate schedule", SCHEDULES)
-    averaging: str = option("swa", "the weights saved", AVERAGINGS)
+    schedule: str = option("cosine", "learning-rate schedule; the warm-up takes the first 5 % of the training's "
+                                     "length, the cosine decay the rest", SCHEDULES)
+    averaging: str = option("swa", "the weights saved; the average is of the weights at the ends of the epochs in the "
+                                   "last quarter of the training, its batch-norm statistics recomputed; without it, "
+                                   "the epoch with the best validation mean IoU", AVERAGINGS)
     weight_decay: float = option(0.0, "AdamW's decoupled weight decay", minimum=0)
     patience: int = option(0, "stop after this many epochs without a better validation mean IoU (0: never)",
                            minimum=0)
@@ -158,12 +156,13 @@ class TrainConfig:
     model_options: dict = option(help="network options as JSON, e.g. {\"base_filters\": 16}", factory=dict)
     report: bool = option(True, "also write a report beside the model (<model>.report.html): learning curves, "
                                 "held-out scores, sample predictions")
-    precision: str = option("auto", "arithmetic precision of training (auto: mixed bfloat16 where the CPU computes "
-                                    "it natively, mixed float16 with loss scaling on a GPU, else float32); weights "
-                                    "and the model file stay float32", PRECISIONS)
-    strategy: str = option("default", "how training spreads over devices (TensorFlow's distribution strategies; "
-                                      "with mirrored and multiworker the batch size is per device; multiworker "
-                                      "reads TF_CONFIG and only its chief writes)", STRATEGIES)
+    precision: str = option("auto", "arithmetic precision of training; automatic is mixed bfloat16 where the CPU "
+                                    "computes it natively, mixed float16 with loss scaling on a GPU, else float32; "
+                                    "weights and the model file stay float32", PRECISIONS)
+    strategy: str = option("default", "how training spreads over devices (TensorFlow's distribution strategies); "
+                                      "mirrored uses the CPU devices where there is no GPU; with mirrored and "
+                                      "multiworker the batch size is per device; each multiworker machine runs this "
+                                      "training, only the chief writing", STRATEGIES)
 
 
 @dataclass
@@ -264,8 +263,10 @@ class ClassifyConfig:
     overlap: int = option(32, "pixels by which neighbouring tiles overlap and blend", minimum=0)
     batch_size: int = option(1, "tiles per batch", minimum=1)
     cog: bool = option(False, "write Cloud Optimized GeoTIFFs")
-    engine: str = option("auto", "inference engine", ENGINES)
-    precision: str = option("auto", "arithmetic precision (weights and outputs stay float32)", PRECISIONS)
+    engine: str = option("auto", "inference engine; automatic runs TensorFlow on a GPU or in bfloat16, else LiteRT",
+                         ENGINES)
+    precision: str = option("auto", "arithmetic precision; automatic is bfloat16 where the CPU computes it natively, "
+                                    "else float32; weights and outputs stay float32", PRECISIONS)
     flip_average: bool = option(True, "average over each tile's mirror images (test-time augmentation: a better "
                                       "map for 4× the computation)")
 
@@ -384,7 +385,9 @@ class EnvironmentConfig:
     """GeoSeg's managed TensorFlow environment, built in the caller's Python (training.host.environment.build):
     not a job, since the worker's Python is what it makes."""
 
-    tensorflow: str = option("auto", "the TensorFlow build to install", TENSORFLOW_BUILDS)
+    tensorflow: str = option("auto", "the TensorFlow build to install; automatic picks the NVIDIA GPU build on Linux "
+                                     "where a driver answers, else the CPU build; the CPU build is for Linux and "
+                                     "Windows on x86-64", TENSORFLOW_BUILDS)
 
 
 @dataclass

@@ -84,10 +84,12 @@ class GeoSegAlgorithm(QgsProcessingAlgorithm):
         if declared.type != "str" or "choices" in declared.metadata:
             return self.setting_parameter(name, description, self.CONFIG, setting)
         if folder or extension:
-            return QgsProcessingParameterFile(name, self.tr(description), optional=True, extension=extension,
-                                              behavior=QgsProcessingParameterFile.Folder if folder else
-                                              QgsProcessingParameterFile.File)
-        return QgsProcessingParameterString(name, self.tr(description), optional=True)
+            parameter = QgsProcessingParameterFile(name, self.tr(description), optional=True, extension=extension,
+                                                   behavior=QgsProcessingParameterFile.Folder if folder else
+                                                   QgsProcessingParameterFile.File)
+        else:
+            parameter = QgsProcessingParameterString(name, self.tr(description), optional=True)
+        return self.with_help(parameter, declared_help(self.CONFIG, setting))
 
     def setting_values(self, parameters, context) -> dict:
         """The values of the parameters made by :meth:`setting`, by setting name, each read as its declared type."""
@@ -106,18 +108,27 @@ class GeoSegAlgorithm(QgsProcessingAlgorithm):
 
     def setting_parameter(self, name: str, description: str, config_class, setting: str):
         """The parameter of a setting declared in training.config, set to its declared default: a drop-down of
-        its choices, a checkbox for a boolean, else a number within its declared range."""
+        its choices, a checkbox for a boolean, else a number within its declared range; its declared help is the
+        parameter's help (the dialog's tooltip)."""
         declared = _declaration(config_class, setting)
+        help_text = declared_help(config_class, setting)
         if "choices" in declared.metadata:
-            return self.choice_parameter(name, description, declared.metadata["choices"], declared.default)
+            parameter = self.choice_parameter(name, description, declared.metadata["choices"], declared.default)
+            return self.with_help(parameter, help_text)
         if declared.type == "bool":
-            return QgsProcessingParameterBoolean(name, self.tr(description), declared.default)
+            return self.with_help(QgsProcessingParameterBoolean(name, self.tr(description), declared.default),
+                                  help_text)
         kind = QgsProcessingParameterNumber.Integer if declared.type == "int" else QgsProcessingParameterNumber.Double
         parameter = QgsProcessingParameterNumber(name, self.tr(description), kind, declared.default)
         if "minimum" in declared.metadata:
             parameter.setMinimum(declared.metadata["minimum"])
         if "maximum" in declared.metadata:
             parameter.setMaximum(declared.metadata["maximum"])
+        return self.with_help(parameter, help_text)
+
+    def with_help(self, parameter, text: str):
+        """``parameter`` with ``text`` as its help: what its short label leaves out, shown as its tooltip."""
+        parameter.setHelp(self.tr(text))
         return parameter
 
     def add_advanced(self, parameters) -> None:
@@ -128,7 +139,10 @@ class GeoSegAlgorithm(QgsProcessingAlgorithm):
 
     def chip_suffix_parameters(self) -> list:
         """``IMAGE_SUFFIX`` and ``LABEL_SUFFIX``: chip file name suffixes, X_img.tif pairing with X_label.tif."""
-        return [QgsProcessingParameterString(name, self.tr(f"{what} chip name suffix (e.g. {example})"), optional=True)
+        return [self.with_help(QgsProcessingParameterString(name, self.tr(f"{what} chip name suffix (e.g. {example})"),
+                                                            optional=True),
+                               "Chips whose names end in the image suffix pair with those ending in the label "
+                               "suffix: X_img.tif with X_label.tif.")
                 for name, what, example in (("IMAGE_SUFFIX", "Image", "_img"), ("LABEL_SUFFIX", "Label", "_label"))]
 
     def chip_suffixes(self, parameters, context) -> dict:
@@ -175,6 +189,12 @@ def raster_file(layer: QgsRasterLayer, parameter: str) -> str:
 def declared_default(config_class, setting: str):
     """The default a setting of a training.config class declares."""
     return _declaration(config_class, setting).default
+
+
+def declared_help(config_class, setting: str) -> str:
+    """The help a setting of a training.config class declares (the command line's ``-h``), as a sentence."""
+    text = _declaration(config_class, setting).metadata["help"]
+    return f"{text[:1].upper()}{text[1:]}."
 
 
 def _declaration(config_class, setting: str) -> dataclasses.Field:

@@ -1,13 +1,12 @@
 """geoseg:classify — classify a multispectral raster with a trained GeoSeg model."""
-from qgis.core import (QgsProcessing, QgsProcessingParameterBand, QgsProcessingParameterDefinition,
-                       QgsProcessingParameterExtent,
+from qgis.core import (QgsProcessing, QgsProcessingParameterBand, QgsProcessingParameterExtent,
                        QgsProcessingParameterFeatureSource, QgsProcessingParameterFile,
                        QgsProcessingParameterRasterDestination, QgsProcessingParameterRasterLayer)
 
 from ..runner import run
 from ..training.architectures import INPUT_MULTIPLE
 from ..training.config import ENGINES, PRECISIONS, ClassifyConfig
-from .base import GeoSegAlgorithm, raster_file
+from .base import GeoSegAlgorithm, declared_help, raster_file
 from .styling import style_on_load
 
 
@@ -60,28 +59,31 @@ class ClassifyAlgorithm(GeoSegAlgorithm):
         self.addParameter(QgsProcessingParameterRasterLayer(self.INPUT, self.tr("Multispectral raster")))
         self.addParameter(QgsProcessingParameterFile(
             self.MODEL, self.tr("GeoSeg model file"), extension="keras"))
-        self.addParameter(QgsProcessingParameterExtent(
-            self.EXTENT, self.tr("Only this extent (default: the whole raster)"), optional=True))
-        self.addParameter(QgsProcessingParameterFeatureSource(
-            self.MASK_LAYER, self.tr("Only inside these polygons"), [QgsProcessing.TypeVectorPolygon], optional=True))
-        self.addParameter(QgsProcessingParameterBand(
-            self.INPUT_BANDS, self.tr("Input bands for the model's bands, in its order"),
-            parentLayerParameterName=self.INPUT, optional=True, allowMultiple=True))
-        for parameter in (
-            self.setting_parameter(self.TILE_SIZE, f"Largest tile size (pixels, multiple of {INPUT_MULTIPLE})",
-                                   ClassifyConfig, "tile_size"),
-            self.setting_parameter(self.OVERLAP, "Tile overlap (pixels)", ClassifyConfig, "overlap"),
-            self.setting_parameter(self.BATCH_SIZE, "Tiles per batch", ClassifyConfig, "batch_size"),
-            self.setting_parameter(self.ENGINE, "Inference engine", ClassifyConfig, "engine"),
-            self.setting_parameter(self.PRECISION, "Precision", ClassifyConfig, "precision"),
-            self.setting_parameter(self.COG, "Write Cloud Optimized GeoTIFFs", ClassifyConfig, "cog"),
-            self.setting_parameter(self.FLIP_AVERAGE, "Average over mirrored tiles (a better map, 4× the computation)",
+        self.addParameter(self.with_help(QgsProcessingParameterExtent(
+            self.EXTENT, self.tr("Only this extent"), optional=True),
+            "Classify only this part of the raster (in any CRS; widened to whole pixels). Default: the whole "
+            "raster."))
+        self.addParameter(self.with_help(QgsProcessingParameterFeatureSource(
+            self.MASK_LAYER, self.tr("Only inside these polygons"), [QgsProcessing.TypeVectorPolygon], optional=True),
+            declared_help(ClassifyConfig, "mask_polygons")))
+        self.addParameter(self.with_help(QgsProcessingParameterBand(
+            self.INPUT_BANDS, self.tr("Raster bands for the model's bands"),
+            parentLayerParameterName=self.INPUT, optional=True, allowMultiple=True),
+            "For a raster stacked differently from the one the model was trained on: the raster's band for each "
+            "of the model's bands, in the model's order (default: the model's own band numbers)."))
+        self.add_advanced((  # the most often changed first
+            self.setting_parameter(self.FLIP_AVERAGE, "Average over mirrored tiles (4× the work)",
                                    ClassifyConfig, "flip_average"),
             QgsProcessingParameterRasterDestination(self.PROBABILITIES, self.tr("Class probabilities"),
                                                     optional=True, createByDefault=False),
-        ):
-            parameter.setFlags(parameter.flags() | QgsProcessingParameterDefinition.FlagAdvanced)
-            self.addParameter(parameter)
+            self.setting_parameter(self.TILE_SIZE, f"Largest tile size (pixels, multiple of {INPUT_MULTIPLE})",
+                                   ClassifyConfig, "tile_size"),
+            self.setting_parameter(self.BATCH_SIZE, "Tiles per batch", ClassifyConfig, "batch_size"),
+            self.setting_parameter(self.OVERLAP, "Tile overlap (pixels)", ClassifyConfig, "overlap"),
+            self.setting_parameter(self.ENGINE, "Inference engine", ClassifyConfig, "engine"),
+            self.setting_parameter(self.PRECISION, "Precision", ClassifyConfig, "precision"),
+            self.setting_parameter(self.COG, "Write Cloud Optimized GeoTIFFs", ClassifyConfig, "cog"),
+        ))
         self.addParameter(QgsProcessingParameterRasterDestination(self.OUTPUT, self.tr("Classified raster")))
 
     def processAlgorithm(self, parameters, context, feedback):  # noqa: N802 (QGIS API name)

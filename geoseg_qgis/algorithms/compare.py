@@ -8,7 +8,7 @@ from qgis.core import (QgsProcessing, QgsProcessingOutputFile, QgsProcessingOutp
 
 from ..runner import run
 from ..training.config import CompareConfig
-from .base import GeoSegAlgorithm, raster_file
+from .base import GeoSegAlgorithm, declared_help, raster_file
 
 
 class CompareAlgorithm(GeoSegAlgorithm):
@@ -55,31 +55,33 @@ class CompareAlgorithm(GeoSegAlgorithm):
     )
 
     def initAlgorithm(self, config=None):  # noqa: N802 (QGIS API name)
-        self.addParameter(QgsProcessingParameterString(
-            self.RUNS, self.tr("Configurations to train, one a line (setting=value …)"), multiLine=True,
-            optional=True))
-        self.addParameter(QgsProcessingParameterString(
-            self.SHARED, self.tr("Settings every configuration shares (e.g. epochs=20 patience=5)"), optional=True))
+        self.addParameter(self.with_help(QgsProcessingParameterString(
+            self.RUNS, self.tr("Configurations to train, one a line"), multiLine=True, optional=True),
+            declared_help(CompareConfig, "runs")))
+        self.addParameter(self.with_help(QgsProcessingParameterString(
+            self.SHARED, self.tr("Settings all configurations share"), optional=True),
+            declared_help(CompareConfig, "shared")))
         self.addParameter(QgsProcessingParameterMultipleLayers(
             self.MODELS, self.tr("Model files to compare as they are"), QgsProcessing.TypeFile, optional=True))
         self.addParameter(QgsProcessingParameterRasterLayer(
             self.IMAGE, self.tr("Training raster (or give a chips folder)"), optional=True))
-        self.addParameter(QgsProcessingParameterRasterLayer(
-            self.LABELS, self.tr("Its label raster (0, 1, 2, …; 255 = unlabelled)"), optional=True))
+        self.addParameter(self.with_help(QgsProcessingParameterRasterLayer(
+            self.LABELS, self.tr("Its label raster (255 = unlabelled)"), optional=True),
+            declared_help(CompareConfig, "label_raster")))
         self.addParameter(QgsProcessingParameterFile(
-            self.INPUT, self.tr("Training chips folder (instead of the rasters)"),
+            self.INPUT, self.tr("Training chips folder (instead of rasters)"),
             behavior=QgsProcessingParameterFile.Folder, optional=True))
-        self.addParameter(QgsProcessingParameterFile(
-            self.TEST_CHIPS, self.tr("Test chips folder (default: the held-out part of the training data)"),
-            behavior=QgsProcessingParameterFile.Folder, optional=True))
+        self.addParameter(self.with_help(QgsProcessingParameterFile(
+            self.TEST_CHIPS, self.tr("Test chips folder"), behavior=QgsProcessingParameterFile.Folder,
+            optional=True), declared_help(CompareConfig, "test_dir")))
         self.addParameter(self.setting_parameter(
             self.PREVIEW_CHIPS, "Chips shown as pictures", CompareConfig, "preview_chips"))
         self.add_advanced(self.chip_suffix_parameters())
         self.addParameter(QgsProcessingParameterFileDestination(
             self.OUTPUT_HTML, self.tr("Comparison report"), self.tr("HTML files (*.html)")))
-        self.addParameter(QgsProcessingParameterFolderDestination(
-            self.OUTPUT_FOLDER, self.tr("Folder for the trained models and the figures as CSV (default: beside the "
-                                        "report)"), optional=True, createByDefault=False))
+        self.addParameter(self.with_help(QgsProcessingParameterFolderDestination(
+            self.OUTPUT_FOLDER, self.tr("Folder for the models and figures (CSV)"), optional=True,
+            createByDefault=False), declared_help(CompareConfig, "output_dir")))
         self.addParameter(QgsProcessingParameterFeatureSink(
             self.OUTPUT_TABLE, self.tr("Scores per model (table)"), QgsProcessing.TypeVector, optional=True))
         self.addOutput(QgsProcessingOutputString(self.BEST_MODEL, self.tr("Best model (highest mean IoU)")))

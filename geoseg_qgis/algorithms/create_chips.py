@@ -38,11 +38,11 @@ class CreateChipsAlgorithm(GeoSegAlgorithm):
     def initAlgorithm(self, config=None):  # noqa: N802 (QGIS API name)
         self.addParameter(QgsProcessingParameterRasterLayer(self.INPUT, self.tr("Multispectral raster")))
         self.addParameter(QgsProcessingParameterRasterLayer(
-            self.LABELS, self.tr("Label raster (class values 0, 1, 2, …; 255 = unlabelled)"), optional=True))
+            self.LABELS, self.tr("Label raster (0, 1, 2, …; 255 = unlabelled)"), optional=True))
         self.addParameter(QgsProcessingParameterFeatureSource(
             self.LABEL_POLYGONS, self.tr("…or label polygons"), [QgsProcessing.TypeVectorPolygon], optional=True))
         self.addParameter(QgsProcessingParameterField(
-            self.CLASS_FIELD, self.tr("Class field of the label polygons (0, 1, 2, …)"),
+            self.CLASS_FIELD, self.tr("Class field of the polygons (0, 1, 2, …)"),
             parentLayerParameterName=self.LABEL_POLYGONS, type=QgsProcessingParameterField.Numeric, optional=True))
         self.addParameter(self.setting_parameter(self.CHIP_SIZE, "Chip size (pixels)", ChipsConfig, "chip_size"))
         self.addParameter(self.setting_parameter(

@@ -29,8 +29,9 @@ class InspectAlgorithm(GeoSegAlgorithm):
     def initAlgorithm(self, config=None):  # noqa: N802 (QGIS API name)
         self.addParameter(QgsProcessingParameterRasterLayer(self.INPUT, self.tr("Multispectral raster"),
                                                             optional=True))
-        self.addParameter(QgsProcessingParameterRasterLayer(
-            self.LABELS, self.tr("Its label raster (0, 1, 2, …; 255 = unlabelled)"), optional=True))
+        self.addParameter(self.with_help(QgsProcessingParameterRasterLayer(
+            self.LABELS, self.tr("Its label raster (255 = unlabelled)"), optional=True),
+            "Class values 0, 1, 2, …; 255 or the raster's nodata = unlabelled."))
         self.addParameter(QgsProcessingParameterFile(
             self.CHIPS, self.tr("…or a chips folder"), QgsProcessingParameterFile.Folder, optional=True))
         self.addParameter(QgsProcessingParameterFileDestination(

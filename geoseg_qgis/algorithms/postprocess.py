@@ -1,5 +1,5 @@
 """geoseg:postprocess — majority filter and minimum mapping unit for a class raster."""
-from qgis.core import (QgsProcessingOutputNumber, QgsProcessingParameterDefinition,
+from qgis.core import (QgsProcessingOutputNumber,
                        QgsProcessingParameterRasterDestination, QgsProcessingParameterRasterLayer)
 
 from ..runner import run
@@ -36,12 +36,10 @@ class PostprocessAlgorithm(GeoSegAlgorithm):
         for name, description, setting in (
                 (self.MIN_PIXELS, "Minimum mapping unit (pixels; 0 = none)", "min_pixels"),
                 (self.MIN_AREA, "…or as an area (square map units; 0 = none)", "min_area"),
-                (self.MAJORITY_WINDOW, "Majority filter window (pixels, odd; 0 = none)", "majority_window")):
+                (self.MAJORITY_WINDOW, "Majority filter window (odd px; 0 = none)", "majority_window")):
             self.addParameter(self.setting_parameter(name, description, PostprocessConfig, setting))
-        eight = self.setting_parameter(self.EIGHT_CONNECTED, "Patches connect through corners", PostprocessConfig,
-                                       "eight_connected")
-        eight.setFlags(eight.flags() | QgsProcessingParameterDefinition.FlagAdvanced)
-        self.addParameter(eight)
+        self.add_advanced([self.setting_parameter(self.EIGHT_CONNECTED, "Patches connect through corners",
+                                                  PostprocessConfig, "eight_connected")])
         self.addParameter(QgsProcessingParameterRasterDestination(self.OUTPUT, self.tr("Clean class raster")))
         self.addOutput(QgsProcessingOutputNumber(self.APPLIED_MIN_PIXELS,
                                                  self.tr("Minimum mapping unit applied (pixels)")))

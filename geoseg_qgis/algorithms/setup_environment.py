@@ -1,8 +1,7 @@
 """geoseg:setupenvironment — install TensorFlow for GeoSeg in a Python environment of its own."""
 import shlex
 
-from qgis.core import (QgsProcessingOutputString, QgsProcessingParameterBoolean, QgsProcessingParameterDefinition,
-                       QgsProcessingParameterString)
+from qgis.core import QgsProcessingOutputString, QgsProcessingParameterBoolean, QgsProcessingParameterString
 
 from ..runner import chosen_python, environment_root, processing_errors, progress
 from ..training.config import EnvironmentConfig
@@ -41,13 +40,11 @@ class SetupEnvironmentAlgorithm(GeoSegAlgorithm):
     )
 
     def initAlgorithm(self, config=None):  # noqa: N802 (QGIS API name)
-        for parameter in (
+        self.add_advanced((
             self.setting(self.TENSORFLOW, "tensorflow", "TensorFlow build"),
             QgsProcessingParameterString(self.PIP_OPTIONS, self.tr("Extra pip options"), optional=True),
             QgsProcessingParameterBoolean(self.REINSTALL, self.tr("Build it again even if it is ready"), False),
-        ):
-            parameter.setFlags(parameter.flags() | QgsProcessingParameterDefinition.FlagAdvanced)
-            self.addParameter(parameter)
+        ))
         self.addOutput(QgsProcessingOutputString(self.PYTHON, self.tr("Python of the environment")))
         self.addOutput(QgsProcessingOutputString(self.STATUS, self.tr("Status")))
 

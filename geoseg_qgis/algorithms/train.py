@@ -1,13 +1,12 @@
 """geoseg:train — train a segmentation model on a labelled raster or a chips folder."""
 from qgis.core import (QgsProcessingException, QgsProcessingOutputFile, QgsProcessingOutputHtml,
-                       QgsProcessingOutputNumber, QgsProcessingParameterDefinition,
-                       QgsProcessingParameterFileDestination, QgsProcessingParameterRasterLayer,
-                       QgsProcessingParameterString)
+                       QgsProcessingOutputNumber, QgsProcessingParameterFileDestination,
+                       QgsProcessingParameterRasterLayer, QgsProcessingParameterString)
 
 from ..runner import run
 from ..training.architectures import INPUT_MULTIPLE
 from ..training.config import BAND_SETS, TrainConfig
-from .base import GeoSegAlgorithm, declared_default, raster_file
+from .base import GeoSegAlgorithm, declared_default, declared_help, raster_file
 
 
 class TrainAlgorithm(GeoSegAlgorithm):
@@ -54,20 +53,22 @@ class TrainAlgorithm(GeoSegAlgorithm):
         "luckiest epoch. The same seed gives the same model on the same machine (unless the time limit ends "
         "it). After every epoch with a higher validation mean IoU the model file is rewritten, so cancelling "
         "keeps the best model so far. The earlier recipe (constant rate, the best epoch, early stopping after "
-        "<b>patience</b> epochs) stays available under the expert options.<br><br>"
+        "<b>patience</b> epochs) stays available under Advanced parameters.<br><br>"
         "<b>Models</b>: the study's U-Net from scratch (4 down/4 up blocks, 32→512 filters, batch norm, dropout "
         "0.2); U-Nets on VGG16/VGG19 encoders and DeepLabv3+ on ResNet50, which start from ImageNet weights for any "
         "band count (bands 4,3,2 take the R,G,B filters, other bands their mean, scaled by 3/bands). ImageNet "
         "weights come from the <b>weights file</b> or the Keras cache (~/.keras/models); offline, the error names the "
         "file to download and where to put it.<br>"
-        "Expert options: precision (by default mixed bfloat16 on CPUs that compute it natively and mixed "
-        "float16 with loss scaling on a GPU; the model file is float32 either way), devices (all GPUs of the "
-        "machine, each taking a batch of the batch size; or every machine named in TF_CONFIG, each running the "
-        "same training, the first writing the model), window size, windows per epoch and block size, "
-        "learning-rate schedule, weight averaging, early-stopping patience, weight decay, jitter, class weights, "
-        "Dice weight, encoder freezing, starting from an earlier "
-        "GeoSeg model (its matching layers are copied, a new head is used when the classes differ) and resuming "
-        "an interrupted run, even a killed one, from its last completed epoch.<br><br>"
+        "<b>Advanced parameters</b>, the most often changed first (hover over one for its details): batch "
+        "size, learning rate, class weights, the validation and test shares and the seed; the windows and blocks "
+        "drawn from a raster, a separate validation chips folder and the normalisation; where training starts "
+        "(ImageNet weights, a weights file, encoder freezing, an earlier GeoSeg model, whose matching layers are "
+        "copied with a new head when the classes differ, or resuming an interrupted run, even a killed one, from "
+        "its last completed epoch); jitter, Dice weight and weight decay; the recipe (learning-rate schedule, "
+        "weights saved, early-stopping patience); and last the chip name suffixes, precision (by default mixed "
+        "bfloat16 on CPUs that compute it natively and mixed float16 with loss scaling on a GPU; the model file is "
+        "float32 either way) and devices (all GPUs of the machine, each taking a batch of the batch size; or every "
+        "machine named in TF_CONFIG, each running the same training, the first writing the model).<br><br>"
         "Outputs: the model, its training history (CSV), a report beside the model (<b>&lt;model&gt;.report.html"
         "</b>: learning curves, held-out scores and confusion matrices, held-out chips with their predictions), and "
         "the held-out pixel accuracy and mean IoU next to two baselines to beat: the accuracy of always predicting "
@@ -79,54 +80,54 @@ class TrainAlgorithm(GeoSegAlgorithm):
     )
 
     def initAlgorithm(self, config=None):  # noqa: N802 (QGIS API name)
-        self.addParameter(QgsProcessingParameterRasterLayer(
-            self.IMAGE, self.tr("Multispectral raster (or give a chips folder)"), optional=True))
-        self.addParameter(QgsProcessingParameterRasterLayer(
-            self.LABELS, self.tr("Label raster (0, 1, 2, …; 255 = unlabelled)"), optional=True))
+        self.addParameter(self.with_help(QgsProcessingParameterRasterLayer(
+            self.IMAGE, self.tr("Multispectral raster (or give a chips folder)"), optional=True),
+            declared_help(TrainConfig, "image_raster")))
+        self.addParameter(self.with_help(QgsProcessingParameterRasterLayer(
+            self.LABELS, self.tr("Label raster (0, 1, 2, …; 255 = unlabelled)"), optional=True),
+            declared_help(TrainConfig, "label_raster")))
         self.addParameter(self.setting("INPUT", "chips_dir", "Chips folder (instead of the rasters)", folder=True))
-        self.addParameter(self.choice_parameter(self.BANDS, "Bands", BAND_SETS, declared_default(TrainConfig, "bands")))
-        self.addParameter(QgsProcessingParameterString(
-            self.BAND_LIST, self.tr("Custom band list (1-based, e.g. 2,3,4,8)"), optional=True))
+        self.addParameter(self.with_help(
+            self.choice_parameter(self.BANDS, "Bands", BAND_SETS, declared_default(TrainConfig, "bands")),
+            "All bands, RGB (bands 4,3,2 of a Sentinel-2 12-band stack) or the custom band list below."))
+        self.addParameter(self.with_help(QgsProcessingParameterString(
+            self.BAND_LIST, self.tr("Custom band list (1-based, e.g. 2,3,4,8)"), optional=True),
+            "The raster's bands to train on, numbered from 1, when Bands is Custom list."))
         self.addParameter(self.setting("ARCHITECTURE", "architecture", "Model"))
-        self.addParameter(QgsProcessingParameterString(
-            self.CLASS_NAMES, self.tr("Class names, comma-separated (default: from the labels or chips folder)"),
-            optional=True))
+        self.addParameter(self.with_help(QgsProcessingParameterString(
+            self.CLASS_NAMES, self.tr("Class names, comma-separated"), optional=True),
+            "The names of classes 0, 1, 2, … in order (default: from the labels or the chips folder)."))
         self.addParameter(self.setting("EPOCHS", "epochs", "Epochs (the training's length)"))
         self.addParameter(self.setting("MAX_MINUTES", "max_minutes", "Time limit (minutes; 0 = none)"))
         self.addParameter(QgsProcessingParameterFileDestination(
             self.OUTPUT, self.tr("Model file"), self.tr("Keras model (*.keras)")))
-        for parameter in (
-            self.setting("WINDOW_SIZE", "window_size", f"Window size (pixels, multiple of {INPUT_MULTIPLE}; rasters)"),
-            self.setting("WINDOWS_PER_EPOCH", "windows_per_epoch", "Windows per epoch (rasters)"),
-            self.setting("BLOCK_SIZE", "block_size", "Validation and test block size (pixels; rasters)"),
-            self.setting("VALIDATION_FOLDER", "validation_dir", "Validation chips folder (chips; default: a share of "
-                         "the chips folder)", folder=True),
+        self.add_advanced((  # the most often changed first
             self.setting("BATCH_SIZE", "batch_size", "Batch size"),
             self.setting("LEARNING_RATE", "learning_rate", "Learning rate (AdamW)"),
-            self.setting("SCHEDULE", "schedule", "Learning-rate schedule"),
-            self.setting("AVERAGING", "averaging", "Weights saved"),
-            self.setting("PATIENCE", "patience", "Early-stopping patience (epochs; 0 = train the whole length)"),
-            self.setting("WEIGHT_DECAY", "weight_decay", "Weight decay (AdamW)"),
-            self.setting("JITTER", "jitter", "Radiometric jitter (per-band gain and offset deviation; 0 = off)"),
-            self.setting("VALIDATION_SHARE", "validation_split", "Validation share (fraction, or count ≥ 1 chips)"),
-            self.setting("TEST_SHARE", "test_split", "Held-out test share (fraction, or count ≥ 1 chips)"),
-            self.setting("NORMALIZATION", "normalization", "Normalisation"),
-            self.setting("SEED", "seed", "Random seed"),
             self.setting("CLASS_WEIGHTING", "class_weighting", "Class weights"),
-            self.setting("DICE_WEIGHT", "dice_weight", "Dice loss weight (0 = cross-entropy only)"),
+            self.setting("VALIDATION_SHARE", "validation_split", "Validation share (fraction or chip count)"),
+            self.setting("TEST_SHARE", "test_split", "Held-out test share (fraction or chip count)"),
+            self.setting("SEED", "seed", "Random seed"),
+            self.setting("WINDOW_SIZE", "window_size", f"Window size (px, multiple of {INPUT_MULTIPLE}; rasters)"),
+            self.setting("WINDOWS_PER_EPOCH", "windows_per_epoch", "Windows per epoch (rasters)"),
+            self.setting("BLOCK_SIZE", "block_size", "Validation/test block size (px; rasters)"),
+            self.setting("VALIDATION_FOLDER", "validation_dir", "Validation chips folder", folder=True),
+            self.setting("NORMALIZATION", "normalization", "Normalisation"),
             self.setting("PRETRAINED", "pretrained", "Start VGG/ResNet encoders from ImageNet"),
-            self.setting("WEIGHTS", "weights_path", "ImageNet weights file (default: the Keras cache)", extension="h5"),
+            self.setting("WEIGHTS", "weights_path", "ImageNet weights file (.h5)", extension="h5"),
             self.setting("FREEZE_ENCODER", "freeze_encoder", "Freeze the pretrained encoder"),
             self.setting("INIT_MODEL", "init_model", "Start from an earlier GeoSeg model", extension="keras"),
-            self.setting("RESUME", "resume", "Resume an interrupted run of this model file"),
+            self.setting("RESUME", "resume", "Resume an interrupted run of this model"),
+            self.setting("JITTER", "jitter", "Radiometric jitter (0 = off)"),
+            self.setting("DICE_WEIGHT", "dice_weight", "Dice loss weight (0 = cross-entropy only)"),
+            self.setting("WEIGHT_DECAY", "weight_decay", "Weight decay (AdamW)"),
+            self.setting("SCHEDULE", "schedule", "Learning-rate schedule"),
+            self.setting("AVERAGING", "averaging", "Weights saved"),
+            self.setting("PATIENCE", "patience", "Early-stopping patience (epochs; 0 = off)"),
             *self.chip_suffix_parameters(),
-            self.setting("PRECISION", "precision", "Precision (Automatic: mixed bfloat16 on CPUs with native "
-                         "bfloat16, mixed float16 on a GPU)"),
-            self.setting("STRATEGY", "strategy", "Devices (Mirrored: all GPUs, batch size per GPU; Multi-worker: "
-                         "the machines in TF_CONFIG)"),
-        ):
-            parameter.setFlags(parameter.flags() | QgsProcessingParameterDefinition.FlagAdvanced)
-            self.addParameter(parameter)
+            self.setting("PRECISION", "precision", "Precision"),
+            self.setting("STRATEGY", "strategy", "Devices"),
+        ))
         self.addOutput(QgsProcessingOutputFile(self.HISTORY, self.tr("Training history (CSV)")))
         self.addOutput(QgsProcessingOutputHtml(self.REPORT, self.tr("Training report")))
         self.addOutput(QgsProcessingOutputNumber(self.HELD_OUT_ACCURACY, self.tr("Held-out pixel accuracy")))

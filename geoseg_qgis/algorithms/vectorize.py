@@ -33,9 +33,9 @@ class VectorizeAlgorithm(GeoSegAlgorithm):
     def initAlgorithm(self, config=None):  # noqa: N802 (QGIS API name)
         self.addParameter(QgsProcessingParameterRasterLayer(self.INPUT, self.tr("Class raster")))
         self.addParameter(self.setting_parameter(
-            self.MIN_AREA, "Minimum polygon area (square map units; 0 = all)", VectorizeConfig, "min_area"))
+            self.MIN_AREA, "Minimum polygon area (map units²; 0 = all)", VectorizeConfig, "min_area"))
         self.addParameter(self.setting_parameter(
-            self.SIMPLIFY, "Simplification tolerance (map units; 0 = pixel outlines)", VectorizeConfig, "simplify"))
+            self.SIMPLIFY, "Simplification tolerance (map units)", VectorizeConfig, "simplify"))
         self.addParameter(self.setting_parameter(
             self.DISSOLVE, "Dissolve: one multipolygon per class", VectorizeConfig, "dissolve"))
         self.addParameter(QgsProcessingParameterVectorDestination(
