@@ -71,10 +71,10 @@ def dialog_context(geoseg, qgis_iface, monkeypatch):
     return geoseg
 
 
-@pytest.mark.parametrize("algorithm_id", ["geoseg:inspect", "geoseg:createchips", "geoseg:train", "geoseg:evaluate",
-                                          "geoseg:compare", "geoseg:classify", "geoseg:postprocess",
-                                          "geoseg:vectorize", "geoseg:assessaccuracy", "geoseg:setupenvironment",
-                                          "geoseg:checkenvironment"])
+@pytest.mark.parametrize("algorithm_id", [
+    "geoseg:inspect", "geoseg:createchips", "geoseg:train", "geoseg:evaluate", "geoseg:compare", "geoseg:classify",
+    "geoseg:postprocess", "geoseg:vectorize", "geoseg:assessaccuracy", "geoseg:setupenvironment",
+    "geoseg:checkenvironment", "geoseg:train_and_classify"])
 def test_dialog_needs_no_horizontal_scrolling(dialog_context, desktop_font, algorithm_id):
     dialog = dialog_context.createAlgorithmDialog(algorithm_id, {})
     dialog.resize(*DIALOG_SIZE)
