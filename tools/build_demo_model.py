@@ -17,7 +17,7 @@ from qgis.core import (QgsApplication, QgsProcessingModelAlgorithm,  # noqa: E40
                        QgsProcessingModelChildAlgorithm, QgsProcessingModelChildParameterSource,
                        QgsProcessingModelOutput, QgsProcessingModelParameter, QgsProcessingParameterDefinition,
                        QgsProcessingParameterNumber, QgsProcessingParameterRasterLayer)
-from qgis.PyQt.QtCore import QPointF  # noqa: E402
+from qgis.PyQt.QtCore import QPointF, QSizeF  # noqa: E402
 
 from geoseg_qgis.algorithms.base import GROUP, GROUP_ID  # noqa: E402
 from geoseg_qgis.algorithms.classify import ClassifyAlgorithm  # noqa: E402
@@ -31,9 +31,10 @@ from training.config import TrainConfig  # noqa: E402
 MINUTES = 10  # the model's time limit: it ends in minutes on a laptop CPU, where 40 epochs can take an hour
 MIN_PIXELS = 25  # the model's minimum mapping unit: 0.25 ha of 10-m pixels
 MAJORITY_WINDOW = 3  # its majority filter, smoothing class edges before the polygons are traced
-# The layout: the modeler draws each box (200 x 30) centred on its position; inputs on the left, the steps
-# down the middle, each step's output to its right.
-INPUTS_X, STEPS_X, OUTPUTS_X = 120, 440, 760
+# The layout: the modeler draws each box centred on its position, two lines of text high; inputs on the left,
+# the steps down the middle, each step's output to its right.
+BOX = QSizeF(220, 44)
+INPUTS_X, STEPS_X, OUTPUTS_X = 130, 470, 810
 
 FOREGROUND = (
     "<b>QGIS 3.22 and 3.24 run a graphical model in the foreground</b>: QGIS does not respond until the model "
@@ -47,13 +48,13 @@ def help_content() -> dict:
                                                        VectorizeAlgorithm))
     return {
         "ALG_DESC": (
+            FOREGROUND.format(minutes=MINUTES, steps=steps) + "<br><br>"
             "The whole GeoSeg chain in one run: trains a U-Net on all bands straight from the multispectral raster "
             "and its label raster (random windows every epoch, validation and test on separate blocks spread over "
             "the labelled area, a warm-up and cosine schedule, the weights of the last epochs averaged), classifies "
             "the whole raster with it, cleans the classified raster to a minimum mapping unit and traces the clean "
             "raster's class patches as polygons. Outputs the model file, the classified and the clean classified "
-            "raster (styled, same CRS and geotransform as the input) and, unless skipped, the class polygons.<br><br>"
-            + FOREGROUND.format(minutes=MINUTES, steps=steps)),
+            "raster (styled, same CRS and geotransform as the input) and, unless skipped, the class polygons."),
         "MAX_MINUTES": "Training ends after this many minutes, its schedule and weight averaging fitted to the time, "
                        "or after its epochs if they come first. 0: no time limit.",
         "MIN_PIXELS": f"Patches of the classified raster smaller than this merge into their largest neighbouring "
@@ -63,8 +64,10 @@ def help_content() -> dict:
 
 
 def model_input(model, parameter, y):
-    model.addModelParameter(parameter, QgsProcessingModelParameter(parameter.name()))
-    model.parameterComponent(parameter.name()).setPosition(QPointF(INPUTS_X, y))
+    component = QgsProcessingModelParameter(parameter.name())
+    component.setPosition(QPointF(INPUTS_X, y))
+    component.setSize(BOX)
+    model.addModelParameter(parameter, component)
 
 
 def child(algorithm_id, child_id, description, sources, y, output=None):
@@ -74,6 +77,7 @@ def child(algorithm_id, child_id, description, sources, y, output=None):
     step.setChildId(child_id)
     step.setDescription(description)
     step.setPosition(QPointF(STEPS_X, y))
+    step.setSize(BOX)
     for definition in step.algorithm().parameterDefinitions():
         if not definition.isDestination():
             default = QgsProcessingModelChildParameterSource.fromStaticValue(definition.defaultValue())
@@ -85,6 +89,7 @@ def child(algorithm_id, child_id, description, sources, y, output=None):
         model_output.setMandatory(not step.algorithm().parameterDefinition("OUTPUT").flags()
                                   & QgsProcessingParameterDefinition.FlagOptional)
         model_output.setPosition(QPointF(OUTPUTS_X, y))
+        model_output.setSize(BOX)
         step.setModelOutputs({output: model_output})
     return step
 
@@ -93,29 +98,33 @@ def build() -> QgsProcessingModelAlgorithm:
     model = QgsProcessingModelAlgorithm("Train and classify", GROUP, GROUP_ID)
     model.setHelpContent(help_content())
     integer = QgsProcessingParameterNumber.Integer
-    model_input(model, QgsProcessingParameterRasterLayer("IMAGE", "Multispectral raster"), 40)
-    model_input(model, QgsProcessingParameterRasterLayer("LABELS", "Label raster (0, 1, 2, …; 255 = unlabelled)"), 100)
-    model_input(model, QgsProcessingParameterNumber(
-        "EPOCHS", "Epochs (the training's length)", integer, TrainConfig("").epochs, minValue=1), 160)
-    model_input(model, QgsProcessingParameterNumber(
-        "MAX_MINUTES", "Time limit (minutes; 0 = none)", QgsProcessingParameterNumber.Double, MINUTES,
-        minValue=0), 220)
-    model_input(model, QgsProcessingParameterNumber(
-        "MIN_PIXELS", "Minimum mapping unit (pixels; 0 = none)", integer, MIN_PIXELS, minValue=0), 470)
+    minutes = QgsProcessingParameterNumber("MAX_MINUTES", "Time limit (minutes; 0 = none)",
+                                           QgsProcessingParameterNumber.Double, MINUTES, minValue=0)
+    minutes.setMetadata({"widget_wrapper": {"decimals": 1}})
+    for parameter, y in (
+            (QgsProcessingParameterRasterLayer("IMAGE", "Multispectral raster"), 40),
+            (QgsProcessingParameterRasterLayer("LABELS", "Label raster (0, 1, 2, …; 255 = unlabelled)"), 110),
+            (QgsProcessingParameterNumber("EPOCHS", "Epochs (the training's length)", integer,
+                                          TrainConfig("").epochs, minValue=1), 180),
+            (minutes, 250),
+            (QgsProcessingParameterNumber("MIN_PIXELS", "Minimum mapping unit (pixels; 0 = none)", integer,
+                                          MIN_PIXELS, minValue=0), 515)):
+        model_input(model, parameter, y)
+    model.setParameterOrder(["IMAGE", "LABELS", "EPOCHS", "MAX_MINUTES", "MIN_PIXELS"])  # the dialog's order
     param = QgsProcessingModelChildParameterSource.fromModelParameter
     result = QgsProcessingModelChildParameterSource.fromChildOutput
     for step in (
         child("geoseg:train", "train", "Train", {"IMAGE": param("IMAGE"), "LABELS": param("LABELS"),
                                                  "EPOCHS": param("EPOCHS"), "MAX_MINUTES": param("MAX_MINUTES")},
-              190, "Model file"),
+              215, "Model file"),
         child("geoseg:classify", "classify", "Classify", {"INPUT": param("IMAGE"), "MODEL": result("train", "OUTPUT")},
-              330, "Classified raster"),
+              365, "Classified raster"),
         child("geoseg:postprocess", "postprocess", "Clean (minimum mapping unit)", {
             "INPUT": result("classify", "OUTPUT"), "MIN_PIXELS": param("MIN_PIXELS"),
             "MAJORITY_WINDOW": QgsProcessingModelChildParameterSource.fromStaticValue(MAJORITY_WINDOW)},
-              470, "Clean classified raster"),
+              515, "Clean classified raster"),
         child("geoseg:vectorize", "vectorize", "Polygons", {"INPUT": result("postprocess", "OUTPUT")},
-              610, "Class polygons"),
+              665, "Class polygons"),
     ):
         model.addChildAlgorithm(step)
     return model

@@ -64,6 +64,8 @@ def test_shipped_model_traces_polygons_from_the_clean_raster_and_has_a_time_limi
     assert model.parameterDefinition("MIN_PIXELS").defaultValue() > 0
     assert model.parameterDefinition("MAX_MINUTES").defaultValue() > 0  # minutes, not the 40 epochs' hour or more
     assert "foreground" in model.shortHelpString()  # QGIS 3.22 runs models on its main thread
+    assert [p.name() for p in model.parameterDefinitions() if not p.isDestination()] == [
+        "IMAGE", "LABELS", "EPOCHS", "MAX_MINUTES", "MIN_PIXELS"]  # the dialog's order: data first
 
 
 def test_shipped_model_boxes_lie_on_the_canvas_apart(geoseg):
