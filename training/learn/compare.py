@@ -23,15 +23,13 @@ from ..reports.model_report import (ModelScore, baseline_note, baseline_score, m
                                     write_figure_tables, write_report)
 from ..reports.preview import chip_gallery, rgb_composite, rgb_positions
 from ..rows import parse_rows, parse_settings, split_rows
-from .baseline import fit_baseline, missing
+from .baseline import NO_PIXELS, fit_baseline, missing
 from .callbacks import history_path_for
 from .metrics import timed_scores
 from .train import split_chips, train
 
 OWN = ("output_model", "chips_dir", "image_raster", "label_raster", "image_suffix", "label_suffix", "report")
 SPLIT = ("seed", "validation_dir", "validation_split", "test_split")  # the same for every configuration
-NO_PIXELS = ("No model file keeps training pixels (they were written before GeoSeg kept them), so the per-pixel "
-             "baseline is not shown.")
 
 
 @dataclass

@@ -16,11 +16,9 @@ from ..outputs import atomic_path
 from ..progress import Progress
 from ..reports.model_report import ModelScore, baseline_note, baseline_score, write_csv, write_report
 from ..reports.preview import chip_gallery, raster_rgb, write_png
-from .baseline import fit_baseline, missing
+from .baseline import NO_PIXELS, fit_baseline, missing
 from .metrics import model_scores
 
-NO_PIXELS = ("The model file keeps no training pixels (it was written before GeoSeg kept them), so the per-pixel "
-             "baseline is not shown.")
 
 
 def evaluate_model(config: EvaluateConfig, progress: Progress | None = None) -> EvaluateResult:

@@ -10,7 +10,8 @@ from synthetic import CLASS_NAMES, write_scene
 from training.data.chips import create_chips
 from training.config import ChipsConfig, EvaluateConfig, TrainConfig
 from training.learn.baseline import METHOD
-from training.learn.evaluate import NO_PIXELS, evaluate_model
+from training.learn.baseline import NO_PIXELS
+from training.learn.evaluate import evaluate_model
 from training.models.bundle import load_bundle, read_pixels, save_bundle
 from training.progress import Progress
 from training.learn.train import train
