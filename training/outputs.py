@@ -68,13 +68,11 @@ def check_output(path: str | os.PathLike, folder: bool = False) -> None:
 
 
 def _check_name(path: Path) -> None:
-    """A name the file system takes, with room for a raster's ``.aux.xml`` (GDAL keeps its category names there)."""
-    length, raster = len(os.fsencode(path.name)), path.suffix.lower() in RASTERS
-    limit = NAME_MAX - len(AUX) if raster else NAME_MAX
-    if length > limit:
-        beside = f" and GeoSeg writes {path.name}{AUX} beside it" if raster else ""
+    """A name the file system takes."""
+    length = len(os.fsencode(path.name))
+    if length > NAME_MAX:
         raise GeoSegError(f"The file name of {path} is {length} bytes long, but file systems take at most "
-                          f"{NAME_MAX}{beside}: choose a name of at most {limit} bytes.")
+                          f"{NAME_MAX}: choose a name of at most {NAME_MAX} bytes.")
 
 
 def _os_error(path: Path, code: int) -> OSError:
@@ -126,10 +124,15 @@ def remove_output(path: str | os.PathLike) -> None:
 
 
 def _remove(file: Path) -> None:
-    """Remove ``file`` if there is one: there is none where its name is longer than file systems take (the
-    ``.aux.xml`` of an output named at the limit)."""
-    if len(os.fsencode(file.name)) <= NAME_MAX:
+    """Remove ``file`` if there is one (there is none where its name is longer than file systems take)."""
+    if _fits(file):
         file.unlink(missing_ok=True)
+
+
+def _fits(file: Path) -> bool:
+    """Whether file systems take the name of ``file``: not so the ``.aux.xml`` of an output named near the limit,
+    which is then written without it (a raster keeps its colours and its QGIS style, not GDAL's category names)."""
+    return len(os.fsencode(file.name)) <= NAME_MAX
 
 
 def partial_path(path: str | os.PathLike) -> Path:
@@ -171,10 +174,12 @@ def atomic_path(path: str | os.PathLike) -> Iterator[str]:
         yield str(tmp)
         os.replace(tmp, path)  # the file first: it is never missing
         for src, dst in zip(sidecars(tmp), sidecars(path)):
-            if src.exists():
+            if not _fits(dst):
+                src.unlink(missing_ok=True)  # a name near the limit leaves no room for it: the file goes without
+            elif src.exists():
                 os.replace(src, dst)
             else:
-                _remove(dst)  # the sidecar an overwritten output no longer has
+                dst.unlink(missing_ok=True)  # the sidecar an overwritten output no longer has
     except BaseException:
         with contextlib.suppress(OSError):  # the error that stopped the writing is the one to report
             remove_output(tmp)
