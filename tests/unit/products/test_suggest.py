@@ -1,0 +1,58 @@
+"""Suggested squares to label on uncertainty and class maps the tests make, where the answer is known."""
+import numpy as np
+
+from training.products.suggest import Square, candidates, select
+
+
+def maps(size=64):
+    """Class 0 everywhere but a small patch of rare class 1; uncertainty rising to the right (0 … ~1)."""
+    classes = np.zeros((size, size), np.uint8)
+    classes[48:56, 8:16] = 1
+    uncertainty = np.tile(np.linspace(0, 1, size, endpoint=False, dtype=np.float32), (size, 1))
+    return uncertainty, classes, np.zeros((size, size), bool)
+
+
+def test_the_most_uncertain_squares_come_first_with_their_mean_and_class():
+    uncertainty, classes, labelled = maps()
+    squares = candidates(uncertainty, classes, labelled, 8)
+    assert len(squares) == 64
+    best = select(squares, 1, 0)[0]
+    assert best.col == 56 and best.uncertainty == np.float32(uncertainty[0, 56:64].mean())
+    assert next(s for s in squares if (s.row, s.col) == (48, 8)).predicted == 1
+
+
+def closest(squares):
+    return min(np.hypot(a.row - b.row, a.col - b.col) for i, a in enumerate(squares) for b in squares[i + 1:])
+
+
+def test_no_two_suggestions_closer_than_the_minimum_distance():
+    squares = candidates(*maps(), 8)
+    assert closest(select(squares, 10, 0)) < 16  # without it they crowd the most uncertain edge
+    chosen = select(squares, 10, 16)
+    assert len(chosen) == 10 and closest(chosen) >= 16
+
+
+def test_a_rare_class_gets_its_share_though_it_is_sure():
+    uncertainty, classes, labelled = maps()
+    chosen = select(candidates(uncertainty, classes, labelled, 8), 4, 0)
+    assert [s.predicted for s in chosen].count(1) == 1  # 4 // 2 classes: 2 each, but class 1 has one square
+    assert [s.col for s in chosen if s.predicted == 0] == [56, 56, 56]  # the rest to the most uncertain
+
+
+def test_nodata_and_labelled_pixels_and_their_neighbours_are_never_suggested():
+    uncertainty, classes, labelled = maps()
+    uncertainty[:, 60] = np.nan  # outside the area: the rightmost column of squares
+    classes[0:8, 48] = 255
+    labelled[20, 39] = True  # touches the square at columns 40-47, and lies in the one at 32-39
+    squares = candidates(uncertainty, classes, labelled, 8)
+    corners = {(s.row, s.col) for s in squares}
+    assert not any(col == 56 for _, col in corners)
+    assert (0, 48) not in corners and (16, 40) not in corners and (16, 32) not in corners
+    assert (8, 48) in corners and (24, 40) in corners and (16, 24) in corners
+    assert len(squares) == 64 - 8 - 1 - 2
+
+
+def test_fewer_candidates_than_asked_give_fewer_suggestions():
+    squares = [Square(0, 0, 0, 0.5), Square(0, 8, 1, 0.9)]
+    assert select(squares, 5, 10) == [Square(0, 0, 0, 0.5)]  # one of each class first: class 0's comes first
+    assert select(squares, 5, 8) == [Square(0, 0, 0, 0.5), Square(0, 8, 1, 0.9)]
