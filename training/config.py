@@ -247,12 +247,15 @@ class CompareResult:
 @dataclass
 class ClassifyConfig:
     INPUTS: ClassVar = ("input_raster", "model_path", "mask_polygons")
-    OUTPUTS: ClassVar = ("output_raster", "probabilities_raster")
+    OUTPUTS: ClassVar = ("output_raster", "probabilities_raster", "uncertainty_raster")
 
     input_raster: str = option(help="multispectral raster to classify")
     model_path: str = option(help="a GeoSeg model file (.keras)")
     output_raster: str = option(help="the class raster to write (GeoTIFF)")
     probabilities_raster: str | None = option(None, "also write per-class probabilities (%) here")
+    uncertainty_raster: str | None = option(None, "also write per-pixel uncertainty here: the normalised entropy of "
+                                                  "the class probabilities in percent (0 = sure, 100 = all classes "
+                                                  "equally likely)")
     extent: list[float] | None = option(None, "only this area: xmin,ymin,xmax,ymax in the raster's CRS, widened to "
                                               "whole pixels", length=4)
     mask_polygons: str = option("", "outside these polygons the output is nodata")
@@ -285,6 +288,7 @@ class ScenesConfig:
 class ClassifyResult:
     output_raster: str
     probabilities_raster: str | None
+    uncertainty_raster: str | None
     class_pixels: dict[str, int]
 
 

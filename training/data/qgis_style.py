@@ -4,7 +4,8 @@ QGIS applies ``<name>.qml`` beside a raster file ``<name>.tif`` as the layer's d
 opens the file (Add Raster Layer, drag and drop, a project). A class raster's style is a paletted renderer
 listing exactly the classes, so the legend shows them alone: a GeoTIFF colour table always has 256 entries.
 Values not listed, nodata (255) included, stay transparent. A multispectral raster's style draws three of
-its bands as red, green and blue, each stretched between two values.
+its bands as red, green and blue, each stretched between two values. An uncertainty raster's style is a
+continuous colour ramp (viridis) over its 0–100 %.
 """
 from __future__ import annotations
 
@@ -20,6 +21,8 @@ from .classes import ClassInfo
 # renderer reads the same from 3.22 on.
 QGIS_VERSION = "3.22.0"
 RGB_CUT = (2, 98)  # the percentiles an RGB style stretches between
+# viridis (matplotlib's: perceptually uniform, readable in greyscale and by the colour-blind) at five stops
+VIRIDIS = ("#440154", "#3b528b", "#21918c", "#5ec962", "#fde725")
 
 
 def class_style(scheme: Sequence[ClassInfo]) -> str:
@@ -49,6 +52,21 @@ def rgb_style(bands: Sequence[int], low: Sequence[float], high: Sequence[float])
     return _text(root)
 
 
+def uncertainty_style() -> str:
+    """A QGIS style (.qml) drawing band 1's 0–100 % with a continuous viridis ramp, from sure (0, dark) to all
+    classes equally likely (100, bright); fixed limits, so every raster reads alike."""
+    root, renderer = _style("singlebandpseudocolor", band="1", classificationMin="0", classificationMax="100")
+    ET.SubElement(ET.SubElement(renderer, "minMaxOrigin"), "limits").text = "None"  # the limits are the style's
+    shader = ET.SubElement(ET.SubElement(renderer, "rastershader"), "colorrampshader", colorRampType="INTERPOLATED",
+                           classificationMode="1", clip="0", minimumValue="0", maximumValue="100")
+    last = len(VIRIDIS) - 1
+    for stop, colour in enumerate(VIRIDIS):
+        value = _number(100 * stop / last)
+        label = {0: f"{value} (sure)", last: f"{value} (unsure)"}.get(stop, value)
+        ET.SubElement(shader, "item", value=value, label=label, color=colour, alpha="255")
+    return _text(root)
+
+
 def _style(renderer_type: str, **attributes: str) -> tuple[ET.Element, ET.Element]:
     """A style's root element and its raster renderer of ``renderer_type``."""
     root = ET.Element("qgis", version=QGIS_VERSION, styleCategories="Symbology")
@@ -68,6 +86,11 @@ def _number(value: float) -> str:
 
 def write_class_style(raster: str | os.PathLike, scheme: Sequence[ClassInfo]) -> Path:
     """Write the class style beside ``raster`` as its QGIS default style; returns the style's path."""
+    return write_style(raster, class_style(scheme))
+
+
+def write_style(raster: str | os.PathLike, style: str) -> Path:
+    """Write ``style`` (a .qml's text) beside ``raster`` as its QGIS default style; returns the style's path."""
     path = style_path(raster)
-    path.write_text(class_style(scheme), encoding="utf-8")
+    path.write_text(style, encoding="utf-8")
     return path

@@ -1,5 +1,5 @@
-"""Writing classification outputs row by row: the class raster (with its legend and QGIS style) and the
-per-class probabilities, as tiled GeoTIFFs or Cloud Optimized GeoTIFFs, whole or not at all."""
+"""Writing classification outputs row by row: the class raster (with its legend and QGIS style), the
+per-class probabilities and the uncertainty, as tiled GeoTIFFs or Cloud Optimized GeoTIFFs, whole or not at all."""
 from __future__ import annotations
 
 import contextlib
@@ -10,18 +10,22 @@ import numpy as np
 from osgeo import gdal
 
 from ..data.classes import NODATA_CLASS, ClassInfo
-from ..data.qgis_style import write_class_style
+from ..data.qgis_style import write_style
 from ..data.raster import BLOCK, GTIFF_OPTIONS, create_byte_raster
 from ..outputs import atomic_path, remove_output
+from .uncertainty import normalised_entropy
 
 COG_OPTIONS = ["COMPRESS=DEFLATE", f"BLOCKSIZE={BLOCK}", "BIGTIFF=IF_SAFER"]
 
 
 class ClassRows:
-    """Turns finished rows of probabilities into class (and probability) rows, and counts the classes."""
+    """Turns finished rows of probabilities into class (and probability and uncertainty) rows, and counts the
+    classes."""
 
-    def __init__(self, classes: Sequence[ClassInfo], classes_out: RowWriter, probabilities_out: RowWriter | None):
-        self.classes, self.classes_out, self.probabilities_out = list(classes), classes_out, probabilities_out
+    def __init__(self, classes: Sequence[ClassInfo], classes_out: RowWriter, probabilities_out: RowWriter | None,
+                 uncertainty_out: RowWriter | None):
+        self.classes, self.classes_out = list(classes), classes_out
+        self.probabilities_out, self.uncertainty_out = probabilities_out, uncertainty_out
         self.values = np.array([c.value for c in classes], np.uint8)
         self.counts = np.zeros(256, np.int64)
 
@@ -32,11 +36,17 @@ class ClassRows:
             self.counts += np.bincount(classes.ravel(), minlength=256)
             self.classes_out.append(classes[np.newaxis])
             if self.probabilities_out is not None:
-                percent = np.rint(np.moveaxis(probabilities, -1, 0) * 100).astype(np.uint8)
-                self.probabilities_out.append(np.where(valid, percent, NODATA_CLASS))
+                self.probabilities_out.append(_percent(np.moveaxis(probabilities, -1, 0), valid))
+            if self.uncertainty_out is not None:
+                self.uncertainty_out.append(_percent(normalised_entropy(probabilities)[np.newaxis], valid))
 
     def class_pixels(self) -> dict[str, int]:
         return {c.name: int(self.counts[c.value]) for c in self.classes}
+
+
+def _percent(shares: np.ndarray, valid: np.ndarray) -> np.ndarray:
+    """(bands, rows, width) shares of 1 as whole percent, nodata where not ``valid`` (rows, width)."""
+    return np.where(valid, np.rint(shares * 100).astype(np.uint8), NODATA_CLASS)
 
 
 class RowWriter:
@@ -72,24 +82,25 @@ class RowWriter:
         self.pending = [data[:, count:]]
 
 
-def probability_raster(path: str, like: gdal.Dataset, classes: Sequence[ClassInfo]) -> gdal.Dataset:
-    """One band per class, named after it, in percent; never read as RGB, whatever the class count."""
-    ds = create_byte_raster(path, like, len(classes), [*GTIFF_OPTIONS, "PHOTOMETRIC=MINISBLACK"])
-    for number, info in enumerate(classes, start=1):
+def percent_raster(path: str, like: gdal.Dataset, names: Sequence[str]) -> gdal.Dataset:
+    """One band per name (a class, or the uncertainty), described by it, in percent; never read as RGB,
+    whatever the band count."""
+    ds = create_byte_raster(path, like, len(names), [*GTIFF_OPTIONS, "PHOTOMETRIC=MINISBLACK"])
+    for number, name in enumerate(names, start=1):
         band = ds.GetRasterBand(number)
-        band.SetDescription(info.name)
+        band.SetDescription(name)
         band.SetUnitType("%")
     return ds
 
 
 @contextlib.contextmanager
-def geotiff_output(path: str, cog: bool, resampling: str, classes: Sequence[ClassInfo] = ()) -> Iterator[str]:
+def geotiff_output(path: str, cog: bool, resampling: str, style: str = "") -> Iterator[str]:
     """A path to write a tiled GeoTIFF to. On success it lands at ``path`` (converted to a COG, with
-    overviews resampled by ``resampling``, if ``cog``), with the QGIS style of ``classes`` if given; on
+    overviews resampled by ``resampling``, if ``cog``), with the QGIS ``style`` (a .qml's text) if given; on
     error nothing is left, sidecars included."""
     with atomic_path(path) as tmp:
-        if classes:
-            write_class_style(tmp, classes)
+        if style:
+            write_style(tmp, style)
         if not cog:
             yield tmp
             return

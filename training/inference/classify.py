@@ -13,7 +13,11 @@ Outputs are tiled, DEFLATE-compressed GeoTIFFs (or Cloud Optimized GeoTIFFs) on 
   listing only the classes (:mod:`training.data.qgis_style`);
 * optionally a probability raster: one Byte band per class (named after it) holding the class
   probability in percent, 0–100 (bands sum to 100 up to rounding), nodata 255. Percent steps are ample
-  for a model's confidence and take a quarter of the space of Float32.
+  for a model's confidence and take a quarter of the space of Float32;
+* optionally an uncertainty raster: one Byte band, the normalised entropy of the (flip-averaged, blended)
+  class probabilities in percent (:mod:`training.inference.uncertainty`): 0 where the model is sure of one
+  class, 100 where all classes are equally likely, nodata 255 where the class raster has nodata; with a QGIS
+  style beside it drawing it as a continuous ramp.
 """
 from __future__ import annotations
 
@@ -23,12 +27,13 @@ from collections.abc import Callable, Iterator
 import numpy as np
 
 from ..config import ClassifyConfig, ClassifyResult
+from ..data.qgis_style import class_style, uncertainty_style
 from ..data.raster import create_class_raster, open_raster
 from ..errors import GeoSegError
 from ..host.devices import choose_engine
 from ..models.bundle import read_info
 from ..progress import Progress
-from .class_writing import ClassRows, RowWriter, geotiff_output, probability_raster
+from .class_writing import ClassRows, RowWriter, geotiff_output, percent_raster
 from .engines import LABELS, cache_folder, compile_tiles
 from .tile_reading import Tile, TileReader, input_bands, polygon_mask, prefetched, raster_window, tile_batches
 from .tiling import TileGrid
@@ -65,17 +70,29 @@ def classify_raster(config: ClassifyConfig, progress: Progress | None = None) ->
         if config.flip_average:
             predict = flip_averaged(predict)
         reader = TileReader(source, bands, np.asarray(info.normalization["offset"], np.float32), masks)
-        class_path = stack.enter_context(geotiff_output(config.output_raster, config.cog, "NEAREST", info.classes))
+        class_path = stack.enter_context(geotiff_output(config.output_raster, config.cog, "NEAREST",
+                                                        class_style(info.classes)))
         classes_out = stack.enter_context(RowWriter(create_class_raster(class_path, source, info.classes)))
-        probabilities_out = None
-        if config.probabilities_raster:
-            path = stack.enter_context(geotiff_output(config.probabilities_raster, config.cog, "AVERAGE"))
-            probabilities_out = stack.enter_context(RowWriter(probability_raster(path, source, info.classes)))
-        rows = ClassRows(info.classes, classes_out, probabilities_out)
+        probabilities_out = _percent_writer(stack, config.probabilities_raster, config.cog, source,
+                                            [c.name for c in info.classes])
+        uncertainty_out = _percent_writer(stack, config.uncertainty_raster, config.cog, source, ["uncertainty"],
+                                          uncertainty_style())
+        rows = ClassRows(info.classes, classes_out, probabilities_out, uncertainty_out)
         batches = stack.enter_context(prefetched(tile_batches(reader, grid, config.batch_size), PREFETCH_BATCHES))
         _classify(batches, predict, grid, rows, progress)
     progress.update(1.0, f"Wrote {config.output_raster}.")
-    return ClassifyResult(config.output_raster, config.probabilities_raster, rows.class_pixels())
+    return ClassifyResult(config.output_raster, config.probabilities_raster, config.uncertainty_raster,
+                          rows.class_pixels())
+
+
+def _percent_writer(stack: contextlib.ExitStack, path: str | None, cog: bool, like, names: list[str],
+                    style: str = "") -> RowWriter | None:
+    """The writer of an optional percent raster at ``path`` (none without a path), with bands ``names`` on
+    ``like``'s grid and the QGIS ``style`` if any; it lands whole when ``stack`` closes without error."""
+    if not path:
+        return None
+    tmp = stack.enter_context(geotiff_output(path, cog, "AVERAGE", style))
+    return stack.enter_context(RowWriter(percent_raster(tmp, like, names)))
 
 
 def flip_averaged(predict: Callable[[np.ndarray], np.ndarray]) -> Callable[[np.ndarray], np.ndarray]:

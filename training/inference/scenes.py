@@ -21,6 +21,7 @@ from ..outputs import check_output, partials, remove_output
 from ..progress import Progress
 
 GLOB_CHARACTERS = frozenset("*?[")
+ONE_RASTER_OUTPUTS = {"probabilities_raster": "Probability", "uncertainty_raster": "Uncertainty"}  # field → its name
 
 
 @dataclass
@@ -64,8 +65,9 @@ def classify_scenes(settings: dict, rasters: list[str], output_dir: str, schedul
     progress = progress or Progress()
     check_settings(ScenesConfig(scheduler, workers))
     check_settings(ClassifyConfig(**{**settings, "input_raster": "", "output_raster": ""}))
-    if settings.get("probabilities_raster"):
-        raise GeoSegError("Probability rasters are written for one raster at a time: classify that raster alone.")
+    for name, what in ONE_RASTER_OUTPUTS.items():
+        if settings.get(name):
+            raise GeoSegError(f"{what} rasters are written for one raster at a time: classify that raster alone.")
     outputs = output_paths(rasters, output_dir)
     check_output(output_dir, folder=True)
     result = ScenesResult(output_dir)
