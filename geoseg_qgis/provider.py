@@ -14,6 +14,7 @@ from .algorithms.evaluate import EvaluateAlgorithm
 from .algorithms.inspect_data import InspectAlgorithm
 from .algorithms.postprocess import PostprocessAlgorithm
 from .algorithms.setup_environment import SetupEnvironmentAlgorithm
+from .algorithms.suggest_samples import SuggestSamplesAlgorithm
 from .algorithms.train import TrainAlgorithm
 from .algorithms.vectorize import VectorizeAlgorithm
 from .metadata import ICON_PATH, PLUGIN_DIR, VERSION
@@ -41,7 +42,8 @@ class GeoSegProvider(QgsProcessingProvider):
     def loadAlgorithms(self):  # noqa: N802 (QGIS API name)
         for algorithm in (InspectAlgorithm(), CreateChipsAlgorithm(), TrainAlgorithm(), EvaluateAlgorithm(),
                           CompareAlgorithm(), ClassifyAlgorithm(), PostprocessAlgorithm(), VectorizeAlgorithm(),
-                          AssessAccuracyAlgorithm(), SetupEnvironmentAlgorithm(), CheckEnvironmentAlgorithm()):
+                          AssessAccuracyAlgorithm(), SuggestSamplesAlgorithm(), SetupEnvironmentAlgorithm(),
+                          CheckEnvironmentAlgorithm()):
             self.addAlgorithm(algorithm)
         # A model finds its steps through the registry, so models are added once this provider is in it.
         if QgsApplication.processingRegistry().providerById(self.id()) is not None:

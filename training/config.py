@@ -362,6 +362,33 @@ class VectorizeResult:
 
 
 @dataclass
+class SuggestConfig:
+    """Squares to label next where ``model_path`` is least sure of ``input_raster`` (training.products.suggest)."""
+
+    INPUTS: ClassVar = ("input_raster", "model_path", "area_polygons", "label_raster", "label_polygons")
+    OUTPUTS: ClassVar = ("output_vector",)
+
+    input_raster: str = option(help="multispectral raster to suggest squares in")
+    model_path: str = option(help="a GeoSeg model file (.keras)")
+    output_vector: str = option(help="the squares to write (GeoPackage, .gpkg), with an empty class field to fill")
+    count: int = option(20, "how many squares: shared evenly among the predicted classes, the rest to the most "
+                            "uncertain", minimum=1)
+    square_size: int = option(8, "side of a square in pixels", minimum=1)
+    min_distance: float = option(32.0, "smallest distance between two squares in pixels", minimum=0)
+    area_polygons: str = option("", "suggest only inside these polygons")
+    label_raster: str = option("", "the labels so far (a label raster: 255 or nodata = unlabelled): squares "
+                                   "touching a labelled pixel are left out")
+    label_polygons: str = option("", "…or label polygons (the squares are then written in their CRS)")
+
+
+@dataclass
+class SuggestResult:
+    output_vector: str
+    squares: int
+    class_squares: dict[str, int]  # predicted class name → squares
+
+
+@dataclass
 class AccuracyConfig:
     """Reference classes from ``reference_raster``, or from polygons or points (``reference_vector``) by
     their numeric ``class_field``."""

@@ -46,6 +46,9 @@ TASKS = {  # one command of `python -m training` each, by the same name
                         "majority filter and minimum mapping unit (sieve) for a class raster"),
     "vectorize": Task(configs.VectorizeConfig, "products.vectorize:vectorize",
                       "polygons per class from a class raster (GeoPackage)"),
+    "suggest": Task(configs.SuggestConfig, "products.suggest:suggest_samples",
+                    "squares to label next where a model is least sure of a raster, spread out and shared among "
+                    "the predicted classes (GeoPackage with an empty class field to fill)"),
     "assess": Task(configs.AccuracyConfig, "products.assess:assess_accuracy",
                    "accuracy and area estimates of a class raster from reference data (Olofsson et al. 2014)"),
     "check": Task(configs.CheckConfig, "host.check:check_environment",

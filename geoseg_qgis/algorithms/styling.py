@@ -3,12 +3,14 @@
 Class rasters carry their own default style (the .qml that training/ writes beside them), which QGIS
 applies whenever it opens the file, except where Processing loads an algorithm's outputs into the project
 (the dialog, ``processing.runAndLoadResults``, models run there): :class:`DefaultStyle` applies it there.
-Class polygons are drawn in their classes' colours (their ``color`` field) by :class:`ClassColours`.
+Class polygons are drawn in their classes' colours (their ``color`` field) by :class:`ClassColours`, suggested
+squares as outlines in their predicted class' colour by :class:`SuggestedSquares`.
 Either way the layer's legend is then shown expanded: QGIS desktop collapses a legend of 10 items or more
 when the layer is added, as a class raster's is before its style (its colour table has 256 entries).
 """
 from qgis.core import (QgsCategorizedSymbolRenderer, QgsProcessingLayerPostProcessorInterface, QgsRendererCategory,
                        QgsSymbol)
+from qgis.PyQt.QtCore import Qt
 from qgis.PyQt.QtGui import QColor
 
 
@@ -48,6 +50,22 @@ class ClassColours(LayerStyler):
                 symbol.setColor(QColor(feature["color"]))
                 categories.append(QgsRendererCategory(value, symbol, feature["class"]))
         layer.setRenderer(QgsCategorizedSymbolRenderer("value", sorted(categories, key=lambda c: c.value())))
+
+
+class SuggestedSquares(LayerStyler):
+    """Suggested squares (geoseg:suggestsamples) as outlines, one category per predicted class in its colour."""
+
+    def style(self, layer):
+        categories = {}
+        for feature in layer.getFeatures():
+            if feature["predicted"] not in categories:
+                symbol = QgsSymbol.defaultSymbol(layer.geometryType())
+                symbol.symbolLayer(0).setBrushStyle(Qt.NoBrush)
+                symbol.symbolLayer(0).setStrokeColor(QColor(feature["color"]))
+                symbol.symbolLayer(0).setStrokeWidth(0.6)
+                categories[feature["predicted"]] = QgsRendererCategory(
+                    feature["predicted"], symbol, feature["predicted_name"])
+        layer.setRenderer(QgsCategorizedSymbolRenderer("predicted", [categories[key] for key in sorted(categories)]))
 
 
 def style_on_load(context, path: str, styler: type[LayerStyler] = DefaultStyle) -> None:

@@ -18,7 +18,7 @@ from training.models.bundle import read_info, read_pixels
 ALGORITHMS = ["geoseg:inspect", "geoseg:createchips", "geoseg:train", "geoseg:evaluate", "geoseg:compare",
               "geoseg:classify",
               "geoseg:train_and_classify", "geoseg:postprocess", "geoseg:vectorize",
-              "geoseg:assessaccuracy", "geoseg:setupenvironment",
+              "geoseg:assessaccuracy", "geoseg:suggestsamples", "geoseg:setupenvironment",
               "geoseg:checkenvironment"]
 
 

@@ -75,6 +75,8 @@ CASES = [
          says="{dir}/"),
     case("vectorize_class_raster_not_a_raster", "vectorize", "{dir}/text.tif", "{dir}/polygons.gpkg",
          says="GDAL cannot read the class raster {dir}/text.tif"),
+    case("suggest_squares_not_a_geopackage", "suggest", "{image}", "{dir}/metadata-only.keras", "{dir}/squares.shp",
+         says="give an output file ending in .gpkg, not {dir}/squares.shp"),
     case("assess_reference_missing", "assess", "{labels}", "--reference-raster", "{dir}/missing.tif",
          says="The reference raster {dir}/missing.tif does not exist"),
     case("check_unknown_option", "check", "--no-such-option", status=2,  # argparse's usage error

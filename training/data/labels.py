@@ -96,6 +96,13 @@ def rasterize_mask(vector_path: str, like: gdal.Dataset, output_path: str, where
     return output_path
 
 
+def rasterize_coverage(vector_path: str, like: gdal.Dataset, output_path: str, what: str) -> str:
+    """Write a Byte raster on ``like``'s grid: 1 where the features of ``vector_path`` (reprojected to its CRS) lie,
+    0 elsewhere; ``what`` names the file in messages."""
+    source = _open_vector(vector_path, what)  # kept: OGR layers die with their source
+    return _burn(source.GetLayer(0), like, output_path, 0, [], burn_values=[1])
+
+
 def _polygonal(kind: int) -> bool:
     """Polygons of any kind (multi, curved, 3D), or a layer that declares no one geometry type."""
     return kind == ogr.wkbUnknown or bool(ogr.GT_IsSurface(kind)) or bool(

@@ -9,11 +9,28 @@ closer than a minimum distance.
 """
 from __future__ import annotations
 
+import tempfile
+from collections import Counter
 from dataclasses import dataclass
+from pathlib import Path
 
 import numpy as np
+from osgeo import gdal, ogr, osr
 
-from ..data.classes import NODATA_CLASS
+from ..config import SuggestConfig, SuggestResult
+from ..data.classes import NODATA_CLASS, ClassInfo
+from ..data.labels import labels_on_grid, rasterize_coverage, read_classes
+from ..data.raster import band_classes, open_raster, reading
+from ..errors import GeoSegError
+from ..jobs import run_job
+from ..outputs import atomic_path
+from ..progress import Progress
+
+ogr.UseExceptions()
+
+LAYER = "suggestions"
+FIELDS = (("predicted", ogr.OFTInteger), ("predicted_name", ogr.OFTString), ("color", ogr.OFTString),
+          ("uncertainty", ogr.OFTReal), ("class", ogr.OFTInteger))  # class: for the user to fill
 
 
 @dataclass(frozen=True)
@@ -24,6 +41,34 @@ class Square:
     col: int
     predicted: int
     uncertainty: float
+
+
+def suggest_samples(config: SuggestConfig, progress: Progress | None = None) -> SuggestResult:
+    """Classify the raster with its uncertainty (the classify job, into a scratch folder) and write the squares
+    :func:`select` picks to a GeoPackage, in the raster's CRS or the label polygons'."""
+    progress = progress or Progress()
+    if not config.output_vector.lower().endswith(".gpkg"):
+        raise GeoSegError(f"The squares are written as a GeoPackage: give an output file ending in .gpkg, not "
+                          f"{config.output_vector}.")
+    with tempfile.TemporaryDirectory(prefix="geoseg-suggest-") as scratch:
+        classes_path, uncertainty_path = str(Path(scratch, "classes.tif")), str(Path(scratch, "uncertainty.tif"))
+        run_job("classify", {"input_raster": config.input_raster, "model_path": config.model_path,
+                             "output_raster": classes_path, "uncertainty_raster": uncertainty_path,
+                             "mask_polygons": config.area_polygons}, progress.span(0.0, 0.9))
+        grid = open_raster(classes_path, "class raster")
+        classes = read_classes(grid, classes_path, "class raster")
+        squares = select(candidates(_uncertainty(uncertainty_path), classes, _labelled(config, grid, scratch),
+                                    config.square_size), config.count, config.min_distance)
+        if not squares:
+            raise GeoSegError(f"No square of {config.square_size} px of {config.input_raster} can be suggested: "
+                              "each has a labelled or nodata pixel, or lies outside the area. Give a smaller square "
+                              "size, or a larger area.")
+        names = {info.value: info for info in band_classes(grid.GetRasterBand(1), int(classes.max(initial=0)) + 1)}
+        with atomic_path(config.output_vector) as tmp:
+            _write(tmp, squares, config.square_size, names, grid, config.label_polygons)
+    counts = Counter(names[square.predicted].name for square in squares)
+    progress.update(1.0, f"Wrote {len(squares)} squares to {config.output_vector}.")
+    return SuggestResult(config.output_vector, len(squares), dict(sorted(counts.items())))
 
 
 def candidates(uncertainty: np.ndarray, classes: np.ndarray, labelled: np.ndarray, size: int) -> list[Square]:
@@ -81,3 +126,69 @@ def _squares(values: np.ndarray, size: int) -> np.ndarray:
 
 def _majority(values: np.ndarray) -> int:
     return int(np.bincount(values).argmax())
+
+
+def _uncertainty(path: str) -> np.ndarray:
+    """The uncertainty raster as 0–1, NaN where nodata; a Byte raster holds percent."""
+    raster = open_raster(path, "uncertainty raster")
+    band = raster.GetRasterBand(1)
+    with reading(raster, "uncertainty raster"):
+        values = band.ReadAsArray().astype(np.float32)
+    if band.GetNoDataValue() is not None:
+        values[values == band.GetNoDataValue()] = np.nan
+    return values / 100 if band.DataType == gdal.GDT_Byte else values
+
+
+def _labelled(config: SuggestConfig, grid: gdal.Dataset, scratch: str) -> np.ndarray:
+    """The pixels of ``grid`` that the label raster or the label polygons label."""
+    labelled = np.zeros((grid.RasterYSize, grid.RasterXSize), bool)
+    if config.label_raster:
+        labelled |= read_classes(labels_on_grid(grid, config.label_raster), config.label_raster,
+                                 "label raster") != NODATA_CLASS
+    if config.label_polygons:
+        path = rasterize_coverage(config.label_polygons, grid, str(Path(scratch, "labelled.tif")), "label polygons")
+        labelled |= open_raster(path).ReadAsArray() > 0
+    return labelled
+
+
+def _write(path: str, squares: list[Square], size: int, classes: dict[int, ClassInfo], grid: gdal.Dataset,
+           label_polygons: str) -> None:
+    """The squares of ``size`` px as polygons in ``grid``'s CRS, or the label polygons' where given."""
+    srs = grid.GetSpatialRef()
+    if label_polygons:
+        source = ogr.Open(label_polygons)  # kept: OGR layers die with their source
+        srs = source.GetLayer(0).GetSpatialRef() or srs
+    transform = None
+    if srs is not None and grid.GetSpatialRef() is not None and not srs.IsSame(grid.GetSpatialRef()):
+        for crs in (srs, grid.GetSpatialRef()):
+            crs.SetAxisMappingStrategy(osr.OAMS_TRADITIONAL_GIS_ORDER)
+        transform = osr.CoordinateTransformation(grid.GetSpatialRef(), srs)
+    target = ogr.GetDriverByName("GPKG").CreateDataSource(path)
+    layer = target.CreateLayer(LAYER, srs, ogr.wkbPolygon)
+    for name, kind in FIELDS:
+        layer.CreateField(ogr.FieldDefn(name, kind))
+    layer.StartTransaction()
+    for square in squares:
+        info = classes[square.predicted]
+        feature = ogr.Feature(layer.GetLayerDefn())
+        for name, value in (("predicted", info.value), ("predicted_name", info.name),
+                            ("color", "#{:02x}{:02x}{:02x}".format(*info.color)),
+                            ("uncertainty", round(square.uncertainty, 4))):
+            feature.SetField(name, value)
+        geometry = _outline(square, size, grid.GetGeoTransform())
+        if transform:
+            geometry.Transform(transform)
+        feature.SetGeometry(geometry)
+        layer.CreateFeature(feature)
+    layer.CommitTransaction()
+
+
+def _outline(square: Square, size: int, gt: tuple) -> ogr.Geometry:
+    """The square of ``size`` px as a polygon in the map coordinates of the geotransform ``gt``."""
+    ring = ogr.Geometry(ogr.wkbLinearRing)
+    for row, col in ((0, 0), (0, size), (size, size), (size, 0), (0, 0)):
+        row, col = square.row + row, square.col + col
+        ring.AddPoint_2D(gt[0] + col * gt[1] + row * gt[2], gt[3] + col * gt[4] + row * gt[5])
+    polygon = ogr.Geometry(ogr.wkbPolygon)
+    polygon.AddGeometry(ring)
+    return polygon

@@ -1,6 +1,13 @@
 """Suggested squares to label on uncertainty and class maps the tests make, where the answer is known."""
-import numpy as np
+import json
 
+import numpy as np
+import pytest
+from osgeo import ogr, osr
+
+from synthetic import EPSG, GEOTRANSFORM, scene, write_raster
+from tiny_model import write_tiny_model
+from training.cli import main
 from training.products.suggest import Square, candidates, select
 
 
@@ -56,3 +63,48 @@ def test_fewer_candidates_than_asked_give_fewer_suggestions():
     squares = [Square(0, 0, 0, 0.5), Square(0, 8, 1, 0.9)]
     assert select(squares, 5, 10) == [Square(0, 0, 0, 0.5)]  # one of each class first: class 0's comes first
     assert select(squares, 5, 8) == [Square(0, 0, 0, 0.5), Square(0, 8, 1, 0.9)]
+
+
+@pytest.fixture(scope="module")
+def classified(tmp_path_factory):
+    """A 64×64 scene, a tiny model, and label polygons in another CRS (WGS 84) over the top-left 16×16 px."""
+    folder = tmp_path_factory.mktemp("suggest")
+    image, _ = scene(64, 64)
+    raster = write_raster(folder / "scene.tif", image)
+    model = write_tiny_model(folder / "model.keras")
+    x, y = GEOTRANSFORM[0], GEOTRANSFORM[3]
+    utm, wgs84 = osr.SpatialReference(), osr.SpatialReference()
+    utm.ImportFromEPSG(EPSG)
+    wgs84.ImportFromEPSG(4326)
+    for crs in (utm, wgs84):
+        crs.SetAxisMappingStrategy(osr.OAMS_TRADITIONAL_GIS_ORDER)
+    labelled = ogr.CreateGeometryFromWkt(f"POLYGON (({x} {y}, {x + 160} {y}, {x + 160} {y - 160}, {x} {y - 160}, "
+                                         f"{x} {y}))")
+    labelled.Transform(osr.CoordinateTransformation(utm, wgs84))
+    source = ogr.GetDriverByName("GPKG").CreateDataSource(str(folder / "labels.gpkg"))
+    layer = source.CreateLayer("labels", wgs84, ogr.wkbPolygon)
+    layer.CreateField(ogr.FieldDefn("class", ogr.OFTInteger))
+    feature = ogr.Feature(layer.GetLayerDefn())
+    feature.SetField("class", 0)
+    feature.SetGeometry(labelled)
+    layer.CreateFeature(feature)
+    source = None
+    return folder, str(raster), str(model), str(folder / "labels.gpkg"), labelled
+
+
+def test_the_command_line_writes_squares_with_their_fields_in_the_label_polygons_crs(classified, capsys):
+    folder, raster, model, labels, labelled = classified
+    output = folder / "suggested.gpkg"
+    assert main(["suggest", raster, model, str(output), "--count", "6", "--square-size", "8", "--min-distance", "16",
+                 "--label-polygons", labels]) == 0
+    result = json.loads(capsys.readouterr().out)
+    assert result["squares"] == 6 and sum(result["class_squares"].values()) == 6
+    source = ogr.Open(str(output))
+    layer = source.GetLayer("suggestions")
+    assert layer.GetSpatialRef().GetAuthorityCode(None) == "4326"
+    names = [layer.GetLayerDefn().GetFieldDefn(i).GetName() for i in range(layer.GetLayerDefn().GetFieldCount())]
+    assert names == ["predicted", "predicted_name", "color", "uncertainty", "class"]
+    features = list(layer)
+    assert {f.GetField("predicted_name") for f in features} <= {"a", "b", "c"}
+    assert all(f.GetField("class") is None and 0 <= f.GetField("uncertainty") <= 1 for f in features)
+    assert not any(f.GetGeometryRef().Buffer(1e-7).Intersects(labelled) for f in features)
