@@ -24,6 +24,7 @@ class ClassifyAlgorithm(GeoSegAlgorithm):
     COG = "COG"
     FLIP_AVERAGE = "FLIP_AVERAGE"
     PROBABILITIES = "PROBABILITIES"
+    UNCERTAINTY = "UNCERTAINTY"
     OUTPUT = "OUTPUT"
 
     NAME = "classify"
@@ -47,7 +48,11 @@ class ClassifyAlgorithm(GeoSegAlgorithm):
         ".qml), with which QGIS shows the model's classes alone in the legend.<br>"
         "By default each tile's probabilities are averaged over the tile and its three mirror images (test-time "
         "augmentation: a better map for four times the computation; switch it off under Advanced for speed). "
-        "Optionally also writes per-class probabilities.<br><br>"
+        "Optionally also writes per-class probabilities, and an <b>uncertainty raster</b>: per pixel the "
+        "normalised entropy of the class probabilities the map is made from (mirror-averaged when that is on), "
+        "as a Byte GeoTIFF in percent: 0 where the model is sure of one class, 100 where all classes are equally "
+        "likely, 255 = nodata where the class raster has nodata. QGIS draws it as a continuous colour ramp "
+        "(viridis, its style beside it); its bright areas are where new labels help the model most.<br><br>"
         "<b>Only this extent</b> (in any CRS; widened to whole pixels of the raster) classifies part of the "
         "raster, and the output covers just that part, still exactly georeferenced; outside <b>these "
         "polygons</b> the output is nodata. When the raster's bands are stacked differently from the one the "
@@ -76,6 +81,9 @@ class ClassifyAlgorithm(GeoSegAlgorithm):
                                    ClassifyConfig, "flip_average"),
             QgsProcessingParameterRasterDestination(self.PROBABILITIES, self.tr("Class probabilities"),
                                                     optional=True, createByDefault=False),
+            self.with_help(QgsProcessingParameterRasterDestination(
+                self.UNCERTAINTY, self.tr("Uncertainty raster (0 = sure)"), optional=True, createByDefault=False),
+                declared_help(ClassifyConfig, "uncertainty_raster")),
             self.setting_parameter(self.TILE_SIZE, f"Largest tile size (pixels, multiple of {INPUT_MULTIPLE})",
                                    ClassifyConfig, "tile_size"),
             self.setting_parameter(self.BATCH_SIZE, "Tiles per batch", ClassifyConfig, "batch_size"),
@@ -102,6 +110,7 @@ class ClassifyAlgorithm(GeoSegAlgorithm):
             input_bands=self.parameterAsInts(parameters, self.INPUT_BANDS, context) or None,
             output_raster=self.parameterAsOutputLayer(parameters, self.OUTPUT, context),
             probabilities_raster=self.parameterAsOutputLayer(parameters, self.PROBABILITIES, context) or None,
+            uncertainty_raster=self.parameterAsOutputLayer(parameters, self.UNCERTAINTY, context) or None,
             tile_size=self.parameterAsInt(parameters, self.TILE_SIZE, context),
             overlap=self.parameterAsInt(parameters, self.OVERLAP, context),
             batch_size=self.parameterAsInt(parameters, self.BATCH_SIZE, context),
@@ -117,4 +126,7 @@ class ClassifyAlgorithm(GeoSegAlgorithm):
         outputs = {self.OUTPUT: result["output_raster"]}
         if result["probabilities_raster"]:
             outputs[self.PROBABILITIES] = result["probabilities_raster"]
+        if result["uncertainty_raster"]:
+            style_on_load(context, result["uncertainty_raster"])
+            outputs[self.UNCERTAINTY] = result["uncertainty_raster"]
         return outputs

@@ -302,6 +302,23 @@ def test_classify_output_loaded_by_processing_shows_only_the_classes(geoseg, tra
         QgsProject.instance().removeAllMapLayers()
 
 
+def test_classify_uncertainty_loads_as_a_continuous_map(geoseg, trained, tmp_path):
+    image, result = trained
+    output, uncertainty = tmp_path / "classes.tif", tmp_path / "uncertainty.tif"
+    outputs = geoseg.runAndLoadResults("geoseg:classify", {"INPUT": str(image), "MODEL": result["OUTPUT"],
+                                                           "OUTPUT": str(output), "UNCERTAINTY": str(uncertainty)})
+    try:
+        assert outputs["UNCERTAINTY"] == str(uncertainty)
+        for layer in (loaded_layer(uncertainty), QgsRasterLayer(str(uncertainty), "uncertainty")):
+            assert layer.isValid() and layer.renderer().type() == "singlebandpseudocolor"
+            shader = layer.renderer().shader().rasterShaderFunction()
+            assert (shader.minimumValue(), shader.maximumValue()) == (0, 100)
+        values = gdal.Open(str(uncertainty)).ReadAsArray()
+        assert values.shape == gdal.Open(str(output)).ReadAsArray().shape and values.max() <= 100
+    finally:
+        QgsProject.instance().removeAllMapLayers()
+
+
 class RecordingFeedback(QgsProcessingFeedback):
     def __init__(self):
         super().__init__()
