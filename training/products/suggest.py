@@ -129,14 +129,13 @@ def _majority(values: np.ndarray) -> int:
 
 
 def _uncertainty(path: str) -> np.ndarray:
-    """The uncertainty raster as 0–1, NaN where nodata; a Byte raster holds percent."""
+    """Classify's uncertainty raster (percent) as 0–1, NaN where nodata."""
     raster = open_raster(path, "uncertainty raster")
     band = raster.GetRasterBand(1)
     with reading(raster, "uncertainty raster"):
         values = band.ReadAsArray().astype(np.float32)
-    if band.GetNoDataValue() is not None:
-        values[values == band.GetNoDataValue()] = np.nan
-    return values / 100 if band.DataType == gdal.GDT_Byte else values
+    values[values == band.GetNoDataValue()] = np.nan
+    return values / 100
 
 
 def _labelled(config: SuggestConfig, grid: gdal.Dataset, scratch: str) -> np.ndarray:
