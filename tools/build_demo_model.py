@@ -22,6 +22,7 @@ from qgis.PyQt.QtCore import QPointF, QSizeF  # noqa: E402
 from geoseg_qgis.algorithms.base import GROUP, GROUP_ID  # noqa: E402
 from geoseg_qgis.algorithms.classify import ClassifyAlgorithm  # noqa: E402
 from geoseg_qgis.algorithms.postprocess import PostprocessAlgorithm  # noqa: E402
+from geoseg_qgis.algorithms.suggest_samples import SuggestSamplesAlgorithm  # noqa: E402
 from geoseg_qgis.algorithms.train import TrainAlgorithm  # noqa: E402
 from geoseg_qgis.algorithms.vectorize import VectorizeAlgorithm  # noqa: E402
 from geoseg_qgis.provider import SHIPPED_MODEL as OUTPUT  # noqa: E402
@@ -45,7 +46,7 @@ FOREGROUND = (
 
 def help_content() -> dict:
     steps = "</i>, <i>".join(a.DISPLAY_NAME for a in (TrainAlgorithm, ClassifyAlgorithm, PostprocessAlgorithm,
-                                                       VectorizeAlgorithm))
+                                                       VectorizeAlgorithm, SuggestSamplesAlgorithm))
     return {
         "ALG_DESC": (
             FOREGROUND.format(minutes=MINUTES, steps=steps) + "<br><br>"
@@ -54,7 +55,9 @@ def help_content() -> dict:
             "the labelled area, a warm-up and cosine schedule, the weights of the last epochs averaged), classifies "
             "the whole raster with it, cleans the classified raster to a minimum mapping unit and traces the clean "
             "raster's class patches as polygons. Outputs the model file, the classified and the clean classified "
-            "raster (styled, same CRS and geotransform as the input) and, unless skipped, the class polygons."),
+            "raster (styled, same CRS and geotransform as the input) and, unless skipped, the class polygons and "
+            "the suggested squares: where the model is least sure outside the labelled area, the places to label "
+            "next (fill their <b>class</b> field, make chips from them and train again from this model)."),
         "MAX_MINUTES": "Training ends after this many minutes, its schedule and weight averaging fitted to the time, "
                        "or after its epochs if they come first. 0: no time limit.",
         "MIN_PIXELS": f"Patches of the classified raster smaller than this merge into their largest neighbouring "
@@ -125,6 +128,9 @@ def build() -> QgsProcessingModelAlgorithm:
               515, "Clean classified raster"),
         child("geoseg:vectorize", "vectorize", "Polygons", {"INPUT": result("postprocess", "OUTPUT")},
               665, "Class polygons"),
+        child("geoseg:suggestsamples", "suggest", "Suggest samples to label", {
+            "INPUT": param("IMAGE"), "MODEL": result("train", "OUTPUT"), "LABELS": param("LABELS")},
+              815, "Suggested squares"),
     ):
         model.addChildAlgorithm(step)
     return model

@@ -37,7 +37,7 @@ class SuggestSamplesAlgorithm(GeoSegAlgorithm):
         "field: edit the layer, fill <b>class</b> with the true class of each square (delete those you cannot "
         "tell), then use it as label polygons with class field <b>class</b> in <i>Create training chips</i>, "
         "and train again (under Advanced, <i>Start from an earlier GeoSeg model</i> continues from this one). "
-        "The squares open as outlines in their predicted class' colour."
+        "The squares open as outlines in their predicted class' colour. With the output skipped, nothing is done."
     )
 
     def initAlgorithm(self, config=None):  # noqa: N802 (QGIS API name)
@@ -56,15 +56,20 @@ class SuggestSamplesAlgorithm(GeoSegAlgorithm):
         self.add_advanced((self.setting(self.SQUARE_SIZE, "square_size", "Square side (pixels)"),
                            self.setting(self.MIN_DISTANCE, "min_distance", "Minimum distance (pixels)")))
         self.addParameter(QgsProcessingParameterVectorDestination(
-            self.OUTPUT, self.tr("Suggested squares"), QgsProcessing.TypeVectorPolygon))
+            self.OUTPUT, self.tr("Suggested squares"), QgsProcessing.TypeVectorPolygon, optional=True,
+            createByDefault=True, defaultValue=None))
         self.addOutput(QgsProcessingOutputNumber(self.SQUARES, self.tr("Number of squares")))
 
     def processAlgorithm(self, parameters, context, feedback):  # noqa: N802 (QGIS API name)
+        output = self.parameterAsOutputLayer(parameters, self.OUTPUT, context)
+        if not output:  # skipped, e.g. the optional step of the shipped model
+            feedback.pushInfo("No suggested squares asked for: nothing to do.")
+            return {self.SQUARES: 0}
         labels = self.parameterAsRasterLayer(parameters, self.LABELS, context)
         config = SuggestConfig(
             input_raster=raster_file(self.parameterAsRasterLayer(parameters, self.INPUT, context), self.INPUT),
             model_path=self.parameterAsFile(parameters, self.MODEL, context),
-            output_vector=self.parameterAsOutputLayer(parameters, self.OUTPUT, context),
+            output_vector=output,
             area_polygons=self._vector_file(parameters, self.AREA, context, feedback),
             label_raster=raster_file(labels, self.LABELS) if labels else "",
             label_polygons=self._vector_file(parameters, self.LABEL_POLYGONS, context, feedback),

@@ -12,7 +12,7 @@ from qgis.core import (QgsApplication, QgsFeature, QgsGeometry, QgsProcessingCon
                        QgsProcessingException, QgsProcessingFeedback, QgsProject, QgsRasterLayer,
                        QgsRectangle, QgsVectorFileWriter, QgsVectorLayer)
 
-from synthetic import CLASS_NAMES, EPSG, GEOTRANSFORM, write_scene
+from synthetic import CLASS_NAMES, EPSG, GEOTRANSFORM, write_raster, write_scene
 from training.models.bundle import read_info, read_pixels
 
 ALGORITHMS = ["geoseg:inspect", "geoseg:createchips", "geoseg:train", "geoseg:evaluate", "geoseg:compare",
@@ -51,9 +51,11 @@ def test_shipped_model_is_valid_and_labels_its_outputs(geoseg, scene):
     assert model.checkParameterValues(parameters, QgsProcessingContext()) == (True, "")
     assert [(p.name(), p.description()) for p in model.destinationParameterDefinitions()] == [
         ("classify:Classified raster", "Classified raster"),
-        ("postprocess:Clean classified raster", "Clean classified raster"), ("train:Model file", "Model file"),
+        ("postprocess:Clean classified raster", "Clean classified raster"),
+        ("suggest:Suggested squares", "Suggested squares"), ("train:Model file", "Model file"),
         ("vectorize:Class polygons", "Class polygons")]
-    assert model.parameterDefinition("vectorize:Class polygons").flags() & QgsProcessingParameterDefinition.FlagOptional
+    for optional in ("vectorize:Class polygons", "suggest:Suggested squares"):
+        assert model.parameterDefinition(optional).flags() & QgsProcessingParameterDefinition.FlagOptional
 
 
 def test_shipped_model_traces_polygons_from_the_clean_raster_and_has_a_time_limit(geoseg):
@@ -61,6 +63,8 @@ def test_shipped_model_traces_polygons_from_the_clean_raster_and_has_a_time_limi
     source = model.childAlgorithm("vectorize").parameterSources()["INPUT"][0]
     assert (source.outputChildId(), source.outputName()) == ("postprocess", "OUTPUT")
     assert model.childAlgorithm("postprocess").parameterSources()["INPUT"][0].outputChildId() == "classify"
+    suggest = model.childAlgorithm("suggest").parameterSources()  # the trained model, avoiding the labels
+    assert suggest["MODEL"][0].outputChildId() == "train" and suggest["LABELS"][0].parameterName() == "LABELS"
     assert model.parameterDefinition("MIN_PIXELS").defaultValue() > 0
     assert model.parameterDefinition("MAX_MINUTES").defaultValue() > 0  # minutes, not the 40 epochs' hour or more
     assert "foreground" in model.shortHelpString()  # QGIS 3.22 runs models on its main thread
@@ -78,7 +82,7 @@ def test_shipped_model_boxes_lie_on_the_canvas_apart(geoseg):
     components = [*model.parameterComponents().values(), *steps,
                   *(output for step in steps for output in step.modelOutputs().values())]
     boxes = [QRectF(c.position() - QPointF(c.size().width(), c.size().height()) / 2, c.size()) for c in components]
-    assert len(boxes) == 13
+    assert len(boxes) == 15
     assert min(box.left() for box in boxes) >= 0 and min(box.top() for box in boxes) >= 0
     for a, b in combinations(boxes, 2):
         assert not a.adjusted(-20, -20, 20, 20).intersects(b), (a, b)
@@ -377,18 +381,27 @@ def test_tensorflow_jobs_run_in_the_python_named_by_geoseg_python(geoseg, traine
 
 def test_shipped_model_output_loaded_by_processing_shows_only_the_classes(geoseg, tmp_path, desktop_legend):
     image, labels = write_scene(tmp_path, 256, 256)  # room for blocks of two 64-px windows, the model's default
+    classes = gdal.Open(str(labels)).ReadAsArray()
+    classes[:, 192:] = 255  # the right quarter unlabelled: where the squares to label next may go
+    write_raster(labels, classes, category_names=CLASS_NAMES)
     output = tmp_path / "classes.tif"
     clean = tmp_path / "clean.tif"
+    squares = tmp_path / "suggested.gpkg"
     geoseg.runAndLoadResults("geoseg:train_and_classify", {
         "IMAGE": str(image), "LABELS": str(labels), "EPOCHS": 1, "MIN_PIXELS": 20,
         "train:Model file": str(tmp_path / "model.keras"), "classify:Classified raster": str(output),
-        "postprocess:Clean classified raster": str(clean), "vectorize:Class polygons": str(tmp_path / "classes.gpkg")})
+        "postprocess:Clean classified raster": str(clean), "vectorize:Class polygons": str(tmp_path / "classes.gpkg"),
+        "suggest:Suggested squares": str(squares)})
     try:
         assert legend(loaded_layer(output)) == legend(loaded_layer(clean)) == CLASS_NAMES
         assert desktop_legend(output) and desktop_legend(clean)
         polygons = QgsVectorLayer(f"{tmp_path / 'classes.gpkg'}|layername=classes", "polygons", "ogr")
         assert {f["class"] for f in polygons.getFeatures()} <= set(CLASS_NAMES) and polygons.featureCount() > 0
         assert min(f["area"] for f in polygons.getFeatures()) >= 20 * 10 * 10  # 20 pixels of 10 m at least
+        suggested = loaded_layer(squares)
+        unlabelled_left = GEOTRANSFORM[0] + 192 * GEOTRANSFORM[1]
+        assert suggested.featureCount() > 0 and suggested.renderer().classAttribute() == "predicted"
+        assert min(f.geometry().boundingBox().xMinimum() for f in suggested.getFeatures()) >= unlabelled_left
     finally:
         QgsProject.instance().removeAllMapLayers()
 
