@@ -60,7 +60,7 @@ class SuggestedSquares(LayerStyler):
         for feature in layer.getFeatures():
             if feature["predicted"] not in categories:
                 symbol = QgsSymbol.defaultSymbol(layer.geometryType())
-                symbol.symbolLayer(0).setBrushStyle(Qt.NoBrush)
+                symbol.symbolLayer(0).setBrushStyle(Qt.BrushStyle.NoBrush)  # scoped: Qt6 has no Qt.NoBrush
                 symbol.symbolLayer(0).setStrokeColor(QColor(feature["color"]))
                 symbol.symbolLayer(0).setStrokeWidth(0.6)
                 categories[feature["predicted"]] = QgsRendererCategory(
