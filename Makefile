@@ -41,6 +41,7 @@ bench: setup
 	$(PY) bench/classify.py
 	$(PY) bench/train_speed.py
 	$(PY) bench/stability.py
+	$(PY) bench/active_learning.py
 
 # The compatibility matrix (docs/compatibility.md), outside `make test` and CI: this host's QGIS and QGIS from
 # cached Debian 13 and sid chroots (built once with debootstrap; needs root). Targets and options, e.g.

@@ -70,7 +70,9 @@ def main() -> None:
             continue
         runs = set_runs(args, name)
         report(args, name, runs)
-        if not args.no_train:
+        if args.no_train:
+            print(f"{len(runs)} of {args.seeds * (1 + 2 * args.rounds)} runs done (--no-train: no last line).")
+        else:
             lines.append(summary_line(args, name, runs))
     for name, line in lines:
         print(f"set={name} {line}")
@@ -156,6 +158,7 @@ def child(args) -> None:
     name, seed, arm, r = args.run.split(":")
     seed, r = int(seed), int(r)
     bench_set = SETS[name](stability.set_args(args, name))
+    print(bench_set.description, flush=True)
     pool = bench_set.train_config
     truth = read_labels(pool["label_raster"])
     path = run_path(args, name, seed, arm, r)
