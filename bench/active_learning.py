@@ -225,12 +225,12 @@ def suggested(args, truth, earlier, seed, r, model: str, image: str, folder: Pat
     """The squares suggest picks from ``model``'s class and uncertainty rasters of the pool (the classify job)."""
     from training.config import SuggestConfig
     from training.jobs import run_job
-    from training.products.suggest import _uncertainty, select
+    from training.products.suggest import read_uncertainty, select
 
     classes, uncertainty = folder / "pool-classes.tif", folder / "pool-uncertainty.tif"
     run_job("classify", {"input_raster": image, "model_path": model, "output_raster": str(classes),
                          "uncertainty_raster": str(uncertainty)})
-    found = pool_candidates(truth, earlier, args.square_size, _uncertainty(str(uncertainty)),
+    found = pool_candidates(truth, earlier, args.square_size, read_uncertainty(str(uncertainty)),
                             read_labels(str(classes)))
     chosen = select(found, args.squares, SuggestConfig("", "", "").min_distance)
     if len(chosen) < args.squares:

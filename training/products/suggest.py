@@ -57,7 +57,7 @@ def suggest_samples(config: SuggestConfig, progress: Progress | None = None) -> 
                              "mask_polygons": config.area_polygons}, progress.span(0.0, 0.9))
         grid = open_raster(classes_path, "class raster")
         classes = read_classes(grid, classes_path, "class raster")
-        squares = select(candidates(_uncertainty(uncertainty_path), classes, _labelled(config, grid, scratch),
+        squares = select(candidates(read_uncertainty(uncertainty_path), classes, _labelled(config, grid, scratch),
                                     config.square_size), config.count, config.min_distance)
         if not squares:
             raise GeoSegError(f"No square of {config.square_size} px of {config.input_raster} can be suggested: "
@@ -128,7 +128,7 @@ def _majority(values: np.ndarray) -> int:
     return int(np.bincount(values).argmax())
 
 
-def _uncertainty(path: str) -> np.ndarray:
+def read_uncertainty(path: str) -> np.ndarray:
     """Classify's uncertainty raster (percent) as 0–1, NaN where nodata."""
     raster = open_raster(path, "uncertainty raster")
     band = raster.GetRasterBand(1)
