@@ -67,10 +67,7 @@ class AssessAccuracyAlgorithm(GeoSegAlgorithm):
 
     def processAlgorithm(self, parameters, context, feedback):  # noqa: N802 (QGIS API name)
         reference_layer = self.parameterAsRasterLayer(parameters, self.REFERENCE_RASTER, context)
-        vector = ""
-        if parameters.get(self.REFERENCE_VECTOR) not in (None, ""):
-            vector = self.parameterAsCompatibleSourceLayerPath(
-                parameters, self.REFERENCE_VECTOR, context, ["gpkg", "shp"], "gpkg", feedback).split("|")[0]
+        vector = self.vector_file(parameters, self.REFERENCE_VECTOR, context, feedback)
         config = AccuracyConfig(
             class_raster=raster_file(self.parameterAsRasterLayer(parameters, self.INPUT, context), self.INPUT),
             reference_raster=raster_file(reference_layer, self.REFERENCE_RASTER) if reference_layer else "",

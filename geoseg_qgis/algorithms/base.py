@@ -170,6 +170,13 @@ class GeoSegAlgorithm(QgsProcessingAlgorithm):
             sink.addFeature(feature, QgsFeatureSink.FastInsert)
         return destination
 
+    def vector_file(self, parameters, name: str, context, feedback) -> str:
+        """The file of the optional vector layer ``name`` (saved as a GeoPackage where it is no file), or ''."""
+        if parameters.get(name) in (None, ""):
+            return ""
+        return self.parameterAsCompatibleSourceLayerPath(
+            parameters, name, context, ["gpkg", "shp"], "gpkg", feedback).split("|")[0]
+
     def parameter_as_choice(self, parameters, name: str, context, choices: dict[str, str]) -> str:
         """The key of the drop-down choice made for ``name``."""
         return list(choices)[self.parameterAsEnum(parameters, name, context)]

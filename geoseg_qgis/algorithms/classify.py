@@ -97,10 +97,7 @@ class ClassifyAlgorithm(GeoSegAlgorithm):
     def processAlgorithm(self, parameters, context, feedback):  # noqa: N802 (QGIS API name)
         layer = self.parameterAsRasterLayer(parameters, self.INPUT, context)
         extent = self.parameterAsExtent(parameters, self.EXTENT, context, layer.crs()) if layer else None
-        mask = ""
-        if parameters.get(self.MASK_LAYER) not in (None, ""):
-            mask = self.parameterAsCompatibleSourceLayerPath(
-                parameters, self.MASK_LAYER, context, ["gpkg", "shp"], "gpkg", feedback).split("|")[0]
+        mask = self.vector_file(parameters, self.MASK_LAYER, context, feedback)
         config = ClassifyConfig(
             input_raster=raster_file(layer, self.INPUT),
             model_path=self.parameterAsFile(parameters, self.MODEL, context),

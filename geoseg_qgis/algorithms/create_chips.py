@@ -52,10 +52,7 @@ class CreateChipsAlgorithm(GeoSegAlgorithm):
 
     def processAlgorithm(self, parameters, context, feedback):  # noqa: N802 (QGIS API name)
         label_layer = self.parameterAsRasterLayer(parameters, self.LABELS, context)
-        polygons = ""
-        if parameters.get(self.LABEL_POLYGONS) not in (None, ""):
-            polygons = self.parameterAsCompatibleSourceLayerPath(
-                parameters, self.LABEL_POLYGONS, context, ["gpkg", "shp"], "gpkg", feedback).split("|")[0]
+        polygons = self.vector_file(parameters, self.LABEL_POLYGONS, context, feedback)
         config = ChipsConfig(
             image_raster=raster_file(self.parameterAsRasterLayer(parameters, self.INPUT, context), self.INPUT),
             output_dir=self.parameterAsString(parameters, self.OUTPUT, context),

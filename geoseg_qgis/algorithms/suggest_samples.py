@@ -70,9 +70,9 @@ class SuggestSamplesAlgorithm(GeoSegAlgorithm):
             input_raster=raster_file(self.parameterAsRasterLayer(parameters, self.INPUT, context), self.INPUT),
             model_path=self.parameterAsFile(parameters, self.MODEL, context),
             output_vector=output,
-            area_polygons=self._vector_file(parameters, self.AREA, context, feedback),
+            area_polygons=self.vector_file(parameters, self.AREA, context, feedback),
             label_raster=raster_file(labels, self.LABELS) if labels else "",
-            label_polygons=self._vector_file(parameters, self.LABEL_POLYGONS, context, feedback),
+            label_polygons=self.vector_file(parameters, self.LABEL_POLYGONS, context, feedback),
             **self.setting_values(parameters, context),
         )
         result = run("suggest", config, feedback)
@@ -80,10 +80,3 @@ class SuggestSamplesAlgorithm(GeoSegAlgorithm):
             feedback.pushInfo(f"{name}: {squares} squares")
         style_on_load(context, result["output_vector"], SuggestedSquares)
         return {self.OUTPUT: result["output_vector"], self.SQUARES: result["squares"]}
-
-    def _vector_file(self, parameters, name: str, context, feedback) -> str:
-        """The file of the optional vector layer ``name`` (saved as a GeoPackage where it is no file), or ''."""
-        if parameters.get(name) in (None, ""):
-            return ""
-        return self.parameterAsCompatibleSourceLayerPath(
-            parameters, name, context, ["gpkg", "shp"], "gpkg", feedback).split("|")[0]
