@@ -153,15 +153,15 @@ def _labelled(config: SuggestConfig, grid: gdal.Dataset, scratch: str) -> np.nda
 def _write(path: str, squares: list[Square], size: int, classes: dict[int, ClassInfo], grid: gdal.Dataset,
            label_polygons: str) -> None:
     """The squares of ``size`` px as polygons in ``grid``'s CRS, or the label polygons' where given."""
-    srs = grid.GetSpatialRef()
+    grid_srs = srs = grid.GetSpatialRef()  # each call gives a new object: the axis order is set on these ones
     if label_polygons:
         source = ogr.Open(label_polygons)  # kept: OGR layers die with their source
-        srs = source.GetLayer(0).GetSpatialRef() or srs
+        srs = source.GetLayer(0).GetSpatialRef() or grid_srs
     transform = None
-    if srs is not None and grid.GetSpatialRef() is not None and not srs.IsSame(grid.GetSpatialRef()):
-        for crs in (srs, grid.GetSpatialRef()):
+    if srs is not None and grid_srs is not None and not srs.IsSame(grid_srs):
+        for crs in (srs, grid_srs):
             crs.SetAxisMappingStrategy(osr.OAMS_TRADITIONAL_GIS_ORDER)
-        transform = osr.CoordinateTransformation(grid.GetSpatialRef(), srs)
+        transform = osr.CoordinateTransformation(grid_srs, srs)
     target = ogr.GetDriverByName("GPKG").CreateDataSource(path)
     layer = target.CreateLayer(LAYER, srs, ogr.wkbPolygon)
     for name, kind in FIELDS:

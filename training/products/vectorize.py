@@ -42,7 +42,7 @@ def vectorize(config: VectorizeConfig, progress: Progress | None = None) -> Vect
     shapes = _shapes(patches, config)
     if not shapes:
         raise GeoSegError(_nothing_to_write(patches, config))
-    classes = {c.value: c for c in band_classes(band, max(shapes, default=-1) + 1)}
+    classes = {c.value: c for c in band_classes(band, max(shapes) + 1)}
     with atomic_path(config.output_vector) as tmp:
         _write(tmp, srs, shapes, classes)
     areas = {classes[value].name: sum(g.GetArea() for g in geometries) for value, geometries in shapes.items()}

@@ -108,3 +108,36 @@ def test_the_command_line_writes_squares_with_their_fields_in_the_label_polygons
     assert {f.GetField("predicted_name") for f in features} <= {"a", "b", "c"}
     assert all(f.GetField("class") is None and 0 <= f.GetField("uncertainty") <= 1 for f in features)
     assert not any(f.GetGeometryRef().Buffer(1e-7).Intersects(labelled) for f in features)
+
+
+def test_squares_of_a_raster_in_degrees_land_on_it_in_the_label_polygons_crs(tmp_path, capsys):
+    """A geographic raster (latitude before longitude by its authority) with label polygons in UTM: each square,
+    written in UTM, lies on the raster, not with its axes swapped."""
+    lon, lat, step = 15.0, 52.0, 0.0002
+    raster = write_raster(tmp_path / "scene.tif", scene(64, 64)[0], epsg=4326,
+                          geotransform=(lon, step, 0.0, lat, 0.0, -step))
+    model = write_tiny_model(tmp_path / "model.keras")
+    wgs84, utm = osr.SpatialReference(), osr.SpatialReference()
+    wgs84.ImportFromEPSG(4326)
+    utm.ImportFromEPSG(EPSG)
+    for crs in (wgs84, utm):
+        crs.SetAxisMappingStrategy(osr.OAMS_TRADITIONAL_GIS_ORDER)
+    footprint = ogr.CreateGeometryFromWkt(f"POLYGON (({lon} {lat}, {lon + 64 * step} {lat}, {lon + 64 * step} "
+                                          f"{lat - 64 * step}, {lon} {lat - 64 * step}, {lon} {lat}))")
+    footprint.Transform(osr.CoordinateTransformation(wgs84, utm))
+    labelled = ogr.CreateGeometryFromWkt(footprint.Centroid().Buffer(50, 1).ExportToWkt())  # a small labelled patch
+    source = ogr.GetDriverByName("GPKG").CreateDataSource(str(tmp_path / "labels.gpkg"))
+    layer = source.CreateLayer("labels", utm, ogr.wkbPolygon)
+    layer.CreateField(ogr.FieldDefn("class", ogr.OFTInteger))
+    feature = ogr.Feature(layer.GetLayerDefn())
+    feature.SetField("class", 0)
+    feature.SetGeometry(labelled)
+    layer.CreateFeature(feature)
+    source = None
+    output = tmp_path / "suggested.gpkg"
+    assert main(["suggest", str(raster), str(model), str(output), "--count", "4", "--square-size", "8",
+                 "--label-polygons", str(tmp_path / "labels.gpkg")]) == 0
+    capsys.readouterr()
+    written = ogr.Open(str(output))  # held: its layer dies with it
+    squares = list(written.GetLayer("suggestions"))
+    assert squares and all(footprint.Buffer(1).Contains(square.GetGeometryRef()) for square in squares)
