@@ -111,20 +111,19 @@ class GeoSegAlgorithm(QgsProcessingAlgorithm):
         its choices, a checkbox for a boolean, else a number within its declared range; its declared help is the
         parameter's help (the dialog's tooltip)."""
         declared = _declaration(config_class, setting)
-        help_text = declared_help(config_class, setting)
         if "choices" in declared.metadata:
             parameter = self.choice_parameter(name, description, declared.metadata["choices"], declared.default)
-            return self.with_help(parameter, help_text)
-        if declared.type == "bool":
-            return self.with_help(QgsProcessingParameterBoolean(name, self.tr(description), declared.default),
-                                  help_text)
-        kind = QgsProcessingParameterNumber.Integer if declared.type == "int" else QgsProcessingParameterNumber.Double
-        parameter = QgsProcessingParameterNumber(name, self.tr(description), kind, declared.default)
-        if "minimum" in declared.metadata:
-            parameter.setMinimum(declared.metadata["minimum"])
-        if "maximum" in declared.metadata:
-            parameter.setMaximum(declared.metadata["maximum"])
-        return self.with_help(parameter, help_text)
+        elif declared.type == "bool":
+            parameter = QgsProcessingParameterBoolean(name, self.tr(description), declared.default)
+        else:
+            kind = (QgsProcessingParameterNumber.Integer if declared.type == "int" else
+                    QgsProcessingParameterNumber.Double)
+            parameter = QgsProcessingParameterNumber(name, self.tr(description), kind, declared.default)
+            if "minimum" in declared.metadata:
+                parameter.setMinimum(declared.metadata["minimum"])
+            if "maximum" in declared.metadata:
+                parameter.setMaximum(declared.metadata["maximum"])
+        return self.with_help(parameter, declared_help(config_class, setting))
 
     def with_help(self, parameter, text: str):
         """``parameter`` with ``text`` as its help: what its short label leaves out, shown as its tooltip."""
