@@ -42,7 +42,7 @@ sys.path[:0] = [str(REPO_ROOT)]
 from training.data.bands import RGB_BANDS  # noqa: E402
 from training.data.classes import class_scheme  # noqa: E402
 from training.outputs import atomic_path  # noqa: E402
-from training.data.qgis_style import rgb_style, write_class_style  # noqa: E402
+from training.data.qgis_style import rgb_style, write_class_style, write_style  # noqa: E402
 from training.outputs import style_path  # noqa: E402
 from training.data.raster import read_bands, style_class_band  # noqa: E402
 from training.reports.preview import stretch_limits  # noqa: E402
@@ -133,9 +133,7 @@ def write_scene_style(scene: Path) -> Path:
     """Write the scene's QGIS style beside it: bands 4,3,2 as red, green and blue, each stretched between its
     2 and 98 % percentiles."""
     low, high = stretch_limits(read_bands(gdal.Open(str(scene)), RGB_BANDS))
-    path = style_path(scene)
-    path.write_text(rgb_style(RGB_BANDS, low, high), encoding="utf-8")
-    return path
+    return write_style(scene, rgb_style(RGB_BANDS, low, high))
 
 
 def build_labels(gpkg: Path, reference_raster: Path, out_path: Path) -> Path:
