@@ -12,6 +12,7 @@ PALETTE = (
     (213, 94, 0), (86, 180, 233), (240, 228, 66), (0, 0, 0),
 )
 NODATA_CLASS = 255
+OBJECT_CONNECTIVITY = 8  # a class' pixels touching by an edge or a corner (8) make one object; 4: by an edge
 CLASSES_FILE = "classes.json"  # a chips folder's class names and colours
 
 

@@ -13,7 +13,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from .metrics import confusion_matrix, scores
+from .metrics import confusion_matrix, object_scores
+from .objects import ObjectCounts
 
 METHOD = "Pixel classifier (gradient boosting, per pixel)"
 SAMPLE_PIXELS = 50_000  # labelled training pixels it is fitted on
@@ -43,21 +44,22 @@ class PixelBaseline:
             return self.classifier.predict(values.reshape(-1, values.shape[-1])).reshape(values.shape[:-1])
 
     def scores(self, batches, classes) -> dict:
-        """:func:`~training.learn.metrics.scores` over ``batches`` of (normalised image, label, mask), as the network
-        is scored: labelled pixels of a known class only; with the ``method``, ``sample_pixels``, ``fit_seconds``
-        and ``megapixels_per_second`` (labelled pixels classified a second)."""
+        """:func:`~training.learn.metrics.object_scores` over ``batches`` of (normalised image, label, mask), as the
+        network is scored: whole images classified, labelled pixels of a known class scored; with the ``method``,
+        ``sample_pixels``, ``fit_seconds`` and ``megapixels_per_second`` (pixels classified a second)."""
         matrix = np.zeros((len(classes), len(classes)), np.int64)
+        objects = ObjectCounts(len(classes))
         pixels, seconds = 0, 0.0
         for images, labels, _ in batches:
             labels = np.asarray(labels)
-            scored = (labels >= 0) & (labels < len(classes))
             start = time.perf_counter()
-            predicted = self.predict(np.asarray(images)[scored])
+            predicted = self.predict(np.asarray(images))
             seconds += time.perf_counter() - start
             pixels += predicted.size
-            matrix += confusion_matrix(labels[scored], predicted, len(classes))
-        return {**scores(matrix, [c.name for c in classes]), "method": METHOD, "sample_pixels": self.sample_pixels,
-                "fit_seconds": self.fit_seconds,
+            matrix += confusion_matrix(labels, predicted, len(classes))
+            objects.add(labels, predicted)
+        return {**object_scores(matrix, objects, [c.name for c in classes]), "method": METHOD,
+                "sample_pixels": self.sample_pixels, "fit_seconds": self.fit_seconds,
                 "megapixels_per_second": pixels / seconds / 1e6 if seconds else float("nan")}
 
 

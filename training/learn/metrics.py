@@ -6,6 +6,7 @@ import time
 import numpy as np
 
 from ..data.classes import NODATA_CLASS
+from .objects import ObjectCounts
 
 
 def confusion_matrix(truth: np.ndarray, predicted: np.ndarray, num_classes: int) -> np.ndarray:
@@ -50,7 +51,7 @@ def majority_baseline(train_counts: np.ndarray, test_counts: np.ndarray) -> dict
 
 def model_scores(model, dataset, classes) -> dict:
     """:func:`scores` of a Keras ``model`` on a dataset of (normalised image, label, mask) batches, one batch
-    at a time."""
+    at a time, with the object metrics of each chip or tile scored whole (:func:`object_scores`)."""
     return timed_scores(model, dataset, classes, warm_up=False)[0]
 
 
@@ -58,6 +59,7 @@ def timed_scores(model, dataset, classes, warm_up: bool = True) -> tuple[dict, f
     """:func:`model_scores` and the megapixels the model classifies a second (reading not counted; with
     ``warm_up``, the first batch is classified once more before, untimed)."""
     matrix = np.zeros((len(classes), len(classes)), np.int64)
+    objects = ObjectCounts(len(classes))
     pixels, seconds = 0, 0.0
     for images, labels, _ in dataset:
         if warm_up and not pixels:
@@ -67,7 +69,15 @@ def timed_scores(model, dataset, classes, warm_up: bool = True) -> tuple[dict, f
         seconds += time.perf_counter() - start
         pixels += predicted.size
         matrix += confusion_matrix(np.asarray(labels), predicted, len(classes))
-    return scores(matrix, [c.name for c in classes]), pixels / seconds / 1e6 if seconds else float("nan")
+        objects.add(labels, predicted)
+    speed = pixels / seconds / 1e6 if seconds else float("nan")
+    return object_scores(matrix, objects, [c.name for c in classes]), speed
+
+
+def object_scores(matrix: np.ndarray, objects: ObjectCounts, class_names: list[str]) -> dict:
+    """:func:`scores` of the confusion ``matrix`` with the object metrics of the same images
+    (training.learn.objects: ``objects`` and ``mean_object_f1``)."""
+    return {**scores(matrix, class_names), **objects.scores(class_names, matrix.sum(axis=1))}
 
 
 def _number(value: float) -> float | None:
