@@ -4,6 +4,7 @@ from qgis.core import (QgsProcessing, QgsProcessingOutputNumber, QgsProcessingPa
 
 from ..runner import run
 from ..training.config import EvaluateConfig
+from ..training.data.classes import MATCH_IOU
 from .base import GeoSegAlgorithm
 
 
@@ -18,6 +19,7 @@ class EvaluateAlgorithm(GeoSegAlgorithm):
     PIXEL_ACCURACY = "PIXEL_ACCURACY"
     MEAN_IOU = "MEAN_IOU"
     MEAN_F1 = "MEAN_F1"
+    MEAN_OBJECT_F1 = "MEAN_OBJECT_F1"
     PIXEL_BASELINE_MEAN_IOU = "PIXEL_BASELINE_MEAN_IOU"
 
     NAME = "evaluate"
@@ -28,6 +30,11 @@ class EvaluateAlgorithm(GeoSegAlgorithm):
         "Reports pixel accuracy, intersection over union (IoU) and F1 per class, and their unweighted (macro) "
         "means over the classes present, with the confusion matrix (rows: reference, columns: predicted). "
         "Unlabelled pixels (255) are ignored.<br><br>"
+        "For mapped objects (vessels, buildings), where pixel IoU says little: object precision, recall, F1 and "
+        "count error (predicted minus reference objects) of every class but the most frequent one. An object is a "
+        "patch of a class' pixels touching by an edge or a corner, found in each chip whole; a predicted object "
+        f"matches one reference object at most, where their IoU is at least {MATCH_IOU} or its centroid lies in "
+        "it.<br><br>"
         "Beside the model, the same scores of a <b>per-pixel classifier</b> (scikit-learn's gradient boosting on "
         "each pixel's own band values, no neighbourhood), refitted on the training pixels the model file keeps and "
         "scored on the same pixels: the baseline the network must beat for its view of context to pay. Model "
@@ -35,10 +42,10 @@ class EvaluateAlgorithm(GeoSegAlgorithm):
         "Image and label chips pair by file name; set the name suffixes when they differ (X_img.tif / "
         "X_label.tif).<br><br>"
         "Outputs: an HTML report with pictures of the first chips (RGB | reference | prediction | the per-pixel "
-        "classifier's prediction), a CSV table of the per-class scores (with the per-pixel classifier's IoU and F1 "
-        "in the columns pixel_baseline_iou and pixel_baseline_f1), the same scores as a table layer, the pictures "
-        "as a PNG, and pixel accuracy, mean IoU and mean F1 and the per-pixel classifier's mean IoU as numbers for "
-        "the graphical modeler."
+        "classifier's prediction), a CSV table of the per-class scores (with the per-pixel classifier's IoU, F1 "
+        "and object F1 in the columns pixel_baseline_iou, pixel_baseline_f1 and pixel_baseline_object_f1), the "
+        "same scores as a table layer, the pictures as a PNG, and pixel accuracy, mean IoU, mean F1, mean object "
+        "F1 and the per-pixel classifier's mean IoU as numbers for the graphical modeler."
     )
 
     def initAlgorithm(self, config=None):  # noqa: N802 (QGIS API name)
@@ -62,6 +69,7 @@ class EvaluateAlgorithm(GeoSegAlgorithm):
         self.addOutput(QgsProcessingOutputNumber(self.PIXEL_ACCURACY, self.tr("Pixel accuracy")))
         self.addOutput(QgsProcessingOutputNumber(self.MEAN_IOU, self.tr("Mean IoU")))
         self.addOutput(QgsProcessingOutputNumber(self.MEAN_F1, self.tr("Mean F1")))
+        self.addOutput(QgsProcessingOutputNumber(self.MEAN_OBJECT_F1, self.tr("Mean object F1")))
         self.addOutput(QgsProcessingOutputNumber(self.PIXEL_BASELINE_MEAN_IOU,
                                                  self.tr("Per-pixel classifier's mean IoU")))
 
@@ -82,5 +90,6 @@ class EvaluateAlgorithm(GeoSegAlgorithm):
             self.OUTPUT_HTML: result["output_html"], self.OUTPUT_CSV: result["output_csv"],
             self.OUTPUT_PNG: result["preview_png"], self.PIXEL_ACCURACY: metrics["pixel_accuracy"],
             self.MEAN_IOU: metrics["mean_iou"], self.MEAN_F1: metrics["mean_f1"],
+            self.MEAN_OBJECT_F1: metrics["mean_object_f1"],
             self.PIXEL_BASELINE_MEAN_IOU: (result["pixel_baseline"] or {}).get("mean_iou"),
         }

@@ -191,9 +191,13 @@ def test_evaluate_reports_scores_on_chips(geoseg, trained, tmp_path):
                                             "OUTPUT_TABLE": str(tmp_path / "scores.gpkg")})
     assert 0.0 <= scores["MEAN_IOU"] <= scores["MEAN_F1"] <= 1.0 and 0.0 <= scores["PIXEL_ACCURACY"] <= 1.0
     assert 0.0 <= scores["PIXEL_BASELINE_MEAN_IOU"] <= 1.0  # refitted on the training pixels the model file keeps
-    table = {f["class"]: f["iou"] for f in QgsVectorLayer(scores["OUTPUT_TABLE"], "scores", "ogr").getFeatures()}
+    rows = {f["class"]: f for f in QgsVectorLayer(scores["OUTPUT_TABLE"], "scores", "ogr").getFeatures()}
+    table = {name: row["iou"] for name, row in rows.items()}
     assert list(table)[:3] == CLASS_NAMES and table["mean (macro, classes present)"] == pytest.approx(
         scores["MEAN_IOU"])
+    assert 0.0 <= scores["MEAN_OBJECT_F1"] <= 1.0 and rows["mean (macro, classes present)"]["object_f1"] == (
+        pytest.approx(scores["MEAN_OBJECT_F1"]))  # objects of every class but the most frequent one
+    assert sum(rows[name]["objects_reference"] > 0 for name in CLASS_NAMES) == 2
     assert "GeoSeg evaluation" in (tmp_path / "report.html").read_text()
     assert (tmp_path / "scores.csv").read_text().startswith("class,iou,f1,pixels")
 

@@ -12,7 +12,11 @@ PALETTE = (
     (213, 94, 0), (86, 180, 233), (240, 228, 66), (0, 0, 0),
 )
 NODATA_CLASS = 255
-OBJECT_CONNECTIVITY = 8  # a class' pixels touching by an edge or a corner (8) make one object; 4: by an edge
+# Objects (training.learn.objects, training.products.vectorize): a class' pixels touching by an edge or a corner
+# (8; 4: by an edge) make one object; a predicted object matches a reference object from this IoU on (or where
+# its centroid lies in it).
+OBJECT_CONNECTIVITY = 8
+MATCH_IOU = 0.3
 CLASSES_FILE = "classes.json"  # a chips folder's class names and colours
 
 

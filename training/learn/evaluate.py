@@ -22,8 +22,9 @@ from .metrics import model_scores
 
 
 def evaluate_model(config: EvaluateConfig, progress: Progress | None = None) -> EvaluateResult:
-    """Pixel accuracy, per-class IoU/F1 and their macro means (over classes present) on every chip, the model's
-    and the per-pixel baseline's (where the model file keeps training pixels)."""
+    """Pixel accuracy, per-class IoU/F1 and their macro means (over classes present), and the object metrics of
+    each chip scored whole (training.learn.objects), the model's and the per-pixel baseline's (where the model
+    file keeps training pixels)."""
     progress = progress or Progress()
     progress.update(0.0, f"Loading the model {config.model_path}…")
     model, info = load_bundle(config.model_path)
@@ -66,7 +67,7 @@ def evaluate_model(config: EvaluateConfig, progress: Progress | None = None) -> 
         score = ModelScore(Path(config.model_path).name, config.model_path, metrics, model.count_params())
         notes = [f"Model: {config.model_path}.", f"Chips: {config.chips_dir}, {len(pairs)} of them, "
                  f"{metrics['pixels']:,} labelled pixels scored; pixel accuracy {metrics['pixel_accuracy']:.4f}, "
-                 f"mean IoU {metrics['mean_iou']:.4f}.",
+                 f"mean IoU {metrics['mean_iou']:.4f}{_object_note(metrics)}.",
                  baseline_note(baseline, "the model", metrics["mean_iou"]) if baseline else why]
         write_report(config.output_html, "GeoSeg evaluation", notes,
                      [score, *([baseline_score(baseline)] if baseline else [])], info.classes, picture,
@@ -76,18 +77,37 @@ def evaluate_model(config: EvaluateConfig, progress: Progress | None = None) -> 
 
 
 def class_table(metrics: dict, baseline: dict | None = None) -> list[dict]:
-    """The per-class scores as table rows (class, iou, f1, pixels), then their means and the pixel accuracy; with
-    the per-pixel ``baseline``'s scores, its IoU and F1 beside them (pixel_baseline_iou, pixel_baseline_f1)."""
+    """The per-class scores as table rows (class, iou, f1, pixels, and for the classes scored as objects
+    object_precision, object_recall, object_f1, objects_predicted, objects_reference: training.learn.objects),
+    then their means and the pixel accuracy; with the per-pixel ``baseline``'s scores, its IoU, F1 and object
+    F1 beside them (pixel_baseline_iou, pixel_baseline_f1, pixel_baseline_object_f1)."""
     pixels = np.asarray(metrics["confusion_matrix"]).sum(axis=1)
-    total = metrics["pixels"]
-    rows = [(name, {"iou": iou, "f1": f1, "pixels": int(count)}) for (name, iou), f1, count
-            in zip(metrics["iou"].items(), metrics["f1"].values(), pixels)]
-    rows += [("mean (macro, classes present)", {"iou": metrics["mean_iou"], "f1": metrics["mean_f1"], "pixels": total}),
-             ("pixel accuracy", {"iou": metrics["pixel_accuracy"], "f1": None, "pixels": total})]
+    total, mean = metrics["pixels"], "mean (macro, classes present)"
+    rows = [(name, {"iou": iou, "f1": f1, "pixels": int(count), **_object_columns(metrics["objects"].get(name))})
+            for (name, iou), f1, count in zip(metrics["iou"].items(), metrics["f1"].values(), pixels)]
+    rows += [(mean, {"iou": metrics["mean_iou"], "f1": metrics["mean_f1"], "pixels": total,
+                     **_object_columns({"f1": metrics["mean_object_f1"]})}),
+             ("pixel accuracy", {"iou": metrics["pixel_accuracy"], "f1": None, "pixels": total, **_object_columns()})]
     if baseline:
-        figures = {name: (baseline["iou"][name], baseline["f1"][name]) for name in metrics["iou"]}
-        figures.update({"mean (macro, classes present)": (baseline["mean_iou"], baseline["mean_f1"]),
-                        "pixel accuracy": (baseline["pixel_accuracy"], None)})
-        rows = [(name, {**row, "pixel_baseline_iou": figures[name][0], "pixel_baseline_f1": figures[name][1]})
-                for name, row in rows]
+        figures = {name: (baseline["iou"][name], baseline["f1"][name], baseline["objects"].get(name, {}).get("f1"))
+                   for name in metrics["iou"]}
+        figures.update({mean: (baseline["mean_iou"], baseline["mean_f1"], baseline["mean_object_f1"]),
+                        "pixel accuracy": (baseline["pixel_accuracy"], None, None)})
+        rows = [(name, {**row, "pixel_baseline_iou": figures[name][0], "pixel_baseline_f1": figures[name][1],
+                        "pixel_baseline_object_f1": figures[name][2]}) for name, row in rows]
     return [{"class": name, **row} for name, row in rows]
+
+
+def _object_columns(objects: dict | None = None) -> dict:
+    """A row's object figures (empty where the row has none)."""
+    objects = objects or {}
+    return {"object_precision": objects.get("precision"), "object_recall": objects.get("recall"),
+            "object_f1": objects.get("f1"), "objects_predicted": objects.get("predicted"),
+            "objects_reference": objects.get("reference")}
+
+
+def _object_note(metrics: dict) -> str:
+    """The object F1 of each class scored as objects, for the report's notes."""
+    figures = [f"{name} {o['f1']:.4f} ({o['predicted']} predicted, {o['reference']} reference objects)"
+               for name, o in metrics["objects"].items() if o["f1"] is not None]
+    return f"; object F1 {', '.join(figures)}" if figures else ""

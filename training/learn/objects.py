@@ -7,7 +7,7 @@ one lying wholly in unlabelled pixels (255) is not counted at all, and its pixel
 add to its overlap with a reference object nor take from it.
 
 **Matching**, one class at a time. A predicted object P and a reference object R may match when
-IoU(P, R) ≥ ``MATCH_IOU`` or P's centroid (the mean of all its pixels, rounded to a pixel) lies in R. Such pairs
+IoU(P, R) ≥ ``MATCH_IOU`` (0.3) or P's centroid (the mean of all its pixels, rounded to a pixel) lies in R. Such pairs
 are matched one to one, greedily by descending IoU (ties: the objects' order, row-major by their first pixel):
 
 * a reference object **split** into several predicted objects matches one of them (the best overlap); the
@@ -32,9 +32,8 @@ from __future__ import annotations
 import numpy as np
 from scipy import ndimage
 
-from ..data.classes import NODATA_CLASS, OBJECT_CONNECTIVITY
+from ..data.classes import MATCH_IOU, NODATA_CLASS, OBJECT_CONNECTIVITY
 
-MATCH_IOU = 0.3  # a predicted and a reference object match from this IoU on (or by the centroid rule above)
 STRUCTURE = ndimage.generate_binary_structure(2, 2 if OBJECT_CONNECTIVITY == 8 else 1)
 
 

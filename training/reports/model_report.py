@@ -13,7 +13,7 @@ from pathlib import Path
 
 import numpy as np
 
-from ..data.classes import ClassInfo
+from ..data.classes import MATCH_IOU, ClassInfo
 from ..outputs import atomic_path
 from .figures import confusion_matrices, learning_curves
 from .html_page import write_page
@@ -68,13 +68,19 @@ def read_history(path: str | os.PathLike) -> dict[str, list[float]]:
 
 
 def metrics_table(scores: Sequence[ModelScore], class_names: Sequence[str]) -> list[dict]:
-    """One row per model: its scores, size, training time and speed, and a note where it has no scores."""
+    """One row per model: its scores (with the object F1 and count error of the classes scored as objects,
+    training.learn.objects), size, training time and speed, and a note where it has no scores."""
+    object_classes = [name for name in class_names if any(name in (s.metrics or {}).get("objects", {})
+                                                          for s in scores)]
     rows = []
     for score in scores:
         metrics = score.metrics or {}
+        objects = metrics.get("objects", {})
         rows.append({"model": score.name, "pixel_accuracy": metrics.get("pixel_accuracy"),
                      **{f"iou_{name}": metrics.get("iou", {}).get(name) for name in class_names},
                      "mean_iou": metrics.get("mean_iou"), "mean_f1": metrics.get("mean_f1"),
+                     **{f"{column}_{name}": objects.get(name, {}).get(figure) for name in object_classes
+                        for column, figure in (("object_f1", "f1"), ("count_error", "count_error"))},
                      "parameters": score.parameters, "training_seconds": score.training_seconds,
                      "megapixels_per_second": score.megapixels_per_second, "note": score.error})
     return rows
@@ -126,6 +132,11 @@ def write_report(path: str | os.PathLike, title: str, notes: Sequence[str], scor
     parts = [*(f"<p>{html.escape(note)}</p>" for note in notes),
              f"<h2>Scores on the {html.escape(scored_on)}</h2><p>IoU and F1 per class and their unweighted means over "
              "the classes present; unlabelled pixels are not scored."
+             + (" Objects (connected patches of a class, in each chip or tile whole) of every class but the most "
+                f"frequent one: object F1, each predicted object matching one reference object at most, where their "
+                f"IoU is at least {MATCH_IOU} or its centroid lies in it; count error, predicted minus reference "
+                "objects."
+                if any(key.startswith("object_f1_") for key in keys) else "")
              + (" Speed: pixels classified a second." if "megapixels_per_second" in keys else "") + "</p>",
              f"<table><tr>{header}</tr>{body}</table>"]
     if curves:
@@ -151,12 +162,13 @@ def _image(png_base64: str, alt: str, style: str = "") -> str:
 
 def _label(key: str) -> str:
     return {"megapixels_per_second": "Mpx/s", "training_seconds": "training (s)", "mean_iou": "mean IoU",
-            "mean_f1": "mean F1"}.get(key, key.replace("iou_", "IoU ").replace("_", " "))
+            "mean_f1": "mean F1"}.get(key, key.replace("object_f1_", "object F1 ").replace("iou_", "IoU ")
+                                      .replace("_", " "))
 
 
 def _format(key: str) -> str:
     return {"parameters": "{:,}", "training_seconds": "{:.0f}", "megapixels_per_second": "{:.3f}",
-            "model": "{}", "note": "{}"}.get(key, "{:.4f}")
+            "model": "{}", "note": "{}"}.get(key, "{:+d}" if key.startswith("count_error_") else "{:.4f}")
 
 
 def _text(value, pattern: str) -> str:

@@ -82,6 +82,9 @@ def test_the_comparison_of_model_files_scores_as_evaluate_does(compared, tmp_pat
         assert row["pixel_accuracy"] == expected["pixel_accuracy"] and row["mean_iou"] == expected["mean_iou"]
         assert row["mean_f1"] == expected["mean_f1"]
         assert [row[f"iou_{name}"] for name in CLASS_NAMES] == [expected["iou"][name] for name in CLASS_NAMES]
+        assert expected["objects"] and all(  # the object figures too, for the classes scored as objects
+            (row[f"object_f1_{name}"], row[f"count_error_{name}"]) == (objects["f1"], objects["count_error"])
+            for name, objects in expected["objects"].items())
         assert row["training_seconds"] > 0  # kept in the model file by training
     pixel, expected = result["table"][-1], evaluated[0].pixel_baseline  # refitted on model-1's (12 bands) pixels
     assert pixel["model"] == METHOD and len(result["table"]) == 3

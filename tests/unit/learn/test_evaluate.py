@@ -4,6 +4,7 @@ import sys
 import numpy as np
 import pytest
 from osgeo import gdal
+from scipy import ndimage
 
 from browser import look_at
 from synthetic import CLASS_NAMES, write_scene
@@ -40,6 +41,18 @@ def test_evaluate_writes_scores_a_report_and_pictures(tmp_path, monkeypatch):
     assert [r["class"] for r in rows[:3]] == CLASS_NAMES and rows[-1]["class"] == "pixel accuracy"
     assert [float(r["pixel_baseline_iou"]) for r in rows[:3]] == pytest.approx(list(pixel["iou"].values()), 1e-5)
     assert float(rows[-1]["pixel_baseline_iou"]) == pytest.approx(pixel["pixel_accuracy"], 1e-5)
+    labels = np.stack([gdal.Open(str(path)).ReadAsArray() for path in sorted((tmp_path / "chips/labels").iterdir())])
+    background = int(np.argmax(np.bincount(labels[labels != 255])))  # no object figures for it
+    assert list(result.metrics["objects"]) == [n for i, n in enumerate(CLASS_NAMES) if i != background]
+    assert rows[background]["object_f1"] == rows[background]["objects_reference"] == ""
+    for value, name in enumerate(CLASS_NAMES):  # every chip's 8-connected patches of the class, counted whole
+        if value != background:
+            objects = result.metrics["objects"][name]
+            reference = sum(ndimage.label(chip == value, np.ones((3, 3)))[1] for chip in labels)
+            assert int(rows[value]["objects_reference"]) == objects["reference"] == reference > 0
+            assert int(rows[value]["objects_predicted"]) == objects["predicted"]
+            assert float(rows[value]["pixel_baseline_object_f1"]) == pytest.approx(pixel["objects"][name]["f1"], 1e-5)
+    assert float(rows[-2]["object_f1"]) == pytest.approx(result.metrics["mean_object_f1"], 1e-5)
     page = (tmp_path / "report.html").read_text()
     assert all(heading in page for heading in ("<h1>GeoSeg evaluation</h1>", "Scores on the chips",
                                                "<h2>Confusion matrices</h2>"))  # the model's and the baseline's
@@ -50,6 +63,10 @@ def test_evaluate_writes_scores_a_report_and_pictures(tmp_path, monkeypatch):
     assert len(seen["images"]) == 2 and seen["images"][-1] == png.RasterXSize  # confusion matrices, then the chips
     assert seen["tables"] == 1  # the scores
     assert f"{METHOD}\t{pixel['pixel_accuracy']:.4f}" in seen["text"]  # the baseline's row as a browser shows it
+    shown = [name for name in CLASS_NAMES if name in result.metrics["objects"]]
+    assert "\t".join(f"object F1 {name}\tcount error {name}" for name in shown) in seen["text"]  # the header
+    figures = [(pixel["objects"][name]["f1"], pixel["objects"][name]["count_error"]) for name in shown]
+    assert f"{pixel['mean_f1']:.4f}\t" + "\t".join(f"{f1:.4f}\t{error:+d}" for f1, error in figures) in seen["text"]
 
     old = str(tmp_path / "old.keras")  # a model file written before GeoSeg kept training pixels
     save_bundle(*load_bundle(model), old)

@@ -39,7 +39,12 @@ def test_the_report_shows_the_per_pixel_baseline_and_the_networks_margin(tmp_pat
     seen = look_at(tmp_path / "m.report.html", tmp_path / "m.png")
     assert baseline["mean_iou"] > 0.95 and seen["tables"] == 1
     figures = [baseline["pixel_accuracy"], *baseline["iou"].values(), baseline["mean_iou"], baseline["mean_f1"]]
-    assert "\t".join([METHOD, *(f"{value:.4f}" for value in figures)]) in seen["text"]  # its row
+    background = int(np.argmax(np.bincount(held_out.labels[held_out.labels != 255])))
+    shown = [name for value, name in enumerate(CLASS_NAMES) if value != background]  # scored as objects
+    assert list(baseline["objects"]) == list(metrics["objects"]) == shown
+    assert "\t".join(f"object F1 {name}\tcount error {name}" for name in shown) in seen["text"]  # the header
+    objects = [text for o in baseline["objects"].values() for text in (f"{o['f1']:.4f}", f"{o['count_error']:+d}")]
+    assert "\t".join([METHOD, *(f"{value:.4f}" for value in figures), *objects]) in seen["text"]  # its row
     margin = metrics["mean_iou"] - baseline["mean_iou"]
     assert f"Margin of the network in mean IoU: {margin:+.4f}." in seen["text"] and margin < 0
     assert f"fitted on {pixel.sample_pixels:,} labelled training pixels" in seen["text"]
