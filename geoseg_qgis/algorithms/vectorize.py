@@ -20,10 +20,12 @@ class VectorizeAlgorithm(GeoSegAlgorithm):
     DISPLAY_NAME = "Class raster to polygons"
     TOOLBOX_GROUP = ("Map products", "mapproducts")
     HELP = (
-        "Turns a class raster into polygons: one polygon per patch of a class, or one multipolygon per class "
-        "with <b>Dissolve</b>. Each has the class <b>value</b>, its name (<b>class</b>), its colour "
-        "(<b>color</b>, #rrggbb) and its <b>area</b> in square map units, in the raster's CRS; nodata "
-        "(255) gives no polygon. The polygons open drawn in the classes' colours.<br><br>"
+        "Turns a class raster into polygons: one polygon per object (a patch of a class' pixels touching by an "
+        "edge or a corner, as <i>Evaluate model</i> counts objects), or one multipolygon per class with "
+        "<b>Dissolve</b>. Each has the class <b>value</b>, its name (<b>class</b>), its colour (<b>color</b>, "
+        "#rrggbb), its <b>area</b> in square map units and its <b>length</b> in map units (the longer side of its "
+        "smallest rotated rectangle: a vessel's length whatever its heading), in the raster's CRS; nodata (255) "
+        "gives no polygon. The polygons open drawn in the classes' colours.<br><br>"
         "Polygons smaller than the <b>minimum area</b> are left out (to merge small patches into their "
         "neighbours instead, run <i>Clean class raster</i> first). A <b>simplification tolerance</b> (map "
         "units) smooths the pixel staircase of the outlines, each polygon on its own, so neighbours may no "

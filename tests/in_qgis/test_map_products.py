@@ -115,6 +115,8 @@ def test_vectorize_loads_polygons_drawn_in_the_class_colours(geoseg, class_map_a
         labels = gdal.Open(class_map).ReadAsArray()
         areas = {f["class"]: f["area"] for f in layer.getFeatures()}
         assert areas["Forest"] == pytest.approx(100.0 * (labels == 1).sum())
+        height, width = labels.shape  # a class' length: at most the raster's diagonal (10 m pixels)
+        assert all(0 < f["length"] <= 10.0 * (height ** 2 + width ** 2) ** 0.5 for f in layer.getFeatures())
         assert desktop_legend(output)
     finally:
         QgsProject.instance().removeAllMapLayers()

@@ -1,11 +1,18 @@
-"""Class raster → polygons: one polygon per patch of a class (or one multipolygon per class), with the class
-value, name, colour and area, written to a GeoPackage in the raster's CRS."""
+"""Class raster → polygons: one (multi)polygon per object, a patch of a class' pixels touching by an edge or a
+corner (``OBJECT_CONNECTIVITY``, as the object metrics count them; or one multipolygon per class), with the class
+value, name, colour, area and length, written to a GeoPackage in the raster's CRS.
+
+Area and length are in the CRS' units (m² and m for a projected CRS in metres; square degrees and degrees for
+a geographic one). Length is the longer side of the object's minimum-area rotated rectangle: a vessel's or a
+building's length, whatever its heading. Polygons whose pixels touch only at a corner are made valid
+(MakeValid: a multipolygon of the parts that meet at that corner)."""
 from __future__ import annotations
 
+import numpy as np
 from osgeo import gdal, ogr, osr
 
 from ..config import VectorizeConfig, VectorizeResult
-from ..data.classes import NODATA_CLASS
+from ..data.classes import NODATA_CLASS, OBJECT_CONNECTIVITY
 from ..data.raster import band_classes, open_raster
 from ..errors import GeoSegError
 from ..outputs import atomic_path
@@ -34,7 +41,7 @@ def vectorize(config: VectorizeConfig, progress: Progress | None = None) -> Vect
     patches = scratch.CreateLayer("patches", srs, ogr.wkbPolygon)
     patches.CreateField(ogr.FieldDefn("value", ogr.OFTInteger))
     try:
-        gdal.Polygonize(band, band.GetMaskBand(), patches, 0,
+        gdal.Polygonize(band, band.GetMaskBand(), patches, 0, [f"8CONNECTED={OBJECT_CONNECTIVITY}"],
                         callback=lambda done, *_: 0 if progress.is_cancelled() else progress.update(0.7 * done) or 1)
     except RuntimeError:
         progress.check()  # a cancel stops GDAL with an error
@@ -60,12 +67,14 @@ def _shapes(patches: ogr.Layer, config: VectorizeConfig) -> dict[int, list[ogr.G
             continue
         if config.simplify:
             geometry = geometry.SimplifyPreserveTopology(config.simplify)
-        shapes.setdefault(value, []).append(geometry)
+        shapes.setdefault(value, []).append(geometry.MakeValid())
     if config.dissolve:
         for value, geometries in shapes.items():
             union = ogr.Geometry(ogr.wkbMultiPolygon)
             for geometry in geometries:
-                union.AddGeometry(geometry)
+                parts = ogr.ForceToMultiPolygon(geometry)  # made valid: a polygon or a multipolygon
+                for index in range(parts.GetGeometryCount()):
+                    union.AddGeometry(parts.GetGeometryRef(index))
             shapes[value] = [ogr.ForceToMultiPolygon(union.UnionCascaded())]
     return dict(sorted(shapes.items()))
 
@@ -84,7 +93,7 @@ def _write(path: str, srs, shapes: dict[int, list[ogr.Geometry]], classes: dict)
     source = ogr.GetDriverByName("GPKG").CreateDataSource(path)
     layer = source.CreateLayer(LAYER, srs, ogr.wkbMultiPolygon)
     for name, kind in (("value", ogr.OFTInteger), ("class", ogr.OFTString), ("color", ogr.OFTString),
-                       ("area", ogr.OFTReal)):
+                       ("area", ogr.OFTReal), ("length", ogr.OFTReal)):
         layer.CreateField(ogr.FieldDefn(name, kind))
     layer.StartTransaction()
     for value, geometries in shapes.items():
@@ -95,6 +104,21 @@ def _write(path: str, srs, shapes: dict[int, list[ogr.Geometry]], classes: dict)
             feature.SetField("class", info.name)
             feature.SetField("color", "#{:02x}{:02x}{:02x}".format(*info.color))
             feature.SetField("area", geometry.GetArea())
+            feature.SetField("length", length(geometry))
             feature.SetGeometry(ogr.ForceToMultiPolygon(geometry))
             layer.CreateFeature(feature)
     layer.CommitTransaction()
+
+
+def length(geometry: ogr.Geometry) -> float:
+    """The longer side of ``geometry``'s minimum-area rotated rectangle, which has a side along an edge of its
+    convex hull (rotating calipers)."""
+    hull = geometry.ConvexHull()  # kept: its ring dies with it
+    points = np.array(hull.GetGeometryRef(0).GetPoints())[:, :2]
+    edges = np.diff(points, axis=0)
+    edges = edges[np.hypot(*edges.T) > 0]
+    along = edges / np.hypot(*edges.T)[:, None]
+    across = along[:, ::-1] * [-1, 1]
+    sides = np.ptp(points @ along.T, axis=0), np.ptp(points @ across.T, axis=0)
+    best = np.argmin(sides[0] * sides[1])
+    return float(max(sides[0][best], sides[1][best]))

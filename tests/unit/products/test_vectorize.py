@@ -45,6 +45,22 @@ def test_minimum_area_and_dissolve(class_map, tmp_path, capsys):
     assert sorted(v for v, _, _, _ in found) == [0, 1]  # the 200 m² road patch is gone; one feature per class
 
 
+def test_one_polygon_per_eight_connected_object_with_its_area_and_length(tmp_path, capsys):
+    """Vessels on 10 m pixels: 5 px along a row, 4 px along a diagonal (touching by corners), one pixel."""
+    values = np.zeros((12, 12), np.uint8)
+    values[1, 1:6] = 1
+    values[[5, 6, 7, 8], [5, 6, 7, 8]] = 1
+    values[10, 1] = 1
+    path = write_raster(tmp_path / "vessels.tif", values, 255, category_names=["Sea", "Vessel"])
+    assert main(["vectorize", str(path), str(tmp_path / "vessels.gpkg")]) == 0
+    assert json.loads(capsys.readouterr().out)["polygons"] == 4  # the sea and three vessels
+    source = ogr.Open(str(tmp_path / "vessels.gpkg"))
+    vessels = sorted((f.GetField("area"), f.GetField("length"), f.GetGeometryRef().IsValid())
+                     for f in source.GetLayer("classes") if f.GetField("value") == 1)
+    assert vessels == [(100.0, pytest.approx(10.0), True), (400.0, pytest.approx(40 * 2 ** 0.5), True),
+                       (500.0, pytest.approx(50.0), True)]  # the diagonal's rectangle lies along it
+
+
 def test_bad_input_vectorize_needs_a_geopackage(class_map, tmp_path, capsys):
     path, _ = class_map
     assert main(["vectorize", path, str(tmp_path / "classes.shp")]) == 1
