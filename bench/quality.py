@@ -270,10 +270,14 @@ def split_groups(groups: list[list[int]], count: int) -> tuple[np.ndarray, np.nd
 
 
 def scores_of(bench_set: Set, predicted: np.ndarray) -> dict:
-    from training.learn.metrics import confusion_matrix, scores
+    """Pixel scores and object metrics (training.learn.objects), each test image scored whole."""
+    from training.learn.metrics import confusion_matrix, object_scores
+    from training.learn.objects import ObjectCounts
 
     matrix = confusion_matrix(bench_set.test_labels, predicted, len(bench_set.classes))
-    return scores(matrix, bench_set.classes)
+    objects = ObjectCounts(len(bench_set.classes))
+    objects.add(bench_set.test_labels, predicted)
+    return object_scores(matrix, objects, bench_set.classes)
 
 
 def better_pixel_classifier(scores: list[Score]) -> Score | None:
@@ -419,18 +423,22 @@ def log(percent: float, message: str) -> None:
 
 
 def table(bench_set: Set, scores: list[Score]) -> str:
-    """The set's scores as a Markdown table."""
+    """The set's scores as a Markdown table, with the object F1 of the classes scored as objects (every class but
+    the most frequent; the MNDWI rule has none)."""
+    objects = next((list(s.metrics["objects"]) for s in scores if "objects" in s.metrics), [])
     head = ("| Method | Training min | MFLOP/px | Pixel accuracy | " + " | ".join(f"IoU {c}" for c in bench_set.classes)
-            + " | Mean IoU | Notes |")
-    lines = [head, "|---|--:|--:|--:|" + "--:|" * len(bench_set.classes) + "--:|---|"]
+            + " | Mean IoU | " + "".join(f"Object F1 {c} | " for c in objects) + "Notes |")
+    lines = [head, "|---|--:|--:|--:|" + "--:|" * (len(bench_set.classes) + len(objects)) + "--:|---|"]
     for s in scores:
         partial = bool(s.classes_scored) and len(s.classes_scored) < len(bench_set.classes)
         ious = [f"{s.metrics['iou'][c]:.4f}" if c in (s.classes_scored or bench_set.classes) else "—"
                 for c in bench_set.classes]
+        found = [s.metrics.get("objects", {}).get(c, {}).get("f1") for c in objects]
         flops = "—" if math.isnan(s.mflop_per_pixel) else f"{s.mflop_per_pixel:.2f}"
         lines.append(f"| {s.method} | {s.minutes:.1f} | {flops} | "
                      f"{'—' if partial else format(s.metrics['pixel_accuracy'], '.4f')} | {' | '.join(ious)} | "
-                     f"{'—' if partial else format(s.metrics['mean_iou'], '.4f')} | {s.note} |")
+                     f"{'—' if partial else format(s.metrics['mean_iou'], '.4f')} | "
+                     + "".join("— | " if f1 is None else f"{f1:.4f} | " for f1 in found) + f"{s.note} |")
     return "\n".join(lines)
 
 

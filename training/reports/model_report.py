@@ -40,7 +40,7 @@ class ModelScore:
 
 def baseline_score(pixel: dict) -> ModelScore:
     """The per-pixel classifier's row (``pixel``: training.learn.baseline's scores): no parameters, its fitting
-    time as training time, its speed on the labelled pixels it classified."""
+    time as training time, its speed on the pixels it classified."""
     return ModelScore(pixel["method"], metrics=pixel, training_seconds=pixel["fit_seconds"],
                       megapixels_per_second=pixel["megapixels_per_second"])
 
