@@ -4,7 +4,8 @@
     .venv/bin/python bench/quality.py
     .venv/bin/python bench/quality.py --sets scene --minutes 4 --set window_size=96 --no-baselines
 
-Two sets, each scored on test pixels that no training or validation window ever touched:
+Three sets, each scored on test pixels that no training or validation window ever touched (``scene`` and
+``chips`` by default; ``--sets vessels`` adds the third; a set whose data folder is absent is skipped):
 
 * ``scene``: the demo's Sentinel-2 scene (``demo-output/data``, built by demo/build_data.py when absent), all
   12 bands, classes Water, Forest & scrub, Open land. The left two thirds train and validate: GeoSeg trains
@@ -14,6 +15,11 @@ Two sets, each scored on test pixels that no training or validation window ever 
   Water. Chips that overlap (a chip, shifted by whole pixels, correlates with another at r >= 0.9 in the red
   band over at least a quarter of it) are grouped, and whole groups go to test (20 % of the chips),
   validation (20 % of the rest) or training, so no place is in two of them.
+* ``vessels``: ``../shared/data/vessels``, nine Sentinel-2 port scenes (bands B02, B03, B04, B08, B11; classes
+  Background and Vessel, 255 unlabelled), split by port, never by chip: the ports of ``VESSEL_PORTS`` test and
+  validate, the others train. GeoSeg trains on 128-px chips of the training ports and validates on those of the
+  validation port; the test ports are classified whole (padded to one size with unlabelled pixels). Vessels are
+  objects: the table's object F1 (training.learn.objects) says how many a method finds, pixel IoU little.
 
 In the same run and on the same test pixels: GeoSeg (``training.learn.train`` with TrainConfig's defaults and seed 0
 unless ``--set`` overrides them, e.g. ``--set seed=1``, while the split and the pixel classifiers keep seed 0;
@@ -21,8 +27,9 @@ at most ``--minutes`` of training, given as TrainConfig's ``max_minutes`` (or, w
 by cancelling the training then); its model scored as classify does by default, with or without flip
 averaging, and the other way too), a per-pixel Random Forest (scikit-learn, 200
 trees) and LightGBM on the bands, both fitted on up to ``--pixels`` labelled pixels drawn from the training
-and validation parts, and an MNDWI rule for water (threshold fitted on those pixels). Per set: pixel
-accuracy, per-class IoU, mean IoU and training minutes. The last line reads
+and validation parts, and an MNDWI rule for water (threshold fitted on those pixels; not on the vessels). Per set:
+pixel accuracy, per-class IoU, mean IoU, the object F1 of every class but the most frequent one (each test image
+scored whole) and training minutes. The last line reads
 ``min_margin_over_pixel_classifiers=<mean IoU margin> sets=<n>``: GeoSeg's mean IoU (the default recipe's
 row, "GeoSeg") minus the better pixel classifier's, the smaller over the sets.
 """
@@ -48,6 +55,9 @@ os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 from training.config import ClassifyConfig, TrainConfig  # noqa: E402
 
 CHIPS = ROOT.parent / "shared" / "data" / "water-chips"
+VESSELS = ROOT.parent / "shared" / "data" / "vessels"
+VESSEL_PORTS = {"test": ("cartagena", "casablanca"), "validation": ("algiers",)}  # the other ports train
+VESSEL_CHIP = 128  # side of the vessel ports' training and validation chips
 SCENE = ROOT / "demo-output" / "data"
 SEED = 0
 SEEN_CORRELATION, SEEN_OVERLAP, PEAKS = 0.9, 0.25, 5  # two chips overlap (see the module docstring)
@@ -60,7 +70,7 @@ class Set:
     name: str
     classes: list[str]
     bands: str  # GeoSeg's band list
-    water_bands: tuple[int, int]  # green and SWIR1 as indices into the pixel features
+    water_bands: tuple[int, int] | None  # green and SWIR1 as indices into the pixel features (None: no MNDWI rule)
     fit_pixels: np.ndarray  # (N, B) raw band values of labelled training and validation pixels
     fit_labels: np.ndarray
     test_images: np.ndarray  # (N, H, W, B) raw, each classified whole
@@ -84,6 +94,9 @@ def main() -> None:
     results = {}
     for name in args.sets:
         bench_set = SETS[name](args)
+        if bench_set is None:
+            print(f"\n## {name}: skipped, its data folder is absent", flush=True)
+            continue
         print(f"\n## {name}: {bench_set.description}", flush=True)
         scores = baselines(bench_set, args) if args.baselines else []
         scores += geoseg(bench_set, args)
@@ -103,7 +116,7 @@ def main() -> None:
 
 def parse_args() -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--sets", default="scene,chips", help="comma-separated: scene, chips")
+    parser.add_argument("--sets", default="scene,chips", help="comma-separated: scene, chips, vessels")
     add_shared_arguments(parser, ROOT / "bench-output" / "quality")
     parser.add_argument("--no-baselines", dest="baselines", action="store_false",
                         help="GeoSeg only (exploration; no last line)")
@@ -116,6 +129,7 @@ def parse_args() -> argparse.Namespace:
 def add_shared_arguments(parser: argparse.ArgumentParser, out: Path) -> None:
     """The options this script shares with bench/stability.py."""
     parser.add_argument("--chips", default=str(CHIPS), help="water-chips folder (images/, labels/)")
+    parser.add_argument("--vessels", default=str(VESSELS), help="vessels folder (<port>/image.tif, labels.tif)")
     parser.add_argument("--scene", default=str(SCENE), help="folder with the demo's scene.tif and labels.tif")
     parser.add_argument("--out", default=str(out), help="folder for models and caches")
     parser.add_argument("--minutes", type=float, default=15.0,
@@ -176,10 +190,12 @@ def scene_set(args) -> Set:
                f"test columns {cut}–{width - 1} ({(label[:, cut:] != 255).sum()} labelled test pixels)")
 
 
-def chips_set(args) -> Set:
-    """The water chips, bands 1–7, split by groups of overlapping chips."""
+def chips_set(args) -> Set | None:
+    """The water chips, bands 1–7, split by groups of overlapping chips; None without them."""
     from training.data.pairs import find_pairs, load_chips
 
+    if not Path(args.chips).is_dir():
+        return None
     pairs = find_pairs(args.chips)
     chips = load_chips(pairs, tuple(range(1, 8)))
     groups = overlap_groups(chips.images[..., 3], Path(args.out) / "chip-groups.json")
@@ -202,7 +218,65 @@ def chips_set(args) -> Set:
                f"(largest {sizes[:3]}); {len(train)} training, {len(validation)} validation, {len(test)} test chips")
 
 
-SETS = {"scene": scene_set, "chips": chips_set}
+def vessels_set(args) -> Set | None:
+    """The vessel ports, split by port (VESSEL_PORTS); None without them."""
+    from osgeo import gdal
+
+    from training.data.raster import read_bands
+
+    folder = Path(args.vessels)
+    if not folder.is_dir():
+        return None
+    ports = sorted(path.name for path in folder.iterdir() if (path / "image.tif").exists())
+    held = {port: part for part, names in VESSEL_PORTS.items() for port in names}
+    roles = {part: [port for port in ports if held.get(port, "train") == part]
+             for part in ("train", "validation", "test")}
+    fit_pixels, fit_labels, test = [], [], []
+    for port in ports:
+        image = read_bands(gdal.Open(str(folder / port / "image.tif")), range(1, 6))
+        labels = gdal.Open(str(folder / port / "labels.tif")).ReadAsArray()
+        if port in roles["test"]:
+            test.append((image, labels))
+        else:
+            pixels, classes = labelled_pixels(image, labels)
+            fit_pixels.append(pixels)
+            fit_labels.append(classes)
+    height, width = (max(labels.shape[i] for _, labels in test) for i in (0, 1))
+    test_images = np.stack([np.pad(image, ((0, height - len(image)), (0, width - image.shape[1]), (0, 0)))
+                            for image, _ in test])
+    test_labels = np.stack([np.pad(labels, ((0, height - len(labels)), (0, width - labels.shape[1])),
+                                   constant_values=255) for _, labels in test])
+    folders = {part: port_chips(folder, roles[part], Path(args.out) / "vessel-chips")
+               for part in ("train", "validation")}
+    vessels = int((test_labels == 1).sum())
+    return Set("vessels", ["Background", "Vessel"], "all", None, np.concatenate(fit_pixels),
+               np.concatenate(fit_labels), test_images, test_labels,
+               {"chips_dir": folders["train"], "validation_dir": folders["validation"], "test_split": 0.0},
+               f"vessel ports, 5 bands; training {', '.join(roles['train'])}; validation "
+               f"{', '.join(roles['validation'])}; test {', '.join(roles['test'])} ({vessels} vessel pixels)")
+
+
+def port_chips(folder: Path, ports: list[str], cache: Path) -> str:
+    """One chips folder of ``VESSEL_CHIP``-px chips of every port of ``ports`` (each port's chips cut once into
+    ``cache``), linked under names led by the port's."""
+    from training.config import ChipsConfig
+    from training.data.chips import create_chips
+
+    joined = Path(tempfile.mkdtemp(prefix="geoseg-bench-vessels-"))
+    for sub in ("images", "labels"):
+        (joined / sub).mkdir()
+    for port in ports:
+        chips = cache / port
+        if not (chips / "images").is_dir():
+            create_chips(ChipsConfig(str(folder / port / "image.tif"), str(chips), str(folder / port / "labels.tif"),
+                                     chip_size=VESSEL_CHIP))
+        for sub in ("images", "labels"):
+            for path in (chips / sub).iterdir():
+                (joined / sub / f"{port}_{path.name}").symlink_to(path.resolve())
+    return str(joined)
+
+
+SETS = {"scene": scene_set, "chips": chips_set, "vessels": vessels_set}
 
 
 def labelled_pixels(images: np.ndarray, labels: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -287,7 +361,8 @@ def better_pixel_classifier(scores: list[Score]) -> Score | None:
 
 
 def baselines(bench_set: Set, args) -> list[Score]:
-    """The MNDWI rule, a Random Forest and LightGBM, fitted on the training and validation pixels."""
+    """The MNDWI rule (on sets with water bands), a Random Forest and LightGBM, fitted on the training and
+    validation pixels."""
     from lightgbm import LGBMClassifier
     from sklearn.ensemble import RandomForestClassifier
 
@@ -295,8 +370,9 @@ def baselines(bench_set: Set, args) -> list[Score]:
     keep = rng.permutation(len(bench_set.fit_labels))[:args.pixels]
     x, y = bench_set.fit_pixels[keep], bench_set.fit_labels[keep]
     test = bench_set.test_images.reshape(-1, bench_set.test_images.shape[-1])
-    results = [mndwi_rule(bench_set, x, y, test)]
-    print(results[0].note, flush=True)
+    results = [mndwi_rule(bench_set, x, y, test)] if bench_set.water_bands else []
+    for rule in results:
+        print(rule.note, flush=True)
     classifiers = {"Random Forest": RandomForestClassifier(200, n_jobs=2, random_state=SEED),
                    "LightGBM": LGBMClassifier(n_estimators=300, learning_rate=0.05, num_leaves=63, n_jobs=2,
                                               random_state=SEED, verbose=-1)}
