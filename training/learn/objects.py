@@ -40,16 +40,14 @@ STRUCTURE = ndimage.generate_binary_structure(2, 2 if OBJECT_CONNECTIVITY == 8 e
 def match_objects(truth: np.ndarray, predicted: np.ndarray, value: int) -> tuple[int, int, int]:
     """Objects of class ``value`` in one image (2-D ``truth`` with 255 unlabelled, ``predicted``): matched,
     predicted (counted) and reference objects."""
-    labelled = truth != NODATA_CLASS
-    reference, _ = ndimage.label(truth == value, STRUCTURE)
+    reference, references = ndimage.label(truth == value, STRUCTURE)
     found, _ = ndimage.label(predicted == value, STRUCTURE)
-    references = np.unique(reference[reference > 0])
-    counted = np.unique(found[labelled & (found > 0)])  # predicted objects with a labelled pixel
-    if not counted.size or not references.size:
-        return 0, int(counted.size), int(references.size)
-    scored = labelled & (found > 0)
+    scored = (truth != NODATA_CLASS) & (found > 0)  # predicted pixels on labelled ground
+    counted = np.unique(found[scored])  # predicted objects with a labelled pixel
+    if not counted.size or not references:
+        return 0, int(counted.size), int(references)
     found_area = np.bincount(found[scored], minlength=found.max() + 1)
-    reference_area = np.bincount(reference.ravel(), minlength=reference.max() + 1)
+    reference_area = np.bincount(reference.ravel(), minlength=references + 1)
     both = (found > 0) & (reference > 0)
     pairs, overlap = np.unique(np.stack([found[both], reference[both]]), axis=1, return_counts=True)
     iou = dict(zip(map(tuple, pairs.T.tolist()),
@@ -59,14 +57,14 @@ def match_objects(truth: np.ndarray, predicted: np.ndarray, value: int) -> tuple
     pixels = np.bincount(ids)
     centre_rows = np.rint(np.bincount(ids, rows)[counted] / pixels[counted]).astype(int)
     centre_columns = np.rint(np.bincount(ids, columns)[counted] / pixels[counted]).astype(int)
-    candidates = {pair for pair, value_ in iou.items() if value_ >= MATCH_IOU}
+    candidates = {pair for pair, pair_iou in iou.items() if pair_iou >= MATCH_IOU}
     candidates |= {(int(p), int(r)) for p, r in zip(counted, reference[centre_rows, centre_columns]) if r}
     matched_found, matched_reference = set(), set()
     for p, r in sorted(candidates, key=lambda pair: (-iou.get(pair, 0.0), pair)):
         if p not in matched_found and r not in matched_reference:
             matched_found.add(p)
             matched_reference.add(r)
-    return len(matched_found), int(counted.size), int(references.size)
+    return len(matched_found), int(counted.size), int(references)
 
 
 class ObjectCounts:

@@ -4,11 +4,14 @@ import zipfile
 
 import numpy as np
 import pytest
+from osgeo import gdal
+from scipy import ndimage
 
 from synthetic import CLASS_NAMES, cut_chips, scene, write_raster, write_scene
 from training.learn import callbacks, precision
 from training.models.bundle import METADATA_ENTRY, ModelInfo, load_bundle, read_info
 from training.config import TrainConfig
+from training.data.windows import EVAL_TILE, Block, tile_arrays
 from training.progress import Progress
 from training.learn.train import prepare, train
 
@@ -133,6 +136,12 @@ def test_training_straight_from_a_raster_keeps_validation_apart(tmp_path):
     assert info.training["windows"]["size"] == 32 and info.training["windows"]["validation"] >= 2
     assert [c.name for c in info.classes] == CLASS_NAMES and result.test_metrics["split"] == "test"
     assert result.epochs_run == 2 and 0 < result.test_metrics["mean_iou"] <= 1
+    truth = gdal.Open(str(labels)).ReadAsArray()  # the held-out tiles, each scored whole for its objects
+    _, tiles = tile_arrays(np.zeros((*truth.shape, 1)), truth, tuple(Block(**b) for b in blocks["test"]), EVAL_TILE)
+    for name, objects in result.test_metrics["objects"].items():
+        value = CLASS_NAMES.index(name)
+        assert objects["reference"] == sum(ndimage.label(tile == value, np.ones((3, 3)))[1] for tile in tiles)
+    assert len(result.test_metrics["objects"]) == 2  # every class but the most frequent one
 
 
 def test_the_cosine_schedule_warms_up_then_decays_to_zero_over_the_steps_or_the_time_limit(monkeypatch):
