@@ -32,6 +32,7 @@ TENSORFLOW_BUILDS = {  # what the managed environment installs; "auto" picks one
     "tensorflow": "Standard build (tensorflow; macOS and ARM)",
 }
 PRECISIONS = {"auto": "Automatic", "float32": "float32", "bfloat16": "bfloat16 (TensorFlow engine)"}
+RARE_CLASS = 0.02  # a class with fewer than this share of the labelled training pixels is rare
 
 
 def option(default=MISSING, help: str = "", choices: dict[str, str] | None = None, factory=MISSING,  # noqa: A002
@@ -95,7 +96,8 @@ class TrainConfig:
     From a raster, the labelled area is split into blocks of about ``block_size`` px, whole blocks going to
     validation and test (``validation_split`` and ``test_split`` of the labelled pixels); every epoch draws
     ``windows_per_epoch`` random ``window_size``-px windows in the training blocks, half a window away from
-    the others (see training.data.windows).
+    the others, ``rare_windows`` of them holding a rare class where there is one (see training.data.windows).
+    ``more_images`` with their ``more_labels`` train beside ``image_raster``, as one mosaic of scenes.
 
     Training runs ``epochs`` epochs (or ``max_minutes``, whichever ends first): the learning rate follows
     ``schedule`` along that length, and the saved model is the ``averaging`` of the weights; with
@@ -103,7 +105,8 @@ class TrainConfig:
     by validation, early stopping) is kept.
     """
 
-    INPUTS: ClassVar = ("chips_dir", "image_raster", "label_raster", "validation_dir", "weights_path", "init_model")
+    INPUTS: ClassVar = ("chips_dir", "image_raster", "label_raster", "more_images", "more_labels", "validation_dir",
+                        "weights_path", "init_model")
     OUTPUTS: ClassVar = ("output_model",)
 
     output_model: str = option(help="the model file to write (.keras)")
@@ -112,6 +115,8 @@ class TrainConfig:
     image_raster: str = option("", "…or a multispectral raster to train on, with its label raster")
     label_raster: str = option("", "the raster's labels: 0, 1, 2, …; 255 or nodata = unlabelled (and wherever an "
                                    "image band is nodata, NaN or infinite)")
+    more_images: list[str] | None = option(None, "more rasters to train on beside the first, with the same bands")
+    more_labels: list[str] | None = option(None, "their label rasters, in the same order")
     validation_dir: str = option("", "chips folder for validation, instead of a share of the training chips")
     window_size: int = option(64, f"side of the training windows drawn from a raster, a multiple of {INPUT_MULTIPLE}",
                               minimum=INPUT_MULTIPLE)
@@ -120,6 +125,9 @@ class TrainConfig:
                                   "windows wide lose little)",
                              minimum=2 * INPUT_MULTIPLE)
     windows_per_epoch: int = option(512, "random windows per epoch from a raster", minimum=1)
+    rare_windows: float = option(0.5, "share of a raster's windows drawn among those holding a rare class (under "
+                                      f"{RARE_CLASS * 100:g} % of the labelled training pixels), where there is "
+                                      "one; 0: every window drawn alike", minimum=0, maximum=1)
     bands: str = option("all", "all, rgb (bands 4,3,2) or 1-based band numbers such as 2,3,4,8")
     architecture: str = option("unet", "the network", LABELS)
     epochs: int = option(40, "length of training in epochs (a pass over the training chips, or the windows per "

@@ -1,17 +1,20 @@
 """geoseg:train — train a segmentation model on a labelled raster or a chips folder."""
-from qgis.core import (QgsProcessingException, QgsProcessingOutputFile, QgsProcessingOutputHtml,
+from qgis.core import (QgsProcessing, QgsProcessingException, QgsProcessingOutputFile, QgsProcessingOutputHtml,
                        QgsProcessingOutputNumber, QgsProcessingParameterFileDestination,
-                       QgsProcessingParameterRasterLayer, QgsProcessingParameterString)
+                       QgsProcessingParameterMultipleLayers, QgsProcessingParameterRasterLayer,
+                       QgsProcessingParameterString)
 
 from ..runner import run
 from ..training.architectures import INPUT_MULTIPLE
-from ..training.config import BAND_SETS, TrainConfig
+from ..training.config import BAND_SETS, RARE_CLASS, TrainConfig
 from .base import GeoSegAlgorithm, declared_default, declared_help, raster_file
 
 
 class TrainAlgorithm(GeoSegAlgorithm):
     IMAGE = "IMAGE"
     LABELS = "LABELS"
+    MORE_IMAGES = "MORE_IMAGES"
+    MORE_LABELS = "MORE_LABELS"
     BANDS = "BANDS"
     BAND_LIST = "BAND_LIST"
     CLASS_NAMES = "CLASS_NAMES"
@@ -39,7 +42,12 @@ class TrainAlgorithm(GeoSegAlgorithm):
         "in each where the labels allow (a warning says when they do not), so the scores come from places the "
         "model never saw and represent the whole area. The split depends on the labels only, not on the seed. "
         "Every epoch draws new random windows inside the training blocks, half a window away from the others, "
-        "so no window sees or borders a held-out pixel (windows without labels are skipped). Chips with map "
+        "so no window sees or borders a held-out pixel (windows without labels are skipped); where a class covers "
+        f"under {RARE_CLASS * 100:g} % of the labelled training pixels (a rare class: vessels, buildings), a share "
+        f"of the windows ({declared_default(TrainConfig, 'rare_windows'):g} by default) is drawn among those holding "
+        "one (the log says so). <b>More rasters</b> with their label rasters (same bands, "
+        "matched in order) train beside the first as one mosaic: blocks, windows and the held-out scores span "
+        "them all. Chips with map "
         "coordinates in 10 or more places (cells of the block size) are split by place, whole cells to training, "
         "validation or test; others chip by chip (by the seed); or validation comes from a separate validation "
         "chips folder.<br><br>"
@@ -86,6 +94,10 @@ class TrainAlgorithm(GeoSegAlgorithm):
         self.addParameter(self.with_help(QgsProcessingParameterRasterLayer(
             self.LABELS, self.tr("Label raster (0, 1, 2, …; 255 = unlabelled)"), optional=True),
             declared_help(TrainConfig, "label_raster")))
+        for name, setting, label in ((self.MORE_IMAGES, "more_images", "More rasters with the same bands"),
+                                     (self.MORE_LABELS, "more_labels", "Their label rasters, in the same order")):
+            self.addParameter(self.with_help(QgsProcessingParameterMultipleLayers(
+                name, self.tr(label), QgsProcessing.TypeRaster, optional=True), declared_help(TrainConfig, setting)))
         self.addParameter(self.setting("INPUT", "chips_dir", "Chips folder (instead of the rasters)", folder=True))
         self.addParameter(self.with_help(
             self.choice_parameter(self.BANDS, "Bands", BAND_SETS, declared_default(TrainConfig, "bands")),
@@ -110,6 +122,7 @@ class TrainAlgorithm(GeoSegAlgorithm):
             self.setting("SEED", "seed", "Random seed"),
             self.setting("WINDOW_SIZE", "window_size", f"Window size (px, multiple of {INPUT_MULTIPLE}; rasters)"),
             self.setting("WINDOWS_PER_EPOCH", "windows_per_epoch", "Windows per epoch (rasters)"),
+            self.setting("RARE_WINDOWS", "rare_windows", "Share of windows with a rare class (rasters)"),
             self.setting("BLOCK_SIZE", "block_size", "Validation/test block size (px; rasters)"),
             self.setting("VALIDATION_FOLDER", "validation_dir", "Validation chips folder", folder=True),
             self.setting("NORMALIZATION", "normalization", "Normalisation"),
@@ -147,6 +160,8 @@ class TrainAlgorithm(GeoSegAlgorithm):
             output_model=self.parameterAsFileOutput(parameters, self.OUTPUT, context),
             image_raster=raster_file(image, self.IMAGE) if image else "",
             label_raster=raster_file(labels, self.LABELS) if labels else "",
+            more_images=self._rasters(parameters, self.MORE_IMAGES, context),
+            more_labels=self._rasters(parameters, self.MORE_LABELS, context),
             bands=self._bands(parameters, context),
             class_names=[n.strip() for n in self.parameterAsString(parameters, self.CLASS_NAMES, context).split(",")
                          if n.strip()] or None,
@@ -165,6 +180,9 @@ class TrainAlgorithm(GeoSegAlgorithm):
             self.BASELINE_ACCURACY: result["baseline"]["pixel_accuracy"],
             self.PIXEL_BASELINE_MEAN_IOU: (result["pixel_baseline"] or {}).get("mean_iou"),
         }
+
+    def _rasters(self, parameters, name: str, context) -> list[str] | None:
+        return [raster_file(layer, name) for layer in self.parameterAsLayerList(parameters, name, context)] or None
 
     def _bands(self, parameters, context) -> str:
         choice = self.parameter_as_choice(parameters, self.BANDS, context, BAND_SETS)

@@ -248,6 +248,17 @@ def test_cancel_stops_training_in_the_worker_and_keeps_the_best_model(geoseg, tr
     assert len(Path(result["HISTORY"]).read_text().splitlines()) <= 4
 
 
+def test_train_takes_more_rasters_with_their_labels(geoseg, tmp_path):
+    (tmp_path / "a").mkdir(), (tmp_path / "b").mkdir()
+    first, second = write_scene(tmp_path / "a", 256, 96), write_scene(tmp_path / "b", 96, 256, seed=3)
+    result = geoseg.run("geoseg:train", {
+        "IMAGE": str(first[0]), "LABELS": str(first[1]), "MORE_IMAGES": [str(second[0])],
+        "MORE_LABELS": [str(second[1])], "BANDS": 1, "EPOCHS": 1, "WINDOW_SIZE": 32, "WINDOWS_PER_EPOCH": 16,
+        "BATCH_SIZE": 8, "OUTPUT": str(tmp_path / "model.keras")})
+    training = read_info(result["OUTPUT"]).training
+    assert training["more_images"] == [str(second[0])] and training["more_labels"] == [str(second[1])]
+
+
 def test_train_rejects_a_missing_custom_band_list(geoseg, trained, tmp_path):
     with pytest.raises(QgsProcessingException, match="Custom list"):
         geoseg.run("geoseg:train", {"INPUT": str(tmp_path), "BANDS": 2, "OUTPUT": str(tmp_path / "m.keras")})

@@ -6,8 +6,10 @@ pixels), go to test and validation until each holds its share of the labelled pi
 area instead of one corner. Every class goes to validation, and to test, where a block holding it can be
 spared without leaving training without it. Training windows lie wholly inside the training blocks and at
 least ``buffer`` px from every validation and test block, so no window sees, or borders, held-out pixels;
-they are drawn at random every epoch (those without a labelled pixel are skipped). The validation and test
-blocks are covered by fixed tiles that never count a pixel twice.
+they are drawn at random every epoch (those without a labelled pixel are skipped), a share of them among
+those holding a rare class. The validation and test blocks are covered by fixed tiles that never count a
+pixel twice. Several scenes are laid out as one mosaic (:func:`mosaic`), so all of this applies to them
+unchanged.
 """
 from __future__ import annotations
 
@@ -94,6 +96,35 @@ def read_scene(image_path: str, label_path: str, bands: tuple[int, ...]) -> Scen
     return Scene(data, labels, names)
 
 
+def mosaic(scenes: list[Scene], gap: int) -> tuple[Scene, list[tuple[int, int]]]:
+    """``scenes`` laid out as one scene, in rows of scenes about as wide as the mosaic is high, ``gap`` px of
+    nodata (NaN, unlabelled) around each, and the top-left corner (y, x) of each scene in it. With ``gap`` at
+    least a window, no window spans two scenes; a scene's pixels keep their neighbours. Class names are the
+    first that a scene has."""
+    width = max(max(s.labels.shape[1] for s in scenes), int(sum(s.labels.size for s in scenes) ** 0.5))
+    corners, y, x, row_height = [], 0, 0, 0
+    for scene in scenes:
+        height, side = scene.labels.shape
+        if x and x + side > width:
+            y, x, row_height = y + row_height + gap, 0, 0
+        corners.append((y, x))
+        x, row_height = x + side + gap, max(row_height, height)
+    shape = (max(cy + s.labels.shape[0] for (cy, _), s in zip(corners, scenes)),
+             max(cx + s.labels.shape[1] for (_, cx), s in zip(corners, scenes)))
+    image = np.full((*shape, scenes[0].image.shape[-1]), np.nan, np.float32)
+    labels = np.full(shape, NODATA_CLASS, np.uint8)
+    for (cy, cx), scene in zip(corners, scenes):
+        rows, cols = scene.labels.shape
+        image[cy:cy + rows, cx:cx + cols], labels[cy:cy + rows, cx:cx + cols] = scene.image, scene.labels
+    names = next((s.class_names for s in scenes if s.class_names), None)
+    return Scene(image, labels, names), corners
+
+
+def rare_classes(counts: np.ndarray, share: float) -> list[int]:
+    """The classes with labelled pixels (``counts`` per class) but fewer than ``share`` of them all."""
+    return [int(c) for c in np.flatnonzero((counts > 0) & (counts < share * counts.sum()))]
+
+
 def split_blocks(labels: np.ndarray, shares: tuple[float, float], window: int, block: int) -> BlockSplit:
     """Validation and test blocks holding ``shares`` of the labelled pixels (a test share of 0 gives no test
     block) in a grid of blocks of about ``block`` px (less where that gives fewer than :data:`MIN_BLOCKS`, but
@@ -168,21 +199,32 @@ def _assign(counts: np.ndarray, shares: dict[str, float]) -> list[str]:
 
 class WindowSampler:
     """Random ``size``-px windows lying wholly where ``allowed`` (H, W bool) is true and holding at least one
-    labelled pixel there, ``count`` per epoch."""
+    labelled pixel there, ``count`` per epoch; of them, a ``focus_share`` (rounded) among the windows holding a
+    pixel where ``focus`` (H, W bool, e.g. a rare class's pixels) is true there, where any window does, the
+    others among all, in random order. Without focus windows, the draws are those of uniform sampling alone."""
 
-    def __init__(self, labels: np.ndarray, allowed: np.ndarray, size: int, count: int, seed: int):
+    def __init__(self, labels: np.ndarray, allowed: np.ndarray, size: int, count: int, seed: int,
+                 focus: np.ndarray | None = None, focus_share: float = 0.0):
         inside = _window_sums(allowed, size) == size * size
         has_labels = _window_sums(allowed & (labels != NODATA_CLASS), size) > 0
         self.corners = np.argwhere(inside & has_labels)
         if not len(self.corners):
             raise GeoSegError(f"No {size}-px window with labels fits in the training area (between the validation "
                               "and test blocks and their buffers): lower the window size or raise the block size.")
+        focused = (_window_sums(allowed & focus, size) > 0 if focus is not None
+                   else np.zeros(inside.shape, bool))[tuple(self.corners.T)]
+        self.focused = np.flatnonzero(focused)  # indices of corners whose window holds a focus pixel
+        self.focus_count = round(count * focus_share) if len(self.focused) else 0
         self.size, self.count = size, count
         self.rng = np.random.default_rng(seed)
 
     def windows(self) -> np.ndarray:
         """(count, 2) top-left corners (y, x) of this epoch's windows."""
-        return self.corners[self.rng.integers(len(self.corners), size=self.count)]
+        picks = self.rng.integers(len(self.corners), size=self.count - self.focus_count)
+        if self.focus_count:
+            focused = self.focused[self.rng.integers(len(self.focused), size=self.focus_count)]
+            picks = self.rng.permutation(np.concatenate([focused, picks]))
+        return self.corners[picks]
 
 
 def _window_sums(values: np.ndarray, size: int) -> np.ndarray:

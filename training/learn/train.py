@@ -12,7 +12,7 @@ import numpy as np
 import tensorflow as tf
 
 from ..architectures import ARCHITECTURES, INPUT_MULTIPLE
-from ..config import TrainConfig, TrainResult, check_settings
+from ..config import RARE_CLASS, TrainConfig, TrainResult, check_settings
 from ..data.bands import parse_bands
 from ..data.classes import CLASSES_FILE, NODATA_CLASS, ClassInfo, class_scheme, default_scheme, scheme_from_dicts
 from ..data.dataset import ChipArrays, ChipFiles, SceneWindows
@@ -21,7 +21,7 @@ from ..data.pairs import check_chips, check_labelled, find_pairs
 from ..data.raster import open_raster
 from ..data.split import place_groups, split_indices
 from ..data.survey import survey_chips
-from ..data.windows import EVAL_TILE, WindowSampler, read_scene, split_blocks, tile_arrays
+from ..data.windows import EVAL_TILE, WindowSampler, mosaic, rare_classes, read_scene, split_blocks, tile_arrays
 from ..errors import GeoSegError
 from ..models import build_model, size_multiple
 from ..models.bundle import ModelInfo, load_bundle, save_bundle
@@ -218,38 +218,60 @@ def split_chips(config: TrainConfig, pairs: list[tuple[Path, Path]]) -> tuple[np
 
 
 def _prepare_scene(config: TrainConfig, progress: Progress) -> Prepared:
-    if not config.label_raster:
-        raise GeoSegError("Training from a raster needs its label raster too.")
+    images = [config.image_raster, *(config.more_images or [])]
+    labels = [config.label_raster, *(config.more_labels or [])]
+    if len(images) != len(labels) or not all(labels):
+        raise GeoSegError(f"Training from rasters needs a label raster for each: {len(images)} raster(s) and "
+                          f"{sum(map(bool, labels))} label raster(s) were given.")
     if config.window_size < INPUT_MULTIPLE or config.window_size % INPUT_MULTIPLE:
         raise GeoSegError(f"Window size {config.window_size} must be a positive multiple of {INPUT_MULTIPLE}.")
     if not (0 < config.validation_split < 1 and 0 <= config.test_split < 1):
         raise GeoSegError("From a raster, the validation and test shares are fractions of the labelled pixels "
                           "(validation above 0, both below 1).")
-    progress.update(0.0, f"Reading {Path(config.image_raster).name} and its labels…")
-    bands = parse_bands(config.bands, open_raster(config.image_raster, "image raster").RasterCount)
-    scene = read_scene(config.image_raster, config.label_raster, bands)
+    count = open_raster(config.image_raster, "image raster").RasterCount
+    bands = parse_bands(config.bands, count)
+    scenes = []
+    for image_path, label_path in zip(images, labels):
+        if (other := open_raster(image_path, "image raster").RasterCount) != count:
+            raise GeoSegError(f"The raster {image_path} has {other} bands, {config.image_raster} {count}: train on "
+                              "rasters with the same bands.")
+        progress.update(0.0, f"Reading {Path(image_path).name} and its labels…")
+        scenes.append(read_scene(image_path, label_path, bands))
+    scene, corners = mosaic(scenes, config.window_size) if len(scenes) > 1 else (scenes[0], [(0, 0)])
     split = split_blocks(scene.labels, (config.validation_split, config.test_split), config.window_size,
                          config.block_size)
     train_labels = np.where(split.training, scene.labels, NODATA_CLASS).astype(np.uint8)
     stats = fit_normalization(scene.image[split.training][None], config.normalization)
     image = normalize_array(scene.image, stats)
-    sampler = WindowSampler(scene.labels, split.training, config.window_size, config.windows_per_epoch, config.seed)
+    scheme = _class_scheme(config, np.bincount(scene.labels.ravel(), minlength=NODATA_CLASS + 1), scene.class_names)
+    train_counts = class_counts(train_labels, len(scheme))
+    rare = rare_classes(train_counts, RARE_CLASS) if config.rare_windows else []
+    sampler = WindowSampler(scene.labels, split.training, config.window_size, config.windows_per_epoch, config.seed,
+                            np.isin(scene.labels, rare) if rare else None, config.rare_windows)
+    if sampler.focus_count:
+        shares = ", ".join(f"{scheme[c].name} {train_counts[c] / train_counts.sum():.2%}" for c in rare)
+        progress.update(0.0, f"Rare classes ({shares} of the labelled training pixels): {sampler.focus_count} of each "
+                     f"epoch's {config.windows_per_epoch} windows are drawn among those holding one (rare windows).")
     held = {name: ChipArrays(*tile_arrays(image, scene.labels, blocks, EVAL_TILE))
             for name, blocks in split.held_out().items()}
     counts = {name: len(held[name]) if name in held else 0 for name in ("validation", "test")}
-    scheme = _class_scheme(config, np.bincount(scene.labels.ravel(), minlength=NODATA_CLASS + 1), scene.class_names)
     for name, classes in split.missing.items():
         if classes:
             progress.warn(f"No {name} block holds {', '.join(scheme[c].name for c in classes)}: the labels of that "
                           f"class lie in too few blocks to spare one from training; its {name} score is missing.")
+    where = f" of {len(scenes)} rasters" if len(scenes) > 1 else ""
     return Prepared(
         bands, scheme, stats, SceneWindows(image, train_labels, sampler), held["validation"], held.get("test"),
-        class_counts(train_labels, len(scheme)), config.window_size,
+        train_counts, config.window_size,
         {"image_raster": str(config.image_raster), "label_raster": str(config.label_raster),
+         **({"more_images": list(map(str, images[1:])), "more_labels": list(map(str, labels[1:])),
+             "mosaic_corners": [list(c) for c in corners]} if len(scenes) > 1 else {}),
          "blocks": {name: [asdict(b) for b in blocks] for name, blocks in split.held_out().items()},
          "buffer": split.buffer,
-         "windows": {"size": config.window_size, "per_epoch": config.windows_per_epoch, **counts}},
-        f"{config.windows_per_epoch} random {config.window_size}-px windows an epoch ({counts['validation']} "
+         "windows": {"size": config.window_size, "per_epoch": config.windows_per_epoch, **counts,
+                     "rare_classes": [scheme[c].name for c in rare] if sampler.focus_count else [],
+                     "rare_per_epoch": sampler.focus_count}},
+        f"{config.windows_per_epoch} random {config.window_size}-px windows{where} an epoch ({counts['validation']} "
         f"tiles for validation, {counts['test']} held out)")
 
 
@@ -259,6 +281,9 @@ def _check_config(config: TrainConfig) -> None:
         raise GeoSegError(f"The model file {config.output_model} must end in .keras.")
     if bool(config.chips_dir) == bool(config.image_raster):
         raise GeoSegError("Give either a chips folder or an image raster with its label raster (not both).")
+    if (config.more_images or config.more_labels) and not config.image_raster:
+        raise GeoSegError("More rasters train beside a first image raster, not beside a chips folder: give the first "
+                          "raster as the image raster.")
     if config.max_minutes and config.strategy == "multiworker":
         raise GeoSegError("A time limit cannot end a multi-worker training (each worker's clock would stop it at a "
                           "different step): set max minutes to 0 and limit the epochs instead.")

@@ -25,9 +25,8 @@ def write_training_report(model, info: ModelInfo, held_out, history_path: str, p
     score = ModelScore(Path(info.training["config"]["output_model"]).name, info.training["config"]["output_model"],
                        metrics, model.count_params(), info.metrics["training_seconds"],
                        info.metrics["megapixels_per_second"], read_history(history_path))
-    source = info.training.get("image_raster") or info.training.get("chips_dir", "")
     notes = [f"Model: {score.model_path} ({info.architecture}, bands {', '.join(map(str, info.bands))}), trained on "
-             f"{source}.",
+             f"{training_source(info.training)}.",
              f"{saved_weights(info.metrics)}; "
              f"scored on the held-out {metrics['split']} part: pixel accuracy {metrics['pixel_accuracy']:.4f} against "
              f"{baseline['pixel_accuracy']:.4f} for always predicting the most frequent training class."]
@@ -41,6 +40,18 @@ def write_training_report(model, info: ModelInfo, held_out, history_path: str, p
     gallery = chip_gallery(rgb, labels, predictions, info.classes) if len(images) else None
     return write_report(path, "GeoSeg training report", notes, scores, info.classes, gallery,
                         [f"{metrics['split']} {i + 1}" for i in range(len(images))])
+
+
+def training_source(training: dict) -> str:
+    """What a model trained on: its chips folder, or its raster(s), and its rare-class windows."""
+    source = training.get("image_raster") or training.get("chips_dir", "")
+    if more := training.get("more_images"):
+        source += f" and {len(more)} more rasters ({', '.join(more)})"
+    windows = training.get("windows", {})
+    if windows.get("rare_per_epoch"):
+        source += (f"; {windows['rare_per_epoch']} of each epoch's {windows['per_epoch']} windows held a rare class "
+                   f"({', '.join(windows['rare_classes'])})")
+    return source
 
 
 def saved_weights(metrics: dict) -> str:

@@ -2,7 +2,7 @@
 import numpy as np
 import pytest
 
-from training.data.windows import Block, WindowSampler, split_blocks, tiles
+from training.data.windows import Block, Scene, WindowSampler, mosaic, rare_classes, split_blocks, tiles
 
 
 def labels(height=256, width=512):
@@ -91,3 +91,37 @@ def test_a_labelled_area_too_small_for_blocks_is_an_error():
         split_blocks(labels(128, 128), (0.2, 0.1), 64, 128)
     with pytest.raises(ValueError, match="No 32-px window"):
         WindowSampler(labels(128, 128), np.zeros((128, 128), bool), 32, 10, seed=0)
+
+
+def test_a_mosaic_keeps_each_scene_whole_and_a_gap_of_nodata_around_it():
+    rng = np.random.default_rng(0)
+    scenes = [Scene(rng.random((h, w, 2)).astype(np.float32), rng.integers(0, 3, (h, w)).astype(np.uint8), names)
+              for h, w, names in ((50, 120, None), (90, 40, ["a", "b", "c"]), (30, 30, None), (64, 200, None))]
+    joined, corners = mosaic(scenes, gap=16)
+    owner = np.full(joined.labels.shape, -1)
+    for i, ((y, x), scene) in enumerate(zip(corners, scenes)):
+        h, w = scene.labels.shape
+        np.testing.assert_array_equal(joined.image[y:y + h, x:x + w], scene.image)
+        np.testing.assert_array_equal(joined.labels[y:y + h, x:x + w], scene.labels)
+        grown = owner[max(y - 15, 0):y + h + 15, max(x - 15, 0):x + w + 15]  # 15 px around: only gap
+        assert (grown == -1).all(), "scenes closer than the gap"
+        owner[y:y + h, x:x + w] = i
+    assert (joined.labels[owner == -1] == 255).all() and np.isnan(joined.image[owner == -1]).all()
+    assert joined.class_names == ["a", "b", "c"] and len({y for y, _ in corners}) > 1  # rows of scenes
+
+
+def test_rare_windows_are_drawn_at_the_declared_share_and_without_focus_the_draws_are_uniform_ones():
+    values = np.zeros((256, 256), np.uint8)
+    values[200:204, 30:34] = 1  # 16 px of a rare class
+    allowed = np.ones(values.shape, bool)
+    assert rare_classes(np.bincount(values.ravel(), minlength=3), 0.02) == [1]
+    sampler = WindowSampler(values, allowed, 32, 400, seed=0, focus=values == 1, focus_share=0.25)
+    corners = sampler.windows()
+    holds = [(values[y:y + 32, x:x + 32] == 1).any() for y, x in corners]
+    assert sampler.focus_count == 100 and sum(holds) >= 100
+    assert sum(holds) < 150  # the rest drawn among all windows, where few hold the class
+    plain = WindowSampler(values, allowed, 32, 400, seed=0)
+    expected = plain.corners[np.random.default_rng(0).integers(len(plain.corners), size=400)]
+    np.testing.assert_array_equal(plain.windows(), expected)  # as before rare windows existed
+    nothing = WindowSampler(values, allowed, 32, 400, seed=0, focus=values == 2, focus_share=0.5)
+    assert nothing.focus_count == 0  # no window holds the focus: uniform draws

@@ -1,4 +1,5 @@
 import csv
+import re
 import types
 import zipfile
 
@@ -12,6 +13,7 @@ from training.learn import callbacks, precision
 from training.models.bundle import METADATA_ENTRY, ModelInfo, load_bundle, read_info
 from training.config import TrainConfig
 from training.data.windows import EVAL_TILE, Block, tile_arrays
+from training.errors import GeoSegError
 from training.progress import Progress
 from training.learn.train import prepare, train
 
@@ -266,3 +268,51 @@ def test_a_class_training_cannot_spare_is_named_in_a_warning(tmp_path):
     warnings = [m for m in messages if m.startswith("WARNING: ")]
     assert [m.split(":")[1] for m in warnings] == [f" No {part} block holds {CLASS_NAMES[2]}" for part in
                                                    ("validation", "test")]
+
+
+def test_several_rasters_train_as_one_mosaic_with_held_out_blocks_in_each(tmp_path):
+    (tmp_path / "a").mkdir(), (tmp_path / "b").mkdir()
+    first, second = write_scene(tmp_path / "a", 320, 96, seed=0), write_scene(tmp_path / "b", 96, 320, seed=5)
+    result = train(TrainConfig(output_model=str(tmp_path / "model.keras"), image_raster=str(first[0]),
+                               label_raster=str(first[1]), more_images=[str(second[0])],
+                               more_labels=[str(second[1])], bands="rgb", window_size=32, windows_per_epoch=24,
+                               epochs=1, batch_size=8, model_options=TINY))
+    training = read_info(result.model_path).training
+    assert training["more_images"] == [str(second[0])] and len(training["mosaic_corners"]) == 2
+    (y0, x0), (y1, x1) = training["mosaic_corners"]
+    spans = [(y0, x0, 96, 320), (y1, x1, 320, 96)]  # each scene's rows and columns in the mosaic
+    held = training["blocks"]["validation"] + training["blocks"]["test"]
+    inside = {i for b in held for i, (y, x, h, w) in enumerate(spans)
+              if b["y0"] < y + h and b["y1"] > y and b["x0"] < x + w and b["x1"] > x}
+    assert inside == {0, 1}  # both scenes hold out pixels
+    assert 0 < result.test_metrics["mean_iou"] <= 1
+
+
+def test_a_rare_class_gets_its_share_of_windows_and_the_log_says_so(tmp_path):
+    image, labels = scene(256, 256)
+    labels[labels == 2] = 1
+    labels[::40, ::40] = 2  # 49 px: a rare class, spread so that every part holds some
+    paths = (write_raster(tmp_path / "image.tif", image),
+             write_raster(tmp_path / "labels.tif", labels, category_names=CLASS_NAMES))
+    messages = []
+    data = prepare(TrainConfig("m.keras", image_raster=str(paths[0]), label_raster=str(paths[1]), window_size=32,
+                               windows_per_epoch=100), Progress(lambda percent, message: messages.append(message)))
+    assert data.record["windows"]["rare_classes"] == [CLASS_NAMES[2]]
+    assert data.record["windows"]["rare_per_epoch"] == 50  # the declared default share, 0.5
+    assert any(m.startswith(f"Rare classes ({CLASS_NAMES[2]} 0.") for m in messages)
+    off = prepare(TrainConfig("m.keras", image_raster=str(paths[0]), label_raster=str(paths[1]), window_size=32,
+                              windows_per_epoch=100, rare_windows=0), Progress())
+    assert off.record["windows"]["rare_per_epoch"] == 0
+
+
+@pytest.mark.parametrize("extra, message", [
+    ({"more_images": ["b.tif"]}, "needs a label raster for each: 2 raster(s) and 1 label raster(s)"),
+    ({"more_images": ["BANDS"], "more_labels": ["LABELS"]}, "has 3 bands"),
+])
+def test_more_rasters_without_their_labels_or_with_other_bands_are_refused(tmp_path, extra, message):
+    image, labels = write_scene(tmp_path, 128, 128)
+    three = write_raster(tmp_path / "three.tif", scene(128, 128)[0][:3])
+    extra = {k: [str(three) if v == "BANDS" else str(labels) if v == "LABELS" else v for v in vs]
+             for k, vs in extra.items()}
+    with pytest.raises(GeoSegError, match=re.escape(message)):
+        prepare(TrainConfig("m.keras", image_raster=str(image), label_raster=str(labels), **extra), Progress())

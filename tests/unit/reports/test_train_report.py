@@ -9,7 +9,7 @@ from training.learn.baseline import METHOD, fit_baseline
 from training.learn.metrics import majority_baseline, model_scores
 from training.models import build_model
 from training.models.bundle import ModelInfo
-from training.reports.train_report import write_training_report
+from training.reports.train_report import training_source, write_training_report
 
 
 def chips(count, seed):
@@ -53,3 +53,11 @@ def test_the_report_shows_the_per_pixel_baseline_and_the_networks_margin(tmp_pat
 
     plain = write_training_report(model, info, held_out, str(tmp_path / "none.csv"), str(tmp_path / "p.html"))
     assert METHOD not in (tmp_path / "p.html").read_text() and plain.endswith("p.html")  # no classifier, no row
+
+
+def test_the_source_names_every_raster_and_the_rare_class_windows():
+    training = {"image_raster": "a.tif", "more_images": ["b.tif", "c.tif"],
+                "windows": {"per_epoch": 512, "rare_per_epoch": 256, "rare_classes": ["vessel"]}}
+    assert training_source(training) == ("a.tif and 2 more rasters (b.tif, c.tif); 256 of each epoch's 512 windows "
+                                         "held a rare class (vessel)")
+    assert training_source({"chips_dir": "chips"}) == "chips"
