@@ -152,6 +152,9 @@ class TrainConfig:
     image_suffix: str = option("", "image chip name suffix, e.g. _img (X_img.tif pairs with X_label.tif)")
     label_suffix: str = option("", "label chip name suffix, e.g. _label")
     class_weighting: str = option("none", "loss weights per class", CLASS_WEIGHTINGS)
+    rare_decision: bool = option(True, f"for each rare class (under {RARE_CLASS * 100:g} % of the labelled training "
+                                       "pixels), the prior correction that maximises its F1 on the validation pixels, "
+                                       "built into the saved model (see training.learn.decision)")
     dice_weight: float = option(0.0, "weight of the soft Dice term added to cross-entropy", minimum=0)
     jitter: float = option(0.0, "radiometric augmentation: per-band gain and offset drawn with this deviation "
                                 "(normalised units)", minimum=0)

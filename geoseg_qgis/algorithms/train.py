@@ -132,6 +132,7 @@ class TrainAlgorithm(GeoSegAlgorithm):
             self.setting("INIT_MODEL", "init_model", "Start from an earlier GeoSeg model", extension="keras"),
             self.setting("RESUME", "resume", "Resume an interrupted run of this model"),
             self.setting("JITTER", "jitter", "Radiometric jitter (0 = off)"),
+            self.setting("RARE_DECISION", "rare_decision", "Tune rare classes' decision on validation"),
             self.setting("DICE_WEIGHT", "dice_weight", "Dice loss weight (0 = cross-entropy only)"),
             self.setting("WEIGHT_DECAY", "weight_decay", "Weight decay (AdamW)"),
             self.setting("SCHEDULE", "schedule", "Learning-rate schedule"),

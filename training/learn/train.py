@@ -33,6 +33,7 @@ from ..reports.model_report import report_path_for
 from ..reports.train_report import write_training_report
 from .baseline import SAMPLE_PIXELS, fit_baseline, missing
 from .callbacks import Checkpoint, FitProgress, Schedule, WeightAverage, history_path_for, resume_path_for
+from .decision import fold_factors, tune_factors
 from .distribution import distribute, fit_across_workers, is_chief, strategy_for
 from .losses import SegmentationLoss, balanced_class_weights
 from .metrics import class_counts, majority_baseline, timed_scores
@@ -115,6 +116,7 @@ def train(config: TrainConfig, progress: Progress | None = None) -> TrainResult:
     averaged = _save_average(config, data, model, average, checkpoint) if not fit_progress.cancelled else None
     training_seconds = time.monotonic() - started
     saved, _ = load_bundle(config.output_model)  # the averaged weights or the best epoch, scored as saved
+    decision = _decide_rare_classes(config, data, saved, progress)
     held_out = data.test or data.validation
     metrics, speed = timed_scores(saved, held_out.dataset(config.batch_size), data.scheme)
     metrics["split"] = "test" if data.test else "validation"
@@ -124,7 +126,7 @@ def train(config: TrainConfig, progress: Progress | None = None) -> TrainResult:
     pixel = None if missing() else fit_baseline(*sample, len(data.scheme))
     pixel_scores = pixel.scores(held_out.dataset(config.batch_size), data.scheme) if pixel else None
     info.metrics = {"best_epoch": checkpoint.best_epoch, "best_val_mean_iou": checkpoint.state["best_score"],
-                    "averaged_epochs": averaged,
+                    "averaged_epochs": averaged, "rare_decision": decision,
                     "held_out": metrics, "majority_baseline": baseline, "pixel_baseline": pixel_scores,
                     "training_seconds": training_seconds,
                     "megapixels_per_second": speed}
@@ -143,6 +145,23 @@ def train(config: TrainConfig, progress: Progress | None = None) -> TrainResult:
                          f"{metrics['mean_iou']:.3f} (majority baseline {baseline['pixel_accuracy']:.3f}{versus}).")
     return TrainResult(config.output_model, checkpoint.history_path, fit_progress.epochs_done, checkpoint.best_epoch,
                        fit_progress.cancelled, metrics, baseline, report, pixel_scores)
+
+
+def _decide_rare_classes(config: TrainConfig, data: Prepared, model: keras.Model, progress: Progress) -> dict:
+    """Tune and fold into ``model`` the rare classes' prior factors on the validation pixels (where
+    ``config.rare_decision``); per class name, its factor and validation F1 before and after."""
+    rare = rare_classes(data.train_counts, RARE_CLASS) if config.rare_decision else []
+    if not rare:
+        return {}
+    progress.update(0.95, "Tuning the rare classes' decision on the validation pixels…")
+    factors, tuned = tune_factors(lambda images: model(images, training=False),
+                                  data.validation.dataset(config.batch_size), rare, len(data.scheme))
+    fold_factors(model, factors)
+    for c, rule in tuned.items():
+        before, after = rule["validation_f1"]
+        progress.update(0.95, f"{data.scheme[c].name}: its probability weighed ×{rule['factor']:g} against the others "
+                              f"(validation F1 {before:.3f} → {after:.3f}).")
+    return {data.scheme[c].name: rule for c, rule in tuned.items()}
 
 
 def _save_average(config: TrainConfig, data: Prepared, model: keras.Model, average: WeightAverage | None,

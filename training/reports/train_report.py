@@ -30,6 +30,8 @@ def write_training_report(model, info: ModelInfo, held_out, history_path: str, p
              f"{saved_weights(info.metrics)}; "
              f"scored on the held-out {metrics['split']} part: pixel accuracy {metrics['pixel_accuracy']:.4f} against "
              f"{baseline['pixel_accuracy']:.4f} for always predicting the most frequent training class."]
+    if rules := info.metrics.get("rare_decision"):
+        notes.append(decision_note(rules))
     scores, predictions = [score], [predicted]
     pixel = info.metrics.get("pixel_baseline")
     if pixel and pixel_classifier is not None:
@@ -52,6 +54,14 @@ def training_source(training: dict) -> str:
         source += (f"; {windows['rare_per_epoch']} of each epoch's {windows['per_epoch']} windows held a rare class "
                    f"({', '.join(windows['rare_classes'])})")
     return source
+
+
+def decision_note(rules: dict) -> str:
+    """The rare classes' decision rule (training.learn.decision), per class: its factor and validation F1."""
+    parts = [f"{name} ×{rule['factor']:g} (validation F1 {rule['validation_f1'][0]:.3f} → "
+             f"{rule['validation_f1'][1]:.3f})" for name, rule in rules.items()]
+    return ("Rare classes' decision, tuned on the validation pixels and built into the model: each probability "
+            f"weighed against the others' by {', '.join(parts)}.")
 
 
 def saved_weights(metrics: dict) -> str:

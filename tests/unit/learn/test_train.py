@@ -9,7 +9,8 @@ from osgeo import gdal
 from scipy import ndimage
 
 from synthetic import CLASS_NAMES, cut_chips, scene, write_raster, write_scene
-from training.learn import callbacks, precision
+from training.learn import callbacks, decision, precision
+from training.learn import train as train_module
 from training.models.bundle import METADATA_ENTRY, ModelInfo, load_bundle, read_info
 from training.config import TrainConfig
 from training.data.windows import EVAL_TILE, Block, tile_arrays
@@ -303,6 +304,23 @@ def test_a_rare_class_gets_its_share_of_windows_and_the_log_says_so(tmp_path):
     off = prepare(TrainConfig("m.keras", image_raster=str(paths[0]), label_raster=str(paths[1]), window_size=32,
                               windows_per_epoch=100, rare_windows=0), Progress())
     assert off.record["windows"]["rare_per_epoch"] == 0
+
+
+def test_training_with_a_rare_class_tunes_its_decision_and_saves_the_rule(tmp_path, monkeypatch):
+    image, labels = scene(256, 256)
+    labels[labels == 2] = 1
+    labels[::40, ::40] = 2
+    paths = (write_raster(tmp_path / "image.tif", image),
+             write_raster(tmp_path / "labels.tif", labels, category_names=CLASS_NAMES))
+    folded = []
+    monkeypatch.setattr(decision, "MIN_GAIN", -1.0)  # keep the best factor whatever its gain: the rule is saved
+    monkeypatch.setattr(train_module, "fold_factors", lambda model, factors: folded.append(factors) or
+                        decision.fold_factors(model, factors))
+    result = train(TrainConfig(str(tmp_path / "m.keras"), image_raster=str(paths[0]), label_raster=str(paths[1]),
+                               window_size=32, windows_per_epoch=16, epochs=1, batch_size=8, model_options=TINY))
+    rule = read_info(result.model_path).metrics["rare_decision"]
+    assert list(rule) == [CLASS_NAMES[2]] and rule[CLASS_NAMES[2]]["factor"] == folded[0][2]
+    assert folded[0][:2].tolist() == [1.0, 1.0]
 
 
 @pytest.mark.parametrize("extra, message", [

@@ -9,7 +9,7 @@ from training.learn.baseline import METHOD, fit_baseline
 from training.learn.metrics import majority_baseline, model_scores
 from training.models import build_model
 from training.models.bundle import ModelInfo
-from training.reports.train_report import training_source, write_training_report
+from training.reports.train_report import decision_note, training_source, write_training_report
 
 
 def chips(count, seed):
@@ -61,3 +61,8 @@ def test_the_source_names_every_raster_and_the_rare_class_windows():
     assert training_source(training) == ("a.tif and 2 more rasters (b.tif, c.tif); 256 of each epoch's 512 windows "
                                          "held a rare class (vessel)")
     assert training_source({"chips_dir": "chips"}) == "chips"
+
+
+def test_the_decision_note_names_each_tuned_class_with_its_factor_and_f1():
+    note = decision_note({"vessel": {"factor": 8.0, "validation_f1": [0.412, 0.5234]}})
+    assert "vessel ×8 (validation F1 0.412 → 0.523)" in note
