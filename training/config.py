@@ -33,6 +33,7 @@ TENSORFLOW_BUILDS = {  # what the managed environment installs; "auto" picks one
 }
 PRECISIONS = {"auto": "Automatic", "float32": "float32", "bfloat16": "bfloat16 (TensorFlow engine)"}
 RARE_CLASS = 0.02  # a class with fewer than this share of the labelled training pixels is rare
+EXPORT_FORMATS = {"onnx": "ONNX (Deepness metadata, STAC MLM item beside it)"}
 
 
 def option(default=MISSING, help: str = "", choices: dict[str, str] | None = None, factory=MISSING,  # noqa: A002
@@ -261,7 +262,8 @@ class ClassifyConfig:
     OUTPUTS: ClassVar = ("output_raster", "probabilities_raster", "uncertainty_raster")
 
     input_raster: str = option(help="multispectral raster to classify")
-    model_path: str = option(help="a GeoSeg model file (.keras)")
+    model_path: str = option(help="a GeoSeg model file (.keras), or an ONNX segmentation model (.onnx) with Deepness' "
+                                  "metadata")
     output_raster: str = option(help="the class raster to write (GeoTIFF)")
     probabilities_raster: str | None = option(None, "also write per-class probabilities (%) here")
     uncertainty_raster: str | None = option(None, "also write per-pixel uncertainty here: the normalised entropy of "
@@ -283,6 +285,31 @@ class ClassifyConfig:
                                     "else float32; weights and outputs stay float32", PRECISIONS)
     flip_average: bool = option(True, "average over each tile's mirror images (test-time augmentation: a better "
                                       "map for 4× the computation)")
+
+
+@dataclass
+class ExportConfig:
+    """A GeoSeg model written in another format, with what other tools need to run it (training.models.export)."""
+
+    INPUTS: ClassVar = ("model_path",)
+    OUTPUTS: ClassVar = ("output_path",)
+
+    model_path: str = option(help="a GeoSeg model file (.keras)")
+    output_path: str = option(help="the model file to write (.onnx); its STAC Machine Learning Model item is written "
+                                   "beside it (.json)")
+    format: str = option("onnx", "the format to write", EXPORT_FORMATS)
+    resolution: float = option(1000.0, "the pixel size the model was trained on, in cm (Deepness resamples rasters "
+                                       "to it; 1000: Sentinel-2's 10 m bands)", minimum=1e-3)
+    tile_size: int = option(ClassifyConfig.tile_size, "the tile side other tools should cut, in pixels (a multiple "
+                                                      f"of {INPUT_MULTIPLE})", minimum=INPUT_MULTIPLE)
+    overlap: int = option(ClassifyConfig.overlap, "pixels by which their tiles should overlap (Deepness takes it as "
+                                                  "a percentage of the tile)", minimum=0)
+
+
+@dataclass
+class ExportResult:
+    output_path: str
+    stac_item: str  # the STAC MLM item (JSON) beside it
 
 
 @dataclass

@@ -42,6 +42,8 @@ TASKS = {  # one command of `python -m training` each, by the same name
     "classify": Task(configs.ClassifyConfig, "inference.classify:classify_raster",
                      "classify a raster with a trained model; or several rasters or glob patterns, on Dask "
                      "distributed, into the output folder (<raster name>.tif each)"),
+    "export": Task(configs.ExportConfig, "models.export:export_model",
+                   "write a model for other tools: ONNX with Deepness' metadata, and a STAC MLM item beside it"),
     "postprocess": Task(configs.PostprocessConfig, "products.postprocess:postprocess",
                         "majority filter and minimum mapping unit (sieve) for a class raster"),
     "vectorize": Task(configs.VectorizeConfig, "products.vectorize:vectorize",

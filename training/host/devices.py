@@ -4,7 +4,8 @@ the same questions.
 
 ``auto`` precision computes in bfloat16 where the CPU does so natively (AVX512-BF16 or AMX-BF16 among
 ``/proc/cpuinfo``'s flags), as OpenVINO does by default, else in float32; bfloat16 runs on TensorFlow only.
-``auto`` engine picks LiteRT for float32 unless TensorFlow sees a GPU or ``ai-edge-litert`` is missing.
+``auto`` engine picks LiteRT for float32 unless TensorFlow sees a GPU or ``ai-edge-litert`` is missing, and ONNX
+Runtime for ONNX models.
 Standard library only: TensorFlow is imported only where an NVIDIA device exists.
 """
 from __future__ import annotations
@@ -19,13 +20,20 @@ from ..errors import GeoSegError
 NATIVE_BFLOAT16_FLAGS = frozenset({"avx512_bf16", "amx_bf16"})
 
 
-def choose_engine(engine: str, precision: str = "auto") -> tuple[str, str]:
+def choose_engine(engine: str, precision: str = "auto", onnx: bool = False) -> tuple[str, str]:
     """Resolve ``engine`` (one of :data:`ENGINES`) and ``precision`` (one of :data:`PRECISIONS`) on this
-    machine to (``litert`` or ``tensorflow``, ``float32`` or ``bfloat16``)."""
+    machine to (``litert`` or ``tensorflow``, ``float32`` or ``bfloat16``); for an ``onnx`` model to
+    (``onnxruntime``, ``float32``), without asking TensorFlow anything."""
     if engine not in ENGINES:
         raise GeoSegError(f"Unknown engine {engine!r}: choose one of {', '.join(ENGINES)}.")
     if precision not in PRECISIONS:
         raise GeoSegError(f"Unknown precision {precision!r}: choose one of {', '.join(PRECISIONS)}.")
+    if onnx and engine != "auto":
+        raise GeoSegError(f"An ONNX model runs on ONNX Runtime: set the engine to auto, not {engine}.")
+    if onnx and precision == "bfloat16":
+        raise GeoSegError("An ONNX model runs on ONNX Runtime in float32: set the precision to auto or float32.")
+    if onnx:
+        return "onnxruntime", "float32"
     litert_installed = importlib.util.find_spec("ai_edge_litert") is not None
     if engine == "litert" and precision == "bfloat16":
         raise GeoSegError("bfloat16 runs on the TensorFlow engine only: set the engine to tensorflow or auto.")

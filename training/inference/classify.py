@@ -1,11 +1,12 @@
-"""Classify a raster of any size with a GeoSeg model bundle.
+"""Classify a raster of any size with a GeoSeg model bundle or an ONNX segmentation model.
 
 The raster is cut into overlapping tiles of one shape, fitted to the raster so that few pixels are
 computed twice. A background thread reads them (a bounded queue keeps it a few batches ahead) while one
-traced function normalises and classifies them in batches, run by TensorFlow or converted to LiteRT
-(:mod:`training.inference.engines`). Overlapping class probabilities are blended with a smooth weight window, so
-no seams show. Tiles run row by row: only the rows of the current tile row are held (memory grows with
-the raster's width times the tile size, never with its height), and finished rows are written at once.
+traced function normalises and classifies them in batches, run by TensorFlow or converted to LiteRT, or by
+ONNX Runtime for an ONNX model (:mod:`training.inference.engines`). Overlapping class probabilities are blended
+with a smooth weight window, so no seams show. Tiles run row by row: only the rows of the current tile row are
+held (memory grows with the raster's width times the tile size, never with its height), and finished rows are
+written at once.
 
 Outputs are tiled, DEFLATE-compressed GeoTIFFs (or Cloud Optimized GeoTIFFs) on the input's grid:
 
@@ -31,10 +32,10 @@ from ..data.qgis_style import class_style, uncertainty_style
 from ..data.raster import create_class_raster, open_raster
 from ..errors import GeoSegError
 from ..host.devices import choose_engine
-from ..models.bundle import read_info
+from ..models.onnx_metadata import is_onnx
 from ..progress import Progress
 from .class_writing import ClassRows, RowWriter, geotiff_output, percent_raster
-from .engines import LABELS, cache_folder, compile_tiles
+from .engines import LABELS, cache_folder, compile_tiles, read_model_info
 from .tile_reading import Tile, TileReader, input_bands, polygon_mask, prefetched, raster_window, tile_batches
 from .tiling import TileGrid
 
@@ -43,20 +44,20 @@ CHUNK_ROWS = 64  # finished rows are turned into classes this many at a time
 
 
 def classify_raster(config: ClassifyConfig, progress: Progress | None = None) -> ClassifyResult:
-    """Classify ``config.input_raster`` with the model bundle ``config.model_path``.
+    """Classify ``config.input_raster`` with the model bundle, or ONNX model, ``config.model_path``.
 
     Pixels that are nodata, masked, NaN or infinite in any of the model's bands come out as 255. On
     cancellation (:class:`~training.progress.Cancelled`) or any error no output file is left behind.
     """
     progress = progress or Progress()
-    info = read_info(config.model_path)
+    info = read_model_info(config.model_path)
     raster = open_raster(config.input_raster, "input raster")
     bands = input_bands(raster, info.bands, config)
     source = raster_window(raster, config.extent, config.input_raster)
     grid = TileGrid.fit(source.RasterXSize, source.RasterYSize, config.tile_size, config.overlap)
     if config.batch_size < 1:
         raise GeoSegError(f"Batch size {config.batch_size} must be at least 1.")
-    engine, precision = choose_engine(config.engine, config.precision)
+    engine, precision = choose_engine(config.engine, config.precision, is_onnx(config.model_path))
     shape = (config.batch_size, grid.y.side, grid.x.side, len(bands))
     computed = grid.count * grid.x.side * grid.y.side / (grid.x.length * grid.y.length)
     where = f"the raster {config.input_raster}" + (" within the extent" if config.extent else "")

@@ -1,4 +1,5 @@
-"""Inference engines for the tile model: TensorFlow itself, or LiteRT running XNNPACK; float32 or bfloat16.
+"""Inference engines for the tile model: TensorFlow itself, or LiteRT running XNNPACK; float32 or bfloat16; and
+ONNX Runtime for ONNX models (:mod:`training.models.onnx_metadata`), which never imports TensorFlow.
 
 The tile model is a bundle's network for raw tiles of one fixed shape: it normalises them, classifies
 them and weights the class probabilities by the blend window; its batch normalisations are folded into
@@ -22,9 +23,11 @@ from pathlib import Path
 import numpy as np
 
 from ..data.normalization import normalize
-from ..models.bundle import load_bundle
+from ..errors import GeoSegError
+from ..models.bundle import ModelInfo, load_bundle, read_info
+from ..models.onnx_metadata import is_onnx, onnx_session, read_onnx_info
 
-LABELS = {"litert": "LiteRT (XNNPACK)", "tensorflow": "TensorFlow"}
+LABELS = {"litert": "LiteRT (XNNPACK)", "tensorflow": "TensorFlow", "onnxruntime": "ONNX Runtime"}
 CACHE_ENV = "GEOSEG_CACHE_DIR"
 CACHED_CONVERSIONS = 8  # the most recently used are kept; a U-Net's takes ~30 MB
 
@@ -33,8 +36,11 @@ def compile_tiles(model_path: str, shape: tuple[int, int, int, int], window: np.
                   precision: str = "float32", on_convert: Callable[[], None] = lambda: None,
                   ) -> Callable[[np.ndarray], np.ndarray]:
     """The tile model of the bundle at ``model_path`` for batches of ``shape``, as a NumPy-in, NumPy-out
-    function run by ``engine`` (``litert`` or ``tensorflow``) in ``precision`` (``float32`` or
-    ``bfloat16``). ``on_convert`` is called before a LiteRT conversion that is not cached yet."""
+    function run by ``engine`` (``litert``, ``tensorflow``, or ``onnxruntime`` for an ONNX model) in
+    ``precision`` (``float32`` or ``bfloat16``). ``on_convert`` is called before a LiteRT conversion that is not
+    cached yet."""
+    if engine == "onnxruntime":
+        return _onnxruntime(model_path, shape, window)
     if engine == "litert":
         return _litert(_converted(model_path, shape, window, on_convert))
     import tensorflow as tf
@@ -54,6 +60,36 @@ def _tile_model(model_path: str, shape: tuple[int, ...], window: np.ndarray, bfl
     model = inference_copy(model, bfloat16)
     images = keras.Input(shape[1:], batch_size=shape[0], name="tiles")
     return keras.Model(images, model(normalize(images, info.normalization)) * window[np.newaxis, :, :, np.newaxis])
+
+
+def read_model_info(model_path: str) -> ModelInfo:
+    """The metadata of a GeoSeg model file (.keras) or of an ONNX model (.onnx)."""
+    return read_onnx_info(model_path) if is_onnx(model_path) else read_info(model_path)
+
+
+def _onnxruntime(model_path: str, shape: tuple[int, ...], window: np.ndarray) -> Callable[[np.ndarray], np.ndarray]:
+    """An ONNX model's tile model: the tiles normalised, channels first, run tile by tile where the model takes
+    one at a time, and padded (reflected) to its tile size where it takes only one; its probabilities weighted by
+    ``window``."""
+    session = onnx_session(model_path)
+    info, (source,) = read_onnx_info(model_path, session), session.get_inputs()
+    batch, _, height, width = (side if isinstance(side, int) else None for side in source.shape)
+    height, width = height or shape[1], width or shape[2]
+    if height < shape[1] or width < shape[2]:
+        raise GeoSegError(f"The ONNX model {model_path} takes tiles of {width}×{height} px, smaller than these "
+                          f"{shape[2]}×{shape[1]} px tiles: set the tile size to {min(width, height)} or less.")
+    if batch not in (None, 1, shape[0]):
+        raise GeoSegError(f"The ONNX model {model_path} takes batches of {batch} tiles: set the tiles per batch to "
+                          f"{batch}.")
+    padding = ((0, 0), (0, 0), (0, height - shape[1]), (0, width - shape[2]))
+
+    def run(images: np.ndarray) -> np.ndarray:
+        tiles = np.pad(normalize(images, info.normalization).transpose(0, 3, 1, 2), padding, mode="reflect")
+        parts = [tiles[i:i + (batch or len(tiles))] for i in range(0, len(tiles), batch or len(tiles))]
+        probabilities = np.concatenate([session.run(None, {source.name: part})[0] for part in parts], dtype=np.float32)
+        return probabilities[:, :, :shape[1], :shape[2]].transpose(0, 2, 3, 1) * window[np.newaxis, :, :, np.newaxis]
+
+    return run
 
 
 def cache_folder() -> Path:

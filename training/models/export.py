@@ -1,0 +1,67 @@
+"""Export a GeoSeg model for other tools: an ONNX file with Deepness' metadata
+(:mod:`training.models.onnx_metadata`) and, beside it, a STAC MLM item (:mod:`training.models.stac`).
+
+The ONNX graph is the Keras network traced by TensorFlow and converted by tf2onnx: it takes tiles
+``[N, bands, H, W]`` already scaled (GeoSeg's normalisation, which Deepness applies from the metadata), turns them
+to channels-last inside the graph, and answers ``[N, classes, H, W]`` softmax probabilities.
+"""
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+from ..architectures import INPUT_MULTIPLE
+from ..config import ExportConfig, ExportResult
+from ..errors import GeoSegError
+from ..outputs import atomic_path
+from ..progress import Progress
+from .bundle import load_bundle, read_info
+from .onnx_metadata import SUFFIX, deepness_metadata
+from .stac import mlm_item
+
+OPSET = 17  # ONNX Runtime 1.16 and later run it; tf2onnx 1.17 converts to it
+
+
+def stac_path(onnx_path: str) -> Path:
+    return Path(onnx_path).with_suffix(".json")
+
+
+def export_model(config: ExportConfig, progress: Progress | None = None) -> ExportResult:
+    """Write ``config.model_path`` as ``config.output_path`` (ONNX) and its STAC item beside it."""
+    progress = progress or Progress()
+    if Path(config.output_path).suffix.lower() != SUFFIX:
+        raise GeoSegError(f"The ONNX file {config.output_path} must end in {SUFFIX}.")
+    if config.tile_size % INPUT_MULTIPLE or not config.overlap < config.tile_size:
+        raise GeoSegError(f"Tile size {config.tile_size} must be a multiple of {INPUT_MULTIPLE} and larger than "
+                          f"the overlap ({config.overlap}).")
+    info = read_info(config.model_path)
+    progress.update(0.0, f"Converting {config.model_path} to ONNX (opset {OPSET})…")
+    graph = onnx_graph(config.model_path)
+    for key, value in deepness_metadata(info, config.tile_size, config.overlap, config.resolution).items():
+        graph.metadata_props.add(key=key, value=value)
+    graph.producer_name, graph.doc_string = "GeoSeg", f"Exported from {Path(config.model_path).name}."
+    item = mlm_item(info, Path(config.output_path).stem, Path(config.output_path).name, config.tile_size,
+                    config.overlap, OPSET)
+    with atomic_path(config.output_path) as tmp:
+        Path(tmp).write_bytes(graph.SerializeToString())
+        with atomic_path(stac_path(config.output_path)) as item_tmp:
+            Path(item_tmp).write_text(json.dumps(item, indent=2, allow_nan=False))
+    progress.update(1.0, f"Wrote {config.output_path} and its STAC item {stac_path(config.output_path)}.")
+    return ExportResult(config.output_path, str(stac_path(config.output_path)))
+
+
+def onnx_graph(model_path: str):
+    """The ``onnx.ModelProto`` of a bundle's network, from scaled NCHW tiles to NCHW class probabilities."""
+    import tensorflow as tf
+    import tf2onnx
+
+    model, info = load_bundle(model_path)
+    signature = [tf.TensorSpec((None, len(info.bands), None, None), tf.float32, name="input")]
+
+    @tf.function(input_signature=signature)
+    def channels_first(tiles):
+        probabilities = model(tf.transpose(tiles, [0, 2, 3, 1]), training=False)
+        return {"output": tf.transpose(probabilities, [0, 3, 1, 2])}
+
+    graph, _ = tf2onnx.convert.from_function(channels_first, input_signature=signature, opset=OPSET)
+    return graph
