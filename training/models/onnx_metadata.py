@@ -28,6 +28,7 @@ TILE_SIZE_KEYS = ("tiles_size", "tile_size")  # the documented key, and the one 
 GEOSEG_KEY = "geoseg"  # GeoSeg's own metadata (training.models.bundle.ModelInfo.to_dict), in GeoSeg's exports
 SEG_THRESH = 0.0  # Deepness' class confidence threshold: 0 keeps every pixel's most likely class, as GeoSeg does
 SEG_SMALL_SEGMENT = 0  # Deepness removes patches smaller than this (px); GeoSeg's postprocess job does that instead
+READ = ("model_type", "class_names", "standardization_mean", "standardization_std")  # what classifying needs
 PROVIDERS = ("CUDAExecutionProvider", "CPUExecutionProvider")  # the first that ONNX Runtime offers runs the model
 
 
@@ -83,7 +84,7 @@ def read_onnx_info(path: str, session=None) -> ModelInfo:
     try:
         if GEOSEG_KEY in metadata:
             return ModelInfo.from_dict(json.loads(metadata[GEOSEG_KEY]))
-        values = {key: _value(text) for key, text in metadata.items()}
+        values = {key: _value(metadata[key]) for key in READ if key in metadata}
         kind = str(values.get("model_type", MODEL_TYPE)).capitalize()
         names = [str(name) for _, name in sorted(values.get("class_names", {}).items(), key=lambda i: int(i[0]))]
         bands = inputs[0].shape[1] if isinstance(inputs[0].shape[1], int) else len(values["standardization_mean"])

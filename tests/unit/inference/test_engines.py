@@ -1,0 +1,132 @@
+"""ONNX models classify through the same pipeline as GeoSeg's own (training.inference.engines' ONNX Runtime engine):
+an export classifies as its Keras model does, a third-party Deepness segmentor as its weights say, tiles padded to
+a fixed-size model's input, and without TensorFlow."""
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import keras
+import numpy as np
+import pytest
+from osgeo import gdal
+
+from onnx_models import expected_classes, write_segmentor
+from synthetic import CLASS_NAMES, scene, write_raster
+from training.config import ClassifyConfig, ExportConfig
+from training.data.classes import class_scheme
+from training.data.normalization import fit_normalization
+from training.errors import GeoSegError
+from training.inference.classify import classify_raster
+from training.models import build_model
+from training.models.bundle import ModelInfo, save_bundle
+from training.models.export import export_model
+
+ROOT = Path(__file__).resolve().parents[3]
+WIDTH, HEIGHT = 148, 108
+TILED = dict(tile_size=64, overlap=16, batch_size=2)
+WITHOUT_TENSORFLOW = """
+import runpy, sys
+class Refuse:
+    def find_spec(self, name, path=None, target=None):
+        if name.partition(".")[0] in ("tensorflow", "keras", "tf2onnx"):
+            raise ImportError(f"{name} is made unimportable by the test")
+sys.meta_path.insert(0, Refuse())
+sys.argv[0] = "training"
+runpy.run_module("training", run_name="__main__")
+"""
+
+
+def read(path) -> np.ndarray:
+    return gdal.Open(str(path)).ReadAsArray()
+
+
+def category_names(path) -> list[str]:
+    raster = gdal.Open(str(path))  # held while its band is read
+    band = raster.GetRasterBand(1)
+    band.GetDescription()  # first: GDAL 3.6 reads the .aux.xml on it, not on GetCategoryNames
+    return list(band.GetCategoryNames())
+
+
+@pytest.fixture(scope="module")
+def models(tmp_path_factory):
+    """A tiny 12-band U-Net with decisive (scaled-up) class scores, as a bundle and exported: (keras, onnx)."""
+    folder = tmp_path_factory.mktemp("models")
+    keras.utils.set_random_seed(0)
+    network = build_model("unet", 12, 3, base_filters=4, depth=2)
+    last = network.layers[-1]
+    last.set_weights([weight * 8 for weight in last.get_weights()])  # few near-ties: the maps can be compared whole
+    stats = fit_normalization(np.moveaxis(scene(WIDTH, HEIGHT)[0], 0, -1)[np.newaxis])
+    save_bundle(network, ModelInfo("unet", list(range(1, 13)), class_scheme(CLASS_NAMES), stats),
+                str(folder / "model.keras"))
+    export_model(ExportConfig(str(folder / "model.keras"), str(folder / "model.onnx")))
+    return folder / "model.keras", folder / "model.onnx"
+
+
+@pytest.fixture(scope="module")
+def image(tmp_path_factory):
+    return write_raster(tmp_path_factory.mktemp("image") / "image.tif", scene(WIDTH, HEIGHT)[0])
+
+
+def classify(source, model, output, **options):
+    return classify_raster(ClassifyConfig(str(source), str(model), str(output), **{**TILED, **options}))
+
+
+def test_an_export_classifies_as_its_keras_model(models, image, tmp_path):
+    keras_model, onnx_model = models
+    expected = classify(image, keras_model, tmp_path / "keras.tif", engine="tensorflow", precision="float32",
+                        probabilities_raster=str(tmp_path / "keras-p.tif"))
+    got = classify(image, onnx_model, tmp_path / "onnx.tif", probabilities_raster=str(tmp_path / "onnx-p.tif"))
+    np.testing.assert_array_equal(read(got.output_raster), read(expected.output_raster))
+    assert np.abs(read(got.probabilities_raster).astype(int) - read(expected.probabilities_raster)).max() <= 1
+    assert got.class_pixels == expected.class_pixels and len(set(read(got.output_raster).ravel())) == 3
+    assert category_names(got.output_raster) == CLASS_NAMES
+
+
+@pytest.fixture(scope="module")
+def bands(tmp_path_factory):
+    """A 4-band raster for the third-party model (which reads 3), with nodata in band 4's corner."""
+    rng = np.random.default_rng(0)
+    data = rng.integers(0, 256, (4, 70, 90)).astype(np.uint16)
+    data[3, :5, :5] = 9999
+    return data, write_raster(tmp_path_factory.mktemp("bands") / "bands.tif", data, nodata=9999)
+
+
+@pytest.mark.parametrize("side", [None, 64])  # any tile size and batch; or tiles of 64 px, one at a time
+def test_a_third_party_segmentor_classifies_as_its_weights_say(bands, tmp_path, side):
+    data, source = bands
+    model = write_segmentor(tmp_path / "third-party.onnx", side)
+    result = classify(source, model, tmp_path / "classes.tif", input_bands=[4, 2, 1])
+    expected = expected_classes(data[[3, 1, 0]])
+    expected[:5, :5] = 255  # nodata in a band the model reads
+    np.testing.assert_array_equal(read(result.output_raster), expected)
+    assert category_names(result.output_raster) == ["dark", "bright"]
+
+
+def test_what_an_onnx_model_cannot_run_with_is_refused(bands, tmp_path):
+    _, source = bands
+    model = write_segmentor(tmp_path / "third-party.onnx", 64)
+    with pytest.raises(GeoSegError, match="takes tiles of 64×64 px.*set the tile size to 64 or less"):
+        classify(source, model, tmp_path / "out.tif", tile_size=96, overlap=0)
+    with pytest.raises(GeoSegError, match="runs on ONNX Runtime: set the engine to auto, not litert"):
+        classify(source, model, tmp_path / "out.tif", engine="litert")
+    with pytest.raises(GeoSegError, match="reads 3 bands"):
+        classify(source, model, tmp_path / "out.tif", input_bands=[1, 2])
+    assert not list(tmp_path.glob("out*"))
+
+
+def test_classifying_an_onnx_model_needs_no_tensorflow(models, bands, tmp_path):
+    data, source = bands
+    env = dict(os.environ, PYTHONPATH=str(ROOT))
+    commands = [["classify", str(source), str(write_segmentor(tmp_path / "m.onnx")), str(tmp_path / "third-party.tif"),
+                 "--input-bands", "1,2,3"],
+                ["classify", str(source), str(models[1]), str(tmp_path / "export.tif"),
+                 "--input-bands", "1,2,3,4,1,2,3,4,1,2,3,4", "--tile-size", "64"]]
+    for command in commands:  # a job that imported TensorFlow would end in an ImportError
+        run = subprocess.run([sys.executable, "-c", WITHOUT_TENSORFLOW, *command], env=env, capture_output=True,
+                             text=True, timeout=300)
+        assert run.returncode == 0, run.stderr
+    np.testing.assert_array_equal(read(tmp_path / "third-party.tif"), expected_classes(data[:3]))
+    in_process = classify(source, models[1], tmp_path / "in-process.tif", input_bands=[1, 2, 3, 4] * 3)
+    np.testing.assert_array_equal(read(tmp_path / "export.tif"), read(in_process.output_raster))
+    assert (read(tmp_path / "export.tif")[:5, :5] == 255).all()
