@@ -34,3 +34,14 @@ def test_engine_choice_is_checked():
         choose_engine("onnx")
     with pytest.raises(ValueError, match="Unknown precision 'float16'"):
         choose_engine("auto", "float16")
+
+
+def test_an_onnx_model_runs_on_onnx_runtime_in_float32_without_asking_tensorflow(monkeypatch):
+    monkeypatch.setattr(devices, "gpu_visible", lambda: pytest.fail("TensorFlow was asked about GPUs"))
+    monkeypatch.setattr(devices, "native_bfloat16", lambda: True)
+    assert choose_engine("auto", "auto", onnx=True) == choose_engine("auto", "float32", onnx=True) == (
+        "onnxruntime", "float32")
+    with pytest.raises(ValueError, match="set the engine to auto, not tensorflow"):
+        choose_engine("tensorflow", "auto", onnx=True)
+    with pytest.raises(ValueError, match="in float32: set the precision to auto or float32"):
+        choose_engine("auto", "bfloat16", onnx=True)
