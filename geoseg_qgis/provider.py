@@ -11,6 +11,7 @@ from .algorithms.classify import ClassifyAlgorithm
 from .algorithms.compare import CompareAlgorithm
 from .algorithms.create_chips import CreateChipsAlgorithm
 from .algorithms.evaluate import EvaluateAlgorithm
+from .algorithms.export_model import ExportAlgorithm
 from .algorithms.inspect_data import InspectAlgorithm
 from .algorithms.postprocess import PostprocessAlgorithm
 from .algorithms.setup_environment import SetupEnvironmentAlgorithm
@@ -41,7 +42,8 @@ class GeoSegProvider(QgsProcessingProvider):
 
     def loadAlgorithms(self):  # noqa: N802 (QGIS API name)
         for algorithm in (InspectAlgorithm(), CreateChipsAlgorithm(), TrainAlgorithm(), EvaluateAlgorithm(),
-                          CompareAlgorithm(), ClassifyAlgorithm(), PostprocessAlgorithm(), VectorizeAlgorithm(),
+                          CompareAlgorithm(), ClassifyAlgorithm(), ExportAlgorithm(), PostprocessAlgorithm(),
+                          VectorizeAlgorithm(),
                           AssessAccuracyAlgorithm(), SuggestSamplesAlgorithm(), SetupEnvironmentAlgorithm(),
                           CheckEnvironmentAlgorithm()):
             self.addAlgorithm(algorithm)

@@ -33,7 +33,7 @@ TENSORFLOW_BUILDS = {  # what the managed environment installs; "auto" picks one
 }
 PRECISIONS = {"auto": "Automatic", "float32": "float32", "bfloat16": "bfloat16 (TensorFlow engine)"}
 RARE_CLASS = 0.02  # a class with fewer than this share of the labelled training pixels is rare
-EXPORT_FORMATS = {"onnx": "ONNX (Deepness metadata, STAC MLM item beside it)"}
+EXPORT_FORMATS = {"onnx": "ONNX"}
 
 
 def option(default=MISSING, help: str = "", choices: dict[str, str] | None = None, factory=MISSING,  # noqa: A002
@@ -297,7 +297,8 @@ class ExportConfig:
     model_path: str = option(help="a GeoSeg model file (.keras)")
     output_path: str = option(help="the model file to write (.onnx); its STAC Machine Learning Model item is written "
                                    "beside it (.json)")
-    format: str = option("onnx", "the format to write", EXPORT_FORMATS)
+    format: str = option("onnx", "the format to write; ONNX carries Deepness' metadata, with a STAC MLM item beside it",
+                         EXPORT_FORMATS)
     resolution: float = option(1000.0, "the pixel size the model was trained on, in cm (Deepness resamples rasters "
                                        "to it; 1000: Sentinel-2's 10 m bands)", minimum=1e-3)
     tile_size: int = option(ClassifyConfig.tile_size, "the tile side other tools should cut, in pixels (a multiple "

@@ -1,4 +1,4 @@
-"""geoseg:classify — classify a multispectral raster with a trained GeoSeg model."""
+"""geoseg:classify — classify a multispectral raster with a trained GeoSeg model, or an ONNX segmentation model."""
 from qgis.core import (QgsProcessing, QgsProcessingParameterBand, QgsProcessingParameterExtent,
                        QgsProcessingParameterFeatureSource, QgsProcessingParameterFile,
                        QgsProcessingParameterRasterDestination, QgsProcessingParameterRasterLayer)
@@ -57,13 +57,19 @@ class ClassifyAlgorithm(GeoSegAlgorithm):
         "raster, and the output covers just that part, still exactly georeferenced; outside <b>these "
         "polygons</b> the output is nodata. When the raster's bands are stacked differently from the one the "
         "model was trained on (a 13-band L1C, a 10-band L2A, a stack with extra indices), name under <b>input "
-        "bands</b> the raster's band for each of the model's bands, in the model's order."
+        "bands</b> the raster's band for each of the model's bands, in the model's order.<br><br>"
+        "<b>ONNX models</b> (.onnx) run on ONNX Runtime, without TensorFlow: GeoSeg's exports (<i>Export "
+        "model</i>) classify as their .keras model does, and segmentation models carrying Deepness' metadata "
+        "(class_names, standardization_mean and _std) read bands 1, 2, 3, … of the raster unless <b>input "
+        "bands</b> says otherwise, in the default colours."
     )
 
     def initAlgorithm(self, config=None):  # noqa: N802 (QGIS API name)
         self.addParameter(QgsProcessingParameterRasterLayer(self.INPUT, self.tr("Multispectral raster")))
-        self.addParameter(QgsProcessingParameterFile(
-            self.MODEL, self.tr("GeoSeg model file"), extension="keras"))
+        self.addParameter(self.with_help(QgsProcessingParameterFile(
+            self.MODEL, self.tr("Model file (GeoSeg .keras, or ONNX)"),
+            fileFilter=self.tr("GeoSeg and ONNX models (*.keras *.onnx)")),
+            declared_help(ClassifyConfig, "model_path")))
         self.addParameter(self.with_help(QgsProcessingParameterExtent(
             self.EXTENT, self.tr("Only this extent"), optional=True),
             "Classify only this part of the raster (in any CRS; widened to whole pixels). Default: the whole "

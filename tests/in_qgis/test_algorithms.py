@@ -16,7 +16,7 @@ from synthetic import CLASS_NAMES, EPSG, GEOTRANSFORM, write_raster, write_scene
 from training.models.bundle import read_info, read_pixels
 
 ALGORITHMS = ["geoseg:inspect", "geoseg:createchips", "geoseg:train", "geoseg:evaluate", "geoseg:compare",
-              "geoseg:classify",
+              "geoseg:classify", "geoseg:export",
               "geoseg:train_and_classify", "geoseg:postprocess", "geoseg:vectorize",
               "geoseg:assessaccuracy", "geoseg:suggestsamples", "geoseg:setupenvironment",
               "geoseg:checkenvironment"]

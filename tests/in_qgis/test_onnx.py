@@ -1,0 +1,39 @@
+"""ONNX models in QGIS Processing: geoseg:export writes one from a GeoSeg model, and geoseg:classify runs a
+third-party segmentation model carrying Deepness' metadata, named classes and all."""
+import json
+
+import numpy as np
+import onnx
+from osgeo import gdal
+from qgis.core import QgsApplication, QgsRasterLayer
+
+from onnx_models import expected_classes, write_segmentor
+from synthetic import write_raster
+from tiny_model import write_tiny_model
+
+
+def test_export_writes_an_onnx_model_with_deepness_metadata_and_a_stac_item(geoseg, tmp_path):
+    model = write_tiny_model(tmp_path / "tiny.keras")
+    result = geoseg.run("geoseg:export", {"MODEL": str(model), "RESOLUTION": 50, "OUTPUT": str(tmp_path / "t.onnx")})
+    assert result == {"OUTPUT": str(tmp_path / "t.onnx"), "STAC_ITEM": str(tmp_path / "t.json")}
+    metadata = {prop.key: json.loads(prop.value) for prop in onnx.load(result["OUTPUT"]).metadata_props}
+    assert metadata["model_type"] == "Segmentor" and metadata["class_names"] == {"0": "a", "1": "b", "2": "c"}
+    assert (metadata["resolution"], metadata["tiles_size"]) == (50, 448)
+    assert json.loads((tmp_path / "t.json").read_text())["properties"]["mlm:input"][0]["bands"] == [
+        "band 4", "band 3", "band 2"]
+    assert QgsApplication.processingRegistry().algorithmById("geoseg:export").shortHelpString()
+
+
+def test_classify_runs_a_third_party_onnx_segmentor_with_its_class_names(geoseg, tmp_path):
+    data = np.random.default_rng(0).integers(0, 256, (3, 50, 70)).astype(np.uint16)
+    image = write_raster(tmp_path / "image.tif", data)
+    model = write_segmentor(tmp_path / "third-party.onnx", 64)
+    result = geoseg.run("geoseg:classify", {"INPUT": str(image), "MODEL": str(model), "FLIP_AVERAGE": False,
+                                            "TILE_SIZE": 64, "OUTPUT": str(tmp_path / "classes.tif")})
+    raster = gdal.Open(result["OUTPUT"])
+    band = raster.GetRasterBand(1)
+    band.GetDescription()  # first: GDAL 3.6 reads the .aux.xml on it, not on GetCategoryNames
+    assert list(band.GetCategoryNames()) == ["dark", "bright"]
+    np.testing.assert_array_equal(band.ReadAsArray(), expected_classes(data))
+    layer = QgsRasterLayer(result["OUTPUT"], "classes")
+    assert layer.isValid() and layer.renderer().type() == "paletted"
