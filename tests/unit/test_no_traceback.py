@@ -19,11 +19,12 @@ from training.models.bundle import METADATA_ENTRY, ModelInfo
 
 @pytest.fixture
 def files(tmp_path):
-    """A 32×32 px scene and bad files beside it: a text file named .tif, model zips with GeoSeg's metadata only
+    """A 32×32 px scene and bad files beside it: text files named .tif and .onnx, model zips with GeoSeg's metadata only
     (classify refuses a bad extent or mask before it loads the network) or with metadata that is not JSON, and a
     label raster of fractions."""
     image, labels = write_scene(tmp_path, 32, 32)
     (tmp_path / "text.tif").write_text("notes")
+    (tmp_path / "notes.onnx").write_text("notes")
     info = ModelInfo("unet", [4, 3, 2], class_scheme(["a", "b", "c"]), {"offset": [0.0, 0.0, 0.0]})
     _model_zip(tmp_path / "metadata-only.keras", json.dumps(info.to_dict()))
     _model_zip(tmp_path / "not-json.keras", "{not JSON")
@@ -69,6 +70,10 @@ CASES = [
          "--mask-polygons", "{labels}", says="{labels}"),
     case("classify_several_rasters_with_a_model_that_is_no_model", "classify", "{image}", "{labels}",
          "{dir}/text.tif", "{dir}/classes", says="{dir}/text.tif"),  # Dask logs a failed task's traceback unless told
+    case("classify_onnx_model_that_is_no_model", "classify", "{image}", "{dir}/notes.onnx", "{dir}/classes.tif",
+         says="{dir}/notes.onnx is not an ONNX model ONNX Runtime can load"),
+    case("export_model_that_is_no_model", "export", "{dir}/text.tif", "{dir}/model.onnx",
+         says="{dir}/text.tif is not a GeoSeg model"),
     case("postprocess_not_a_class_raster", "postprocess", "{image}", "{dir}/clean.tif",
          says="{image} is not a single-band Byte class raster"),
     case("postprocess_output_name_of_300_characters", "postprocess", "{labels}", "{dir}/{long}.tif",
