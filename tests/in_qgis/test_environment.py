@@ -22,7 +22,7 @@ def new_user(monkeypatch, tmp_path):
 @pytest.fixture
 def wheels(tmp_path):
     """GeoSeg's requirements as local wheels: NumPy, ml-dtypes and tqdm repacked from this Python, stand-ins for
-    TensorFlow, LiteRT, Dask and scikit-learn."""
+    TensorFlow, LiteRT, Dask, scikit-learn, ONNX Runtime, onnx and tf2onnx."""
     folder = tmp_path / "wheels"
     folder.mkdir()
     for name in ("numpy", "ml-dtypes", "tqdm"):
@@ -35,6 +35,8 @@ def wheels(tmp_path):
     for name in ("dask", "distributed"):
         stand_in_wheel(folder, name, required_version("dask"), {f"{name}/__init__.py": ""})
     stand_in_wheel(folder, "scikit-learn", required_version("scikit-learn"), {"sklearn/__init__.py": ""})
+    for name, module in (("onnxruntime", "onnxruntime"), ("onnx", "onnx"), ("tf2onnx", "tf2onnx")):
+        stand_in_wheel(folder, name, required_version(name), {f"{module}/__init__.py": ""})
     return folder
 
 

@@ -14,7 +14,7 @@ from ..progress import Progress
 
 # What the jobs import, by the name users know; the first three are needed, the rest are reported.
 PACKAGES = {"TensorFlow": "tensorflow", "NumPy": "numpy", "GDAL": "osgeo.gdal", "Keras": "keras",
-            "LiteRT": "ai_edge_litert", "scikit-learn": "sklearn"}
+            "LiteRT": "ai_edge_litert", "scikit-learn": "sklearn", "ONNX Runtime": "onnxruntime"}
 REQUIRED = ("TensorFlow", "NumPy", "GDAL")
 
 
