@@ -34,6 +34,7 @@ TENSORFLOW_BUILDS = {  # what the managed environment installs; "auto" picks one
 PRECISIONS = {"auto": "Automatic", "float32": "float32", "bfloat16": "bfloat16 (TensorFlow engine)"}
 RARE_CLASS = 0.02  # a class with fewer than this share of the labelled training pixels is rare
 EXPORT_FORMATS = {"onnx": "ONNX"}
+MODELS_TO_CLASSIFY = "a GeoSeg model file (.keras), or an ONNX segmentation model (.onnx) with Deepness' metadata"
 
 
 def option(default=MISSING, help: str = "", choices: dict[str, str] | None = None, factory=MISSING,  # noqa: A002
@@ -262,8 +263,7 @@ class ClassifyConfig:
     OUTPUTS: ClassVar = ("output_raster", "probabilities_raster", "uncertainty_raster")
 
     input_raster: str = option(help="multispectral raster to classify")
-    model_path: str = option(help="a GeoSeg model file (.keras), or an ONNX segmentation model (.onnx) with Deepness' "
-                                  "metadata")
+    model_path: str = option(help=MODELS_TO_CLASSIFY)
     output_raster: str = option(help="the class raster to write (GeoTIFF)")
     probabilities_raster: str | None = option(None, "also write per-class probabilities (%) here")
     uncertainty_raster: str | None = option(None, "also write per-pixel uncertainty here: the normalised entropy of "
@@ -408,7 +408,7 @@ class SuggestConfig:
     OUTPUTS: ClassVar = ("output_vector",)
 
     input_raster: str = option(help="multispectral raster to suggest squares in")
-    model_path: str = option(help="a GeoSeg model file (.keras)")
+    model_path: str = option(help=MODELS_TO_CLASSIFY)
     output_vector: str = option(help="the squares to write (GeoPackage, .gpkg), with an empty class field to fill")
     count: int = option(20, "how many squares: shared evenly among the predicted classes, the rest to the most "
                             "uncertain", minimum=1)

@@ -136,6 +136,13 @@ class GeoSegAlgorithm(QgsProcessingAlgorithm):
             parameter.setFlags(parameter.flags() | QgsProcessingParameterDefinition.FlagAdvanced)
             self.addParameter(parameter)
 
+    def model_parameter(self, name: str, config_class):
+        """A model file chooser for GeoSeg (.keras) and ONNX (.onnx) models, with ``config_class``'s
+        ``model_path`` help."""
+        return self.with_help(QgsProcessingParameterFile(
+            name, self.tr("Model file (GeoSeg .keras, or ONNX)"),
+            fileFilter=self.tr("GeoSeg and ONNX models (*.keras *.onnx)")), declared_help(config_class, "model_path"))
+
     def chip_suffix_parameters(self) -> list:
         """``IMAGE_SUFFIX`` and ``LABEL_SUFFIX``: chip file name suffixes, X_img.tif pairing with X_label.tif."""
         return [self.with_help(QgsProcessingParameterString(name, self.tr(f"{what} chip name suffix (e.g. {example})"),

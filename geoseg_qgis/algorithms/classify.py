@@ -1,7 +1,7 @@
 """geoseg:classify — classify a multispectral raster with a trained GeoSeg model, or an ONNX segmentation model."""
 from qgis.core import (QgsProcessing, QgsProcessingParameterBand, QgsProcessingParameterExtent,
-                       QgsProcessingParameterFeatureSource, QgsProcessingParameterFile,
-                       QgsProcessingParameterRasterDestination, QgsProcessingParameterRasterLayer)
+                       QgsProcessingParameterFeatureSource, QgsProcessingParameterRasterDestination,
+                       QgsProcessingParameterRasterLayer)
 
 from ..runner import run
 from ..training.architectures import INPUT_MULTIPLE
@@ -66,10 +66,7 @@ class ClassifyAlgorithm(GeoSegAlgorithm):
 
     def initAlgorithm(self, config=None):  # noqa: N802 (QGIS API name)
         self.addParameter(QgsProcessingParameterRasterLayer(self.INPUT, self.tr("Multispectral raster")))
-        self.addParameter(self.with_help(QgsProcessingParameterFile(
-            self.MODEL, self.tr("Model file (GeoSeg .keras, or ONNX)"),
-            fileFilter=self.tr("GeoSeg and ONNX models (*.keras *.onnx)")),
-            declared_help(ClassifyConfig, "model_path")))
+        self.addParameter(self.model_parameter(self.MODEL, ClassifyConfig))
         self.addParameter(self.with_help(QgsProcessingParameterExtent(
             self.EXTENT, self.tr("Only this extent"), optional=True),
             "Classify only this part of the raster (in any CRS; widened to whole pixels). Default: the whole "

@@ -1,6 +1,6 @@
 """geoseg:suggestsamples — squares to label next, where a model is least sure of a raster."""
 from qgis.core import (QgsProcessing, QgsProcessingOutputNumber, QgsProcessingParameterFeatureSource,
-                       QgsProcessingParameterFile, QgsProcessingParameterRasterLayer,
+                       QgsProcessingParameterRasterLayer,
                        QgsProcessingParameterVectorDestination)
 
 from ..runner import run
@@ -42,7 +42,7 @@ class SuggestSamplesAlgorithm(GeoSegAlgorithm):
 
     def initAlgorithm(self, config=None):  # noqa: N802 (QGIS API name)
         self.addParameter(QgsProcessingParameterRasterLayer(self.INPUT, self.tr("Multispectral raster")))
-        self.addParameter(QgsProcessingParameterFile(self.MODEL, self.tr("GeoSeg model file"), extension="keras"))
+        self.addParameter(self.model_parameter(self.MODEL, SuggestConfig))
         self.addParameter(self.setting(self.COUNT, "count", "Number of squares"))
         self.addParameter(self.with_help(QgsProcessingParameterFeatureSource(
             self.AREA, self.tr("Only inside these polygons"), [QgsProcessing.TypeVectorPolygon], optional=True),

@@ -37,3 +37,12 @@ def test_classify_runs_a_third_party_onnx_segmentor_with_its_class_names(geoseg,
     np.testing.assert_array_equal(band.ReadAsArray(), expected_classes(data))
     layer = QgsRasterLayer(result["OUTPUT"], "classes")
     assert layer.isValid() and layer.renderer().type() == "paletted"
+
+
+def test_the_algorithms_that_classify_take_onnx_models(geoseg):
+    registry = QgsApplication.processingRegistry()
+    for algorithm in ("geoseg:classify", "geoseg:suggestsamples"):
+        model = registry.algorithmById(algorithm).parameterDefinition("MODEL")
+        assert "*.onnx" in model.fileFilter() and "*.keras" in model.fileFilter(), algorithm
+        assert model.checkValueIsAcceptable("m.onnx") and model.checkValueIsAcceptable("m.keras"), algorithm
+    assert not registry.algorithmById("geoseg:export").parameterDefinition("MODEL").checkValueIsAcceptable("m.onnx")

@@ -5,6 +5,7 @@ import numpy as np
 import pytest
 from osgeo import ogr, osr
 
+from onnx_models import write_segmentor
 from synthetic import EPSG, GEOTRANSFORM, scene, write_raster
 from tiny_model import write_tiny_model
 from training.cli import main
@@ -141,3 +142,13 @@ def test_squares_of_a_raster_in_degrees_land_on_it_in_the_label_polygons_crs(tmp
     written = ogr.Open(str(output))  # held: its layer dies with it
     squares = list(written.GetLayer("suggestions"))
     assert squares and all(footprint.Buffer(1).Contains(square.GetGeometryRef()) for square in squares)
+
+
+def test_an_onnx_segmentor_suggests_squares_named_after_its_classes(tmp_path, capsys):
+    data = np.random.default_rng(0).integers(0, 256, (3, 64, 64)).astype(np.uint16)
+    raster = write_raster(tmp_path / "image.tif", data)
+    output = tmp_path / "squares.gpkg"
+    assert main(["suggest", str(raster), str(write_segmentor(tmp_path / "model.onnx")), str(output), "--count", "4",
+                 "--square-size", "8"]) == 0
+    result = json.loads(capsys.readouterr().out)
+    assert result["squares"] == 4 and set(result["class_squares"]) <= {"dark", "bright"}
