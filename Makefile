@@ -11,7 +11,7 @@ export TF_CPP_MIN_LOG_LEVEL := 2
 
 setup: $(VENV)/.installed
 
-$(VENV)/.installed: requirements.txt training/requirements.txt
+$(VENV)/.installed: requirements.txt training/requirements.txt training/requirements-classify.txt
 	@dpkg -s $(APT_PACKAGES) >/dev/null 2>&1 || { $(SUDO) apt-get update -qq && \
 		DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq --no-install-recommends $(APT_PACKAGES); }
 	/usr/bin/python3 -m venv --system-site-packages $(VENV)

@@ -29,6 +29,10 @@ SET_UP = ("Set it up in one step: Processing Toolbox › GeoSeg › Environment 
           "in Settings › Options › GeoSeg.")
 NOT_SET_UP = f"GeoSeg runs TensorFlow in a Python environment of its own, which is not set up yet. {SET_UP}"
 OUTDATED = f"This version of GeoSeg needs other packages than its TensorFlow environment has. {SET_UP}"
+CLASSIFICATION_ONLY = ("GeoSeg's environment is set up for classification only (ONNX models, no TensorFlow). Run "
+                       "Processing Toolbox › GeoSeg › Environment › Set up TensorFlow environment with the set-up "
+                       "Everything, or classify with an ONNX model (Export model writes one from a .keras model, "
+                       "where TensorFlow is).")
 
 
 def chosen_python() -> tuple[str, str]:
@@ -51,20 +55,27 @@ def default_environment_root() -> Path:
     return Path(QgsApplication.qgisSettingsDirPath()) / "geoseg" / "python"
 
 
-def worker_python() -> str:
-    """The Python that runs TensorFlow jobs, or an error that names the one-step fix."""
+def worker_python(tensorflow: bool = True) -> str:
+    """The Python that runs jobs in a worker (TensorFlow jobs unless not ``tensorflow``: ONNX models), or an
+    error that names the one-step fix."""
     python, _ = chosen_python()
     if python:
         return python
     managed = environment.status(environment_root())
+    if managed.state == "ready" and tensorflow and managed.setup != "full":
+        raise QgsProcessingException(CLASSIFICATION_ONLY)
     if managed.state == "ready":
         return str(managed.python)
     raise QgsProcessingException(OUTDATED if managed.state == "outdated" else NOT_SET_UP)
 
 
-def run(task: str, config, feedback: QgsProcessingFeedback, needs_tensorflow: bool = True) -> dict:
-    """Run ``task`` with the dataclass ``config``; training errors become ``QgsProcessingException``."""
-    return run_in(worker_python() if needs_tensorflow else None, task, dataclasses.asdict(config), feedback)
+def run(task: str, config, feedback: QgsProcessingFeedback, needs_tensorflow: bool = True,
+        onnx_only: bool = False) -> dict:
+    """Run ``task`` with the dataclass ``config`` in the worker (in QGIS' own Python where it needs no TensorFlow;
+    with ``onnx_only``, in a worker that may have ONNX Runtime but no TensorFlow); training errors become
+    ``QgsProcessingException``."""
+    python = worker_python(tensorflow=not onnx_only) if needs_tensorflow or onnx_only else None
+    return run_in(python, task, dataclasses.asdict(config), feedback)
 
 
 def run_in(python: str | None, task: str, config: dict, feedback: QgsProcessingFeedback) -> dict:

@@ -28,12 +28,15 @@ FAKE_TENSORFLOW = fake_tensorflow("2.21.0")
 
 
 def required_version(name: str) -> str:
-    """The lowest version of ``name`` that training/requirements.txt accepts on this Python (the line whose
-    marker matches): 2.21.0 for ``tensorflow-cpu==2.21.*``, 2.22.0rc0 for ``>=2.22.0rc0,<2.23`` on 3.14."""
+    """The lowest version of ``name`` that training/requirements.txt (with the list it includes) accepts on this
+    Python (the line whose marker matches): 2.21.0 for ``tensorflow-cpu==2.21.*``, 2.22.0rc0 for
+    ``>=2.22.0rc0,<2.23`` on 3.14."""
     from packaging.requirements import Requirement
     from packaging.utils import canonicalize_name
 
-    for line in REQUIREMENTS.read_text(encoding="utf-8").splitlines():
+    from training.host.environment import expanded
+
+    for line in expanded(REQUIREMENTS).splitlines():
         line = line.split("#", 1)[0].strip()
         if not line:
             continue
@@ -72,7 +75,8 @@ def wheel_of_installed(folder: Path, name: str) -> Path:
     tags = [line.split(": ", 1)[1] for line in distribution.read_text("WHEEL").splitlines()
             if line.startswith("Tag: ")]
     stem = f"{distribution.metadata['Name'].replace('-', '_')}-{distribution.version}"
-    path = Path(folder) / f"{stem}-{tags[0]}.whl"
+    tag = "-".join(".".join(dict.fromkeys(parts)) for parts in zip(*(t.split("-") for t in tags)))  # py2.py3-none-any
+    path = Path(folder) / f"{stem}-{tag}.whl"
     with zipfile.ZipFile(path, "w") as wheel:  # stored, not compressed: fast
         for file in distribution.files:
             source = Path(distribution.locate_file(file))

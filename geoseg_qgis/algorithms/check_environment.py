@@ -22,7 +22,9 @@ class CheckEnvironmentAlgorithm(GeoSegAlgorithm):
         "Reports what GeoSeg's TensorFlow jobs run on: the worker Python and where it was chosen, the versions "
         "of TensorFlow, Keras, NumPy, GDAL, LiteRT and scikit-learn there, the devices TensorFlow sees (GPU "
         "names), whether "
-        "the CPU computes bfloat16 natively, and the engine and precision <i>Classify raster</i> would pick."
+        "the CPU computes bfloat16 natively, and the engine and precision <i>Classify raster</i> would pick; "
+        "which set-up GeoSeg's own environment has (everything, or classification only), and whether ONNX "
+        "models can be classified."
         "<br><br>The report is shown in the log and can be saved as an HTML page; paste it into a bug report. "
         "It never fails: a missing environment or package is reported with the fix."
     )
@@ -53,7 +55,7 @@ class CheckEnvironmentAlgorithm(GeoSegAlgorithm):
                 ("GeoSeg environment", f"{root}: {managed.summary}")]
         chosen, where = chosen_python()
         try:
-            python = worker_python()
+            python = worker_python(tensorflow=False)  # whichever set-up: the check says what it can do
             check = run_in(python, "check", {}, feedback)
         except QgsProcessingException as err:
             return rows + [("Worker Python", chosen or "none"), ("Problem", str(err))], False
@@ -62,6 +64,7 @@ class CheckEnvironmentAlgorithm(GeoSegAlgorithm):
                  ("Platform", check["platform"])]
         rows += [(name, version) for name, version in check["versions"].items()]
         rows += [(name, f"not usable: {why}") for name, why in check["problems"].items()]
+        rows += [("ONNX models", "can be classified" if check["onnx_ready"] else "cannot be classified here")]
         if check["ready"]:
             rows += [("Devices", ", ".join(check["devices"])),
                      ("Native bfloat16", "yes" if check["native_bfloat16"] else "no"),

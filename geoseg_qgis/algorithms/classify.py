@@ -6,6 +6,7 @@ from qgis.core import (QgsProcessing, QgsProcessingParameterBand, QgsProcessingP
 from ..runner import run
 from ..training.architectures import INPUT_MULTIPLE
 from ..training.config import ENGINES, PRECISIONS, ClassifyConfig
+from ..training.models.onnx_metadata import is_onnx
 from .base import GeoSegAlgorithm, declared_help, raster_file
 from .styling import style_on_load
 
@@ -119,7 +120,7 @@ class ClassifyAlgorithm(GeoSegAlgorithm):
             cog=self.parameterAsBool(parameters, self.COG, context),
             flip_average=self.parameterAsBool(parameters, self.FLIP_AVERAGE, context),
         )
-        result = run("classify", config, feedback)
+        result = run("classify", config, feedback, onnx_only=is_onnx(config.model_path))
         for name, pixels in result["class_pixels"].items():
             feedback.pushInfo(f"{name}: {pixels} px")
         style_on_load(context, result["output_raster"])

@@ -1,4 +1,5 @@
 """geoseg:setupenvironment — install TensorFlow for GeoSeg in a Python environment of its own."""
+import functools
 import shlex
 
 from qgis.core import QgsProcessingOutputString, QgsProcessingParameterBoolean, QgsProcessingParameterString
@@ -12,6 +13,7 @@ from .base import GeoSegAlgorithm
 
 class SetupEnvironmentAlgorithm(GeoSegAlgorithm):
     TENSORFLOW = "TENSORFLOW"
+    SETUP = "SETUP"
     PIP_OPTIONS = "PIP_OPTIONS"
     REINSTALL = "REINSTALL"
     PYTHON = "PYTHON"
@@ -36,10 +38,15 @@ class SetupEnvironmentAlgorithm(GeoSegAlgorithm):
         "with GEOSEG_ENV_DIR). When an update of GeoSeg needs other packages, its algorithms say so: run "
         "this again.<br><br>"
         "Behind a proxy or with a local package index, give pip's options under <i>Extra pip options</i>, "
-        "e.g. <tt>--proxy http://host:port</tt> or <tt>--index-url URL</tt>."
+        "e.g. <tt>--proxy http://host:port</tt> or <tt>--index-url URL</tt>.<br><br>"
+        "<b>Classification only</b> installs ONNX Runtime instead of TensorFlow: enough for <i>Classify "
+        "raster</i> and <i>Suggest samples to label</i> with ONNX models (<i>Export model</i> writes them, "
+        "Deepness and others publish them), far smaller and quicker to install. Training, .keras models and "
+        "the export need the full set-up; run this again with <i>Everything</i> to get it."
     )
 
     def initAlgorithm(self, config=None):  # noqa: N802 (QGIS API name)
+        self.addParameter(self.setting(self.SETUP, "setup", "What to install"))
         self.add_advanced((
             self.setting(self.TENSORFLOW, "tensorflow", "TensorFlow build"),
             QgsProcessingParameterString(self.PIP_OPTIONS, self.tr("Extra pip options"), optional=True),
@@ -55,27 +62,29 @@ class SetupEnvironmentAlgorithm(GeoSegAlgorithm):
         if chosen:
             feedback.pushWarning(f"{where} names {chosen}: GeoSeg uses that Python, not this environment, "
                                  "until it is cleared.")
-        if current.state == "ready" and not self.parameterAsBool(parameters, self.REINSTALL, context):
+        settings = self.setting_values(parameters, context)
+        if (current.state == "ready" and current.setup == settings["setup"]
+                and not self.parameterAsBool(parameters, self.REINSTALL, context)):
             feedback.pushInfo(f"GeoSeg's TensorFlow environment in {root} is ready: {current.summary}.")
             return {self.PYTHON: str(current.python), self.STATUS: current.summary}
         feedback.pushInfo(f"Setting up GeoSeg's TensorFlow environment in {root}.")
         with processing_errors():
             ready = environment.build(
-                root, progress(feedback), _verify,
-                pip_options=shlex.split(self.parameterAsString(parameters, self.PIP_OPTIONS, context)),
-                **self.setting_values(parameters, context))
+                root, progress(feedback), functools.partial(_verify, setup=settings["setup"]),
+                pip_options=shlex.split(self.parameterAsString(parameters, self.PIP_OPTIONS, context)), **settings)
         check = ready.details["check"]
         for name, version in check["versions"].items():
             feedback.pushInfo(f"{name} {version}")
         feedback.pushInfo(f"Devices: {', '.join(check['devices'])}")
-        feedback.pushInfo(f"Ready: {ready.summary}. GeoSeg's algorithms now run TensorFlow in {ready.python}.")
+        feedback.pushInfo(f"Ready: {ready.summary}. GeoSeg's algorithms now run their jobs in {ready.python}.")
         return {self.PYTHON: str(ready.python), self.STATUS: ready.summary}
 
 
-def _verify(python, reporter) -> dict:
-    """The new environment's check result, or an error if TensorFlow, NumPy or GDAL do not import there."""
+def _verify(python, reporter, setup: str) -> dict:
+    """The new environment's check result, or an error if what its ``setup`` needs (TensorFlow, or for
+    classification only ONNX Runtime; NumPy and GDAL) does not import there."""
     check = run_worker(str(python), "check", {}, reporter)
-    if not check["ready"]:
+    if not check["ready" if setup == "full" else "onnx_ready"]:
         raise environment.EnvironmentSetupError(
             "The new environment was installed but cannot import what GeoSeg needs: "
             + "; ".join(f"{name}: {why}" for name, why in check["problems"].items()))

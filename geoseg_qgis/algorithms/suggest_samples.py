@@ -5,6 +5,7 @@ from qgis.core import (QgsProcessing, QgsProcessingOutputNumber, QgsProcessingPa
 
 from ..runner import run
 from ..training.config import SuggestConfig
+from ..training.models.onnx_metadata import is_onnx
 from .base import GeoSegAlgorithm, declared_help, raster_file
 from .styling import SuggestedSquares, style_on_load
 
@@ -75,7 +76,7 @@ class SuggestSamplesAlgorithm(GeoSegAlgorithm):
             label_polygons=self.vector_file(parameters, self.LABEL_POLYGONS, context, feedback),
             **self.setting_values(parameters, context),
         )
-        result = run("suggest", config, feedback)
+        result = run("suggest", config, feedback, onnx_only=is_onnx(config.model_path))
         for name, squares in result["class_squares"].items():
             feedback.pushInfo(f"{name}: {squares} squares")
         style_on_load(context, result["output_vector"], SuggestedSquares)

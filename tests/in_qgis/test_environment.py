@@ -1,8 +1,11 @@
 """From no TensorFlow at all to a ready managed environment, through the Processing algorithms."""
 import numpy
 import pytest
+from osgeo import gdal
 from qgis.core import QgsProcessingException
 
+from onnx_models import expected_classes, write_segmentor
+from synthetic import write_raster
 from tiny_model import write_tiny_model
 from wheels import fake_tensorflow, isolate_pip, pip_installed, required_version, stand_in_wheel, wheel_of_installed
 
@@ -69,3 +72,36 @@ def test_set_up_then_check_reports_ready(geoseg, new_user, wheels):
 
     again = geoseg.run("geoseg:setupenvironment", {"PIP_OPTIONS": "--no-index"})  # ready: nothing to do
     assert again["PYTHON"] == result["PYTHON"]
+
+
+@pytest.fixture
+def onnx_wheels(tmp_path):
+    """The classification-only list as local wheels, repacked from this Python: NumPy, tqdm, and ONNX Runtime
+    itself with the dependencies QGIS' Python may lack (packaging is Debian's, seen through the system
+    site-packages), so that the new environment really classifies."""
+    folder = tmp_path / "onnx-wheels"
+    folder.mkdir()
+    for name in ("numpy", "tqdm", "onnxruntime", "flatbuffers", "protobuf"):
+        if pip_installed(name):
+            wheel_of_installed(folder, name)
+    return folder
+
+
+def test_a_classification_only_set_up_classifies_onnx_models_and_names_the_fix_for_the_rest(
+        geoseg, new_user, onnx_wheels, tmp_path):
+    result = geoseg.run("geoseg:setupenvironment", {"SETUP": 1,  # classification only
+                                                    "PIP_OPTIONS": f"--no-index --find-links {onnx_wheels}"})
+    assert result["STATUS"].startswith("Classification only · ONNX Runtime 1.32")
+    check = geoseg.run("geoseg:checkenvironment", {})
+    assert check["READY"] is False and "ONNX models: can be classified" in check["REPORT"]
+    assert "Classification only" in check["REPORT"] and "TensorFlow: not usable" in check["REPORT"]
+
+    data = numpy.random.default_rng(0).integers(0, 256, (3, 40, 60)).astype(numpy.uint16)
+    image = write_raster(tmp_path / "image.tif", data)
+    classified = geoseg.run("geoseg:classify", {"INPUT": str(image), "OUTPUT": str(tmp_path / "classes.tif"),
+                                                "MODEL": str(write_segmentor(tmp_path / "model.onnx"))})
+    numpy.testing.assert_array_equal(gdal.Open(classified["OUTPUT"]).ReadAsArray(), expected_classes(data))
+    with pytest.raises(QgsProcessingException, match="set up for classification only") as error:
+        geoseg.run("geoseg:classify", {"INPUT": str(image), "MODEL": str(write_tiny_model(tmp_path / "m.keras")),
+                                       "OUTPUT": str(tmp_path / "keras.tif")})
+    assert "Everything" in str(error.value)

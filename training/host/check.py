@@ -16,6 +16,7 @@ from ..progress import Progress
 PACKAGES = {"TensorFlow": "tensorflow", "NumPy": "numpy", "GDAL": "osgeo.gdal", "Keras": "keras",
             "LiteRT": "ai_edge_litert", "scikit-learn": "sklearn", "ONNX Runtime": "onnxruntime"}
 REQUIRED = ("TensorFlow", "NumPy", "GDAL")
+REQUIRED_FOR_ONNX = ("ONNX Runtime", "NumPy", "GDAL")  # classifying ONNX models (the classification-only set-up)
 
 
 def check_environment(config: CheckConfig, progress: Progress | None = None) -> CheckResult:
@@ -42,7 +43,8 @@ def check_environment(config: CheckConfig, progress: Progress | None = None) -> 
         python=sys.executable, python_version=platform.python_version(),
         platform=f"{platform.system()} {platform.machine()}", versions=versions, problems=problems,
         devices=devices, native_bfloat16=bfloat16, engine=engine, precision=precision,
-        ready=all(name in versions for name in REQUIRED))
+        ready=all(name in versions for name in REQUIRED),
+        onnx_ready=all(name in versions for name in REQUIRED_FOR_ONNX))
 
 
 def _version(module, name: str) -> str:

@@ -1,7 +1,8 @@
 """GeoSeg's managed Python environment for TensorFlow jobs: found, built and checked in one step.
 
 A virtual environment made from the very interpreter QGIS runs on, with ``--system-site-packages`` so
-that it imports QGIS' own GDAL bindings, plus the packages of ``requirements.txt`` beside this file. Each
+that it imports QGIS' own GDAL bindings, plus the packages of ``requirements.txt`` beside this file (or, for the
+classification-only set-up, of ``requirements-classify.txt``: ONNX Runtime, no TensorFlow). Each
 build goes into a new folder under the environment root; the root's ``geoseg-environment.json`` names
 the ready one and is written last, after the new environment has imported TensorFlow, NumPy and GDAL.
 A cancelled or failed build removes its folder and leaves the previous environment as it was.
@@ -31,6 +32,8 @@ from ..progress import Cancelled, Progress
 from .worker_client import clean_environment, hidden_window, output_lines
 
 REQUIREMENTS = Path(__file__).parents[1] / "requirements.txt"
+SETUP_REQUIREMENTS = {"full": REQUIREMENTS,  # per set-up (training.config.SETUPS), what it installs
+                      "classification": REQUIREMENTS.with_name("requirements-classify.txt")}
 ROOT_VARIABLE = "GEOSEG_ENV_DIR"
 MARKER = "geoseg-environment.json"
 CPU_BUILD = "tensorflow-cpu"  # the name requirements.txt uses (one of training.config.TENSORFLOW_BUILDS)
@@ -82,8 +85,17 @@ def numpy_constraint(numpy_version: str | None) -> str:
     return f"numpy>={major},<{major + 1}\n"
 
 
+def expanded(requirements: Path) -> str:
+    """``requirements``' text with the files it includes (``-r file``, relative to it) written in their place."""
+    lines = []
+    for line in requirements.read_text(encoding="utf-8").splitlines():
+        included = re.match(r"^(?:-r|--requirement)\s+(\S+)", line.strip())
+        lines.append(expanded(requirements.parent / included[1]).rstrip("\n") if included else line)
+    return "\n".join(lines) + "\n"
+
+
 def requirements_digest(requirements: Path = REQUIREMENTS) -> str:
-    return hashlib.sha256(requirements.read_bytes()).hexdigest()
+    return hashlib.sha256(expanded(requirements).encode()).hexdigest()
 
 
 # --- Which Python QGIS runs on ---------------------------------------------------------------------------
@@ -170,11 +182,19 @@ class Status:
     details: dict = field(default_factory=dict)  # what the build recorded: TensorFlow build, check result
 
     @property
+    def setup(self) -> str:
+        """Which set-up it is (a key of training.config.SETUPS)."""
+        return self.details.get("setup", "full")
+
+    @property
     def summary(self) -> str:
         """One line for a status bar, e.g. "TensorFlow 2.21.0 · CPU with bfloat16"."""
         if self.state != "ready":
             return {"missing": "Not set up", "outdated": "Needs an update (GeoSeg's requirements changed)"}[self.state]
-        return describe_check(self.details.get("check", {}))
+        check = self.details.get("check", {})
+        if self.setup == "classification":
+            return f"Classification only · ONNX Runtime {check.get('versions', {}).get('ONNX Runtime', '?')}"
+        return describe_check(check)
 
 
 def describe_check(check: dict) -> str:
@@ -184,8 +204,9 @@ def describe_check(check: dict) -> str:
     return f"TensorFlow {check.get('versions', {}).get('TensorFlow', '?')} · {where}"
 
 
-def status(root: Path, requirements: Path = REQUIREMENTS) -> Status:
-    """The managed environment under ``root``, read from its marker (runs nothing)."""
+def status(root: Path, requirements: Path | None = None) -> Status:
+    """The managed environment under ``root``, read from its marker (runs nothing); it is outdated where it was
+    built from other requirements than ``requirements`` (default: its set-up's)."""
     try:
         marker = json.loads((root / MARKER).read_text(encoding="utf-8"))
         python = root / marker["python"]
@@ -193,7 +214,8 @@ def status(root: Path, requirements: Path = REQUIREMENTS) -> Status:
         return Status("missing", root)
     if not python.exists():
         return Status("missing", root)
-    state = "ready" if marker.get("requirements_sha256") == requirements_digest(requirements) else "outdated"
+    wanted = requirements or SETUP_REQUIREMENTS.get(marker.get("setup", "full"), REQUIREMENTS)
+    state = "ready" if marker.get("requirements_sha256") == requirements_digest(wanted) else "outdated"
     return Status(state, root, python, marker)
 
 
@@ -203,17 +225,23 @@ def venv_python(env: Path, system: str | None = None) -> Path:
 
 
 def build(root: Path, progress: Progress, verify: Callable[[Path, Progress], dict], *,
-          requirements: Path = REQUIREMENTS, pip_options: Sequence[str] = (), tensorflow: str = "",
-          base_python: Path | None = None, numpy_version: str | None = None) -> Status:
+          requirements: Path | None = None, pip_options: Sequence[str] = (), tensorflow: str = "",
+          setup: str = "full", base_python: Path | None = None, numpy_version: str | None = None) -> Status:
     """Build a new environment under ``root`` and make it the ready one.
 
     ``verify(python, progress)`` checks the new environment and returns what to record (the ``check``
-    job's result); it raises to refuse it. ``tensorflow`` is the TensorFlow build (default: chosen for this
+    job's result); it raises to refuse it. ``setup`` says what to install (``requirements``, default: the
+    set-up's list); ``tensorflow`` is the TensorFlow build of the full set-up (default: chosen for this
     machine); ``numpy_version`` is QGIS' own NumPy (default: this Python's).
     """
+    requirements = requirements or SETUP_REQUIREMENTS[setup]
     _make_writable_root(root)
     _remove_unused(root)
-    tensorflow = tensorflow_build(Machine.current()) if tensorflow in ("", "auto") else tensorflow
+    if setup != "full":
+        tensorflow, engine, what = "", "ONNX Runtime", "ONNX Runtime and NumPy, without TensorFlow"
+    else:
+        tensorflow = tensorflow_build(Machine.current()) if tensorflow in ("", "auto") else tensorflow
+        engine, what = "TensorFlow", f"{tensorflow} and GeoSeg's other packages ({SIZE_NOTE})"
     progress.update(0.0, "Looking for the Python QGIS runs on…")
     base_python = base_python or find_base_python()
     env = Path(tempfile.mkdtemp(prefix="env-", dir=root))
@@ -221,18 +249,17 @@ def build(root: Path, progress: Progress, verify: Callable[[Path, Progress], dic
         progress.update(0.02, f"Creating a virtual environment from {base_python} in {env}…")
         _run([str(base_python), "-m", "venv", "--system-site-packages", str(env)], progress, _venv_hint)
         python = venv_python(env)
-        (env / "requirements.txt").write_text(requirements_for(requirements.read_text(encoding="utf-8"),
-                                                               tensorflow), encoding="utf-8")
+        (env / "requirements.txt").write_text(requirements_for(expanded(requirements), tensorflow), encoding="utf-8")
         (env / "constraints.txt").write_text(numpy_constraint(numpy_version or _host_numpy()), encoding="utf-8")
-        progress.update(0.05, f"Installing {tensorflow} and GeoSeg's other packages with pip ({SIZE_NOTE})…")
+        progress.update(0.05, f"Installing {what} with pip…")
         pip = [str(python), "-m", "pip", "install", "--disable-pip-version-check", "--no-input",
                "--progress-bar", "off", "-r", str(env / "requirements.txt"), "-c", str(env / "constraints.txt"),
                *pip_options]
-        downloaded = _run(pip, progress.span(0.05, 0.9), _pip_hint)
+        downloaded = _run(pip, progress.span(0.05, 0.9), lambda output: _pip_hint(output, engine))
         progress.update(0.9, f"{downloaded}Checking the new environment…")
         check = verify(python, progress.span(0.9, 1.0))
         marker = {"python": str(python.relative_to(root)), "requirements_sha256": requirements_digest(requirements),
-                  "tensorflow_build": tensorflow, "base_python": str(base_python),
+                  "setup": setup, "tensorflow_build": tensorflow, "base_python": str(base_python),
                   "created": time.strftime("%Y-%m-%d %H:%M:%S"), "check": check}
         _write_atomically(root / MARKER, json.dumps(marker, indent=1))
     except BaseException:
@@ -335,9 +362,10 @@ def _venv_hint(output: str) -> str:
     return "Check that the environment folder is writable (Settings › Options › GeoSeg)."
 
 
-def _pip_hint(output: str) -> str:
+def _pip_hint(output: str, engine: str = "TensorFlow") -> str:
+    """What to do when pip fails; ``engine``: the big package the set-up installs (TensorFlow, ONNX Runtime)."""
     if "No matching distribution" in output or "Could not find a version" in output:
-        return ("pip found no TensorFlow build for this Python and platform: see the README's compatibility "
+        return (f"pip found no {engine} build for this Python and platform: see the README's compatibility "
                 "notes, or choose a Python with TensorFlow in Settings › Options › GeoSeg.")
     if "No space left" in output:
         return "The disk is full: free about 3 GB, or choose another environment folder in Settings › Options › GeoSeg."

@@ -163,3 +163,30 @@ def test_an_environment_that_fails_its_check_is_not_marked_ready(tmp_path, local
         environment.build(root, Recorder(), refuse, requirements=requirements(tmp_path, "tensorflow-cpu\n"),
                           pip_options=local_index)
     assert environment.status(root).state == "missing" and list(root.iterdir()) == []
+
+
+def test_the_full_list_includes_the_classification_list_and_only_it_has_no_tensorflow():
+    full = environment.expanded(environment.SETUP_REQUIREMENTS["full"])
+    classification = environment.expanded(environment.SETUP_REQUIREMENTS["classification"])
+    assert "-r " not in full and classification in full and "onnxruntime==" in classification
+    assert "tensorflow" not in classification and "tensorflow-cpu==" in full
+    assert environment.requirements_digest() != environment.requirements_digest(
+        environment.SETUP_REQUIREMENTS["classification"])
+
+
+@pytest.mark.parametrize("setup, built_from, state", [
+    ("classification", "classification", "ready"), ("classification", "full", "outdated"),
+    ("full", "full", "ready"), (None, "full", "ready")])  # None: a marker written before set-ups existed
+def test_an_environment_is_ready_when_built_from_its_set_ups_list(tmp_path, setup, built_from, state):
+    python = tmp_path / "env-1" / "bin" / "python"
+    python.parent.mkdir(parents=True)
+    python.touch()
+    check = {"versions": {"ONNX Runtime": "1.32.0", "TensorFlow": "2.21.0"}, "devices": ["CPU: cpu"]}
+    marker = {"python": "env-1/bin/python", "check": check, **({"setup": setup} if setup else {}),
+              "requirements_sha256": environment.requirements_digest(environment.SETUP_REQUIREMENTS[built_from])}
+    (tmp_path / environment.MARKER).write_text(json.dumps(marker))
+    found = environment.status(tmp_path)
+    assert (found.state, found.setup) == (state, setup or "full")
+    if state == "ready":
+        assert found.summary == ("Classification only · ONNX Runtime 1.32.0" if setup == "classification"
+                                 else "TensorFlow 2.21.0 · CPU")
