@@ -7,6 +7,7 @@ import numpy as np
 import pytest
 from qgis.core import QgsProcessingException
 
+from onnx_models import write_segmentor
 from synthetic import scene, tree, truncate, write_chips, write_raster, write_scene
 
 
@@ -60,6 +61,12 @@ CASES = {  # (how to spoil the files, algorithm, parameters, message)
     "text_file_named_tif": (lambda files: (files["dir"] / "text.tif").write_text("notes"), "geoseg:classify",
                             {"INPUT": "{dir}/text.tif", "MODEL": "{model}", "OUTPUT": "{dir}/c.tif"},
                             "{dir}/text.tif (Multispectral raster) is not a readable raster"),
+    "onnx_model_without_class_names": (
+        lambda files: write_segmentor(files["dir"] / "nameless.onnx", class_names=None), "geoseg:classify",
+        {"INPUT": "{image}", "MODEL": "{dir}/nameless.onnx", "OUTPUT": "{dir}/c.tif"},
+        "The ONNX model {dir}/nameless.onnx answers 2 classes but its metadata names 0 (class_names)"),
+    "export_to_a_file_that_is_not_onnx": (None, "geoseg:export", {"MODEL": "{model}", "OUTPUT": "{dir}/m.tflite"},
+                                          "must end in .onnx"),
     "truncated_image_raster": (lambda files: truncate(files["image"]), "geoseg:createchips",
                                {"INPUT": "{image}", "LABELS": "{labels}", "OUTPUT": "{dir}/new-chips"},
                                "GDAL cannot read the raster {image}"),
