@@ -68,8 +68,8 @@ def read_model_info(model_path: str) -> ModelInfo:
 
 
 def _onnxruntime(model_path: str, shape: tuple[int, ...], window: np.ndarray) -> Callable[[np.ndarray], np.ndarray]:
-    """An ONNX model's tile model: the tiles normalised, channels first, run tile by tile where the model takes
-    one at a time, and padded (reflected) to its tile size where it takes only one; its probabilities weighted by
+    """An ONNX model's tile model: the tiles normalised, channels first, run one at a time where the model's batch
+    is fixed at one, and padded (reflected) to its tile size where that is fixed; its probabilities weighted by
     ``window``."""
     session = onnx_session(model_path)
     info, (source,) = read_onnx_info(model_path, session), session.get_inputs()
