@@ -6,8 +6,9 @@ The convention: one input ``[N, bands, H, W]`` float32, one output ``[N, classes
 probabilities; ``metadata_props`` whose values are JSON — ``model_type`` "Segmentor", ``class_names`` (index →
 name), ``resolution`` (cm/px), ``tiles_size`` (px), ``tiles_overlap`` (% of the tile), ``seg_thresh``,
 ``seg_small_segment`` and, per band, ``standardization_mean`` and ``standardization_std``, applied after the raw
-values are divided by 255. GeoSeg's exports also carry their whole GeoSeg metadata under ``geoseg`` (band
-numbers, colours, scores). Reading needs ONNX Runtime only: no TensorFlow.
+values are divided by 255. GeoSeg's exports also carry their GeoSeg metadata under ``geoseg`` (band
+numbers, colours, scores), without the training record, whose paths name the trainer's files. Reading needs
+ONNX Runtime only: no TensorFlow.
 """
 from __future__ import annotations
 
@@ -47,7 +48,8 @@ def deepness_metadata(info: ModelInfo, tile_size: int, overlap: int, resolution:
               "tiles_overlap": round(100 * overlap / tile_size),
               "standardization_mean": (offset / RAW_SCALE).tolist(),
               "standardization_std": (scale / RAW_SCALE).tolist(),
-              "seg_thresh": SEG_THRESH, "seg_small_segment": SEG_SMALL_SEGMENT, GEOSEG_KEY: info.to_dict()}
+              "seg_thresh": SEG_THRESH, "seg_small_segment": SEG_SMALL_SEGMENT,
+              GEOSEG_KEY: {**info.to_dict(), "training": {}}}  # not the training record: it names the user's files
     return {key: json.dumps(value) for key, value in values.items()}
 
 
