@@ -9,17 +9,19 @@ Three sets, each scored on test pixels that no training or validation window eve
 
 * ``scene``: the demo's Sentinel-2 scene (``demo-output/data``, built by demo/build_data.py when absent), all
   12 bands, classes Water, Forest & scrub, Open land. The left two thirds train and validate: GeoSeg trains
-  straight from that part of the raster (its labelled area cut into a training strip and, at its right end,
-  a validation strip of 20 % of its labelled pixels); the right third is the test region, classified whole.
+  straight from that part of the raster (its labelled area cut into blocks, 20 % of its labelled pixels in
+  validation blocks spread over it); the right third is the test region, classified whole.
 * ``chips``: ``../shared/data/water-chips``, bands 1–7 (8, 11 and 12 leak the answer), classes Not water and
   Water. Chips that overlap (a chip, shifted by whole pixels, correlates with another at r >= 0.9 in the red
   band over at least a quarter of it) are grouped, and whole groups go to test (20 % of the chips),
   validation (20 % of the rest) or training, so no place is in two of them.
 * ``vessels``: ``../shared/data/vessels``, nine Sentinel-2 port scenes (bands B02, B03, B04, B08, B11; classes
-  Background and Vessel, 255 unlabelled), split by port, never by chip: the ports of ``VESSEL_PORTS`` test and
-  validate, the others train. GeoSeg trains on 128-px chips of the training ports and validates on those of the
-  validation port; the test ports are classified whole (padded to one size with unlabelled pixels). Vessels are
-  objects: the table's object F1 (training.learn.objects) says how many a method finds, pixel IoU little.
+  Background and Vessel, 255 unlabelled), split by port, never by chip: the test ports of ``VESSEL_PORTS`` are
+  classified whole (padded to one size with unlabelled pixels); GeoSeg trains straight from the other ports'
+  rasters at once (validation blocks among them, rare-class windows and decision by default); the pixel
+  classifiers fit on them but the validation port, on which their rare-class decision is tuned as GeoSeg
+  tunes its own (so both are at their best). Vessels are objects: the table's object F1
+  (training.learn.objects) says how many a method finds, pixel IoU little.
 
 In the same run and on the same test pixels: GeoSeg (``training.learn.train`` with TrainConfig's defaults and seed 0
 unless ``--set`` overrides them, e.g. ``--set seed=1``, while the split and the pixel classifiers keep seed 0;
@@ -57,7 +59,6 @@ from training.config import ClassifyConfig, TrainConfig  # noqa: E402
 CHIPS = ROOT.parent / "shared" / "data" / "water-chips"
 VESSELS = ROOT.parent / "shared" / "data" / "vessels"
 VESSEL_PORTS = {"test": ("cartagena", "casablanca"), "validation": ("algiers",)}  # the other ports train
-VESSEL_CHIP = 128  # side of the vessel ports' training and validation chips
 SCENE = ROOT / "demo-output" / "data"
 SEED = 0
 SEEN_CORRELATION, SEEN_OVERLAP, PEAKS = 0.9, 0.25, 5  # two chips overlap (see the module docstring)
@@ -77,6 +78,8 @@ class Set:
     test_labels: np.ndarray  # (N, H, W), 255 unlabelled
     train_config: dict  # TrainConfig fields saying where GeoSeg's training data lie
     description: str
+    tune_pixels: tuple[np.ndarray, np.ndarray] | None = None  # (N, B) raw, (N,): the pixel classifiers' rare-class
+    # decision is tuned on these (training.learn.decision), as GeoSeg's is on its validation pixels
 
 
 @dataclass
@@ -229,51 +232,32 @@ def vessels_set(args) -> Set | None:
         return None
     ports = sorted(path.name for path in folder.iterdir() if (path / "image.tif").exists())
     held = {port: part for part, names in VESSEL_PORTS.items() for port in names}
-    roles = {part: [port for port in ports if held.get(port, "train") == part]
-             for part in ("train", "validation", "test")}
-    fit_pixels, fit_labels, test = [], [], []
+    fitting = [port for port in ports if port not in VESSEL_PORTS["test"]]  # GeoSeg trains and validates on these
+    pixels = {"train": [], "validation": []}
+    test = []
     for port in ports:
         image = read_bands(gdal.Open(str(folder / port / "image.tif")), range(1, 6))
         labels = gdal.Open(str(folder / port / "labels.tif")).ReadAsArray()
-        if port in roles["test"]:
+        if held.get(port) == "test":
             test.append((image, labels))
         else:
-            pixels, classes = labelled_pixels(image, labels)
-            fit_pixels.append(pixels)
-            fit_labels.append(classes)
+            pixels[held.get(port, "train")].append(labelled_pixels(image, labels))
     height, width = (max(labels.shape[i] for _, labels in test) for i in (0, 1))
     test_images = np.stack([np.pad(image, ((0, height - len(image)), (0, width - image.shape[1]), (0, 0)))
                             for image, _ in test])
     test_labels = np.stack([np.pad(labels, ((0, height - len(labels)), (0, width - labels.shape[1])),
                                    constant_values=255) for _, labels in test])
-    folders = {part: port_chips(folder, roles[part], Path(args.out) / "vessel-chips")
-               for part in ("train", "validation")}
+    fit, tune = ((np.concatenate(column) for column in zip(*pixels[part])) for part in ("train", "validation"))
     vessels = int((test_labels == 1).sum())
-    return Set("vessels", ["Background", "Vessel"], "all", None, np.concatenate(fit_pixels),
-               np.concatenate(fit_labels), test_images, test_labels,
-               {"chips_dir": folders["train"], "validation_dir": folders["validation"], "test_split": 0.0},
-               f"vessel ports, 5 bands; training {', '.join(roles['train'])}; validation "
-               f"{', '.join(roles['validation'])}; test {', '.join(roles['test'])} ({vessels} vessel pixels)")
-
-
-def port_chips(folder: Path, ports: list[str], cache: Path) -> str:
-    """One chips folder of ``VESSEL_CHIP``-px chips of every port of ``ports`` (each port's chips cut once into
-    ``cache``), linked under names led by the port's."""
-    from training.config import ChipsConfig
-    from training.data.chips import create_chips
-
-    joined = Path(tempfile.mkdtemp(prefix="geoseg-bench-vessels-"))
-    for sub in ("images", "labels"):
-        (joined / sub).mkdir()
-    for port in ports:
-        chips = cache / port
-        if not (chips / "images").is_dir():
-            create_chips(ChipsConfig(str(folder / port / "image.tif"), str(chips), str(folder / port / "labels.tif"),
-                                     chip_size=VESSEL_CHIP))
-        for sub in ("images", "labels"):
-            for path in (chips / sub).iterdir():
-                (joined / sub / f"{port}_{path.name}").symlink_to(path.resolve())
-    return str(joined)
+    rasters = [str(folder / port / "image.tif") for port in fitting]
+    labels = [str(folder / port / "labels.tif") for port in fitting]
+    return Set("vessels", ["Background", "Vessel"], "all", None, *fit, test_images, test_labels,
+               {"image_raster": rasters[0], "label_raster": labels[0], "more_images": rasters[1:],
+                "more_labels": labels[1:], "test_split": 0.0},
+               f"vessel ports, 5 bands; GeoSeg trains on {', '.join(fitting)} (validation blocks among them), the "
+               f"pixel classifiers on {', '.join(p for p in fitting if p not in VESSEL_PORTS['validation'])} with "
+               f"their rare-class decision tuned on {', '.join(VESSEL_PORTS['validation'])}; test "
+               f"{', '.join(VESSEL_PORTS['test'])} ({vessels} vessel pixels)", tuple(tune))
 
 
 SETS = {"scene": scene_set, "chips": chips_set, "vessels": vessels_set}
@@ -380,10 +364,26 @@ def baselines(bench_set: Set, args) -> list[Score]:
         start = time.monotonic()
         classifier.fit(x, y)
         minutes = (time.monotonic() - start) / 60
-        predicted = classifier.predict(test).reshape(bench_set.test_labels.shape)
-        results.append(Score(method, minutes, scores_of(bench_set, predicted), note=f"{len(y)} pixels"))
+        factors, note = tuned_factors(bench_set, classifier)
+        predicted = (classifier.predict_proba(test) * factors).argmax(-1).reshape(bench_set.test_labels.shape)
+        results.append(Score(method, minutes, scores_of(bench_set, predicted), note=f"{len(y)} pixels{note}"))
         print(f"{method}: {summary(results[-1])}", flush=True)
     return results
+
+
+def tuned_factors(bench_set: Set, classifier) -> tuple[np.ndarray, str]:
+    """A pixel classifier's rare-class prior factors tuned on the set's tuning pixels as GeoSeg tunes its own
+    (training.learn.decision), and a note naming them; factors of 1 for sets without tuning pixels."""
+    from training.config import RARE_CLASS
+    from training.data.windows import rare_classes
+    from training.learn.decision import tune_factors
+
+    count = len(bench_set.classes)
+    if bench_set.tune_pixels is None:
+        return np.ones(count), ""
+    rare = rare_classes(np.bincount(bench_set.fit_labels, minlength=count), RARE_CLASS)
+    factors, tuned = tune_factors(classifier.predict_proba, [bench_set.tune_pixels], rare, count)
+    return factors, "".join(f", {bench_set.classes[c]} ×{rule['factor']:g}" for c, rule in tuned.items())
 
 
 def mndwi_rule(bench_set: Set, x, y, test) -> Score:
