@@ -3,6 +3,7 @@
     .venv/bin/python bench/classify.py --size 4096
     .venv/bin/python bench/classify.py --size 4096 --engine tensorflow --repeat 2
     .venv/bin/python bench/classify.py --size 4096 --precision float32
+    .venv/bin/python bench/classify.py --size 4096 --flip-average on
     .venv/bin/python bench/classify.py --size 8192 --no-baseline
     .venv/bin/python bench/classify.py --input scene.tif --model model.keras
 
@@ -16,7 +17,8 @@ cold for both. With ``--repeat`` the phases alternate and the fastest run of eac
 highest peak RSS of its runs), which damps the noise of a shared CPU. Times run from loading the model
 to the written class raster. The naive baseline reads the entire raster, cuts 64×64 chips, runs
 ``model.predict`` in float32, stitches and writes. The tiled run uses GeoSeg's defaults unless told
-otherwise: automatic engine and precision (bfloat16 on CPUs that compute it natively).
+otherwise: automatic engine and precision (bfloat16 on CPUs that compute it natively), and automatic flip averaging,
+which is off for the briefly trained model (it records no decision; ``--flip-average on`` runs it).
 
 The LiteRT engine converts the model once per tile shape and caches the conversion (here in a fresh
 ``litert-cache`` folder of the work folder): the first tiled run includes the conversion and is reported
@@ -41,7 +43,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path[:0] = [str(ROOT), str(ROOT / "tests")]
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
-from training.config import ENGINES, PRECISIONS, ClassifyConfig  # noqa: E402
+from training.config import ENGINES, FLIP_AVERAGES, PRECISIONS, ClassifyConfig  # noqa: E402
 from training.host.devices import native_bfloat16  # noqa: E402
 from training.inference.engines import CACHE_ENV  # noqa: E402
 
@@ -94,6 +96,8 @@ def parse_args() -> argparse.Namespace:
     parser.add_argument("--engine", default=defaults.engine, choices=ENGINES, help="tiled run's engine")
     parser.add_argument("--precision", default=defaults.precision, choices=PRECISIONS,
                         help="tiled run's precision (the baseline computes in float32)")
+    parser.add_argument("--flip-average", default=defaults.flip_average, choices=FLIP_AVERAGES,
+                        help="tiled run's flip averaging (on: the network runs four times a tile)")
     parser.add_argument("--repeat", type=int, default=1, help="runs per phase, alternating; the fastest counts")
     parser.add_argument("--no-baseline", action="store_true", help="skip the naive baseline (large rasters)")
     parser.add_argument("--phase", choices=list(PHASES), help=argparse.SUPPRESS)
@@ -106,7 +110,7 @@ def run_phase(phase: str, args: argparse.Namespace) -> dict:
     command = [sys.executable, __file__, "--phase", phase, "--size", str(args.size), "--input", args.input,
                "--model", args.model, "--output", args.output, "--compress", args.compress,
                "--tile", str(args.tile), "--overlap", str(args.overlap), "--batch", str(args.batch),
-               "--engine", args.engine, "--precision", args.precision]
+               "--engine", args.engine, "--precision", args.precision, "--flip-average", args.flip_average]
     done = subprocess.run(command, check=True, stdout=subprocess.PIPE, text=True)
     return json.loads(done.stdout.strip().splitlines()[-1])
 
@@ -189,7 +193,8 @@ def tiled(args: argparse.Namespace) -> dict:
     from training.progress import Progress
 
     config = ClassifyConfig(args.input, args.model, args.output, tile_size=args.tile, overlap=args.overlap,
-                            batch_size=args.batch, engine=args.engine, precision=args.precision)
+                            batch_size=args.batch, engine=args.engine, precision=args.precision,
+                            flip_average=args.flip_average)
     messages = []
     start = time.perf_counter()
     classify_raster(config, Progress(lambda percent, message: messages.append(message)))

@@ -26,8 +26,8 @@ Three sets, each scored on test pixels that no training or validation window eve
 In the same run and on the same test pixels: GeoSeg (``training.learn.train`` with TrainConfig's defaults and seed 0
 unless ``--set`` overrides them, e.g. ``--set seed=1``, while the split and the pixel classifiers keep seed 0;
 at most ``--minutes`` of training, given as TrainConfig's ``max_minutes`` (or, where TrainConfig has no such field,
-by cancelling the training then); its model scored as classify does by default, with or without flip
-averaging, and the other way too), a per-pixel Random Forest (scikit-learn, 200
+by cancelling the training then); its model scored as classify does by default, with flip averaging where the
+model's training found that it pays, and the other way too), a per-pixel Random Forest (scikit-learn, 200
 trees) and LightGBM on the bands, both fitted on up to ``--pixels`` labelled pixels drawn from the training
 and validation parts, and an MNDWI rule for water (threshold fitted on those pixels; not on the vessels). Per set:
 pixel accuracy, per-class IoU, mean IoU, the object F1 of every class but the most frequent one (each test image
@@ -416,7 +416,7 @@ def geoseg(bench_set: Set, args, seed: int = SEED, model_path: Path | None = Non
     default ("GeoSeg") and with flip averaging switched the other way."""
     from training.models.bundle import load_bundle
     from training.data.normalization import normalize
-    from training.inference.classify import flip_averaged
+    from training.models.flips import flip_averaged, flips_used
 
     model_path = model_path or Path(args.out) / f"{bench_set.name}.keras"
     config = TrainConfig(output_model=str(model_path), bands=bench_set.bands, class_names=bench_set.classes,
@@ -436,7 +436,7 @@ def geoseg(bench_set: Set, args, seed: int = SEED, model_path: Path | None = Non
     saved = f"averaged {averaged[0]}–{averaged[1]}" if averaged else f"best {result.best_epoch}"
     note = (f"{config.architecture} {json.dumps(config.model_options)}, {result.epochs_run} epochs"
             f"{' (time)' if result.cancelled else ''}, {saved}")
-    flips = ClassifyConfig("", "", "").flip_average  # classify's default, so part of the default recipe
+    flips = flips_used(ClassifyConfig("", "", "").flip_average, info.metrics)  # classify's default: the recipe's
     mflop = mflop_per_pixel(model)
 
     def scored(method, averaged, detail):

@@ -39,6 +39,7 @@ PRECISIONS = {"auto": "Automatic", "float32": "float32", "bfloat16": "bfloat16 (
 RARE_CLASS = 0.02  # a class with fewer than this share of the labelled training pixels is rare
 EXPORT_FORMATS = {"onnx": "ONNX"}
 MODELS_TO_CLASSIFY = "a GeoSeg model file (.keras), or an ONNX segmentation model (.onnx) with Deepness' metadata"
+FLIP_AVERAGES = {"auto": "Automatic (where it paid in training)", "on": "On (4× the computation)", "off": "Off"}
 
 
 def option(default=MISSING, help: str = "", choices: dict[str, str] | None = None, factory=MISSING,  # noqa: A002
@@ -219,6 +220,10 @@ class EvaluateResult:
     preview_png: str
     table: list[dict]  # the CSV's rows: class, iou, f1, pixels (and the pixel classifier's iou and f1)
     pixel_baseline: dict | None = None  # the per-pixel classifier's scores; None for a model file without pixels
+    # The flip averaging decision training recorded (training.learn.flips), None for a model file written before
+    # GeoSeg recorded it; and that in a sentence.
+    flip_average: dict | None = None
+    flip_note: str = ""
 
 
 @dataclass
@@ -287,8 +292,10 @@ class ClassifyConfig:
                          ENGINES)
     precision: str = option("auto", "arithmetic precision; automatic is bfloat16 where the CPU computes it natively, "
                                     "else float32; weights and outputs stay float32", PRECISIONS)
-    flip_average: bool = option(True, "average over each tile's mirror images (test-time augmentation: a better "
-                                      "map for 4× the computation)")
+    flip_average: str = option("auto", "average over each tile's mirror images (test-time augmentation, 4× the "
+                                       "computation); automatic follows the model file: on where its training found "
+                                       "that it raises the validation mean IoU by more than chance, off for model "
+                                       "files without that record", FLIP_AVERAGES)
 
 
 @dataclass

@@ -5,7 +5,7 @@ from qgis.core import (QgsProcessing, QgsProcessingParameterBand, QgsProcessingP
 
 from ..runner import run
 from ..training.architectures import INPUT_MULTIPLE
-from ..training.config import ENGINES, PRECISIONS, ClassifyConfig
+from ..training.config import ENGINES, FLIP_AVERAGES, PRECISIONS, ClassifyConfig
 from ..training.models.onnx_metadata import is_onnx
 from .base import GeoSegAlgorithm, declared_help, raster_file
 from .styling import style_on_load
@@ -47,8 +47,11 @@ class ClassifyAlgorithm(GeoSegAlgorithm):
         "255 = nodata wherever the input is nodata (or NaN). Class colours and names are written into the file "
         "(colour table and category names, for any GIS software) and into a QGIS style beside it (same name, "
         ".qml), with which QGIS shows the model's classes alone in the legend.<br>"
-        "By default each tile's probabilities are averaged over the tile and its three mirror images (test-time "
-        "augmentation: a better map for four times the computation; switch it off under Advanced for speed). "
+        "Each tile's probabilities can be averaged over the tile and its three mirror images (test-time "
+        "augmentation, <b>four times the computation</b>; under Advanced). <i>Automatic</i> follows the model "
+        "file: its training scored the validation windows with and without it and switched it on only where it "
+        "raised the mean IoU by more than chance (off for model files written before GeoSeg measured this; "
+        "<i>Evaluate model</i> shows the figures). "
         "Optionally also writes per-class probabilities, and an <b>uncertainty raster</b>: per pixel the "
         "normalised entropy of the class probabilities the map is made from (mirror-averaged when that is on), "
         "as a Byte GeoTIFF in percent: 0 where the model is sure of one class, 100 where all classes are equally "
@@ -118,7 +121,7 @@ class ClassifyAlgorithm(GeoSegAlgorithm):
             engine=self.parameter_as_choice(parameters, self.ENGINE, context, ENGINES),
             precision=self.parameter_as_choice(parameters, self.PRECISION, context, PRECISIONS),
             cog=self.parameterAsBool(parameters, self.COG, context),
-            flip_average=self.parameterAsBool(parameters, self.FLIP_AVERAGE, context),
+            flip_average=self.parameter_as_choice(parameters, self.FLIP_AVERAGE, context, FLIP_AVERAGES),
         )
         result = run("classify", config, feedback, onnx_only=is_onnx(config.model_path))
         for name, pixels in result["class_pixels"].items():

@@ -1,6 +1,7 @@
 """geoseg:evaluate — score a trained model on a chips folder."""
-from qgis.core import (QgsProcessing, QgsProcessingOutputNumber, QgsProcessingParameterFeatureSink,
-                       QgsProcessingParameterFile, QgsProcessingParameterFileDestination)
+from qgis.core import (QgsProcessing, QgsProcessingOutputNumber, QgsProcessingOutputString,
+                       QgsProcessingParameterFeatureSink, QgsProcessingParameterFile,
+                       QgsProcessingParameterFileDestination)
 
 from ..runner import run
 from ..training.config import EvaluateConfig
@@ -21,6 +22,7 @@ class EvaluateAlgorithm(GeoSegAlgorithm):
     MEAN_F1 = "MEAN_F1"
     MEAN_OBJECT_F1 = "MEAN_OBJECT_F1"
     PIXEL_BASELINE_MEAN_IOU = "PIXEL_BASELINE_MEAN_IOU"
+    FLIP_AVERAGE = "FLIP_AVERAGE"
 
     NAME = "evaluate"
     DISPLAY_NAME = "Evaluate model"
@@ -39,13 +41,16 @@ class EvaluateAlgorithm(GeoSegAlgorithm):
         "each pixel's own band values, no neighbourhood), refitted on the training pixels the model file keeps and "
         "scored on the same pixels: the baseline the network must beat for its view of context to pay. Model "
         "files written before GeoSeg kept training pixels have no baseline, and the report says so.<br><br>"
+        "The report and the log also show whether <i>Classify raster</i>'s automatic flip averaging is on for this "
+        "model, with the validation mean IoU without and with it that its training measured.<br><br>"
         "Image and label chips pair by file name; set the name suffixes when they differ (X_img.tif / "
         "X_label.tif).<br><br>"
         "Outputs: an HTML report with pictures of the first chips (RGB | reference | prediction | the per-pixel "
         "classifier's prediction), a CSV table of the per-class scores (with the per-pixel classifier's IoU, F1 "
         "and object F1 in the columns pixel_baseline_iou, pixel_baseline_f1 and pixel_baseline_object_f1), the "
         "same scores as a table layer, the pictures as a PNG, and pixel accuracy, mean IoU, mean F1, mean object "
-        "F1 and the per-pixel classifier's mean IoU as numbers for the graphical modeler."
+        "F1 and the per-pixel classifier's mean IoU as numbers for the graphical modeler, and the flip averaging "
+        "decision as text."
     )
 
     def initAlgorithm(self, config=None):  # noqa: N802 (QGIS API name)
@@ -72,6 +77,7 @@ class EvaluateAlgorithm(GeoSegAlgorithm):
         self.addOutput(QgsProcessingOutputNumber(self.MEAN_OBJECT_F1, self.tr("Mean object F1")))
         self.addOutput(QgsProcessingOutputNumber(self.PIXEL_BASELINE_MEAN_IOU,
                                                  self.tr("Per-pixel classifier's mean IoU")))
+        self.addOutput(QgsProcessingOutputString(self.FLIP_AVERAGE, self.tr("Flip averaging decision")))
 
     def processAlgorithm(self, parameters, context, feedback):  # noqa: N802 (QGIS API name)
         config = EvaluateConfig(
@@ -92,4 +98,5 @@ class EvaluateAlgorithm(GeoSegAlgorithm):
             self.MEAN_IOU: metrics["mean_iou"], self.MEAN_F1: metrics["mean_f1"],
             self.MEAN_OBJECT_F1: metrics["mean_object_f1"],
             self.PIXEL_BASELINE_MEAN_IOU: (result["pixel_baseline"] or {}).get("mean_iou"),
+            self.FLIP_AVERAGE: result["flip_note"],
         }

@@ -200,6 +200,9 @@ def test_evaluate_reports_scores_on_chips(geoseg, trained, tmp_path):
     assert sum(rows[name]["objects_reference"] > 0 for name in CLASS_NAMES) == 2
     assert "GeoSeg evaluation" in (tmp_path / "report.html").read_text()
     assert (tmp_path / "scores.csv").read_text().startswith("class,iou,f1,pixels")
+    flips = read_info(result["OUTPUT"]).metrics["flip_average"]  # the decision training recorded, as text
+    assert scores["FLIP_AVERAGE"].startswith(f"Flip averaging: {'on' if flips['on'] else 'off'} for the automatic")
+    assert f"mean IoU {flips['mean_iou_plain']:.4f} without" in scores["FLIP_AVERAGE"]
 
     import shutil
 
@@ -276,6 +279,19 @@ def test_classify_keeps_grid_and_writes_a_styled_class_raster(geoseg, trained, t
     assert set(np.unique(band.ReadAsArray())) <= {0, 1, 2}
     assert band.GetCategoryNames()[:3] == CLASS_NAMES
     assert legend(QgsRasterLayer(output, "classes")) == CLASS_NAMES  # as Add Raster Layer or a drop opens it
+
+
+def test_classify_flip_averaging_is_the_drop_down_choice(geoseg, trained, tmp_path):
+    image, result = trained
+    flips = read_info(result["OUTPUT"]).metrics["flip_average"]["on"]
+    percent = {}
+    for choice, index in (("auto", 0), ("on", 1), ("off", 2)):
+        geoseg.run("geoseg:classify", {"INPUT": str(image), "MODEL": result["OUTPUT"], "FLIP_AVERAGE": index,
+                                       "PROBABILITIES": str(tmp_path / f"{choice}-p.tif"),
+                                       "OUTPUT": str(tmp_path / f"{choice}.tif")})
+        percent[choice] = gdal.Open(str(tmp_path / f"{choice}-p.tif")).ReadAsArray()
+    assert (percent["on"] != percent["off"]).any()
+    assert (percent["auto"] == percent["on" if flips else "off"]).all()
 
 
 def test_classify_in_batch_mode_writes_each_row_on_its_grid(geoseg, trained, tmp_path):

@@ -348,7 +348,7 @@ def test_bad_input_disk_full_while_classifying_names_the_output_and_leaves_nothi
 
     output = tmp_path / "out" / "classes.tif"
     done = subprocess.run([sys.executable, "-m", "training", "classify", str(image), str(model), str(output),
-                           "--no-flip-average"], capture_output=True, text=True, preexec_fn=little_room,
+                           "--flip-average", "off"], capture_output=True, text=True, preexec_fn=little_room,
                           env=dict(os.environ, PYTHONPATH=str(ROOT)))
     assert done.returncode == 1
     assert f"error: Cannot use {output}: File too large." in done.stderr and "the disk has room" in done.stderr

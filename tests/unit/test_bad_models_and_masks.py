@@ -15,7 +15,7 @@ from training.data.classes import class_scheme
 from training.models.bundle import METADATA_ENTRY, ModelInfo
 
 X0, Y0 = GEOTRANSFORM[0], GEOTRANSFORM[3]  # the scene's top left corner; its pixels are 10 m
-FAST = ["--engine", "tensorflow", "--precision", "float32", "--no-flip-average", "--tile-size", "64"]
+FAST = ["--engine", "tensorflow", "--precision", "float32", "--flip-average", "off", "--tile-size", "64"]
 
 
 @pytest.fixture(scope="module")

@@ -99,12 +99,15 @@ def test_every_command_line_option_has_a_description_and_its_choices():
     assert {a.dest: a for a in commands["classify"]._actions}["engine"].choices == list(ENGINES)
 
 
-def test_classify_averages_over_mirror_images_unless_told_not_to():
+def test_classify_averages_over_mirror_images_as_the_model_file_says_unless_told_otherwise():
     from training.cli import build_parser
 
     arguments = ["classify", "in.tif", "model.keras", "out.tif"]
-    assert build_parser().parse_args(arguments).flip_average
-    assert not build_parser().parse_args([*arguments, "--no-flip-average"]).flip_average
+    assert build_parser().parse_args(arguments).flip_average == "auto"
+    for choice in ("on", "off"):
+        assert build_parser().parse_args([*arguments, "--flip-average", choice]).flip_average == choice
+    with pytest.raises(SystemExit):
+        build_parser().parse_args([*arguments, "--no-flip-average"])
 
 
 def test_ctrl_c_interrupts_and_is_remembered_even_where_a_library_swallows_it():

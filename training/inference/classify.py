@@ -23,7 +23,7 @@ Outputs are tiled, DEFLATE-compressed GeoTIFFs (or Cloud Optimized GeoTIFFs) on 
 from __future__ import annotations
 
 import contextlib
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 
 import numpy as np
 
@@ -32,6 +32,7 @@ from ..data.qgis_style import class_style, uncertainty_style
 from ..data.raster import create_class_raster, open_raster
 from ..errors import GeoSegError
 from ..host.devices import choose_engine
+from ..models.flips import flip_averaged, flips_used
 from ..models.onnx_metadata import is_onnx
 from ..progress import Progress
 from .class_writing import ClassRows, RowWriter, geotiff_output, percent_raster
@@ -58,6 +59,7 @@ def classify_raster(config: ClassifyConfig, progress: Progress | None = None) ->
     if config.batch_size < 1:
         raise GeoSegError(f"Batch size {config.batch_size} must be at least 1.")
     engine, precision = choose_engine(config.engine, config.precision, is_onnx(config.model_path))
+    flips = flips_used(config.flip_average, info.metrics)
     shape = (config.batch_size, grid.y.side, grid.x.side, len(bands))
     computed = grid.count * grid.x.side * grid.y.side / (grid.x.length * grid.y.length)
     where = f"the raster {config.input_raster}" + (" within the extent" if config.extent else "")
@@ -65,10 +67,11 @@ def classify_raster(config: ClassifyConfig, progress: Progress | None = None) ->
         masks = [stack.enter_context(polygon_mask(config.mask_polygons, source, where))] if config.mask_polygons else []
         progress.update(0.0, f"Classifying {grid.x.length}×{grid.y.length} px in {grid.count} tiles of "
                              f"{grid.x.side}×{grid.y.side} px ({computed:.2f}× the raster's pixels) "
-                             f"with {LABELS[engine]} in {precision}.")
+                             f"with {LABELS[engine]} in {precision}"
+                             f"{', averaged over mirror images (4× the computation)' if flips else ''}.")
         predict = compile_tiles(config.model_path, shape, grid.window(), engine, precision, on_convert=lambda: (
             progress.update(0.0, f"Converting the model to LiteRT for these tiles (once; kept in {cache_folder()}).")))
-        if config.flip_average:
+        if flips:
             predict = flip_averaged(predict)
         reader = TileReader(source, bands, np.asarray(info.normalization["offset"], np.float32), masks)
         class_path = stack.enter_context(geotiff_output(config.output_raster, config.cog, "NEAREST",
@@ -94,18 +97,6 @@ def _percent_writer(stack: contextlib.ExitStack, path: str | None, cog: bool, li
         return None
     tmp = stack.enter_context(geotiff_output(path, cog, "AVERAGE", style))
     return stack.enter_context(RowWriter(percent_raster(tmp, like, names)))
-
-
-def flip_averaged(predict: Callable[[np.ndarray], np.ndarray]) -> Callable[[np.ndarray], np.ndarray]:
-    """``predict`` (batches (N, H, W, B) → (N, H, W, classes)) averaged over the batch and its left-right,
-    up-down and double mirror images, each mirrored back: test-time augmentation."""
-    def averaged(images: np.ndarray) -> np.ndarray:
-        total = predict(images)
-        for axes in ((2,), (1,), (1, 2)):
-            total = total + np.flip(predict(np.ascontiguousarray(np.flip(images, axes))), axes)
-        return total / 4
-
-    return averaged
 
 
 class _Strip:

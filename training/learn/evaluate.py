@@ -1,5 +1,6 @@
 """Score a trained model on a chips folder: metrics, a CSV table, an HTML report and pictures; beside it the
-per-pixel baseline, refitted on the training pixels the model file keeps (training.learn.baseline)."""
+per-pixel baseline, refitted on the training pixels the model file keeps (training.learn.baseline), and the flip
+averaging decision its training recorded (training.learn.flips)."""
 from __future__ import annotations
 
 from pathlib import Path
@@ -12,6 +13,8 @@ from ..data.normalization import normalize_array
 from ..data.pairs import find_pairs, load_chips
 from ..data.raster import open_raster
 from ..models.bundle import load_bundle, read_pixels
+from ..models.flips import RECORD as FLIP_RECORD
+from ..models.flips import summary as flip_summary
 from ..outputs import atomic_path
 from ..progress import Progress
 from ..reports.model_report import ModelScore, baseline_note, baseline_score, write_csv, write_report
@@ -49,6 +52,8 @@ def evaluate_model(config: EvaluateConfig, progress: Progress | None = None) -> 
     else:
         why = why or NO_PIXELS
         progress.update(0.9, why)
+    flips = flip_summary(info.metrics)
+    progress.update(0.9, flips)
     table = class_table(metrics, baseline)
     if config.output_csv:
         write_csv(config.output_csv, table)
@@ -68,12 +73,13 @@ def evaluate_model(config: EvaluateConfig, progress: Progress | None = None) -> 
         notes = [f"Model: {config.model_path}.", f"Chips: {config.chips_dir}, {len(pairs)} of them, "
                  f"{metrics['pixels']:,} labelled pixels scored; pixel accuracy {metrics['pixel_accuracy']:.4f}, "
                  f"mean IoU {metrics['mean_iou']:.4f}{_object_note(metrics)}.",
-                 baseline_note(baseline, "the model", metrics["mean_iou"]) if baseline else why]
+                 baseline_note(baseline, "the model", metrics["mean_iou"]) if baseline else why, flips]
         write_report(config.output_html, "GeoSeg evaluation", notes,
                      [score, *([baseline_score(baseline)] if baseline else [])], info.classes, picture,
                      [pairs[i][0].stem for i in shown], scored_on="chips")
     progress.update(1.0)
-    return EvaluateResult(metrics, config.output_csv, config.output_html, config.preview_png, table, baseline)
+    return EvaluateResult(metrics, config.output_csv, config.output_html, config.preview_png, table, baseline,
+                          info.metrics.get(FLIP_RECORD), flips)
 
 
 def class_table(metrics: dict, baseline: dict | None = None) -> list[dict]:

@@ -26,6 +26,8 @@ from ..errors import GeoSegError
 from ..models import build_model, size_multiple
 from ..models.bundle import ModelInfo, load_bundle, save_bundle
 from ..models.dtype import with_policy
+from ..models.flips import RECORD as FLIP_RECORD
+from ..models.flips import summary as flip_summary
 from ..models.imagenet import transfer_from
 from ..outputs import check_output
 from ..progress import Progress
@@ -35,6 +37,7 @@ from .baseline import SAMPLE_PIXELS, fit_baseline, missing
 from .callbacks import Checkpoint, FitProgress, Schedule, WeightAverage, history_path_for, resume_path_for
 from .decision import fold_factors, tune_factors
 from .distribution import distribute, fit_across_workers, is_chief, strategy_for
+from .flips import flip_decision
 from .losses import SegmentationLoss, balanced_class_weights
 from .metrics import class_counts, majority_baseline, timed_scores
 from .precision import training_policy
@@ -125,11 +128,14 @@ def train(config: TrainConfig, progress: Progress | None = None) -> TrainResult:
     sample = data.train.pixels(SAMPLE_PIXELS, config.seed)  # kept in the model file, for evaluate and compare
     pixel = None if missing() else fit_baseline(*sample, len(data.scheme))
     pixel_scores = pixel.scores(held_out.dataset(config.batch_size), data.scheme) if pixel else None
+    progress.update(0.96, "Scoring the validation windows with and without flip averaging…")
+    flips = flip_decision(saved, data.validation.dataset(config.batch_size), data.scheme)
     info.metrics = {"best_epoch": checkpoint.best_epoch, "best_val_mean_iou": checkpoint.state["best_score"],
                     "averaged_epochs": averaged, "rare_decision": decision,
                     "held_out": metrics, "majority_baseline": baseline, "pixel_baseline": pixel_scores,
                     "training_seconds": training_seconds,
-                    "megapixels_per_second": speed}
+                    "megapixels_per_second": speed, FLIP_RECORD: flips}
+    progress.update(0.97, flip_summary(info.metrics))
     save_bundle(saved, info, config.output_model, pixels=sample)
     report = ""
     if config.report:

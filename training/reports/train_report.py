@@ -7,6 +7,7 @@ from pathlib import Path
 import numpy as np
 
 from ..models.bundle import ModelInfo
+from ..models.flips import summary as flip_summary
 from .model_report import ModelScore, baseline_note, baseline_score, read_history, write_report
 from .preview import chip_gallery, rgb_composite, rgb_positions
 
@@ -29,7 +30,8 @@ def write_training_report(model, info: ModelInfo, held_out, history_path: str, p
              f"{training_source(info.training)}.",
              f"{saved_weights(info.metrics)}; "
              f"scored on the held-out {metrics['split']} part: pixel accuracy {metrics['pixel_accuracy']:.4f} against "
-             f"{baseline['pixel_accuracy']:.4f} for always predicting the most frequent training class."]
+             f"{baseline['pixel_accuracy']:.4f} for always predicting the most frequent training class.",
+             flip_summary(info.metrics)]
     if rules := info.metrics.get("rare_decision"):
         notes.append(decision_note(rules))
     scores, predictions = [score], [predicted]

@@ -19,7 +19,8 @@ from training.config import ClassifyConfig
 from training.inference import engines
 from training.models import build_model
 from training.data.normalization import fit_normalization, normalize
-from training.inference.classify import classify_raster, flip_averaged
+from training.inference.classify import classify_raster
+from training.models.flips import flip_averaged
 from training.progress import Cancelled, Progress
 
 # 148×108 is not a multiple of the tile (64): 3×2 tiles of 64 px overlap by 20–22 px; the tiny U-Net
@@ -27,7 +28,7 @@ from training.progress import Cancelled, Progress
 WIDTH, HEIGHT = 148, 108
 # float32 and one prediction a tile unless a test asks otherwise: "auto" would compute in bfloat16 on CPUs that
 # do so natively.
-TILED = dict(tile_size=64, overlap=16, batch_size=4, precision="float32", flip_average=False)
+TILED = dict(tile_size=64, overlap=16, batch_size=4, precision="float32", flip_average="off")
 
 
 @pytest.fixture(scope="module")
@@ -90,7 +91,7 @@ def test_flip_averaging_agrees_with_the_plain_prediction_of_a_mirror_symmetric_i
     plain = whole_raster_probabilities(model[0], model[2], image)
     expected = (plain + plain[::-1] + plain[:, ::-1] + plain[::-1, ::-1]) / 4
     result = classify(source, model, tmp_path / "classes.tif", probabilities_raster=str(tmp_path / "p.tif"),
-                      flip_average=True)
+                      flip_average="on")
     percent = np.moveaxis(read(result.probabilities_raster), 0, -1).astype(np.float32)
     assert np.abs(percent - expected * 100).max() <= 1.0
     assert (read(result.output_raster) == read(result.output_raster)[::-1, ::-1]).all()
@@ -99,6 +100,27 @@ def test_flip_averaging_agrees_with_the_plain_prediction_of_a_mirror_symmetric_i
 
     batch = np.random.default_rng(0).random((2, 8, 12, 3)).astype(np.float32)
     np.testing.assert_allclose(flip_averaged(pixelwise)(batch), pixelwise(batch), rtol=1e-6)
+
+
+@pytest.mark.parametrize("recorded", [True, False, None])
+def test_automatic_flip_averaging_follows_the_decision_the_model_file_records(model, classified, tmp_path, recorded):
+    source = classified[0]
+    network, _, stats = model
+    info = ModelInfo("unet", list(range(1, 13)), class_scheme(CLASS_NAMES), stats,
+                     metrics={} if recorded is None else {"flip_average": {"on": recorded}})  # None: an older file
+    path = tmp_path / "recorded.keras"
+    save_bundle(network, info, str(path))
+    probabilities = {}
+    for choice in ("auto", "on", "off"):
+        messages = []
+        said = Progress(lambda percent, message, into=messages: into.append(message))
+        classify(source, (network, path), tmp_path / f"{choice}.tif", said,
+                 probabilities_raster=str(tmp_path / f"{choice}-p.tif"), flip_average=choice)
+        probabilities[choice] = read(tmp_path / f"{choice}-p.tif")
+        assert ("averaged over mirror images (4× the computation)" in messages[0]) == (
+            choice == "on" or (choice == "auto" and bool(recorded)))
+    assert (probabilities["on"] != probabilities["off"]).any()  # the random model is no mirror image of itself
+    assert (probabilities["auto"] == probabilities["on" if recorded else "off"]).all()
 
 
 def test_outputs_keep_the_grid_and_carry_a_legend(classified):

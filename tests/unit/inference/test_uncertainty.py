@@ -102,7 +102,7 @@ def test_uncertainty_is_refused_for_several_rasters_at_once(classified, tmp_path
 def test_the_result_names_the_uncertainty_raster(tmp_path, capsys):
     image = write_raster(tmp_path / "image.tif", scene(32, 32)[0])
     model = write_tiny_model(tmp_path / "model.keras")
-    assert main(["classify", str(image), str(model), str(tmp_path / "c.tif"), "--no-flip-average",
+    assert main(["classify", str(image), str(model), str(tmp_path / "c.tif"), "--flip-average", "off",
                  "--uncertainty-raster", str(tmp_path / "u.tif")]) == 0
     result = json.loads(capsys.readouterr().out)
     assert result["uncertainty_raster"] == str(tmp_path / "u.tif") and Path(result["uncertainty_raster"]).exists()

@@ -13,7 +13,8 @@ from training.config import ChipsConfig, EvaluateConfig, TrainConfig
 from training.learn.baseline import METHOD
 from training.learn.baseline import NO_PIXELS
 from training.learn.evaluate import evaluate_model
-from training.models.bundle import load_bundle, read_pixels, save_bundle
+from training.models.bundle import load_bundle, read_info, read_pixels, save_bundle
+from training.models.flips import summary as flip_summary
 from training.progress import Progress
 from training.learn.train import train
 
@@ -67,12 +68,19 @@ def test_evaluate_writes_scores_a_report_and_pictures(tmp_path, monkeypatch):
     assert "\t".join(f"object F1 {name}\tcount error {name}" for name in shown) in seen["text"]  # the header
     figures = [(pixel["objects"][name]["f1"], pixel["objects"][name]["count_error"]) for name in shown]
     assert f"{pixel['mean_f1']:.4f}\t" + "\t".join(f"{f1:.4f}\t{error:+d}" for f1, error in figures) in seen["text"]
+    assert result.flip_average == read_info(model).metrics["flip_average"] and result.flip_average["windows"] > 0
+    assert result.flip_note == flip_summary(read_info(model).metrics) in said and result.flip_note in seen["text"]
+    assert f"mean IoU {result.flip_average['mean_iou_plain']:.4f} without" in result.flip_note
 
-    old = str(tmp_path / "old.keras")  # a model file written before GeoSeg kept training pixels
-    save_bundle(*load_bundle(model), old)
+    old = str(tmp_path / "old.keras")  # a model file written before GeoSeg kept training pixels or judged flips
+    network, info = load_bundle(model)
+    del info.metrics["flip_average"]
+    save_bundle(network, info, old)
     plain = evaluate_model(EvaluateConfig(old, str(tmp_path / "chips"), str(tmp_path / "old.csv"),
                                           str(tmp_path / "old.html"), preview_chips=1))
     assert plain.metrics == result.metrics and plain.pixel_baseline is None
+    assert plain.flip_average is None and "no decision recorded" in plain.flip_note
+    assert plain.flip_note in (tmp_path / "old.html").read_text()
     assert "pixel_baseline_iou" not in (tmp_path / "old.csv").read_text()
     assert NO_PIXELS in (tmp_path / "old.html").read_text() and METHOD not in (tmp_path / "old.html").read_text()
     monkeypatch.setitem(sys.modules, "sklearn", None)  # a Python without scikit-learn: said, not a failure

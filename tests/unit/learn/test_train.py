@@ -2,6 +2,7 @@ import csv
 import re
 import types
 import zipfile
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -11,6 +12,8 @@ from scipy import ndimage
 from synthetic import CLASS_NAMES, cut_chips, scene, write_raster, write_scene
 from training.learn import callbacks, decision, precision
 from training.learn import train as train_module
+from training.learn.flips import MIN_GAIN
+from training.models.flips import summary as flip_summary
 from training.models.bundle import METADATA_ENTRY, ModelInfo, load_bundle, read_info
 from training.config import TrainConfig
 from training.data.windows import EVAL_TILE, Block, tile_arrays
@@ -44,6 +47,10 @@ def test_training_lowers_the_loss_and_saves_a_complete_bundle(chips, tmp_path):
     assert info.metrics["held_out"]["pixel_accuracy"] == result.test_metrics["pixel_accuracy"]
     assert model.predict(np.zeros((1, 32, 32, 3), np.float32), verbose=0).shape == (1, 32, 32, 3)
     assert METADATA_ENTRY in zipfile.ZipFile(result.model_path).namelist()
+    flips = info.metrics["flip_average"]  # the validation chips scored without and with flip averaging
+    assert flips["windows"] == 13 and flips["gain"] == flips["mean_iou_flipped"] - flips["mean_iou_plain"]
+    assert flips["on"] == (flips["gain"] > max(MIN_GAIN, flips["noise"]))
+    assert flip_summary(info.metrics) in Path(result.report_path).read_text()
 
 
 def test_the_same_seed_gives_the_same_weights(chips, tmp_path):
