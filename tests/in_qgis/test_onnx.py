@@ -28,7 +28,7 @@ def test_classify_runs_a_third_party_onnx_segmentor_with_its_class_names(geoseg,
     data = np.random.default_rng(0).integers(0, 256, (3, 50, 70)).astype(np.uint16)
     image = write_raster(tmp_path / "image.tif", data)
     model = write_segmentor(tmp_path / "third-party.onnx", 64)
-    result = geoseg.run("geoseg:classify", {"INPUT": str(image), "MODEL": str(model), "FLIP_AVERAGE": False,
+    result = geoseg.run("geoseg:classify", {"INPUT": str(image), "MODEL": str(model), "FLIP_AVERAGE": 2,
                                             "TILE_SIZE": 64, "OUTPUT": str(tmp_path / "classes.tif")})
     raster = gdal.Open(result["OUTPUT"])
     band = raster.GetRasterBand(1)
