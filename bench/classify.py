@@ -6,6 +6,7 @@
     .venv/bin/python bench/classify.py --size 4096 --flip-average on
     .venv/bin/python bench/classify.py --size 8192 --no-baseline
     .venv/bin/python bench/classify.py --input scene.tif --model model.keras
+    .venv/bin/python bench/classify.py --size 2048 --engines
 
 Without ``--input`` a synthetic 12-band UInt16 scene (tiled 512, DEFLATE, as GDAL tools export Sentinel-2
 stacks) is written; without ``--model`` the study's default U-Net (``build_model("unet", 12, 3)``) is
@@ -24,7 +25,9 @@ The LiteRT engine converts the model once per tile shape and caches the conversi
 ``litert-cache`` folder of the work folder): the first tiled run includes the conversion and is reported
 on its own; the later runs, which classify as a user's second scene would, count for the summary. The last
 line reads ``speedup=<ratio> mpx_per_s=<value> peak_rss_mib=<value>`` (speedup: naive time / tiled time;
-``nan`` with ``--no-baseline``).
+``nan`` with ``--no-baseline``). With ``--engines`` the model is also exported to ONNX (``python -m training
+export``) and the tiled run is timed on each engine in float32 — LiteRT, TensorFlow and ONNX Runtime (the
+export) — on the same raster, a line each before the last.
 """
 from __future__ import annotations
 
@@ -77,6 +80,8 @@ def main() -> None:
         best["naive"] = fastest([run["naive"] for run in runs])
     for phase, result in best.items():
         report(phase, result)
+    if args.engines:
+        compare_engines(args, work)
     tiled, naive = best["tiled"], best.get("naive")
     speedup = naive["seconds"] / tiled["seconds"] if naive else float("nan")
     print(f"speedup={speedup:.2f} mpx_per_s={tiled['mpx_per_s']:.3f} peak_rss_mib={tiled['peak_rss_mib']:.0f}")
@@ -100,6 +105,8 @@ def parse_args() -> argparse.Namespace:
                         help="tiled run's flip averaging (on: the network runs four times a tile)")
     parser.add_argument("--repeat", type=int, default=1, help="runs per phase, alternating; the fastest counts")
     parser.add_argument("--no-baseline", action="store_true", help="skip the naive baseline (large rasters)")
+    parser.add_argument("--engines", action="store_true",
+                        help="also time LiteRT, TensorFlow and ONNX Runtime (an ONNX export) in float32")
     parser.add_argument("--phase", choices=list(PHASES), help=argparse.SUPPRESS)
     parser.add_argument("--output", help=argparse.SUPPRESS)
     return parser.parse_args()
@@ -113,6 +120,20 @@ def run_phase(phase: str, args: argparse.Namespace) -> dict:
                "--engine", args.engine, "--precision", args.precision, "--flip-average", args.flip_average]
     done = subprocess.run(command, check=True, stdout=subprocess.PIPE, text=True)
     return json.loads(done.stdout.strip().splitlines()[-1])
+
+
+def compare_engines(args: argparse.Namespace, work: Path) -> None:
+    """The tiled run in float32 on each engine, the ONNX one on the model's export (cached runs only: each
+    engine's first run, which converts, is not counted)."""
+    onnx = work / f"{Path(args.model).stem}.onnx"
+    if not onnx.exists():
+        subprocess.run([sys.executable, "-m", "training", "export", args.model, str(onnx)], check=True, cwd=ROOT,
+                       stdout=subprocess.DEVNULL)
+    for engine, model in (("litert", args.model), ("tensorflow", args.model), ("auto", str(onnx))):
+        runs = [run_phase("tiled", argparse.Namespace(**{**vars(args), "engine": engine, "precision": "float32",
+                                                          "model": model})) for _ in range(args.repeat + 1)]
+        label = "ONNX Runtime" if model.endswith(".onnx") else engine
+        report(f"tiled, {label}, float32", fastest([run for run in runs if not run["converted"]] or runs))
 
 
 def fastest(results: list[dict]) -> dict:
