@@ -29,15 +29,9 @@ HELD_OUT = {"split": "test", "pixels": 4096, "pixel_accuracy": 0.91, "mean_iou":
             "confusion_matrix": [[1, 0, 0], [0, 1, 0], [0, 0, 1]]}
 
 
-# One architecture per builder: VGG16 and VGG19 share theirs (only the encoder's depth differs), and each VGG
-# export takes 30-45 s of the test run.
-EACH_BUILDER = list({architecture.builder: name for name, architecture in reversed(ARCHITECTURES.items())}.values())
-
-
-@pytest.fixture(scope="module", params=EACH_BUILDER)
+@pytest.fixture(scope="module", params=list(ARCHITECTURES))
 def exported(request, tmp_path_factory):
-    """An architecture of each registered builder, tiny, saved with held-out scores and exported: (network, ONNX
-    path)."""
+    """Each registered architecture, tiny, saved with held-out scores and exported: (network, ONNX path)."""
     keras.utils.set_random_seed(0)
     network = build_model(request.param, len(BANDS), 3, **SMALL.get(request.param, {}))
     folder = tmp_path_factory.mktemp(request.param)
