@@ -32,10 +32,9 @@ def tune_factors(predict, batches, classes: list[int], num_classes: int) -> tupl
         log_p = np.log(np.maximum(probabilities[labelled], 1e-12))  # (pixels, classes)
         truth = labels[labelled]
         for i, c in enumerate(classes):
-            others = np.delete(log_p, c, axis=1).max(axis=1)
+            others, actual = np.delete(log_p, c, axis=1).max(axis=1), truth == c
             for j, shift in enumerate(logs):
                 chosen = log_p[:, c] + shift > others
-                actual = truth == c
                 counts[i, j] += ((chosen & actual).sum(), (chosen & ~actual).sum(), (~chosen & actual).sum())
     factors, tuned = np.ones(num_classes), {}
     for i, c in enumerate(classes):

@@ -66,6 +66,17 @@ def test_fewer_candidates_than_asked_give_fewer_suggestions():
     assert select(squares, 5, 8) == [Square(0, 0, 0, 0.5), Square(0, 8, 1, 0.9)]
 
 
+
+def write_label_polygon(path, srs, geometry) -> None:
+    """A GeoPackage of label polygons in ``srs`` holding ``geometry`` alone, of class 0."""
+    source = ogr.GetDriverByName("GPKG").CreateDataSource(str(path))
+    layer = source.CreateLayer("labels", srs, ogr.wkbPolygon)
+    layer.CreateField(ogr.FieldDefn("class", ogr.OFTInteger))
+    feature = ogr.Feature(layer.GetLayerDefn())
+    feature.SetField("class", 0)
+    feature.SetGeometry(geometry)
+    layer.CreateFeature(feature)
+
 @pytest.fixture(scope="module")
 def classified(tmp_path_factory):
     """A 64×64 scene, a tiny model, and label polygons in another CRS (WGS 84) over the top-left 16×16 px."""
@@ -82,14 +93,7 @@ def classified(tmp_path_factory):
     labelled = ogr.CreateGeometryFromWkt(f"POLYGON (({x} {y}, {x + 160} {y}, {x + 160} {y - 160}, {x} {y - 160}, "
                                          f"{x} {y}))")
     labelled.Transform(osr.CoordinateTransformation(utm, wgs84))
-    source = ogr.GetDriverByName("GPKG").CreateDataSource(str(folder / "labels.gpkg"))
-    layer = source.CreateLayer("labels", wgs84, ogr.wkbPolygon)
-    layer.CreateField(ogr.FieldDefn("class", ogr.OFTInteger))
-    feature = ogr.Feature(layer.GetLayerDefn())
-    feature.SetField("class", 0)
-    feature.SetGeometry(labelled)
-    layer.CreateFeature(feature)
-    source = None
+    write_label_polygon(folder / "labels.gpkg", wgs84, labelled)
     return folder, str(raster), str(model), str(folder / "labels.gpkg"), labelled
 
 
@@ -127,14 +131,7 @@ def test_squares_of_a_raster_in_degrees_land_on_it_in_the_label_polygons_crs(tmp
                                           f"{lat - 64 * step}, {lon} {lat - 64 * step}, {lon} {lat}))")
     footprint.Transform(osr.CoordinateTransformation(wgs84, utm))
     labelled = ogr.CreateGeometryFromWkt(footprint.Centroid().Buffer(50, 1).ExportToWkt())  # a small labelled patch
-    source = ogr.GetDriverByName("GPKG").CreateDataSource(str(tmp_path / "labels.gpkg"))
-    layer = source.CreateLayer("labels", utm, ogr.wkbPolygon)
-    layer.CreateField(ogr.FieldDefn("class", ogr.OFTInteger))
-    feature = ogr.Feature(layer.GetLayerDefn())
-    feature.SetField("class", 0)
-    feature.SetGeometry(labelled)
-    layer.CreateFeature(feature)
-    source = None
+    write_label_polygon(tmp_path / "labels.gpkg", utm, labelled)
     output = tmp_path / "suggested.gpkg"
     assert main(["suggest", str(raster), str(model), str(output), "--count", "4", "--square-size", "8",
                  "--label-polygons", str(tmp_path / "labels.gpkg")]) == 0
