@@ -26,11 +26,13 @@ test: lint test-unit test-qgis
 lint: setup
 	$(VENV)/bin/ruff check .
 
+# Tests run in parallel processes, one per core (pytest-xdist): most of their time is single-threaded Python and
+# subprocesses, so two processes on two cores take about two thirds of one's time.
 test-unit: setup
-	$(PY) -m pytest -p no:qgis tests/unit
+	$(PY) -m pytest -p no:qgis -n auto tests/unit
 
 test-qgis: setup
-	$(PY) -m pytest tests/in_qgis
+	$(PY) -m pytest -n auto tests/in_qgis
 
 package: setup
 	$(PY) tools/package.py dist
