@@ -167,7 +167,8 @@ def _score(name: str, path: str, error: str, held: HeldOut, config: CompareConfi
         if missing:
             raise GeoSegError(f"It reads band(s) {missing}; the held-out chips have {held.images.shape[-1]}.")
         images = normalize_array(held.images[..., [band - 1 for band in info.bands]], info.normalization)
-        metrics, speed = timed_scores(model, ChipArrays(images, held.labels).dataset(config.batch_size), info.classes)
+        metrics, speed = timed_scores(model.predict_on_batch,
+                                      ChipArrays(images, held.labels).dataset(config.batch_size), info.classes)
     except GeoSegError as err:
         return ModelScore(name, path, error=str(err)), None, None
     shown = images[:config.preview_chips]

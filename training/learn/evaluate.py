@@ -35,7 +35,8 @@ def evaluate_model(config: EvaluateConfig, progress: Progress | None = None) -> 
     chips = load_chips(pairs, tuple(info.bands), progress.span(0.0, 0.5))
     progress.update(0.5, f"Scoring {len(pairs)} chips…")
     images = normalize_array(chips.images, info.normalization)
-    metrics = model_scores(model, ChipArrays(images, chips.labels).dataset(config.batch_size), info.classes)
+    metrics = model_scores(model.predict_on_batch, ChipArrays(images, chips.labels).dataset(config.batch_size),
+                           info.classes)
     progress.update(0.8, f"{len(pairs)} chips: pixel accuracy {metrics['pixel_accuracy']:.3f}, "
                          f"mean IoU {metrics['mean_iou']:.3f}")
     sample = read_pixels(config.model_path)

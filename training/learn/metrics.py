@@ -49,13 +49,14 @@ def majority_baseline(train_counts: np.ndarray, test_counts: np.ndarray) -> dict
     return {"class": majority, "pixel_accuracy": float(test_counts[majority] / total) if total else float("nan")}
 
 
-def model_scores(model, dataset, classes) -> dict:
-    """:func:`scores` of a Keras ``model`` on a dataset of (normalised image, label, mask) batches, one batch
-    at a time, with the object metrics of each chip or tile scored whole (:func:`object_scores`)."""
-    return timed_scores(model, dataset, classes, warm_up=False)[0]
+def model_scores(predict, dataset, classes) -> dict:
+    """:func:`scores` of a model on a dataset of (normalised image, label, mask) batches, one batch at a time, with
+    the object metrics of each chip or tile scored whole (:func:`object_scores`); ``predict`` answers a batch's
+    class probabilities (a Keras model's ``predict_on_batch``)."""
+    return timed_scores(predict, dataset, classes, warm_up=False)[0]
 
 
-def timed_scores(model, dataset, classes, warm_up: bool = True) -> tuple[dict, float]:
+def timed_scores(predict, dataset, classes, warm_up: bool = True) -> tuple[dict, float]:
     """:func:`model_scores` and the megapixels the model classifies a second (reading not counted; with
     ``warm_up``, the first batch is classified once more before, untimed)."""
     matrix = np.zeros((len(classes), len(classes)), np.int64)
@@ -63,9 +64,9 @@ def timed_scores(model, dataset, classes, warm_up: bool = True) -> tuple[dict, f
     pixels, seconds = 0, 0.0
     for images, labels, _ in dataset:
         if warm_up and not pixels:
-            model.predict_on_batch(images)
+            predict(images)
         start = time.perf_counter()
-        predicted = np.asarray(model.predict_on_batch(images)).argmax(axis=-1)
+        predicted = np.asarray(predict(images)).argmax(axis=-1)
         seconds += time.perf_counter() - start
         pixels += predicted.size
         matrix += confusion_matrix(np.asarray(labels), predicted, len(classes))

@@ -121,7 +121,7 @@ def train(config: TrainConfig, progress: Progress | None = None) -> TrainResult:
     saved, _ = load_bundle(config.output_model)  # the averaged weights or the best epoch, scored as saved
     decision = _decide_rare_classes(config, data, saved, progress)
     held_out = data.test or data.validation
-    metrics, speed = timed_scores(saved, held_out.dataset(config.batch_size), data.scheme)
+    metrics, speed = timed_scores(saved.predict_on_batch, held_out.dataset(config.batch_size), data.scheme)
     metrics["split"] = "test" if data.test else "validation"
     baseline = majority_baseline(data.train_counts, np.sum(metrics["confusion_matrix"], axis=1))
     progress.update(0.95, f"Fitting the per-pixel baseline on up to {SAMPLE_PIXELS:,} training pixels…")

@@ -25,7 +25,7 @@ def test_the_report_shows_the_per_pixel_baseline_and_the_networks_margin(tmp_pat
     classes = class_scheme(CLASS_NAMES)
     model = build_model("unet", 3, 3, base_filters=4, depth=2)  # untrained: the baseline beats it
     held_out = ChipArrays(*chips(6, 1))
-    metrics = {**model_scores(model, held_out.dataset(4), classes), "split": "test"}
+    metrics = {**model_scores(model.predict_on_batch, held_out.dataset(4), classes), "split": "test"}
     images, labels = chips(20, 2)
     pixel = fit_baseline(images[labels != 255], labels[labels != 255], 3)
     baseline = pixel.scores(held_out.dataset(4), classes)
