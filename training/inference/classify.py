@@ -33,10 +33,10 @@ from ..data.raster import create_class_raster, open_raster
 from ..errors import GeoSegError
 from ..host.devices import choose_engine
 from ..models.flips import flip_averaged, flips_used
-from ..models.onnx_metadata import is_onnx
+from ..models.onnx_metadata import is_onnx, read_model_info
 from ..progress import Progress
 from .class_writing import ClassRows, RowWriter, geotiff_output, percent_raster
-from .engines import LABELS, cache_folder, compile_tiles, read_model_info
+from .engines import LABELS, cache_folder, compile_tiles
 from .tile_reading import Tile, TileReader, input_bands, polygon_mask, prefetched, raster_window, tile_batches
 from .tiling import TileGrid
 

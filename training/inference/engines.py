@@ -23,9 +23,8 @@ from pathlib import Path
 import numpy as np
 
 from ..data.normalization import normalize
-from ..errors import GeoSegError
-from ..models.bundle import ModelInfo, load_bundle, read_info
-from ..models.onnx_metadata import is_onnx, onnx_session, read_onnx_info
+from ..models.bundle import load_bundle
+from ..models.onnx_metadata import onnx_probabilities, onnx_session, read_onnx_info
 
 LABELS = {"litert": "LiteRT (XNNPACK)", "tensorflow": "TensorFlow", "onnxruntime": "ONNX Runtime"}
 CACHE_ENV = "GEOSEG_CACHE_DIR"
@@ -62,34 +61,11 @@ def _tile_model(model_path: str, shape: tuple[int, ...], window: np.ndarray, bfl
     return keras.Model(images, model(normalize(images, info.normalization)) * window[np.newaxis, :, :, np.newaxis])
 
 
-def read_model_info(model_path: str) -> ModelInfo:
-    """The metadata of a GeoSeg model file (.keras) or of an ONNX model (.onnx)."""
-    return read_onnx_info(model_path) if is_onnx(model_path) else read_info(model_path)
-
-
 def _onnxruntime(model_path: str, shape: tuple[int, ...], window: np.ndarray) -> Callable[[np.ndarray], np.ndarray]:
-    """An ONNX model's tile model: the tiles normalised, channels first, run one at a time where the model's batch
-    is fixed at one, and padded (reflected) to its tile size where that is fixed; its probabilities weighted by
-    ``window``."""
+    """An ONNX model's tile model: its probabilities of the normalised tiles, weighted by ``window``."""
     session = onnx_session(model_path)
-    info, (source,) = read_onnx_info(model_path, session), session.get_inputs()
-    batch, _, height, width = (side if isinstance(side, int) else None for side in source.shape)
-    height, width = height or shape[1], width or shape[2]
-    if height < shape[1] or width < shape[2]:
-        raise GeoSegError(f"The ONNX model {model_path} takes tiles of {width}×{height} px, smaller than these "
-                          f"{shape[2]}×{shape[1]} px tiles: set the tile size to {min(width, height)} or less.")
-    if batch not in (None, 1, shape[0]):
-        raise GeoSegError(f"The ONNX model {model_path} takes batches of {batch} tiles: set the tiles per batch to "
-                          f"{batch}.")
-    padding = ((0, 0), (0, 0), (0, height - shape[1]), (0, width - shape[2]))
-
-    def run(images: np.ndarray) -> np.ndarray:
-        tiles = np.pad(normalize(images, info.normalization).transpose(0, 3, 1, 2), padding, mode="reflect")
-        parts = [tiles[i:i + (batch or len(tiles))] for i in range(0, len(tiles), batch or len(tiles))]
-        probabilities = np.concatenate([session.run(None, {source.name: part})[0] for part in parts], dtype=np.float32)
-        return probabilities[:, :, :shape[1], :shape[2]].transpose(0, 2, 3, 1) * window[np.newaxis, :, :, np.newaxis]
-
-    return run
+    info, probabilities = read_onnx_info(model_path, session), onnx_probabilities(model_path, session, shape)
+    return lambda images: probabilities(normalize(images, info.normalization)) * window[np.newaxis, :, :, np.newaxis]
 
 
 def cache_folder() -> Path:

@@ -7,20 +7,22 @@ probabilities; ``metadata_props`` whose values are JSON — ``model_type`` "Segm
 name), ``resolution`` (cm/px), ``tiles_size`` (px), ``tiles_overlap`` (% of the tile), ``seg_thresh``,
 ``seg_small_segment`` and, per band, ``standardization_mean`` and ``standardization_std``, applied after the raw
 values are divided by 255. GeoSeg's exports also carry their GeoSeg metadata under ``geoseg`` (band
-numbers, colours, scores), without the training record, whose paths name the trainer's files. Reading needs
-ONNX Runtime only: no TensorFlow.
+numbers, colours, scores), without the training record, whose paths name the trainer's files. Reading and running
+(:func:`onnx_probabilities`: classify's ONNX Runtime engine, evaluate's and compare's scoring) need ONNX Runtime
+only: no TensorFlow.
 """
 from __future__ import annotations
 
 import ast
 import json
+from collections.abc import Callable
 from pathlib import Path
 
 import numpy as np
 
 from ..data.classes import class_scheme
 from ..errors import GeoSegError
-from .bundle import ModelInfo
+from .bundle import ModelInfo, read_info
 
 SUFFIX = ".onnx"
 MODEL_TYPE = "Segmentor"
@@ -104,6 +106,34 @@ def read_onnx_info(path: str, session=None) -> ModelInfo:
                           f"(class_names). {fix}")
     return ModelInfo("onnx", list(range(1, bands + 1)), class_scheme(names),
                      {"method": "deepness", "offset": (mean * RAW_SCALE).tolist(), "scale": (std * RAW_SCALE).tolist()})
+
+
+def read_model_info(path: str) -> ModelInfo:
+    """The metadata of a GeoSeg model file (.keras) or of an ONNX model (.onnx)."""
+    return read_onnx_info(path) if is_onnx(path) else read_info(path)
+
+
+def onnx_probabilities(path: str, session, shape: tuple[int, ...]) -> Callable[[np.ndarray], np.ndarray]:
+    """The class probabilities (N, H, W, classes) that the ``session`` of the ONNX model at ``path`` answers for
+    normalised tiles of ``shape`` (N, H, W, bands), N at most ``shape[0]``: channels first, run one at a time where
+    the model's batch is fixed at one, and padded (reflected) to its tile size where that is fixed."""
+    (source,) = session.get_inputs()
+    batch, _, height, width = (side if isinstance(side, int) else None for side in source.shape)
+    height, width = height or shape[1], width or shape[2]
+    if height < shape[1] or width < shape[2]:
+        raise GeoSegError(f"The ONNX model {path} takes tiles of {width}×{height} px, smaller than these "
+                          f"{shape[2]}×{shape[1]} px tiles: set the tile size to {min(width, height)} or less.")
+    if batch not in (None, 1, shape[0]):
+        raise GeoSegError(f"The ONNX model {path} takes batches of {batch} tiles: set the tiles per batch to {batch}.")
+    padding = ((0, 0), (0, 0), (0, height - shape[1]), (0, width - shape[2]))
+
+    def run(images: np.ndarray) -> np.ndarray:
+        tiles = np.pad(np.asarray(images).transpose(0, 3, 1, 2), padding, mode="reflect")
+        parts = [tiles[i:i + (batch or len(tiles))] for i in range(0, len(tiles), batch or len(tiles))]
+        probabilities = np.concatenate([session.run(None, {source.name: part})[0] for part in parts], dtype=np.float32)
+        return probabilities[:, :, :shape[1], :shape[2]].transpose(0, 2, 3, 1)
+
+    return run
 
 
 def _value(text: str):
