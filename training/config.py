@@ -201,7 +201,7 @@ class EvaluateConfig:
     INPUTS: ClassVar = ("model_path", "chips_dir")
     OUTPUTS: ClassVar = ("output_csv", "output_html", "preview_png")
 
-    model_path: str = option(help="a GeoSeg model file (.keras)")
+    model_path: str = option(help=MODELS_TO_CLASSIFY)
     chips_dir: str = option(help="chips folder to score it on")
     output_csv: str = option("", "per-class scores (CSV)")
     output_html: str = option("", "report with the confusion matrix and pictures (HTML)")
@@ -241,7 +241,8 @@ class CompareConfig:
                            "the train command, e.g. 'architecture=unet; architecture=unet bands=rgb; "
                            "architecture=unet_vgg16 pretrained=false'")
     shared: str = option("", "training settings every configuration shares, e.g. 'epochs=20 patience=5 seed=1'")
-    model_paths: list[str] | None = option(None, "GeoSeg model files (.keras) to compare as they are")
+    model_paths: list[str] | None = option(None, "GeoSeg model files (.keras) and ONNX segmentation models (.onnx) "
+                                                 "to compare as they are")
     chips_dir: str = option("", "chips folder to train the configurations on")
     image_raster: str = option("", "…or a multispectral raster to train them on, with its label raster")
     label_raster: str = option("", "the raster's labels: 0, 1, 2, …; 255 or nodata = unlabelled")

@@ -58,6 +58,8 @@ CASES = [
          says="never overwrites its inputs"),
     case("evaluate_negative_preview_chips", "evaluate", "{dir}/m.keras", "{dir}", "--preview-chips", "-1",
          says="The preview chips -1 is too small: give at least 0."),
+    case("evaluate_onnx_model_that_is_no_model", "evaluate", "{dir}/notes.onnx", "{dir}",
+         says="{dir}/notes.onnx is not an ONNX model ONNX Runtime can load"),
     case("compare_batch_size_zero", "compare", "{dir}/report.html", "--batch-size", "0",
          says="The batch size 0 is too small: give at least 1."),
     case("classify_model_missing", "classify", "{image}", "{dir}/missing.keras", "{dir}/classes.tif",

@@ -20,6 +20,8 @@ METHOD = "Pixel classifier (gradient boosting, per pixel)"
 SAMPLE_PIXELS = 50_000  # labelled training pixels it is fitted on
 NO_PIXELS = ("No training pixels are kept in the model file (it was written before GeoSeg kept them), so the per-pixel "
              "baseline is not shown.")
+ONNX_PIXELS = ("An ONNX model keeps no training pixels (an export leaves them out), so the per-pixel baseline is not "
+               "shown: give the .keras model it was exported from to see it.")
 SEED = 0  # the classifier's own (its early-stopping split): fixed, so a model file's sample refits alike
 ROUNDS = 100  # at most; early stopping on a tenth of the sample ends it once 10 rounds bring nothing
 LEAVES = 31

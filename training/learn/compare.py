@@ -1,7 +1,7 @@
 """Compare models on the same held-out chips or region: configurations trained here on one split and seed, and
-model files given, scored alike and shown in one visual report (training.reports.model_report) with its figures
-as CSV; beside them the per-pixel baseline (training.learn.baseline), refitted on training pixels a model file
-keeps."""
+model files given (GeoSeg bundles or ONNX models: training.learn.metrics.scoring_model), scored alike and shown
+in one visual report (training.reports.model_report) with its figures as CSV; beside them the per-pixel baseline
+(training.learn.baseline), refitted on training pixels a model file keeps."""
 from __future__ import annotations
 
 import math
@@ -17,15 +17,16 @@ from ..data.pairs import find_pairs, load_chips
 from ..data.raster import open_raster
 from ..data.windows import EVAL_TILE, read_scene, split_blocks, tile_arrays
 from ..errors import GeoSegError
-from ..models.bundle import load_bundle, read_info, read_pixels
+from ..models.bundle import read_info, read_pixels
+from ..models.onnx_metadata import is_onnx, read_model_info
 from ..progress import Progress
 from ..reports.model_report import (ModelScore, baseline_note, baseline_score, metrics_table, read_history,
                                     write_figure_tables, write_report)
 from ..reports.preview import chip_gallery, rgb_composite, rgb_positions
 from ..rows import parse_rows, parse_settings, split_rows
-from .baseline import NO_PIXELS, fit_baseline, missing
+from .baseline import NO_PIXELS, ONNX_PIXELS, fit_baseline, missing
 from .callbacks import history_path_for
-from .metrics import timed_scores
+from .metrics import predicted_classes, scoring_model, timed_scores
 from .train import split_chips, train
 
 OWN = ("output_model", "chips_dir", "image_raster", "label_raster", "image_suffix", "label_suffix", "report")
@@ -162,36 +163,37 @@ def _score(name: str, path: str, error: str, held: HeldOut, config: CompareConfi
     if error:
         return ModelScore(name, path, error=error), None, None
     try:
-        model, info = load_bundle(path)
+        info = read_model_info(path)
         missing = [band for band in info.bands if band > held.images.shape[-1]]
         if missing:
             raise GeoSegError(f"It reads band(s) {missing}; the held-out chips have {held.images.shape[-1]}.")
         images = normalize_array(held.images[..., [band - 1 for band in info.bands]], info.normalization)
-        metrics, speed = timed_scores(model.predict_on_batch,
-                                      ChipArrays(images, held.labels).dataset(config.batch_size), info.classes)
+        predict, parameters = scoring_model(path, (config.batch_size, *images.shape[1:]))
+        metrics, speed = timed_scores(predict, ChipArrays(images, held.labels).dataset(config.batch_size), info.classes)
     except GeoSegError as err:
         return ModelScore(name, path, error=str(err)), None, None
     shown = images[:config.preview_chips]
-    predicted = model.predict(shown, verbose=0).argmax(axis=-1) if len(shown) else None
-    return ModelScore(name, path, metrics, model.count_params(), info.metrics.get("training_seconds"), speed,
+    predicted = predicted_classes(predict, shown, config.batch_size) if len(shown) else None
+    return ModelScore(name, path, metrics, parameters, info.metrics.get("training_seconds"), speed,
                       read_history(history_path_for(path))), predicted, info.classes
 
 
 def _pixel_baseline(sources: list[tuple[bool, str]], held: HeldOut, classes, config: CompareConfig):
     """The per-pixel baseline refitted on the training pixels kept by a model file of ``sources`` (trained here,
-    path) — a configuration trained here reading the most bands, else the first model file that keeps some —
-    reading that model's bands, and scored on ``held`` as the models are: its score (None without pixels), its
-    predictions of the gallery's chips, and a note saying which pixels it learnt from."""
+    path) — a configuration trained here reading the most bands, else the first model file that keeps some (ONNX
+    models keep none) — reading that model's bands, and scored on ``held`` as the models are: its score (None
+    without pixels), its predictions of the gallery's chips, and a note saying which pixels it learnt from."""
     if missing():
         return None, None, missing()
-    ranked = sorted(sources, key=lambda source: (not source[0], -len(read_info(source[1]).bands)))
+    ranked = sorted((source for source in sources if not is_onnx(source[1])),
+                    key=lambda source: (not source[0], -len(read_info(source[1]).bands)))
     for _, path in ranked:
         sample = read_pixels(path)
         pixel = fit_baseline(*sample, len(classes)) if sample else None
         if pixel:
             break
     else:
-        return None, None, NO_PIXELS
+        return None, None, NO_PIXELS if ranked else ONNX_PIXELS
     info = read_info(path)
     images = normalize_array(held.images[..., [band - 1 for band in info.bands]], info.normalization)
     metrics = pixel.scores(ChipArrays(images, held.labels).dataset(config.batch_size), classes)

@@ -1,6 +1,7 @@
-"""Score a trained model on a chips folder: metrics, a CSV table, an HTML report and pictures; beside it the
-per-pixel baseline, refitted on the training pixels the model file keeps (training.learn.baseline), and the flip
-averaging decision its training recorded (training.learn.flips)."""
+"""Score a trained model, a GeoSeg bundle or an ONNX model (training.learn.metrics.scoring_model), on a chips
+folder: metrics, a CSV table, an HTML report and pictures; beside it the per-pixel baseline, refitted on the
+training pixels the model file keeps (training.learn.baseline), and the flip averaging decision its training
+recorded (training.learn.flips)."""
 from __future__ import annotations
 
 from pathlib import Path
@@ -12,15 +13,16 @@ from ..data.dataset import ChipArrays
 from ..data.normalization import normalize_array
 from ..data.pairs import find_pairs, load_chips
 from ..data.raster import open_raster
-from ..models.bundle import load_bundle, read_pixels
+from ..models.bundle import read_pixels
 from ..models.flips import RECORD as FLIP_RECORD
 from ..models.flips import summary as flip_summary
+from ..models.onnx_metadata import is_onnx, read_model_info
 from ..outputs import atomic_path
 from ..progress import Progress
 from ..reports.model_report import ModelScore, baseline_note, baseline_score, write_csv, write_report
 from ..reports.preview import chip_gallery, raster_rgb, write_png
-from .baseline import NO_PIXELS, fit_baseline, missing
-from .metrics import model_scores
+from .baseline import NO_PIXELS, ONNX_PIXELS, fit_baseline, missing
+from .metrics import model_scores, predicted_classes, scoring_model
 
 
 
@@ -29,18 +31,19 @@ def evaluate_model(config: EvaluateConfig, progress: Progress | None = None) -> 
     each chip scored whole (training.learn.objects), the model's and the per-pixel baseline's (where the model
     file keeps training pixels)."""
     progress = progress or Progress()
-    progress.update(0.0, f"Loading the model {config.model_path}…")
-    model, info = load_bundle(config.model_path)
+    info = read_model_info(config.model_path)
     pairs = find_pairs(config.chips_dir, config.image_suffix, config.label_suffix)
     chips = load_chips(pairs, tuple(info.bands), progress.span(0.0, 0.5))
+    progress.update(0.5, f"Loading the model {config.model_path}…")
+    predict, parameters = scoring_model(config.model_path, (config.batch_size, *chips.images.shape[1:]))
     progress.update(0.5, f"Scoring {len(pairs)} chips…")
     images = normalize_array(chips.images, info.normalization)
-    metrics = model_scores(model.predict_on_batch, ChipArrays(images, chips.labels).dataset(config.batch_size),
-                           info.classes)
+    metrics = model_scores(predict, ChipArrays(images, chips.labels).dataset(config.batch_size), info.classes)
     progress.update(0.8, f"{len(pairs)} chips: pixel accuracy {metrics['pixel_accuracy']:.3f}, "
                          f"mean IoU {metrics['mean_iou']:.3f}")
-    sample = read_pixels(config.model_path)
-    why, pixel, baseline = NO_PIXELS if sample is None else missing(), None, None
+    onnx = is_onnx(config.model_path)
+    sample = None if onnx else read_pixels(config.model_path)
+    why, pixel, baseline = (ONNX_PIXELS if onnx else NO_PIXELS) if sample is None else missing(), None, None
     if not why:
         progress.update(0.8, f"Fitting the per-pixel baseline on the model file's {len(sample[1]):,} training "
                              "pixels…")
@@ -61,7 +64,7 @@ def evaluate_model(config: EvaluateConfig, progress: Progress | None = None) -> 
     shown = list(range(min(config.preview_chips, len(pairs))))
     picture = None
     if shown and (config.preview_png or config.output_html):
-        predicted = [model.predict(images[shown], verbose=0).argmax(axis=-1)]
+        predicted = [predicted_classes(predict, images[shown], config.batch_size)]
         if pixel:
             predicted.append(pixel.predict(images[shown]))
         picture = chip_gallery([raster_rgb(open_raster(pairs[i][0], "image chip")) for i in shown],
@@ -70,7 +73,7 @@ def evaluate_model(config: EvaluateConfig, progress: Progress | None = None) -> 
         with atomic_path(config.preview_png) as tmp:
             write_png(tmp, picture)
     if config.output_html:
-        score = ModelScore(Path(config.model_path).name, config.model_path, metrics, model.count_params())
+        score = ModelScore(Path(config.model_path).name, config.model_path, metrics, parameters)
         notes = [f"Model: {config.model_path}.", f"Chips: {config.chips_dir}, {len(pairs)} of them, "
                  f"{metrics['pixels']:,} labelled pixels scored; pixel accuracy {metrics['pixel_accuracy']:.4f}, "
                  f"mean IoU {metrics['mean_iou']:.4f}{_object_note(metrics)}.",

@@ -1,11 +1,15 @@
-"""Segmentation metrics from a confusion matrix; unlabelled pixels never count."""
+"""Segmentation metrics from a confusion matrix, unlabelled pixels never counting; and the model files scored,
+run as :func:`scoring_model` runs them."""
 from __future__ import annotations
 
 import time
+from collections.abc import Callable
 
 import numpy as np
 
 from ..data.classes import NODATA_CLASS
+from ..models.bundle import load_bundle
+from ..models.onnx_metadata import is_onnx, onnx_probabilities, onnx_session
 from .objects import ObjectCounts
 
 
@@ -49,10 +53,22 @@ def majority_baseline(train_counts: np.ndarray, test_counts: np.ndarray) -> dict
     return {"class": majority, "pixel_accuracy": float(test_counts[majority] / total) if total else float("nan")}
 
 
+def scoring_model(model_path: str, shape: tuple[int, int, int, int]
+                  ) -> tuple[Callable[[np.ndarray], np.ndarray], int | None]:
+    """The model file at ``model_path`` as *Evaluate* and *Compare* score it, on normalised chips of ``shape``
+    (batches of at most ``shape[0]``): the function answering a batch's class probabilities, and the parameter
+    count. A GeoSeg model runs in Keras, as training scores it; an ONNX model on ONNX Runtime, as classify runs it
+    (training.models.onnx_metadata.onnx_probabilities), its parameters uncounted."""
+    if is_onnx(model_path):
+        return onnx_probabilities(model_path, onnx_session(model_path), shape), None
+    model, _ = load_bundle(model_path)
+    return model.predict_on_batch, model.count_params()
+
+
 def model_scores(predict, dataset, classes) -> dict:
     """:func:`scores` of a model on a dataset of (normalised image, label, mask) batches, one batch at a time, with
     the object metrics of each chip or tile scored whole (:func:`object_scores`); ``predict`` answers a batch's
-    class probabilities (a Keras model's ``predict_on_batch``)."""
+    class probabilities (a Keras model's ``predict_on_batch``, or :func:`scoring_model`'s)."""
     return timed_scores(predict, dataset, classes, warm_up=False)[0]
 
 
@@ -73,6 +89,12 @@ def timed_scores(predict, dataset, classes, warm_up: bool = True) -> tuple[dict,
         objects.add(labels, predicted)
     speed = pixels / seconds / 1e6 if seconds else float("nan")
     return object_scores(matrix, objects, [c.name for c in classes]), speed
+
+
+def predicted_classes(predict, images: np.ndarray, batch_size: int) -> np.ndarray:
+    """The most probable class of each pixel of normalised ``images``, ``batch_size`` images at a time."""
+    return np.concatenate([np.asarray(predict(images[start:start + batch_size])).argmax(axis=-1)
+                           for start in range(0, len(images), batch_size)])
 
 
 def object_scores(matrix: np.ndarray, objects: ObjectCounts, class_names: list[str]) -> dict:

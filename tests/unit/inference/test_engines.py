@@ -1,7 +1,8 @@
 """ONNX models classify through the same pipeline as GeoSeg's own (training.inference.engines' ONNX Runtime engine):
 an export classifies as its Keras model does, a third-party Deepness segmentor as its weights say, tiles padded to
-a fixed-size model's input, and without TensorFlow."""
+a fixed-size model's input, and without TensorFlow; an export evaluates and compares as its Keras model does."""
 import os
+import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -12,12 +13,15 @@ import pytest
 from osgeo import gdal
 
 from onnx_models import expected_classes, write_segmentor
-from synthetic import CLASS_NAMES, scene, write_raster
-from training.config import ClassifyConfig, ExportConfig
+from synthetic import CLASS_NAMES, cut_chips, scene, write_raster
+from training.config import ClassifyConfig, EvaluateConfig, ExportConfig
 from training.data.classes import class_scheme
 from training.data.normalization import fit_normalization
 from training.errors import GeoSegError
 from training.inference.classify import classify_raster
+from training.jobs import run_job
+from training.learn.baseline import NO_PIXELS, ONNX_PIXELS
+from training.learn.evaluate import evaluate_model
 from training.models import build_model
 from training.models.bundle import ModelInfo, save_bundle
 from training.models.export import export_model
@@ -130,3 +134,35 @@ def test_classifying_an_onnx_model_needs_no_tensorflow(models, bands, tmp_path):
     in_process = classify(source, models[1], tmp_path / "in-process.tif", input_bands=[1, 2, 3, 4] * 3)
     np.testing.assert_array_equal(read(tmp_path / "export.tif"), read(in_process.output_raster))
     assert (read(tmp_path / "export.tif")[:5, :5] == 255).all()
+
+
+@pytest.fixture(scope="module")
+def chips(tmp_path_factory):
+    """16 chips of 32 px of a 128-px synthetic scene: the models' 12 bands and classes."""
+    return cut_chips(tmp_path_factory.mktemp("chips"), 128)
+
+
+def test_an_export_evaluates_as_its_keras_model(models, chips, tmp_path):
+    expected, got = (evaluate_model(EvaluateConfig(str(model), str(chips), output_html=str(tmp_path / f"{name}.html"),
+                                                   preview_png=str(tmp_path / f"{name}.png"), preview_chips=2))
+                     for model, name in zip(models, ("keras", "onnx")))
+    assert got.metrics == expected.metrics and got.table == expected.table
+    assert 0 < got.metrics["mean_iou"] < 1 and np.sum(got.metrics["confusion_matrix"]) == 16 * 32 * 32
+    np.testing.assert_array_equal(read(tmp_path / "onnx.png"), read(tmp_path / "keras.png"))  # the same predictions
+    assert got.pixel_baseline is expected.pixel_baseline is None  # neither keeps training pixels, and each says why
+    assert ONNX_PIXELS in (tmp_path / "onnx.html").read_text() and NO_PIXELS in (tmp_path / "keras.html").read_text()
+
+
+def test_an_export_compares_as_its_keras_model(models, chips, tmp_path):
+    keras_model, onnx_model = models
+    shutil.copy(onnx_model, tmp_path / "export.onnx")  # its own name in the table
+    result = run_job("compare", {"output_html": str(tmp_path / "c.html"), "test_dir": str(chips), "preview_chips": 2,
+                                 "model_paths": [str(keras_model), str(tmp_path / "export.onnx")]})
+    keras_row, onnx_row = result["table"]
+    own = ("model", "parameters", "megapixels_per_second")  # the name, the size Keras counts, the speed
+    assert {k: v for k, v in onnx_row.items() if k not in own} == {k: v for k, v in keras_row.items() if k not in own}
+    assert onnx_row["model"] == "export" and onnx_row["mean_iou"] == keras_row["mean_iou"] > 0
+    assert onnx_row["parameters"] is None and keras_row["parameters"] > 0 and onnx_row["megapixels_per_second"] > 0
+    alone = run_job("compare", {"output_html": str(tmp_path / "alone.html"), "test_dir": str(chips),
+                                "preview_chips": 0, "model_paths": [str(onnx_model)]})
+    assert alone["best_mean_iou"] == keras_row["mean_iou"] and ONNX_PIXELS in (tmp_path / "alone.html").read_text()

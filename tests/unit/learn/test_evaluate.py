@@ -29,7 +29,7 @@ def test_evaluate_writes_scores_a_report_and_pictures(tmp_path, monkeypatch):
                                            str(tmp_path / "report.html"), str(tmp_path / "chips.png"), preview_chips=3),
                             Progress(lambda percent, message: messages.append(message)))
     said = [m for m in messages if m]
-    assert said[:3] == [f"Loading the model {model}…", "Reading 16 chips…", "Scoring 16 chips…"]
+    assert said[:3] == ["Reading 16 chips…", f"Loading the model {model}…", "Scoring 16 chips…"]
     sample = len(read_pixels(model)[1])
     assert said[4] == f"Fitting the per-pixel baseline on the model file's {sample:,} training pixels…"
     matrix = np.asarray(result.metrics["confusion_matrix"])
