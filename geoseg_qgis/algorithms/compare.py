@@ -31,9 +31,10 @@ class CompareAlgorithm(GeoSegAlgorithm):
     DISPLAY_NAME = "Compare models"
     HELP = (
         "Which model is best on my data? Trains several <b>configurations</b> on the same training data, split and "
-        "seed, and/or takes <b>model files</b> as they are, then scores every model on the same held-out chips: "
-        "a <b>test chips folder</b>, else the held-out test part of the training data (as <i>Train segmentation "
-        "model</i> splits it).<br><br>"
+        "seed, and/or takes <b>model files</b> as they are (GeoSeg .keras models, or ONNX segmentation models "
+        "run by ONNX Runtime as <i>Classify raster</i> runs them), then scores every model on the same held-out "
+        "chips: a <b>test chips folder</b>, else the held-out test part of the training data (as <i>Train "
+        "segmentation model</i> splits it).<br><br>"
         "<b>Configurations</b>: one a line, each as setting=value pairs of the training settings (the names of "
         "<code>python -m training train -h</code>), e.g.<br><code>architecture=unet<br>architecture=unet "
         "bands=rgb<br>architecture=unet_vgg16 pretrained=false</code><br>Settings every configuration shares "
@@ -44,8 +45,8 @@ class CompareAlgorithm(GeoSegAlgorithm):
         "pixel's own band values, no neighbourhood), scored on the same held-out pixels: the baseline a network "
         "must beat for its view of context to pay. It is refitted on the training pixels a model file keeps: those "
         "of the configuration trained here that reads the most bands (all share the training part), else of the "
-        "first model file that keeps some (files written before GeoSeg kept them have none; the report says when "
-        "no baseline could be fitted).<br><br>"
+        "first model file that keeps some (files written before GeoSeg kept them, and ONNX models, have none; the "
+        "report says when no baseline could be fitted).<br><br>"
         "Outputs: one HTML report (a table of pixel accuracy, IoU per class, mean IoU and F1, parameters, "
         "training time and classification speed; learning curves; confusion matrices; held-out chips as RGB | "
         "reference | each model's prediction with one class legend), the same table as a table layer, the "
@@ -61,8 +62,9 @@ class CompareAlgorithm(GeoSegAlgorithm):
         self.addParameter(self.with_help(QgsProcessingParameterString(
             self.SHARED, self.tr("Settings all configurations share"), optional=True),
             declared_help(CompareConfig, "shared")))
-        self.addParameter(QgsProcessingParameterMultipleLayers(
-            self.MODELS, self.tr("Model files to compare as they are"), QgsProcessing.TypeFile, optional=True))
+        self.addParameter(self.with_help(QgsProcessingParameterMultipleLayers(
+            self.MODELS, self.tr("Model files to compare as they are"), QgsProcessing.TypeFile,
+            optional=True), declared_help(CompareConfig, "model_paths")))
         self.addParameter(QgsProcessingParameterRasterLayer(
             self.IMAGE, self.tr("Training raster (or give a chips folder)"), optional=True))
         self.addParameter(self.with_help(QgsProcessingParameterRasterLayer(

@@ -1,4 +1,4 @@
-"""geoseg:evaluate — score a trained model on a chips folder."""
+"""geoseg:evaluate — score a trained model, or an ONNX segmentation model, on a chips folder."""
 from qgis.core import (QgsProcessing, QgsProcessingOutputNumber, QgsProcessingOutputString,
                        QgsProcessingParameterFeatureSink, QgsProcessingParameterFile,
                        QgsProcessingParameterFileDestination)
@@ -29,6 +29,9 @@ class EvaluateAlgorithm(GeoSegAlgorithm):
     HELP = (
         "Scores a model trained by <i>Train segmentation model</i> on a chips folder (<b>images/</b> and "
         "<b>labels/</b>), e.g. chips from another area or date that the model never saw.<br><br>"
+        "<b>ONNX models</b> (.onnx) are scored too, run by ONNX Runtime as <i>Classify raster</i> runs them: "
+        "GeoSeg's exports (<i>Export model</i>) score as the .keras model they were exported from, and "
+        "third-party segmentation models carrying Deepness' metadata read the chips' bands 1, 2, 3, …<br><br>"
         "Reports pixel accuracy, intersection over union (IoU) and F1 per class, and their unweighted (macro) "
         "means over the classes present, with the confusion matrix (rows: reference, columns: predicted). "
         "Unlabelled pixels (255) are ignored.<br><br>"
@@ -40,7 +43,8 @@ class EvaluateAlgorithm(GeoSegAlgorithm):
         "Beside the model, the same scores of a <b>per-pixel classifier</b> (scikit-learn's gradient boosting on "
         "each pixel's own band values, no neighbourhood), refitted on the training pixels the model file keeps and "
         "scored on the same pixels: the baseline the network must beat for its view of context to pay. Model "
-        "files written before GeoSeg kept training pixels have no baseline, and the report says so.<br><br>"
+        "files written before GeoSeg kept training pixels, and ONNX models, have no baseline, and the report says "
+        "so.<br><br>"
         "The report and the log also show whether <i>Classify raster</i>'s automatic flip averaging is on for this "
         "model, with the validation mean IoU without and with it that its training measured.<br><br>"
         "Image and label chips pair by file name; set the name suffixes when they differ (X_img.tif / "
@@ -54,7 +58,7 @@ class EvaluateAlgorithm(GeoSegAlgorithm):
     )
 
     def initAlgorithm(self, config=None):  # noqa: N802 (QGIS API name)
-        self.addParameter(QgsProcessingParameterFile(self.MODEL, self.tr("GeoSeg model file"), extension="keras"))
+        self.addParameter(self.model_parameter(self.MODEL, EvaluateConfig))
         self.addParameter(QgsProcessingParameterFile(
             self.INPUT, self.tr("Chips folder"), behavior=QgsProcessingParameterFile.Folder))
         self.addParameter(self.setting_parameter(

@@ -1,15 +1,19 @@
-"""ONNX models in QGIS Processing: geoseg:export writes one from a GeoSeg model, and geoseg:classify runs a
-third-party segmentation model carrying Deepness' metadata, named classes and all."""
+"""ONNX models in QGIS Processing: geoseg:export writes one from a GeoSeg model, geoseg:classify runs a
+third-party segmentation model carrying Deepness' metadata, named classes and all, and geoseg:evaluate scores an
+export as its GeoSeg model."""
 import json
+from pathlib import Path
 
 import numpy as np
 import onnx
+import pytest
 from osgeo import gdal
 from qgis.core import QgsApplication, QgsRasterLayer
 
 from onnx_models import expected_classes, write_segmentor
-from synthetic import write_raster
+from synthetic import cut_chips, write_raster
 from tiny_model import write_tiny_model
+from training.learn.baseline import ONNX_PIXELS
 
 
 def test_export_writes_an_onnx_model_with_deepness_metadata_and_a_stac_item(geoseg, tmp_path):
@@ -39,9 +43,22 @@ def test_classify_runs_a_third_party_onnx_segmentor_with_its_class_names(geoseg,
     assert layer.isValid() and layer.renderer().type() == "paletted"
 
 
-def test_the_algorithms_that_classify_take_onnx_models(geoseg):
+def test_evaluate_scores_an_export_as_its_keras_model(geoseg, tmp_path):
+    model = write_tiny_model(tmp_path / "tiny.keras")  # reads bands 4, 3, 2 of the 12-band chips
+    exported = geoseg.run("geoseg:export", {"MODEL": str(model), "OUTPUT": str(tmp_path / "tiny.onnx")})["OUTPUT"]
+    chips = cut_chips(tmp_path, 64)
+    keras_scores, onnx_scores = (geoseg.run("geoseg:evaluate", {
+        "MODEL": str(path), "INPUT": str(chips), "PREVIEW_CHIPS": 1,
+        "OUTPUT_HTML": str(tmp_path / f"{Path(path).suffix[1:]}.html")}) for path in (model, exported))
+    for figure in ("PIXEL_ACCURACY", "MEAN_IOU", "MEAN_F1"):  # the untrained network's near ties may tip a pixel
+        assert onnx_scores[figure] == pytest.approx(keras_scores[figure], abs=1e-3), figure
+    assert 0 < onnx_scores["PIXEL_ACCURACY"] < 1 and onnx_scores["PIXEL_BASELINE_MEAN_IOU"] is None
+    assert ONNX_PIXELS in (tmp_path / "onnx.html").read_text()  # and what to give for it
+
+
+def test_the_algorithms_that_run_models_take_onnx_models(geoseg):
     registry = QgsApplication.processingRegistry()
-    for algorithm in ("geoseg:classify", "geoseg:suggestsamples"):
+    for algorithm in ("geoseg:classify", "geoseg:suggestsamples", "geoseg:evaluate"):
         model = registry.algorithmById(algorithm).parameterDefinition("MODEL")
         assert "*.onnx" in model.fileFilter() and "*.keras" in model.fileFilter(), algorithm
         assert model.checkValueIsAcceptable("m.onnx") and model.checkValueIsAcceptable("m.keras"), algorithm
