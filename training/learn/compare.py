@@ -24,7 +24,7 @@ from ..reports.model_report import (ModelScore, baseline_note, baseline_score, m
                                     write_figure_tables, write_report)
 from ..reports.preview import chip_gallery, rgb_composite, rgb_positions
 from ..rows import parse_rows, parse_settings, split_rows
-from .baseline import NO_PIXELS, ONNX_PIXELS, fit_baseline, missing
+from .baseline import NO_PIXELS, ONNX_PIXELS, fit_baseline, missing, recorded_decision
 from .callbacks import history_path_for
 from .metrics import predicted_classes, scoring_model, timed_scores
 from .train import split_chips, train
@@ -195,6 +195,7 @@ def _pixel_baseline(sources: list[tuple[bool, str]], held: HeldOut, classes, con
     else:
         return None, None, NO_PIXELS if ranked else ONNX_PIXELS
     info = read_info(path)
+    pixel.decide(recorded_decision(info.metrics), info.classes)
     images = normalize_array(held.images[..., [band - 1 for band in info.bands]], info.normalization)
     metrics = pixel.scores(ChipArrays(images, held.labels).dataset(config.batch_size), classes)
     shown = images[:config.preview_chips]

@@ -21,7 +21,7 @@ from ..outputs import atomic_path
 from ..progress import Progress
 from ..reports.model_report import ModelScore, baseline_note, baseline_score, write_csv, write_report
 from ..reports.preview import chip_gallery, raster_rgb, write_png
-from .baseline import NO_PIXELS, ONNX_PIXELS, fit_baseline, missing
+from .baseline import NO_PIXELS, ONNX_PIXELS, fit_baseline, missing, recorded_decision
 from .metrics import model_scores, predicted_classes, scoring_model
 
 
@@ -48,6 +48,8 @@ def evaluate_model(config: EvaluateConfig, progress: Progress | None = None) -> 
         progress.update(0.8, f"Fitting the per-pixel baseline on the model file's {len(sample[1]):,} training "
                              "pixels…")
         pixel = fit_baseline(*sample, len(info.classes))
+        if pixel:
+            pixel.decide(recorded_decision(info.metrics), info.classes)
     if pixel:
         baseline = pixel.scores(ChipArrays(images, chips.labels).dataset(config.batch_size), info.classes)
         margin = metrics["mean_iou"] - baseline["mean_iou"]

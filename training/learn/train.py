@@ -119,7 +119,10 @@ def train(config: TrainConfig, progress: Progress | None = None) -> TrainResult:
     averaged = _save_average(config, data, model, average, checkpoint) if not fit_progress.cancelled else None
     training_seconds = time.monotonic() - started
     saved, _ = load_bundle(config.output_model)  # the averaged weights or the best epoch, scored as saved
-    decision = _decide_rare_classes(config, data, saved, progress)
+    factors, decision = _decide_rare_classes(config, data, lambda images: saved(images, training=False), progress,
+                                             "The network")
+    if decision:
+        fold_factors(saved, factors)
     held_out = data.test or data.validation
     metrics, speed = timed_scores(saved.predict_on_batch, held_out.dataset(config.batch_size), data.scheme)
     metrics["split"] = "test" if data.test else "validation"
@@ -127,6 +130,9 @@ def train(config: TrainConfig, progress: Progress | None = None) -> TrainResult:
     progress.update(0.95, f"Fitting the per-pixel baseline on up to {SAMPLE_PIXELS:,} training pixels…")
     sample = data.train.pixels(SAMPLE_PIXELS, config.seed)  # kept in the model file, for evaluate and compare
     pixel = None if missing() else fit_baseline(*sample, len(data.scheme))
+    if pixel:
+        pixel.decide(_decide_rare_classes(config, data, pixel.probabilities, progress, "The per-pixel baseline")[1],
+                     data.scheme)
     pixel_scores = pixel.scores(held_out.dataset(config.batch_size), data.scheme) if pixel else None
     progress.update(0.96, "Scoring the validation windows with and without flip averaging…")
     flips = flip_decision(saved, data.validation.dataset(config.batch_size), data.scheme)
@@ -153,21 +159,21 @@ def train(config: TrainConfig, progress: Progress | None = None) -> TrainResult:
                        fit_progress.cancelled, metrics, baseline, report, pixel_scores)
 
 
-def _decide_rare_classes(config: TrainConfig, data: Prepared, model: keras.Model, progress: Progress) -> dict:
-    """Tune and fold into ``model`` the rare classes' prior factors on the validation pixels (where
-    ``config.rare_decision``); per class name, its factor and validation F1 before and after."""
+def _decide_rare_classes(config: TrainConfig, data: Prepared, predict, progress: Progress,
+                         who: str) -> tuple[np.ndarray, dict]:
+    """The rare classes' prior factors for ``predict`` (images to class probabilities), tuned on the validation
+    pixels where ``config.rare_decision``, and per tuned class name its factor and validation F1 before and
+    after; ``who`` names the classifier in the progress messages."""
     rare = rare_classes(data.train_counts, RARE_CLASS) if config.rare_decision else []
     if not rare:
-        return {}
-    progress.update(0.95, "Tuning the rare classes' decision on the validation pixels…")
-    factors, tuned = tune_factors(lambda images: model(images, training=False),
-                                  data.validation.dataset(config.batch_size), rare, len(data.scheme))
-    fold_factors(model, factors)
+        return np.ones(len(data.scheme)), {}
+    progress.update(0.95, f"{who}: tuning the rare classes' decision on the validation pixels…")
+    factors, tuned = tune_factors(predict, data.validation.dataset(config.batch_size), rare, len(data.scheme))
     for c, rule in tuned.items():
         before, after = rule["validation_f1"]
-        progress.update(0.95, f"{data.scheme[c].name}: its probability weighed ×{rule['factor']:g} against the others "
-                              f"(validation F1 {before:.3f} → {after:.3f}).")
-    return {data.scheme[c].name: rule for c, rule in tuned.items()}
+        progress.update(0.95, f"{who}: {data.scheme[c].name}'s probability weighed ×{rule['factor']:g} against the "
+                              f"others (validation F1 {before:.3f} → {after:.3f}).")
+    return factors, {data.scheme[c].name: rule for c, rule in tuned.items()}
 
 
 def _save_average(config: TrainConfig, data: Prepared, model: keras.Model, average: WeightAverage | None,

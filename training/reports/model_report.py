@@ -50,7 +50,20 @@ def baseline_note(pixel: dict, model: str, mean_iou: float) -> str:
     return (f"{pixel['method']}: each pixel classified from its own band values alone (no neighbourhood) by "
             f"scikit-learn's gradient-boosted trees, fitted on {pixel['sample_pixels']:,} labelled training pixels "
             f"and scored on the same pixels: mean IoU {pixel['mean_iou']:.4f}, pixel accuracy "
-            f"{pixel['pixel_accuracy']:.4f}. Margin of {model} in mean IoU: {mean_iou - pixel['mean_iou']:+.4f}.")
+            f"{pixel['pixel_accuracy']:.4f}{_decision(pixel.get('rare_decision'))}. Margin of {model} in mean IoU: "
+            f"{mean_iou - pixel['mean_iou']:+.4f}.")
+
+
+def _decision(rules: dict | None) -> str:
+    """The per-pixel classifier's own rare-class decision, tuned on the validation pixels as the network's."""
+    return f"; its own rare-class decision, tuned on the network's validation pixels: {rules_text(rules)}" if rules \
+        else ""
+
+
+def rules_text(rules: dict) -> str:
+    """Rare classes' decision rules (training.learn.decision), per class its factor and validation F1."""
+    return ", ".join(f"{name} ×{rule['factor']:g} (validation F1 {rule['validation_f1'][0]:.3f} → "
+                     f"{rule['validation_f1'][1]:.3f})" for name, rule in rules.items())
 
 
 def report_path_for(model_path: str | os.PathLike) -> str:

@@ -8,7 +8,7 @@ import numpy as np
 
 from ..models.bundle import ModelInfo
 from ..models.flips import summary as flip_summary
-from .model_report import ModelScore, baseline_note, baseline_score, read_history, write_report
+from .model_report import ModelScore, baseline_note, baseline_score, read_history, rules_text, write_report
 from .preview import chip_gallery, rgb_composite, rgb_positions
 
 SAMPLES = 4  # held-out chips or tiles shown
@@ -60,10 +60,8 @@ def training_source(training: dict) -> str:
 
 def decision_note(rules: dict) -> str:
     """The rare classes' decision rule (training.learn.decision), per class: its factor and validation F1."""
-    parts = [f"{name} ×{rule['factor']:g} (validation F1 {rule['validation_f1'][0]:.3f} → "
-             f"{rule['validation_f1'][1]:.3f})" for name, rule in rules.items()]
     return ("Rare classes' decision, tuned on the validation pixels and built into the model: each probability "
-            f"weighed against the others' by {', '.join(parts)}.")
+            f"weighed against the others' by {rules_text(rules)}.")
 
 
 def saved_weights(metrics: dict) -> str:

@@ -4,7 +4,7 @@ import sys
 import numpy as np
 
 from training.data.classes import NODATA_CLASS, class_scheme
-from training.learn.baseline import METHOD, fit_baseline, missing
+from training.learn.baseline import METHOD, fit_baseline, missing, recorded_decision
 from training.learn.metrics import confusion_matrix, scores
 
 CLASSES = class_scheme(["a", "b", "c"])
@@ -77,3 +77,20 @@ def test_a_python_without_scikit_learn_is_told_why_there_is_no_baseline(monkeypa
     assert missing() == ""
     monkeypatch.setitem(sys.modules, "sklearn", None)  # as if it were not installed
     assert missing().startswith("scikit-learn is not installed in the Python running GeoSeg's jobs")
+
+
+def test_a_rare_class_decision_weighs_its_probability_and_is_reported_and_recorded():
+    values, labels = toy(3000, 7, separable=False)
+    pixel = fit_baseline(values, labels, 3)
+    test, test_labels = toy(64 * 10, 8, separable=False)
+    np.testing.assert_array_equal(pixel.predict(test), pixel.classifier.predict(test))  # no decision: the classifier's
+    assert "rare_decision" not in pixel.scores(batches(test, test_labels), CLASSES)
+    rules = {"c": {"factor": 1000.0, "validation_f1": [0.1, 0.2]}}
+    pixel.decide(rules, CLASSES)
+    probabilities = pixel.probabilities(test)
+    assert probabilities.shape == (len(test), 3) and np.allclose(probabilities.sum(-1), 1)
+    np.testing.assert_array_equal(pixel.predict(test), (probabilities * [1, 1, 1000]).argmax(-1))
+    assert (pixel.predict(test) == 2).mean() > 0.95 > (pixel.classifier.predict(test) == 2).mean()
+    assert pixel.scores(batches(test, test_labels), CLASSES)["rare_decision"] == rules
+    assert recorded_decision({"pixel_baseline": {"rare_decision": rules}}) == rules
+    assert recorded_decision({"pixel_baseline": None}) == {}

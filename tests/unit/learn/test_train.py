@@ -12,6 +12,7 @@ from scipy import ndimage
 from synthetic import CLASS_NAMES, cut_chips, scene, write_raster, write_scene
 from training.learn import callbacks, decision, precision
 from training.learn import train as train_module
+from training.learn.baseline import recorded_decision
 from training.learn.flips import MIN_GAIN
 from training.models.flips import summary as flip_summary
 from training.models.bundle import METADATA_ENTRY, ModelInfo, load_bundle, read_info
@@ -325,9 +326,13 @@ def test_training_with_a_rare_class_tunes_its_decision_and_saves_the_rule(tmp_pa
                         decision.fold_factors(model, factors))
     result = train(TrainConfig(str(tmp_path / "m.keras"), image_raster=str(paths[0]), label_raster=str(paths[1]),
                                window_size=32, windows_per_epoch=16, epochs=1, batch_size=8, model_options=TINY))
-    rule = read_info(result.model_path).metrics["rare_decision"]
+    metrics = read_info(result.model_path).metrics
+    rule = metrics["rare_decision"]
     assert list(rule) == [CLASS_NAMES[2]] and rule[CLASS_NAMES[2]]["factor"] == folded[0][2]
     assert folded[0][:2].tolist() == [1.0, 1.0]
+    own = metrics["pixel_baseline"]["rare_decision"]  # the per-pixel baseline's own, tuned alike
+    assert list(own) == [CLASS_NAMES[2]] and own[CLASS_NAMES[2]]["factor"] in decision.FACTORS
+    assert recorded_decision(metrics) == own
 
 
 @pytest.mark.parametrize("extra, message", [
