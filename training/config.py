@@ -313,8 +313,9 @@ class ExportConfig:
                          EXPORT_FORMATS)
     resolution: float = option(1000.0, "the pixel size the model was trained on, in cm (Deepness resamples rasters "
                                        "to it; 1000: Sentinel-2's 10 m bands)", minimum=1e-3)
-    tile_size: int = option(ClassifyConfig.tile_size, "the tile side other tools should cut, in pixels (a multiple "
-                                                      f"of {INPUT_MULTIPLE})", minimum=INPUT_MULTIPLE)
+    tile_size: int = option(ClassifyConfig.tile_size, "the side of the tiles the exported model takes, fixed as "
+                                                      "Deepness needs it, in pixels (a multiple of "
+                                                      f"{INPUT_MULTIPLE})", minimum=INPUT_MULTIPLE)
     overlap: int = option(ClassifyConfig.overlap, "pixels by which their tiles should overlap (Deepness takes it as "
                                                   "a percentage of the tile)", minimum=0)
 

@@ -34,7 +34,7 @@ class ExportAlgorithm(GeoSegAlgorithm):
         self.addParameter(self.setting_parameter(self.RESOLUTION, "Pixel size the model was trained on (cm)",
                                                  ExportConfig, "resolution"))
         self.add_advanced((
-            self.setting_parameter(self.TILE_SIZE, "Tile size for other tools (pixels)", ExportConfig, "tile_size"),
+            self.setting_parameter(self.TILE_SIZE, "Tile size of the model (pixels)", ExportConfig, "tile_size"),
             self.setting_parameter(self.OVERLAP, "Tile overlap for other tools (pixels)", ExportConfig, "overlap"),
             self.setting_parameter(self.FORMAT, "Format", ExportConfig, "format"),
         ))

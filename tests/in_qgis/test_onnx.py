@@ -45,8 +45,9 @@ def test_classify_runs_a_third_party_onnx_segmentor_with_its_class_names(geoseg,
 
 def test_evaluate_scores_an_export_as_its_keras_model(geoseg, tmp_path):
     model = write_tiny_model(tmp_path / "tiny.keras")  # reads bands 4, 3, 2 of the 12-band chips
-    exported = geoseg.run("geoseg:export", {"MODEL": str(model), "OUTPUT": str(tmp_path / "tiny.onnx")})["OUTPUT"]
-    chips = cut_chips(tmp_path, 64)
+    exported = geoseg.run("geoseg:export", {"MODEL": str(model), "TILE_SIZE": 32, "OVERLAP": 8,
+                                            "OUTPUT": str(tmp_path / "tiny.onnx")})["OUTPUT"]
+    chips = cut_chips(tmp_path, 64)  # 32-px chips, the export's fixed tile
     keras_scores, onnx_scores = (geoseg.run("geoseg:evaluate", {
         "MODEL": str(path), "INPUT": str(chips), "PREVIEW_CHIPS": 1,
         "OUTPUT_HTML": str(tmp_path / f"{Path(path).suffix[1:]}.html")}) for path in (model, exported))

@@ -2,8 +2,10 @@
 (:mod:`training.models.onnx_metadata`) and, beside it, a STAC MLM item (:mod:`training.models.stac`).
 
 The ONNX graph is the Keras network traced by TensorFlow and converted by tf2onnx: it takes tiles
-``[N, bands, H, W]`` already scaled (GeoSeg's normalisation, which Deepness applies from the metadata), turns them
-to channels-last inside the graph, and answers ``[N, classes, H, W]`` softmax probabilities.
+``[N, bands, tile, tile]`` already scaled (GeoSeg's normalisation, which Deepness applies from the metadata), turns
+them to channels-last inside the graph, and answers ``[N, classes, tile, tile]`` softmax probabilities. The sides
+are fixed at the export's tile size, the batch free: Deepness' dock widget takes its tile size from the input's
+last side and cannot load a model whose sides are free.
 """
 from __future__ import annotations
 
@@ -36,7 +38,7 @@ def export_model(config: ExportConfig, progress: Progress | None = None) -> Expo
                           f"the overlap ({config.overlap}).")
     info = read_info(config.model_path)
     progress.update(0.0, f"Converting {config.model_path} to ONNX (opset {OPSET})…")
-    graph = onnx_graph(config.model_path)
+    graph = onnx_graph(config.model_path, config.tile_size)
     for key, value in deepness_metadata(info, config.tile_size, config.overlap, config.resolution).items():
         graph.metadata_props.add(key=key, value=value)
     graph.producer_name, graph.doc_string = "GeoSeg", f"Exported from {Path(config.model_path).name}."
@@ -50,13 +52,14 @@ def export_model(config: ExportConfig, progress: Progress | None = None) -> Expo
     return ExportResult(config.output_path, str(stac_path(config.output_path)))
 
 
-def onnx_graph(model_path: str):
-    """The ``onnx.ModelProto`` of a bundle's network, from scaled NCHW tiles to NCHW class probabilities."""
+def onnx_graph(model_path: str, tile_size: int):
+    """The ``onnx.ModelProto`` of a bundle's network, from scaled NCHW tiles of ``tile_size`` to NCHW class
+    probabilities."""
     import tensorflow as tf
     import tf2onnx
 
     model, info = load_bundle(model_path)
-    signature = [tf.TensorSpec((None, len(info.bands), None, None), tf.float32, name="input")]
+    signature = [tf.TensorSpec((None, len(info.bands), tile_size, tile_size), tf.float32, name="input")]
 
     @tf.function(input_signature=signature)
     def channels_first(tiles):

@@ -34,17 +34,19 @@ def mlm_item(info: ModelInfo, name: str, model_href: str, tile_size: int, overla
         "mlm:input": [{
             "name": "image",
             "bands": [f"band {number}" for number in info.bands],
-            "input": {"shape": [-1, len(info.bands), -1, -1], "dim_order": DIMENSIONS, "data_type": "float32"},
+            "input": {"shape": [-1, len(info.bands), tile_size, tile_size], "dim_order": DIMENSIONS,
+                      "data_type": "float32"},
             "value_scaling": [{"type": "z-score", "mean": mean, "stddev": stddev}
                               for mean, stddev in zip(offset, scale)],
-            "description": f"Tiles of the raster's bands {', '.join(map(str, info.bands))} (1-based), up to "
-                           f"{tile_size} px a side, any multiple of 32, overlapping by {overlap} px; GeoSeg "
-                           "feeds nodata pixels as 0 after scaling.",
+            "description": f"Tiles of the raster's bands {', '.join(map(str, info.bands))} (1-based), "
+                           f"{tile_size} px a side, overlapping by {overlap} px; GeoSeg feeds nodata pixels as 0 "
+                           "after scaling.",
         }],
         "mlm:output": [{
             "name": "classes",
             "tasks": ["semantic-segmentation"],
-            "result": {"shape": [-1, info.num_classes, -1, -1], "dim_order": DIMENSIONS, "data_type": "float32"},
+            "result": {"shape": [-1, info.num_classes, tile_size, tile_size], "dim_order": DIMENSIONS,
+                       "data_type": "float32"},
             "classification:classes": classes,
             "post_processing_function": None,
             "description": "Class probabilities (softmax); the class of a pixel is the most probable.",

@@ -63,7 +63,8 @@ def models(tmp_path_factory):
     stats = fit_normalization(np.moveaxis(scene(WIDTH, HEIGHT)[0], 0, -1)[np.newaxis])
     save_bundle(network, ModelInfo("unet", list(range(1, 13)), class_scheme(CLASS_NAMES), stats),
                 str(folder / "model.keras"))
-    export_model(ExportConfig(str(folder / "model.keras"), str(folder / "model.onnx")))
+    export_model(ExportConfig(str(folder / "model.keras"), str(folder / "model.onnx"), tile_size=TILED["tile_size"],
+                              overlap=TILED["overlap"]))
     return folder / "model.keras", folder / "model.onnx"
 
 
@@ -138,8 +139,8 @@ def test_classifying_an_onnx_model_needs_no_tensorflow(models, bands, tmp_path):
 
 @pytest.fixture(scope="module")
 def chips(tmp_path_factory):
-    """16 chips of 32 px of a 128-px synthetic scene: the models' 12 bands and classes."""
-    return cut_chips(tmp_path_factory.mktemp("chips"), 128)
+    """16 chips of 64 px (the export's tile) of a 256-px synthetic scene: the models' 12 bands and classes."""
+    return cut_chips(tmp_path_factory.mktemp("chips"), 256, TILED["tile_size"])
 
 
 def test_an_export_evaluates_as_its_keras_model(models, chips, tmp_path):
@@ -147,7 +148,7 @@ def test_an_export_evaluates_as_its_keras_model(models, chips, tmp_path):
                                                    preview_png=str(tmp_path / f"{name}.png"), preview_chips=2))
                      for model, name in zip(models, ("keras", "onnx")))
     assert got.metrics == expected.metrics and got.table == expected.table
-    assert 0 < got.metrics["mean_iou"] < 1 and np.sum(got.metrics["confusion_matrix"]) == 16 * 32 * 32
+    assert 0 < got.metrics["mean_iou"] < 1 and np.sum(got.metrics["confusion_matrix"]) == 16 * 64 * 64
     np.testing.assert_array_equal(read(tmp_path / "onnx.png"), read(tmp_path / "keras.png"))  # the same predictions
     assert got.pixel_baseline is expected.pixel_baseline is None  # neither keeps training pixels, and each says why
     assert ONNX_PIXELS in (tmp_path / "onnx.html").read_text() and NO_PIXELS in (tmp_path / "keras.html").read_text()

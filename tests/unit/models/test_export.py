@@ -23,6 +23,7 @@ SMALL = {"unet": {"base_filters": 4, "depth": 2}, "unet_vgg16": {"decoder_filter
          "unet_vgg19": {"decoder_filters": (8, 8, 8, 8)}, "deeplabv3_resnet50": {"filters": 16}}
 STATS = {"method": "standard", "offset": [900.0, 1000.0, 1100.0, 2000.0, 1500.0], "scale": [300.0, 350.0, 400.0,
                                                                                            800.0, 600.0]}
+TILE = 64  # the exported graph's fixed sides
 HELD_OUT = {"split": "test", "pixels": 4096, "pixel_accuracy": 0.91, "mean_iou": 0.8, "mean_f1": 0.88,
             "iou": {"Water": 0.9, "Forest": 0.7, "Open land": 0.8}, "f1": {"Water": 0.95, "Forest": 0.8,
                                                                           "Open land": 0.89},
@@ -38,7 +39,8 @@ def exported(request, tmp_path_factory):
     info = ModelInfo(request.param, BANDS, class_scheme(["Water", "Forest", "Open land"]), STATS,
                      metrics={"held_out": HELD_OUT})
     save_bundle(network, info, str(folder / "model.keras"))
-    result = run_job("export", {"model_path": str(folder / "model.keras"), "output_path": str(folder / "model.onnx")})
+    result = run_job("export", {"model_path": str(folder / "model.keras"), "output_path": str(folder / "model.onnx"),
+                                "tile_size": TILE, "overlap": 16})
     assert result == {"output_path": str(folder / "model.onnx"), "stac_item": str(folder / "model.json")}
     return network, folder / "model.onnx"
 
@@ -53,10 +55,10 @@ def deepness_input(raw: np.ndarray, metadata: dict) -> np.ndarray:
 def test_onnx_runtime_answers_the_networks_probabilities(exported):
     network, path = exported
     session = ort.InferenceSession(str(path), providers=["CPUExecutionProvider"])
-    raw = np.random.default_rng(0).uniform(0, 4000, (2, 64, 96, len(BANDS))).astype(np.float32)
+    raw = np.random.default_rng(0).uniform(0, 4000, (2, TILE, TILE, len(BANDS))).astype(np.float32)
     (got,) = session.run(None, {"input": deepness_input(raw, session.get_modelmeta().custom_metadata_map)})
     expected = network.predict(normalize(raw, STATS), verbose=0)
-    assert got.shape == (2, 3, 64, 96)
+    assert got.shape == (2, 3, TILE, TILE)
     np.testing.assert_allclose(got.transpose(0, 2, 3, 1), expected, rtol=0, atol=1e-4)
     np.testing.assert_allclose(got.sum(axis=1), 1, atol=1e-5)  # softmax probabilities
 
@@ -67,13 +69,14 @@ def test_the_metadata_is_deepness_convention(exported):
     metadata = {prop.key: json.loads(prop.value) for prop in model.metadata_props}
     assert metadata["model_type"] == "Segmentor"
     assert metadata["class_names"] == {"0": "Water", "1": "Forest", "2": "Open land"}
-    assert (metadata["resolution"], metadata["tiles_size"], metadata["tile_size"]) == (1000.0, 448, 448)
-    assert (metadata["tiles_overlap"], metadata["seg_thresh"], metadata["seg_small_segment"]) == (7, 0.0, 0)
+    assert (metadata["resolution"], metadata["tiles_size"], metadata["tile_size"]) == (1000.0, TILE, TILE)
+    assert (metadata["tiles_overlap"], metadata["seg_thresh"], metadata["seg_small_segment"]) == (25, 0.0, 0)
     np.testing.assert_allclose(np.multiply(metadata["standardization_mean"], 255), STATS["offset"])
     np.testing.assert_allclose(np.multiply(metadata["standardization_std"], 255), STATS["scale"])
     (source,), (target,) = model.graph.input, model.graph.output
     dims = [[d.dim_value or d.dim_param for d in t.type.tensor_type.shape.dim] for t in (source, target)]
-    assert dims[0][1] == len(BANDS) and dims[1][1] == 3 and all(isinstance(d, str) for d in dims[0][::2])
+    # Deepness' dock widget takes its tile size from the input's last side: the sides are fixed, the batch free
+    assert isinstance(dims[0][0], str) and dims[0][1:] == [len(BANDS), TILE, TILE] and dims[1][1:] == [3, TILE, TILE]
     assert source.type.tensor_type.elem_type == target.type.tensor_type.elem_type == onnx.TensorProto.FLOAT
 
 

@@ -19,10 +19,10 @@ def test_the_item_describes_input_output_and_asset():
     assert properties["mlm:architecture"] == "U-Net with VGG16 encoder (ImageNet)"
     (source,), (target,) = properties["mlm:input"], properties["mlm:output"]
     assert source["bands"] == ["band 4", "band 3", "band 2"]
-    assert source["input"] == {"shape": [-1, 3, -1, -1], "dim_order": ["batch", "channel", "height", "width"],
+    assert source["input"] == {"shape": [-1, 3, 448, 448], "dim_order": ["batch", "channel", "height", "width"],
                                "data_type": "float32"}
     assert source["value_scaling"][2] == {"type": "z-score", "mean": 800.0, "stddev": 100.0}
-    assert target["result"]["shape"] == [-1, 2, -1, -1]
+    assert target["result"]["shape"] == [-1, 2, 448, 448]
     assert target["classification:classes"] == [{"value": 0, "name": "Water", "color_hint": "0072B2"},
                                                 {"value": 1, "name": "Land", "color_hint": "E69F00"}]
     assert item["assets"]["model"]["href"] == "scene-model.onnx"
