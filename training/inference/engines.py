@@ -23,7 +23,7 @@ from pathlib import Path
 import numpy as np
 
 from ..data.normalization import normalize
-from ..models.bundle import load_bundle
+from ..models.litert import flatbuffer, raw_tile_model
 from ..models.onnx_metadata import onnx_probabilities, onnx_session, read_onnx_info
 
 LABELS = {"litert": "LiteRT (XNNPACK)", "tensorflow": "TensorFlow", "onnxruntime": "ONNX Runtime"}
@@ -44,21 +44,10 @@ def compile_tiles(model_path: str, shape: tuple[int, int, int, int], window: np.
         return _litert(_converted(model_path, shape, window, on_convert))
     import tensorflow as tf
 
-    model = _tile_model(model_path, shape, window, precision == "bfloat16")
+    model = raw_tile_model(model_path, shape, window, precision == "bfloat16")
     function = tf.function(lambda images: model(images, training=False),
                            input_signature=[tf.TensorSpec(shape, tf.float32)])
     return lambda images: function(images).numpy()
-
-
-def _tile_model(model_path: str, shape: tuple[int, ...], window: np.ndarray, bfloat16: bool = False):
-    import keras
-
-    from ..models.folding import inference_copy
-
-    model, info = load_bundle(model_path)
-    model = inference_copy(model, bfloat16)
-    images = keras.Input(shape[1:], batch_size=shape[0], name="tiles")
-    return keras.Model(images, model(normalize(images, info.normalization)) * window[np.newaxis, :, :, np.newaxis])
 
 
 def _onnxruntime(model_path: str, shape: tuple[int, ...], window: np.ndarray) -> Callable[[np.ndarray], np.ndarray]:
@@ -85,12 +74,10 @@ def _converted(model_path: str, shape: tuple[int, ...], window: np.ndarray, on_c
         os.utime(path)  # recently used: kept longest
         return path.read_bytes()
     on_convert()
-    import tensorflow as tf
-
-    flatbuffer = tf.lite.TFLiteConverter.from_keras_model(_tile_model(model_path, shape, window)).convert()
+    converted = flatbuffer(raw_tile_model(model_path, shape, window))
     with contextlib.suppress(OSError):  # an unwritable cache only costs the next run a conversion
-        _store(path, flatbuffer)
-    return flatbuffer
+        _store(path, converted)
+    return converted
 
 
 def _store(path: Path, flatbuffer: bytes) -> None:
