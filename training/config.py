@@ -37,7 +37,7 @@ SETUPS = {  # what the managed environment installs (training.host.environment.S
 }
 PRECISIONS = {"auto": "Automatic", "float32": "float32", "bfloat16": "bfloat16 (TensorFlow engine)"}
 RARE_CLASS = 0.02  # a class with fewer than this share of the labelled training pixels is rare
-EXPORT_FORMATS = {"onnx": "ONNX"}
+EXPORT_FORMATS = {"onnx": "ONNX", "tflite": "LiteRT (TensorFlow Lite)"}
 MODELS_TO_CLASSIFY = "a GeoSeg model file (.keras), or an ONNX segmentation model (.onnx) with Deepness' metadata"
 FLIP_AVERAGES = {"auto": "Automatic (where it paid in training)", "on": "On (4× the computation)", "off": "Off"}
 
@@ -307,14 +307,15 @@ class ExportConfig:
     OUTPUTS: ClassVar = ("output_path",)
 
     model_path: str = option(help="a GeoSeg model file (.keras)")
-    output_path: str = option(help="the model file to write (.onnx); its STAC Machine Learning Model item is written "
-                                   "beside it (.json)")
-    format: str = option("onnx", "the format to write; ONNX carries Deepness' metadata, with a STAC MLM item beside it",
+    output_path: str = option(help="the model file to write, its suffix the format's (.onnx, .tflite); its STAC "
+                                   "Machine Learning Model item is written beside it (.json)")
+    format: str = option("onnx", "the format to write: ONNX takes scaled tiles and carries Deepness' metadata; "
+                                 "LiteRT takes raw tiles and normalises them itself",
                          EXPORT_FORMATS)
-    resolution: float = option(1000.0, "the pixel size the model was trained on, in cm (Deepness resamples rasters "
-                                       "to it; 1000: Sentinel-2's 10 m bands)", minimum=1e-3)
-    tile_size: int = option(ClassifyConfig.tile_size, "the side of the tiles the exported model takes, fixed as "
-                                                      "Deepness needs it, in pixels (a multiple of "
+    resolution: float = option(1000.0, "the pixel size the model was trained on, in cm (ONNX: Deepness resamples "
+                                       "rasters to it; 1000: Sentinel-2's 10 m bands)", minimum=1e-3)
+    tile_size: int = option(ClassifyConfig.tile_size, "the side of the tiles the exported model takes (fixed: "
+                                                      "Deepness needs it), in pixels (a multiple of "
                                                       f"{INPUT_MULTIPLE})", minimum=INPUT_MULTIPLE)
     overlap: int = option(ClassifyConfig.overlap, "pixels by which their tiles should overlap (Deepness takes it as "
                                                   "a percentage of the tile)", minimum=0)

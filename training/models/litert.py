@@ -2,7 +2,7 @@
 ``[N, H, W, bands]`` normalised inside (GeoSeg's ``(raw − offset) / scale``), the network's batch normalisations
 folded into its convolutions (:func:`training.models.folding.inference_copy`), softmax probabilities
 ``[N, H, W, classes]`` out. Classify's LiteRT engine converts it for a fixed batch and weights the probabilities by
-its blend window (training.inference.engines).
+its blend window (training.inference.engines); the export writes it for any batch (training.models.export).
 """
 from __future__ import annotations
 
@@ -10,6 +10,8 @@ import numpy as np
 
 from ..data.normalization import normalize
 from .bundle import load_bundle
+
+SUFFIX = ".tflite"
 
 
 def raw_tile_model(model_path: str, shape: tuple, window: np.ndarray | None = None, bfloat16: bool = False):

@@ -1,5 +1,6 @@
 """Export to ONNX (training.models.export): every registered architecture converts, ONNX Runtime answers Keras'
-probabilities from raw values scaled as Deepness scales them, and the metadata is what Deepness reads."""
+probabilities from raw values scaled as Deepness scales them, and the metadata is what Deepness reads. Export to
+LiteRT: the interpreter answers Keras' probabilities from raw values, and the STAC item says how to feed it."""
 import json
 
 import keras
@@ -7,6 +8,7 @@ import numpy as np
 import onnx
 import onnxruntime as ort
 import pytest
+from ai_edge_litert.interpreter import Interpreter
 
 from training.architectures import ARCHITECTURES
 from training.config import ExportConfig
@@ -102,6 +104,54 @@ def test_bad_exports_are_refused_with_the_fix(tmp_path):
     (tmp_path / "not-a-model.keras").write_text("text")
     with pytest.raises(GeoSegError, match="not a GeoSeg model"):
         export_model(ExportConfig(str(tmp_path / "not-a-model.keras"), str(tmp_path / "m.onnx")))
-    with pytest.raises(GeoSegError, match=r"must end in \.onnx"):
+    with pytest.raises(GeoSegError, match=r"m\.tflite must end in \.onnx: name it m\.onnx, or set the format to "
+                                          "tflite"):
         export_model(ExportConfig(str(tmp_path / "not-a-model.keras"), str(tmp_path / "m.tflite")))
+    with pytest.raises(GeoSegError, match=r"LiteRT .* file \S*m\.onnx must end in \.tflite: name it m\.tflite, or set "
+                                          "the format to onnx"):
+        export_model(ExportConfig(str(tmp_path / "not-a-model.keras"), str(tmp_path / "m.onnx"), format="tflite"))
+    with pytest.raises(GeoSegError, match=r"must end in \.tflite: name it m\.tflite\.$"):
+        export_model(ExportConfig(str(tmp_path / "not-a-model.keras"), str(tmp_path / "m.lite"), format="tflite"))
     assert sorted(p.name for p in tmp_path.iterdir()) == ["not-a-model.keras"]
+
+
+@pytest.fixture(scope="module")
+def litert_export(tmp_path_factory):
+    """A tiny U-Net saved and exported to LiteRT for 64 px tiles: (network, .tflite path)."""
+    keras.utils.set_random_seed(0)
+    network = build_model("unet", len(BANDS), 3, **SMALL["unet"])
+    folder = tmp_path_factory.mktemp("litert")
+    save_bundle(network, ModelInfo("unet", BANDS, class_scheme(["Water", "Forest", "Open land"]), STATS),
+                str(folder / "model.keras"))
+    result = run_job("export", {"model_path": str(folder / "model.keras"), "output_path": str(folder / "m.tflite"),
+                                "format": "tflite", "tile_size": 64, "overlap": 16})
+    assert result == {"output_path": str(folder / "m.tflite"), "stac_item": str(folder / "m.json")}
+    return network, folder / "m.tflite"
+
+
+def test_litert_answers_the_networks_probabilities_from_raw_values(litert_export):
+    network, path = litert_export
+    interpreter = Interpreter(model_path=str(path))
+    (source,), (target,) = interpreter.get_input_details(), interpreter.get_output_details()
+    assert list(source["shape_signature"]) == [-1, 64, 64, len(BANDS)] and source["dtype"] == np.float32
+    assert list(target["shape_signature"]) == [-1, 64, 64, 3]
+    interpreter.resize_tensor_input(source["index"], [2, 64, 64, len(BANDS)])  # the batch is free
+    interpreter.allocate_tensors()
+    raw = np.random.default_rng(0).uniform(0, 4000, (2, 64, 64, len(BANDS))).astype(np.float32)
+    interpreter.set_tensor(source["index"], raw)
+    interpreter.invoke()
+    got = interpreter.get_tensor(target["index"])
+    np.testing.assert_allclose(got, network.predict(normalize(raw, STATS), verbose=0), rtol=0, atol=1e-4)
+    np.testing.assert_allclose(got.sum(axis=-1), 1, atol=1e-5)  # softmax probabilities
+
+
+def test_the_litert_stac_item_says_how_to_feed_it(litert_export):
+    _, path = litert_export
+    item = json.loads(path.with_suffix(".json").read_text())
+    properties, asset = item["properties"], item["assets"]["model"]
+    assert properties["mlm:framework"] == "TensorFlow Lite" and (asset["href"], asset["mlm:artifact_type"]) == (
+        "m.tflite", "tflite")
+    (source,), (target,) = properties["mlm:input"], properties["mlm:output"]
+    assert source["input"]["shape"] == [-1, 64, 64, len(BANDS)] and source["value_scaling"] is None
+    assert target["result"]["shape"] == [-1, 64, 64, 3] and target["result"]["dim_order"][-1] == "channel"
+    assert [c["name"] for c in target["classification:classes"]] == ["Water", "Forest", "Open land"]
