@@ -1,4 +1,5 @@
-"""geoseg:export — write a GeoSeg model for other tools: ONNX with Deepness' metadata and a STAC MLM item."""
+"""geoseg:export — write a GeoSeg model for other tools: ONNX with Deepness' metadata, or LiteRT (TensorFlow Lite),
+each with a STAC MLM item beside it."""
 from qgis.core import QgsProcessingOutputFile, QgsProcessingParameterFile, QgsProcessingParameterFileDestination
 
 from ..runner import run
@@ -16,7 +17,7 @@ class ExportAlgorithm(GeoSegAlgorithm):
     STAC_ITEM = "STAC_ITEM"
 
     NAME = "export"
-    DISPLAY_NAME = "Export model (ONNX)"
+    DISPLAY_NAME = "Export model (ONNX, LiteRT)"
     HELP = (
         "Writes a GeoSeg model as an <b>ONNX</b> file that other tools run: the Deepness plugin for QGIS, ONNX "
         "Runtime, and GeoSeg's own <i>Classify raster</i>, which then needs no TensorFlow.<br><br>"
@@ -25,21 +26,24 @@ class ExportAlgorithm(GeoSegAlgorithm):
         "the resolution (cm per pixel), the tile size and overlap (%), and GeoSeg's normalisation as Deepness' "
         "per-band standardisation after raw values are divided by 255; GeoSeg's own metadata (band numbers, "
         "colours, held-out scores) travels with it.<br><br>"
-        "Beside the ONNX file (same name, .json) a <b>STAC Machine Learning Model</b> item describes the bands "
-        "and their scaling, the classes with their colours, the tiles, and the held-out scores of training."
+        "With <i>Format</i> = <b>LiteRT (TensorFlow Lite)</b> it writes a .tflite file instead, for LiteRT's "
+        "interpreter (phones, edge devices): raw band values [N, tile, tile, bands] of the tile size in, GeoSeg's "
+        "normalisation inside, class probabilities [N, tile, tile, classes] out.<br><br>"
+        "Beside the model file (same name, .json) a <b>STAC Machine Learning Model</b> item describes the file, the "
+        "bands and their scaling, the classes with their colours, the tiles, and the held-out scores of training."
     )
 
     def initAlgorithm(self, config=None):  # noqa: N802 (QGIS API name)
         self.addParameter(QgsProcessingParameterFile(self.MODEL, self.tr("GeoSeg model file"), extension="keras"))
+        self.addParameter(self.setting_parameter(self.FORMAT, "Format", ExportConfig, "format"))
         self.addParameter(self.setting_parameter(self.RESOLUTION, "Pixel size the model was trained on (cm)",
                                                  ExportConfig, "resolution"))
         self.add_advanced((
             self.setting_parameter(self.TILE_SIZE, "Tile size of the model (pixels)", ExportConfig, "tile_size"),
             self.setting_parameter(self.OVERLAP, "Tile overlap for other tools (pixels)", ExportConfig, "overlap"),
-            self.setting_parameter(self.FORMAT, "Format", ExportConfig, "format"),
         ))
         self.addParameter(self.with_help(QgsProcessingParameterFileDestination(
-            self.OUTPUT, self.tr("ONNX model file"), self.tr("ONNX models (*.onnx)")),
+            self.OUTPUT, self.tr("Model file"), self.tr("ONNX models (*.onnx);;LiteRT models (*.tflite)")),
             declared_help(ExportConfig, "output_path")))
         self.addOutput(QgsProcessingOutputFile(self.STAC_ITEM, self.tr("STAC Machine Learning Model item")))
 

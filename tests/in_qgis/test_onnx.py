@@ -1,6 +1,6 @@
-"""ONNX models in QGIS Processing: geoseg:export writes one from a GeoSeg model, geoseg:classify runs a
-third-party segmentation model carrying Deepness' metadata, named classes and all, and geoseg:evaluate scores an
-export as its GeoSeg model."""
+"""ONNX models in QGIS Processing: geoseg:export writes one from a GeoSeg model (or a LiteRT one), geoseg:classify
+runs a third-party segmentation model carrying Deepness' metadata, named classes and all, and geoseg:evaluate scores
+an export as its GeoSeg model."""
 import json
 from pathlib import Path
 
@@ -13,6 +13,7 @@ from qgis.core import QgsApplication, QgsRasterLayer
 from onnx_models import expected_classes, write_segmentor
 from synthetic import cut_chips, write_raster
 from tiny_model import write_tiny_model
+from training.config import EXPORT_FORMATS
 from training.learn.baseline import ONNX_PIXELS
 
 
@@ -26,6 +27,17 @@ def test_export_writes_an_onnx_model_with_deepness_metadata_and_a_stac_item(geos
     assert json.loads((tmp_path / "t.json").read_text())["properties"]["mlm:input"][0]["bands"] == [
         "band 4", "band 3", "band 2"]
     assert QgsApplication.processingRegistry().algorithmById("geoseg:export").shortHelpString()
+
+
+def test_export_writes_a_litert_model_with_its_format(geoseg, tmp_path):
+    model = write_tiny_model(tmp_path / "tiny.keras")
+    tflite = list(EXPORT_FORMATS).index("tflite")
+    result = geoseg.run("geoseg:export", {"MODEL": str(model), "FORMAT": tflite, "TILE_SIZE": 64, "OVERLAP": 16,
+                                          "OUTPUT": str(tmp_path / "t.tflite")})
+    assert result == {"OUTPUT": str(tmp_path / "t.tflite"), "STAC_ITEM": str(tmp_path / "t.json")}
+    assert Path(result["OUTPUT"]).read_bytes()[4:8] == b"TFL3"  # a LiteRT flatbuffer's identifier
+    item = json.loads((tmp_path / "t.json").read_text())
+    assert item["properties"]["mlm:input"][0]["input"]["shape"] == [-1, 64, 64, 3]
 
 
 def test_classify_runs_a_third_party_onnx_segmentor_with_its_class_names(geoseg, tmp_path):
