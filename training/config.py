@@ -36,6 +36,9 @@ SETUPS = {  # what the managed environment installs (training.host.environment.S
     "classification": "Classification only (ONNX Runtime)",
 }
 PRECISIONS = {"auto": "Automatic", "float32": "float32", "bfloat16": "bfloat16 (TensorFlow engine)"}
+# Classify's: also the int8 copy a model file carries where its training found it as good (training.models.int8).
+CLASSIFY_PRECISIONS = {**PRECISIONS, "int8": "int8 (ONNX Runtime; model files carrying it)"}
+INT8_MAX_LOSS = 0.005  # validation mean IoU an int8 copy may lose against float32 and still be used
 RARE_CLASS = 0.02  # a class with fewer than this share of the labelled training pixels is rare
 EXPORT_FORMATS = {"onnx": "ONNX", "tflite": "LiteRT (TensorFlow Lite)"}
 MODELS_TO_CLASSIFY = "a GeoSeg model file (.keras), or an ONNX segmentation model (.onnx) with Deepness' metadata"
@@ -172,6 +175,10 @@ class TrainConfig:
     resume: bool = option(False, "continue an interrupted (even killed) run of the same output model from its last "
                                  "completed epoch")
     model_options: dict = option(help="network options as JSON, e.g. {\"base_filters\": 16}", factory=dict)
+    int8: bool = option(True, "also quantize the network to int8 for classify (ONNX Runtime; needs the tf2onnx and "
+                              "onnxruntime packages), calibrated on a few training windows, and keep the int8 copy "
+                              "in the model file where its validation mean IoU is within "
+                              f"{INT8_MAX_LOSS:g} of float32's (the decision is recorded either way)")
     report: bool = option(True, "also write a report beside the model (<model>.report.html): learning curves, "
                                 "held-out scores, sample predictions")
     precision: str = option("auto", "arithmetic precision of training; automatic is mixed bfloat16 where the CPU "

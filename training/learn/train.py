@@ -29,6 +29,8 @@ from ..models.dtype import with_policy
 from ..models.flips import RECORD as FLIP_RECORD
 from ..models.flips import summary as flip_summary
 from ..models.imagenet import transfer_from
+from ..models.int8 import RECORD as INT8_RECORD
+from ..models.int8 import summary as int8_summary
 from ..outputs import check_output
 from ..progress import Progress
 from ..reports.model_report import report_path_for
@@ -38,6 +40,7 @@ from .callbacks import Checkpoint, FitProgress, Schedule, WeightAverage, history
 from .decision import fold_factors, tune_factors
 from .distribution import distribute, fit_across_workers, is_chief, strategy_for
 from .flips import flip_decision
+from .int8 import CALIBRATION_WINDOWS, int8_decision, not_made
 from .losses import SegmentationLoss, balanced_class_weights
 from .metrics import class_counts, majority_baseline, timed_scores
 from .precision import training_policy
@@ -142,7 +145,9 @@ def train(config: TrainConfig, progress: Progress | None = None) -> TrainResult:
                     "training_seconds": training_seconds,
                     "megapixels_per_second": speed, FLIP_RECORD: flips}
     progress.update(0.97, flip_summary(info.metrics))
-    save_bundle(saved, info, config.output_model, pixels=sample)
+    info.metrics[INT8_RECORD], int8 = _int8_copy(config, data, saved, progress)
+    progress.update(0.97, int8_summary(info.metrics))
+    save_bundle(saved, info, config.output_model, pixels=sample, int8=int8)
     report = ""
     if config.report:
         progress.update(0.97, "Writing the training report…")
@@ -174,6 +179,18 @@ def _decide_rare_classes(config: TrainConfig, data: Prepared, predict, progress:
         progress.update(0.95, f"{who}: {data.scheme[c].name}'s probability weighed ×{rule['factor']:g} against the "
                               f"others (validation F1 {before:.3f} → {after:.3f}).")
     return factors, {data.scheme[c].name: rule for c, rule in tuned.items()}
+
+
+def _int8_copy(config: TrainConfig, data: Prepared, model: keras.Model,
+               progress: Progress) -> tuple[dict, bytes | None]:
+    """The int8 decision (training.learn.int8) and the int8 copy to keep, if any: calibrated on a few training
+    windows drawn with the seed, checked on the validation windows."""
+    if not config.int8:
+        return not_made("not asked for: training ran with int8 off"), None
+    progress.update(0.97, "Quantizing the network to int8 and checking it on the validation windows…")
+    calibration = next(iter(data.train.dataset(CALIBRATION_WINDOWS, True, config.seed)))[0]
+    return int8_decision(model, len(data.bands), np.asarray(calibration), data.validation.dataset(config.batch_size),
+                         data.scheme)
 
 
 def _save_average(config: TrainConfig, data: Prepared, model: keras.Model, average: WeightAverage | None,

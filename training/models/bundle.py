@@ -1,8 +1,9 @@
 """The model bundle: one ``.keras`` file holding the network and everything needed to classify with it.
 
 GeoSeg's metadata (bands, normalisation, classes, chip size, training summary, metrics) travels inside the
-Keras zip as ``geoseg.json``, and a sample of labelled training pixels (training.learn.baseline's) as
-``geoseg-pixels.npz``; Keras ignores the extra entries and the model loads with ``safe_mode=True``.
+Keras zip as ``geoseg.json``, a sample of labelled training pixels (training.learn.baseline's) as
+``geoseg-pixels.npz``, and where its training kept one the network's int8 copy (training.models.int8) as
+``geoseg-int8.onnx``; Keras ignores the extra entries and the model loads with ``safe_mode=True``.
 """
 from __future__ import annotations
 
@@ -20,6 +21,7 @@ from ..outputs import atomic_path
 
 METADATA_ENTRY = "geoseg.json"
 PIXELS_ENTRY = "geoseg-pixels.npz"  # training pixels: band values (N, B) float32, labels (N,) uint8
+INT8_ENTRY = "geoseg-int8.onnx"  # the network quantized to int8: scaled NCHW tiles in, NCHW probabilities out
 FORMAT = "geoseg-model/1"
 
 
@@ -49,9 +51,11 @@ class ModelInfo:
         return cls(**data)
 
 
-def save_bundle(model, info: ModelInfo, path: str, pixels: tuple[np.ndarray, np.ndarray] | None = None) -> None:
+def save_bundle(model, info: ModelInfo, path: str, pixels: tuple[np.ndarray, np.ndarray] | None = None,
+                int8: bytes | None = None) -> None:
     """Save atomically (a reader never sees a half-written model), in float32 whatever precision trained it;
-    with ``pixels`` (band values, labels) of training pixels, normalised as the model reads them."""
+    with ``pixels`` (band values, labels) of training pixels, normalised as the model reads them, and the
+    network's ``int8`` copy (a serialised ONNX model)."""
     from .dtype import in_float32
 
     if Path(path).suffix != ".keras":
@@ -65,6 +69,8 @@ def save_bundle(model, info: ModelInfo, path: str, pixels: tuple[np.ndarray, np.
                 buffer = io.BytesIO()
                 np.savez_compressed(buffer, values=np.asarray(values, np.float32), labels=np.asarray(labels, np.uint8))
                 archive.writestr(PIXELS_ENTRY, buffer.getvalue())
+            if int8 is not None:
+                archive.writestr(INT8_ENTRY, int8)
 
 
 def read_info(path: str) -> ModelInfo:
@@ -93,6 +99,13 @@ def read_pixels(path: str) -> tuple[np.ndarray, np.ndarray] | None:
             return None
         with np.load(io.BytesIO(archive.read(PIXELS_ENTRY))) as saved:
             return saved["values"], saved["labels"]
+
+
+def read_int8(path: str) -> bytes | None:
+    """The network's int8 copy a bundle carries (a serialised ONNX model), or None where it has none."""
+    read_info(path)
+    with zipfile.ZipFile(path) as archive:
+        return archive.read(INT8_ENTRY) if INT8_ENTRY in archive.namelist() else None
 
 
 def load_bundle(path: str):

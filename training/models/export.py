@@ -90,11 +90,17 @@ def _litert_file(config: ExportConfig, info: ModelInfo, progress: Progress) -> t
 def onnx_graph(model_path: str, tile_size: int):
     """The ``onnx.ModelProto`` of a bundle's network, from scaled NCHW tiles of ``tile_size`` to NCHW class
     probabilities."""
+    model, info = load_bundle(model_path)
+    return network_graph(model, len(info.bands), tile_size)
+
+
+def network_graph(model, num_bands: int, tile_size: int | None = None):
+    """The ``onnx.ModelProto`` of a Keras ``model`` reading ``num_bands`` bands, as :func:`onnx_graph`'s, for tiles
+    of ``tile_size`` (None: any multiple of 32)."""
     import tensorflow as tf
     import tf2onnx
 
-    model, info = load_bundle(model_path)
-    signature = [tf.TensorSpec((None, len(info.bands), tile_size, tile_size), tf.float32, name="input")]
+    signature = [tf.TensorSpec((None, num_bands, tile_size, tile_size), tf.float32, name="input")]
 
     @tf.function(input_signature=signature)
     def channels_first(tiles):

@@ -15,8 +15,9 @@ from training.learn import train as train_module
 from training.learn.baseline import recorded_decision
 from training.learn.flips import MIN_GAIN
 from training.models.flips import summary as flip_summary
-from training.models.bundle import METADATA_ENTRY, ModelInfo, load_bundle, read_info
-from training.config import TrainConfig
+from training.models.int8 import summary as int8_summary
+from training.models.bundle import METADATA_ENTRY, ModelInfo, load_bundle, read_info, read_int8
+from training.config import INT8_MAX_LOSS, TrainConfig
 from training.data.windows import EVAL_TILE, Block, tile_arrays
 from training.errors import GeoSegError
 from training.progress import Progress
@@ -52,6 +53,11 @@ def test_training_lowers_the_loss_and_saves_a_complete_bundle(chips, tmp_path):
     assert flips["windows"] == 13 and flips["gain"] == flips["mean_iou_flipped"] - flips["mean_iou_plain"]
     assert flips["on"] == (flips["gain"] > max(MIN_GAIN, flips["noise"]))
     assert flip_summary(info.metrics) in Path(result.report_path).read_text()
+    int8 = info.metrics["int8"]  # quantized, calibrated on training windows, checked on the validation chips
+    assert int8["windows"] == 13 and int8["calibration_windows"] == 8
+    assert int8["used"] == (int8["loss"] <= INT8_MAX_LOSS) and int8["agreement"] > 0.9
+    assert (read_int8(result.model_path) is not None) == int8["used"]
+    assert int8_summary(info.metrics) in Path(result.report_path).read_text()
 
 
 def test_the_same_seed_gives_the_same_weights(chips, tmp_path):
@@ -123,9 +129,11 @@ def test_an_interrupted_run_resumes_from_its_last_epoch(chips, tmp_path):
         assert [int(row["epoch"]) for row in csv.DictReader(handle)] == list(range(6))
 
 
-def test_balanced_weights_and_dice_train_too(chips, tmp_path):
-    result = train(config(chips, tmp_path, epochs=2, class_weighting="balanced", dice_weight=1.0))
+def test_balanced_weights_and_dice_train_too_and_int8_can_be_left_out(chips, tmp_path):
+    result = train(config(chips, tmp_path, epochs=2, class_weighting="balanced", dice_weight=1.0, int8=False))
     assert 0.0 <= result.test_metrics["pixel_accuracy"] <= 1.0
+    assert read_info(result.model_path).metrics["int8"]["reason"] == "not asked for: training ran with int8 off"
+    assert read_int8(result.model_path) is None
 
 
 def test_starting_from_an_earlier_model_copies_its_weights(chips, tmp_path):
