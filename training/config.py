@@ -299,7 +299,10 @@ class ClassifyConfig:
     engine: str = option("auto", "inference engine; automatic runs TensorFlow on a GPU or in bfloat16, else LiteRT",
                          ENGINES)
     precision: str = option("auto", "arithmetic precision; automatic is bfloat16 where the CPU computes it natively, "
-                                    "else float32; weights and outputs stay float32", PRECISIONS)
+                                    "else int8 on ONNX Runtime where the model file carries an int8 copy (its "
+                                    "training found it within "
+                                    f"{INT8_MAX_LOSS:g} validation mean IoU of float32), else float32; outputs stay "
+                                    "float32", CLASSIFY_PRECISIONS)
     flip_average: str = option("auto", "average over each tile's mirror images (test-time augmentation, 4× the "
                                        "computation); automatic follows the model file: on where its training found "
                                        "that it raises the validation mean IoU by more than chance, off for model "

@@ -3,10 +3,10 @@
 The raster is cut into overlapping tiles of one shape, fitted to the raster so that few pixels are
 computed twice. A background thread reads them (a bounded queue keeps it a few batches ahead) while one
 traced function normalises and classifies them in batches, run by TensorFlow or converted to LiteRT, or by
-ONNX Runtime for an ONNX model (:mod:`training.inference.engines`). Overlapping class probabilities are blended
-with a smooth weight window, so no seams show. Tiles run row by row: only the rows of the current tile row are
-held (memory grows with the raster's width times the tile size, never with its height), and finished rows are
-written at once.
+ONNX Runtime for an ONNX model or a model file's int8 copy (:mod:`training.inference.engines`). Overlapping class
+probabilities are blended with a smooth weight window, so no seams show. Tiles run row by row: only the rows of
+the current tile row are held (memory grows with the raster's width times the tile size, never with its height),
+and finished rows are written at once.
 
 Outputs are tiled, DEFLATE-compressed GeoTIFFs (or Cloud Optimized GeoTIFFs) on the input's grid:
 
@@ -33,6 +33,7 @@ from ..data.raster import create_class_raster, open_raster
 from ..errors import GeoSegError
 from ..host.devices import choose_engine
 from ..models.flips import flip_averaged, flips_used
+from ..models.int8 import int8_carried, missing_copy
 from ..models.onnx_metadata import is_onnx, read_model_info
 from ..progress import Progress
 from .class_writing import ClassRows, RowWriter, geotiff_output, percent_raster
@@ -58,7 +59,10 @@ def classify_raster(config: ClassifyConfig, progress: Progress | None = None) ->
     grid = TileGrid.fit(source.RasterXSize, source.RasterYSize, config.tile_size, config.overlap)
     if config.batch_size < 1:
         raise GeoSegError(f"Batch size {config.batch_size} must be at least 1.")
-    engine, precision = choose_engine(config.engine, config.precision, is_onnx(config.model_path))
+    onnx = is_onnx(config.model_path)
+    if config.precision == "int8" and not onnx and not int8_carried(info.metrics):
+        raise GeoSegError(missing_copy(config.model_path, info.metrics))
+    engine, precision = choose_engine(config.engine, config.precision, onnx, not onnx and int8_carried(info.metrics))
     flips = flips_used(config.flip_average, info.metrics)
     shape = (config.batch_size, grid.y.side, grid.x.side, len(bands))
     computed = grid.count * grid.x.side * grid.y.side / (grid.x.length * grid.y.length)

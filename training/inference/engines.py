@@ -1,5 +1,6 @@
 """Inference engines for the tile model: TensorFlow itself, or LiteRT running XNNPACK; float32 or bfloat16; and
-ONNX Runtime for ONNX models (:mod:`training.models.onnx_metadata`), which never imports TensorFlow.
+ONNX Runtime for ONNX models (:mod:`training.models.onnx_metadata`) and for the int8 copy a model file may carry
+(:mod:`training.models.int8`), which never imports TensorFlow.
 
 The tile model is a bundle's network for raw tiles of one fixed shape: it normalises them, classifies
 them and weights the class probabilities by the blend window; its batch normalisations are folded into
@@ -23,6 +24,8 @@ from pathlib import Path
 import numpy as np
 
 from ..data.normalization import normalize
+from ..errors import GeoSegError
+from ..models.bundle import read_info, read_int8
 from ..models.litert import flatbuffer, raw_tile_model
 from ..models.onnx_metadata import onnx_probabilities, onnx_session, read_onnx_info
 
@@ -36,8 +39,10 @@ def compile_tiles(model_path: str, shape: tuple[int, int, int, int], window: np.
                   ) -> Callable[[np.ndarray], np.ndarray]:
     """The tile model of the bundle at ``model_path`` for batches of ``shape``, as a NumPy-in, NumPy-out
     function run by ``engine`` (``litert``, ``tensorflow``, or ``onnxruntime`` for an ONNX model) in
-    ``precision`` (``float32`` or ``bfloat16``). ``on_convert`` is called before a LiteRT conversion that is not
-    cached yet."""
+    ``precision`` (``float32`` or ``bfloat16``; ``int8`` on ``onnxruntime`` for the int8 copy a GeoSeg model file
+    carries). ``on_convert`` is called before a LiteRT conversion that is not cached yet."""
+    if engine == "onnxruntime" and precision == "int8":
+        return _int8(model_path, shape, window)
     if engine == "onnxruntime":
         return _onnxruntime(model_path, shape, window)
     if engine == "litert":
@@ -54,6 +59,18 @@ def _onnxruntime(model_path: str, shape: tuple[int, ...], window: np.ndarray) ->
     """An ONNX model's tile model: its probabilities of the normalised tiles, weighted by ``window``."""
     session = onnx_session(model_path)
     info, probabilities = read_onnx_info(model_path, session), onnx_probabilities(model_path, session, shape)
+    return lambda images: probabilities(normalize(images, info.normalization)) * window[np.newaxis, :, :, np.newaxis]
+
+
+def _int8(model_path: str, shape: tuple[int, ...], window: np.ndarray) -> Callable[[np.ndarray], np.ndarray]:
+    """The tile model of the int8 copy a GeoSeg model file carries, on ONNX Runtime's CPU provider."""
+    import onnxruntime as ort
+
+    info, int8 = read_info(model_path), read_int8(model_path)
+    if int8 is None:
+        raise GeoSegError(f"The model file {model_path} carries no int8 copy: set the precision to auto or float32.")
+    session = ort.InferenceSession(int8, providers=["CPUExecutionProvider"])
+    probabilities = onnx_probabilities(model_path, session, shape)
     return lambda images: probabilities(normalize(images, info.normalization)) * window[np.newaxis, :, :, np.newaxis]
 
 

@@ -1,6 +1,7 @@
 """ONNX models classify through the same pipeline as GeoSeg's own (training.inference.engines' ONNX Runtime engine):
 an export classifies as its Keras model does, a third-party Deepness segmentor as its weights say, tiles padded to
-a fixed-size model's input, and without TensorFlow; an export evaluates and compares as its Keras model does."""
+a fixed-size model's input, and without TensorFlow; an export evaluates and compares as its Keras model does; a
+model file's int8 copy classifies as its float32 network does, nearly."""
 import os
 import shutil
 import subprocess
@@ -16,15 +17,19 @@ from onnx_models import expected_classes, write_segmentor
 from synthetic import CLASS_NAMES, cut_chips, scene, write_raster
 from training.config import ClassifyConfig, EvaluateConfig, ExportConfig
 from training.data.classes import class_scheme
-from training.data.normalization import fit_normalization
+from training.data.normalization import fit_normalization, normalize_array
 from training.errors import GeoSegError
+from training.host import devices
 from training.inference.classify import classify_raster
 from training.jobs import run_job
 from training.learn.baseline import NO_PIXELS, ONNX_PIXELS
 from training.learn.evaluate import evaluate_model
 from training.models import build_model
-from training.models.bundle import ModelInfo, save_bundle
+from training.models.bundle import ModelInfo, read_info, save_bundle
 from training.models.export import export_model
+from training.learn.int8 import int8_decision
+from training.models.int8 import RECORD
+from training.progress import Progress
 
 ROOT = Path(__file__).resolve().parents[3]
 WIDTH, HEIGHT = 148, 108
@@ -73,8 +78,8 @@ def image(tmp_path_factory):
     return write_raster(tmp_path_factory.mktemp("image") / "image.tif", scene(WIDTH, HEIGHT)[0])
 
 
-def classify(source, model, output, **options):
-    return classify_raster(ClassifyConfig(str(source), str(model), str(output), **{**TILED, **options}))
+def classify(source, model, output, progress=None, **options):
+    return classify_raster(ClassifyConfig(str(source), str(model), str(output), **{**TILED, **options}), progress)
 
 
 def test_an_export_classifies_as_its_keras_model(models, image, tmp_path):
@@ -167,3 +172,59 @@ def test_an_export_compares_as_its_keras_model(models, chips, tmp_path):
     alone = run_job("compare", {"output_html": str(tmp_path / "alone.html"), "test_dir": str(chips),
                                 "preview_chips": 0, "model_paths": [str(onnx_model)]})
     assert alone["best_mean_iou"] == keras_row["mean_iou"] and ONNX_PIXELS in (tmp_path / "alone.html").read_text()
+
+
+@pytest.fixture(scope="module")
+def int8_models(tmp_path_factory):
+    """A tiny 12-band U-Net trained briefly on another scene (10 epochs of 40 windows), saved with the int8 copy and
+    record training's check made (calibrated on 8 of its windows, checked on a third scene's), and saved again as if
+    that check had failed (no copy): (passed, failed, float32 reference)."""
+    folder = tmp_path_factory.mktemp("int8")
+    image, labels = scene(WIDTH, HEIGHT, seed=1)
+    stats = fit_normalization(np.moveaxis(image, 0, -1)[np.newaxis])
+
+    def windows(seed):
+        image, labels = scene(WIDTH, HEIGHT, seed=seed)
+        scaled = normalize_array(np.moveaxis(image, 0, -1).astype(np.float32), stats)
+        corners = [(y, x) for y in range(0, HEIGHT - 32, 16) for x in range(0, WIDTH - 32, 16)]
+        return (np.stack([scaled[y:y + 32, x:x + 32] for y, x in corners]),
+                np.stack([labels[y:y + 32, x:x + 32] for y, x in corners]))
+
+    keras.utils.set_random_seed(0)
+    network = build_model("unet", 12, 3, base_filters=4, depth=2)
+    network.compile("adam", "sparse_categorical_crossentropy")
+    training, truth = windows(1)
+    network.fit(training, truth, epochs=10, batch_size=8, verbose=0)
+    validation, checked = windows(2)
+    record, copy = int8_decision(network, 12, training[::5], [(validation, checked, None)], class_scheme(CLASS_NAMES))
+    info = ModelInfo("unet", list(range(1, 13)), class_scheme(CLASS_NAMES), stats, metrics={RECORD: record})
+    save_bundle(network, info, str(folder / "passed.keras"), int8=copy)
+    info.metrics = {RECORD: {**record, "used": False, "reason": "it lost 0.0200 mean IoU, more than 0.005"}}
+    save_bundle(network, info, str(folder / "failed.keras"))
+    return folder / "passed.keras", folder / "failed.keras"
+
+
+def test_the_int8_copy_classifies_as_float32_does_on_nearly_every_pixel(int8_models, image, tmp_path):
+    passed, _ = int8_models
+    assert read_info(str(passed)).metrics[RECORD]["used"]  # the check recorded in the model file
+    messages = []
+    said = Progress(lambda percent, message: messages.append(message))
+    expected = classify(image, passed, tmp_path / "float32.tif", engine="tensorflow", precision="float32")
+    got = classify(image, passed, tmp_path / "int8.tif", said, precision="int8")
+    agreement = (read(got.output_raster) == read(expected.output_raster)).mean()
+    assert agreement >= 0.99 and len(set(read(got.output_raster).ravel())) == 3
+    assert "with ONNX Runtime in int8" in messages[0]
+
+
+def test_auto_runs_the_int8_copy_only_where_its_check_passed(int8_models, image, tmp_path, monkeypatch):
+    monkeypatch.setattr(devices, "native_bfloat16", lambda: False)
+    monkeypatch.setattr(devices, "gpu_visible", lambda: False)
+    passed, failed = int8_models
+    for model, precision in ((passed, "int8"), (failed, "float32")):
+        messages = []
+        classify(image, model, tmp_path / f"{model.stem}.tif", Progress(lambda p, m, into=messages: into.append(m)))
+        assert f" in {precision}" in messages[0]
+    with pytest.raises(GeoSegError, match=r"carries no int8 copy \(its training kept none: it lost 0.0200 mean "
+                                          r"IoU, more than 0.005\): set the precision to auto or float32"):
+        classify(image, failed, tmp_path / "refused.tif", precision="int8")
+    assert not list(tmp_path.glob("refused*"))
