@@ -27,7 +27,9 @@ on its own; the later runs, which classify as a user's second scene would, count
 line reads ``speedup=<ratio> mpx_per_s=<value> peak_rss_mib=<value>`` (speedup: naive time / tiled time;
 ``nan`` with ``--no-baseline``). With ``--engines`` the model is also exported to ONNX (``python -m training
 export``) and the tiled run is timed on each engine in float32 — LiteRT, TensorFlow and ONNX Runtime (the
-export) — on the same raster, a line each before the last.
+export) — and in int8 on ONNX Runtime (the model file's int8 copy; where it carries none, a copy of the model file
+with one, calibrated on 8 windows of the raster and not checked against labels) on the same raster, a line each
+before the last.
 """
 from __future__ import annotations
 
@@ -46,7 +48,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path[:0] = [str(ROOT), str(ROOT / "tests")]
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
-from training.config import ENGINES, FLIP_AVERAGES, PRECISIONS, ClassifyConfig  # noqa: E402
+from training.config import CLASSIFY_PRECISIONS, ENGINES, FLIP_AVERAGES, ClassifyConfig  # noqa: E402
 from training.host.devices import native_bfloat16  # noqa: E402
 from training.inference.engines import CACHE_ENV  # noqa: E402
 
@@ -99,14 +101,15 @@ def parse_args() -> argparse.Namespace:
     parser.add_argument("--overlap", type=int, default=defaults.overlap)
     parser.add_argument("--batch", type=int, default=defaults.batch_size)
     parser.add_argument("--engine", default=defaults.engine, choices=ENGINES, help="tiled run's engine")
-    parser.add_argument("--precision", default=defaults.precision, choices=PRECISIONS,
+    parser.add_argument("--precision", default=defaults.precision, choices=CLASSIFY_PRECISIONS,
                         help="tiled run's precision (the baseline computes in float32)")
     parser.add_argument("--flip-average", default=defaults.flip_average, choices=FLIP_AVERAGES,
                         help="tiled run's flip averaging (on: the network runs four times a tile)")
     parser.add_argument("--repeat", type=int, default=1, help="runs per phase, alternating; the fastest counts")
     parser.add_argument("--no-baseline", action="store_true", help="skip the naive baseline (large rasters)")
     parser.add_argument("--engines", action="store_true",
-                        help="also time LiteRT, TensorFlow and ONNX Runtime (an ONNX export) in float32")
+                        help="also time LiteRT, TensorFlow and ONNX Runtime (an ONNX export) in float32, and ONNX "
+                             "Runtime in int8")
     parser.add_argument("--phase", choices=list(PHASES), help=argparse.SUPPRESS)
     parser.add_argument("--output", help=argparse.SUPPRESS)
     return parser.parse_args()
@@ -123,17 +126,19 @@ def run_phase(phase: str, args: argparse.Namespace) -> dict:
 
 
 def compare_engines(args: argparse.Namespace, work: Path) -> None:
-    """The tiled run in float32 on each engine, the ONNX one on the model's export (cached runs only: each
-    engine's first run, which converts, is not counted)."""
+    """The tiled run in float32 on each engine, the ONNX one on the model's export, and in int8 on the model
+    file's int8 copy (cached runs only: each engine's first run, which converts, is not counted)."""
     onnx = work / f"{Path(args.model).stem}.onnx"
     if not onnx.exists():
         subprocess.run([sys.executable, "-m", "training", "export", args.model, str(onnx)], check=True, cwd=ROOT,
                        stdout=subprocess.DEVNULL)
-    for engine, model in (("litert", args.model), ("tensorflow", args.model), ("auto", str(onnx))):
-        runs = [run_phase("tiled", argparse.Namespace(**{**vars(args), "engine": engine, "precision": "float32",
+    int8 = run_phase("int8", args)["model"]
+    for engine, model, precision in (("litert", args.model, "float32"), ("tensorflow", args.model, "float32"),
+                                     ("auto", str(onnx), "float32"), ("auto", int8, "int8")):
+        runs = [run_phase("tiled", argparse.Namespace(**{**vars(args), "engine": engine, "precision": precision,
                                                           "model": model})) for _ in range(args.repeat + 1)]
-        label = "ONNX Runtime" if model.endswith(".onnx") else engine
-        report(f"tiled, {label}, float32", fastest([run for run in runs if not run["converted"]] or runs))
+        label = "ONNX Runtime" if model.endswith(".onnx") or precision == "int8" else engine
+        report(f"tiled, {label}, {precision}", fastest([run for run in runs if not run["converted"]] or runs))
 
 
 def fastest(results: list[dict]) -> dict:
@@ -250,6 +255,32 @@ def naive(args: argparse.Namespace) -> dict:
     return timing(args, time.perf_counter() - start, f"{CHIP}×{CHIP} chips, model.predict batch 32, float32")
 
 
+def int8(args: argparse.Namespace) -> dict:
+    """The model file if it carries an int8 copy, else a copy of it beside the output that does (calibrated on 8
+    seeded windows of the raster, as training calibrates on 8 training windows)."""
+    import numpy as np
+
+    from training.data.normalization import normalize
+    from training.data.raster import open_raster, read_bands
+    from training.learn.int8 import CALIBRATION_WINDOWS
+    from training.models.bundle import load_bundle, save_bundle
+    from training.models.export import network_graph
+    from training.models.int8 import RECORD, int8_carried, quantize
+
+    model, info = load_bundle(args.model)
+    if int8_carried(info.metrics):
+        return {"model": args.model}
+    path = str(Path(args.output).with_name(f"{Path(args.model).stem}-int8.keras"))
+    image = normalize(read_bands(open_raster(args.input), info.bands), info.normalization)
+    rng, side = np.random.default_rng(0), min(256, *image.shape[:2])
+    corners = zip(rng.integers(0, image.shape[0] - side + 1, CALIBRATION_WINDOWS),
+                  rng.integers(0, image.shape[1] - side + 1, CALIBRATION_WINDOWS))
+    tiles = np.stack([image[y:y + side, x:x + side] for y, x in corners]).transpose(0, 3, 1, 2)
+    info.metrics = {**info.metrics, RECORD: {"used": True, "reason": "bench/classify.py: not checked"}}
+    save_bundle(model, info, path, int8=quantize(network_graph(model, len(info.bands)).SerializeToString(), tiles))
+    return {"model": path}
+
+
 def timing(args: argparse.Namespace, seconds: float, settings: str) -> dict:
     from osgeo import gdal
 
@@ -258,7 +289,7 @@ def timing(args: argparse.Namespace, seconds: float, settings: str) -> dict:
     return {"seconds": seconds, "megapixels": megapixels, "mpx_per_s": megapixels / seconds, "settings": settings}
 
 
-PHASES = {"prepare": prepare, "tiled": tiled, "naive": naive}
+PHASES = {"prepare": prepare, "tiled": tiled, "naive": naive, "int8": int8}
 
 if __name__ == "__main__":
     main()
