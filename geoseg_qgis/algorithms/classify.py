@@ -5,7 +5,7 @@ from qgis.core import (QgsProcessing, QgsProcessingParameterBand, QgsProcessingP
 
 from ..runner import run
 from ..training.architectures import INPUT_MULTIPLE
-from ..training.config import ENGINES, FLIP_AVERAGES, PRECISIONS, ClassifyConfig
+from ..training.config import CLASSIFY_PRECISIONS, ENGINES, FLIP_AVERAGES, INT8_MAX_LOSS, ClassifyConfig
 from ..training.models.onnx_metadata import is_onnx
 from .base import GeoSegAlgorithm, declared_help, raster_file
 from .styling import style_on_load
@@ -39,8 +39,13 @@ class ClassifyAlgorithm(GeoSegAlgorithm):
         "an upper bound: tiles are fitted to the raster so that few pixels are computed twice.<br><br>"
         "The <i>Automatic</i> precision computes in bfloat16 on CPUs that do so natively (AVX512-BF16 or AMX, "
         "detected on Linux), about twice as fast as float32, and in float32 elsewhere; the class maps agree "
-        "except where two classes are nearly tied. The <i>Automatic</i> engine runs bfloat16 and GPUs with "
-        "TensorFlow, and float32 on the CPU with LiteRT (XNNPACK). The first LiteRT run with a model and tile "
+        "except where two classes are nearly tied. On other CPUs it computes in <b>int8</b> where the model file "
+        "carries an int8 copy: training quantizes the network (ONNX Runtime, calibrated on a few training windows) "
+        f"and keeps the copy only where it scores within {INT8_MAX_LOSS:g} mean IoU of float32 on the validation "
+        "windows (<i>Evaluate model</i> shows the figures); it runs on ONNX Runtime, about twice as fast as "
+        "float32 on CPUs with VNNI. Else float32. The <i>Automatic</i> engine runs bfloat16 and GPUs with "
+        "TensorFlow, int8 with ONNX Runtime, and float32 on the CPU with LiteRT (XNNPACK). The first LiteRT run "
+        "with a model and tile "
         "shape converts the model (a few seconds); the conversion is kept in ~/.cache/geoseg (or "
         "GEOSEG_CACHE_DIR) for later runs.<br><br>"
         "The output is a Byte GeoTIFF with the input's CRS, geotransform and size: class values 0, 1, 2, …, "
@@ -119,7 +124,7 @@ class ClassifyAlgorithm(GeoSegAlgorithm):
             overlap=self.parameterAsInt(parameters, self.OVERLAP, context),
             batch_size=self.parameterAsInt(parameters, self.BATCH_SIZE, context),
             engine=self.parameter_as_choice(parameters, self.ENGINE, context, ENGINES),
-            precision=self.parameter_as_choice(parameters, self.PRECISION, context, PRECISIONS),
+            precision=self.parameter_as_choice(parameters, self.PRECISION, context, CLASSIFY_PRECISIONS),
             cog=self.parameterAsBool(parameters, self.COG, context),
             flip_average=self.parameter_as_choice(parameters, self.FLIP_AVERAGE, context, FLIP_AVERAGES),
         )

@@ -13,6 +13,8 @@ from qgis.core import (QgsApplication, QgsFeature, QgsGeometry, QgsProcessingCon
                        QgsRectangle, QgsVectorFileWriter, QgsVectorLayer)
 
 from synthetic import CLASS_NAMES, EPSG, GEOTRANSFORM, write_raster, write_scene
+from tiny_model import write_tiny_model
+from training.config import CLASSIFY_PRECISIONS
 from training.models.bundle import read_info, read_pixels
 
 ALGORITHMS = ["geoseg:inspect", "geoseg:createchips", "geoseg:train", "geoseg:evaluate", "geoseg:compare",
@@ -374,6 +376,17 @@ def test_classify_runs_on_the_chosen_engine_and_precision(geoseg, trained, tmp_p
                feedback=feedback)
     assert any(label in message for message in feedback.messages), feedback.messages
     assert gdal.Open(str(tmp_path / "classes.tif")).RasterCount == 1
+
+
+def test_classify_offers_int8_and_says_why_a_model_file_without_a_copy_cannot_run_it(geoseg, scene, tmp_path):
+    image, _ = scene
+    precision = QgsApplication.processingRegistry().algorithmById("geoseg:classify").parameterDefinition("PRECISION")
+    assert precision.options() == list(CLASSIFY_PRECISIONS.values())
+    with pytest.raises(QgsProcessingException, match="carries no int8 copy .*: set the precision to auto or float32"):
+        geoseg.run("geoseg:classify", {"INPUT": str(image), "MODEL": str(write_tiny_model(tmp_path / "m.keras")),
+                                       "PRECISION": list(CLASSIFY_PRECISIONS).index("int8"),
+                                       "OUTPUT": str(tmp_path / "out.tif")})
+    assert not (tmp_path / "out.tif").exists()
 
 
 def test_classify_names_a_missing_model_file(geoseg, scene, tmp_path):
