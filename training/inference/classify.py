@@ -60,9 +60,10 @@ def classify_raster(config: ClassifyConfig, progress: Progress | None = None) ->
     if config.batch_size < 1:
         raise GeoSegError(f"Batch size {config.batch_size} must be at least 1.")
     onnx = is_onnx(config.model_path)
-    if config.precision == "int8" and not onnx and not int8_carried(info.metrics):
+    carried = not onnx and int8_carried(info.metrics)
+    if config.precision == "int8" and not onnx and not carried:
         raise GeoSegError(missing_copy(config.model_path, info.metrics))
-    engine, precision = choose_engine(config.engine, config.precision, onnx, not onnx and int8_carried(info.metrics))
+    engine, precision = choose_engine(config.engine, config.precision, onnx, carried)
     flips = flips_used(config.flip_average, info.metrics)
     shape = (config.batch_size, grid.y.side, grid.x.side, len(bands))
     computed = grid.count * grid.x.side * grid.y.side / (grid.x.length * grid.y.length)
