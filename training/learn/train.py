@@ -27,6 +27,7 @@ from ..models import build_model, size_multiple
 from ..models.bundle import ModelInfo, load_bundle, save_bundle
 from ..models.dtype import with_policy
 from ..models.flips import RECORD as FLIP_RECORD
+from ..models.flips import not_measured
 from ..models.flips import summary as flip_summary
 from ..models.imagenet import transfer_from
 from ..models.int8 import RECORD as INT8_RECORD
@@ -137,15 +138,14 @@ def train(config: TrainConfig, progress: Progress | None = None) -> TrainResult:
         pixel.decide(_decide_rare_classes(config, data, pixel.probabilities, progress, "The per-pixel baseline")[1],
                      data.scheme)
     pixel_scores = pixel.scores(held_out.dataset(config.batch_size), data.scheme) if pixel else None
-    progress.update(0.96, "Scoring the validation windows with and without flip averaging…")
-    flips = flip_decision(saved, data.validation.dataset(config.batch_size), data.scheme)
+    flips = _flip_record(config, data, saved, progress, fit_progress.cancelled)
     info.metrics = {"best_epoch": checkpoint.best_epoch, "best_val_mean_iou": checkpoint.state["best_score"],
                     "averaged_epochs": averaged, "rare_decision": decision,
                     "held_out": metrics, "majority_baseline": baseline, "pixel_baseline": pixel_scores,
                     "training_seconds": training_seconds,
                     "megapixels_per_second": speed, FLIP_RECORD: flips}
     progress.update(0.97, flip_summary(info.metrics))
-    info.metrics[INT8_RECORD], int8 = _int8_copy(config, data, saved, progress)
+    info.metrics[INT8_RECORD], int8 = _int8_copy(config, data, saved, progress, fit_progress.cancelled)
     progress.update(0.97, int8_summary(info.metrics))
     save_bundle(saved, info, config.output_model, pixels=sample, int8=int8)
     report = ""
@@ -181,12 +181,24 @@ def _decide_rare_classes(config: TrainConfig, data: Prepared, predict, progress:
     return factors, {data.scheme[c].name: rule for c, rule in tuned.items()}
 
 
-def _int8_copy(config: TrainConfig, data: Prepared, model: keras.Model,
-               progress: Progress) -> tuple[dict, bytes | None]:
+def _flip_record(config: TrainConfig, data: Prepared, model: keras.Model, progress: Progress,
+                 cancelled: bool) -> dict:
+    """The flip-averaging decision (training.learn.flips), measured on the validation windows unless the run
+    was cancelled (a cancel stops promptly: the model stays without flip averaging)."""
+    if cancelled:
+        return not_measured("training was cancelled")
+    progress.update(0.96, "Scoring the validation windows with and without flip averaging…")
+    return flip_decision(model, data.validation.dataset(config.batch_size), data.scheme)
+
+
+def _int8_copy(config: TrainConfig, data: Prepared, model: keras.Model, progress: Progress,
+               cancelled: bool) -> tuple[dict, bytes | None]:
     """The int8 decision (training.learn.int8) and the int8 copy to keep, if any: calibrated on a few training
-    windows drawn with the seed, checked on the validation windows."""
+    windows drawn with the seed, checked on the validation windows; none after a cancel."""
     if not config.int8:
         return not_made("not asked for: training ran with int8 off"), None
+    if cancelled:
+        return not_made("training was cancelled"), None
     progress.update(0.97, "Quantizing the network to int8 and checking it on the validation windows…")
     calibration = next(iter(data.train.dataset(CALIBRATION_WINDOWS, True, config.seed)))[0]
     return int8_decision(model, len(data.bands), np.asarray(calibration), data.validation.dataset(config.batch_size),

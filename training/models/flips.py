@@ -31,12 +31,19 @@ def flips_used(choice: str, metrics: dict) -> bool:
     return choice == "on" or (choice == "auto" and bool((metrics.get(RECORD) or {}).get("on")))
 
 
+def not_measured(reason: str) -> dict:
+    """The record of a model whose gain from flip averaging was not measured, and why: off for ``auto``."""
+    return {"on": False, "reason": reason}
+
+
 def summary(metrics: dict) -> str:
     """The recorded decision and its figures in a sentence (for reports and progress messages)."""
     record = metrics.get(RECORD)
     if not record:
         return ("Flip averaging: no decision recorded (a model file written before GeoSeg measured it), so the "
                 "automatic choice leaves it off.")
+    if record.get("reason"):
+        return f"Flip averaging: off for the automatic choice, not measured ({record['reason']})."
     noise = "unknown (fewer than two windows)" if record["noise"] is None else f"±{record['noise']:.4f}"
     return (f"Flip averaging: {'on' if record['on'] else 'off'} for the automatic choice; on "
             f"{record['windows']} validation windows, mean IoU {record['mean_iou_plain']:.4f} without, "

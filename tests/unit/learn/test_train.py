@@ -73,8 +73,12 @@ def test_cancel_keeps_the_best_model_so_far(chips, tmp_path):
     progress = Progress(lambda p, m: messages.append(m), lambda: any(m.startswith("Epoch 2/") for m in messages))
     result = train(config(chips, tmp_path, epochs=50), progress)
     assert result.cancelled and result.epochs_run <= 3
-    assert read_info(result.model_path).metrics["best_epoch"] == result.best_epoch
+    metrics = read_info(result.model_path).metrics
+    assert metrics["best_epoch"] == result.best_epoch
     assert not list(tmp_path.glob(".*partial*"))
+    assert not any(m.startswith(("Scoring the validation windows with and without", "Quantizing")) for m in messages)
+    assert flip_summary(metrics).endswith("off for the automatic choice, not measured (training was cancelled).")
+    assert int8_summary(metrics) == "int8: no int8 copy (training was cancelled)."
 
 
 def test_the_job_says_what_it_does_before_the_first_epoch_ends(chips, tmp_path):
