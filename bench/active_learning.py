@@ -86,8 +86,10 @@ def parse_args() -> argparse.Namespace:
     parser.add_argument("--rounds", type=int, default=3, help="rounds of adding squares after round 0")
     parser.add_argument("--seeds", type=int, default=3,
                         help="seeds 0 … n − 1 (initial squares, random picks, training)")
-    parser.add_argument("--squares", type=int, default=40, help="squares added per round and arm (K)")
-    parser.add_argument("--square-size", type=int, default=16, help="side of a square in pixels")
+    parser.add_argument("--squares", type=int, default=60, help="squares added per round and arm (K)")
+    parser.add_argument("--square-size", type=int, default=8,
+                        help="side of a square in pixels (the demo pool holds 219 wholly labelled 16-px cells, "
+                             "too few for 3 rounds of 40; 1826 of 8 px)")
     parser.add_argument("--initial", type=float, help=f"share of the pool's labelled pixels revealed in round 0 "
                                                       f"(default per set: {json.dumps(INITIAL)})")
     parser.add_argument("--scene", default=str(quality.SCENE), help="folder with the demo's scene.tif and labels.tif")
