@@ -39,6 +39,8 @@ PRECISIONS = {"auto": "Automatic", "float32": "float32", "bfloat16": "bfloat16 (
 # Classify's: also the int8 copy a model file carries where its training found it as good (training.models.int8).
 CLASSIFY_PRECISIONS = {**PRECISIONS, "int8": "int8 (ONNX Runtime; model files carrying it)"}
 INT8_MAX_LOSS = 0.005  # validation mean IoU an int8 copy may lose against float32 and still be used
+BLEND_WEIGHTS = (0.0, 0.1, 0.2, 0.3)  # the weights of the per-pixel network tried (training.learn.pixel_blend)
+BLEND_MIN_GAIN = 0.005  # validation mean IoU the blend must add to be kept
 RARE_CLASS = 0.02  # a class with fewer than this share of the labelled training pixels is rare
 EXPORT_FORMATS = {"onnx": "ONNX", "tflite": "LiteRT (TensorFlow Lite)"}
 MODELS_TO_CLASSIFY = "a GeoSeg model file (.keras), or an ONNX segmentation model (.onnx) with Deepness' metadata"
@@ -165,6 +167,11 @@ class TrainConfig:
     rare_decision: bool = option(True, f"for each rare class (under {RARE_CLASS * 100:g} % of the labelled training "
                                        "pixels), the prior correction that maximises its F1 on the validation pixels, "
                                        "built into the saved model (see training.learn.decision)")
+    pixel_blend: bool = option(True, "blend the network's class probabilities with those of a small per-pixel "
+                                     "network fitted on the training pixels the model file keeps, at the weight "
+                                     f"({BLEND_WEIGHTS[1]:g}–{BLEND_WEIGHTS[-1]:g}) with the best validation mean "
+                                     f"IoU, where that gains more than {BLEND_MIN_GAIN:g}; built into the saved "
+                                     "model (see training.learn.pixel_blend)")
     dice_weight: float = option(0.0, "weight of the soft Dice term added to cross-entropy", minimum=0)
     jitter: float = option(0.0, "radiometric augmentation: per-band gain and offset drawn with this deviation "
                                 "(normalised units)", minimum=0)

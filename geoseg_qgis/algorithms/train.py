@@ -136,6 +136,7 @@ class TrainAlgorithm(GeoSegAlgorithm):
             self.setting("RESUME", "resume", "Resume an interrupted run of this model"),
             self.setting("JITTER", "jitter", "Radiometric jitter (0 = off)"),
             self.setting("RARE_DECISION", "rare_decision", "Tune rare classes' decision on validation"),
+            self.setting("PIXEL_BLEND", "pixel_blend", "Blend in a per-pixel network (checked)"),
             self.setting("INT8", "int8", "Quantize to int8 for classify (checked)"),
             self.setting("DICE_WEIGHT", "dice_weight", "Dice loss weight (0 = cross-entropy only)"),
             self.setting("WEIGHT_DECAY", "weight_decay", "Weight decay (AdamW)"),

@@ -14,6 +14,7 @@ from __future__ import annotations
 import numpy as np
 
 from ..data.classes import NODATA_CLASS
+from ..models.dtype import PROBABILITIES
 
 FACTORS = (1.0, 1.5, 2.0, 3.0, 4.0, 6.0, 8.0, 12.0, 16.0, 24.0, 32.0)  # the prior factors tried
 MIN_GAIN = 0.01  # the smallest gain in a class's validation F1 for which its factor is kept
@@ -50,7 +51,7 @@ def tune_factors(predict, batches, classes: list[int], num_classes: int) -> tupl
 def fold_factors(model, factors: np.ndarray) -> None:
     """Add ``log(factors)`` to the bias of ``model``'s layer that feeds its softmax (the ``classes`` layer, or
     the layer before it where that is a softmax activation alone)."""
-    layer = model.get_layer("classes")
+    layer = model.get_layer(PROBABILITIES)
     if not layer.weights:
         layer = layer.input._keras_history.operation
     kernel, bias = layer.get_weights()

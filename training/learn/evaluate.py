@@ -1,7 +1,7 @@
 """Score a trained model, a GeoSeg bundle or an ONNX model (training.learn.metrics.scoring_model), on a chips
 folder: metrics, a CSV table, an HTML report and pictures; beside it the per-pixel baseline, refitted on the
-training pixels the model file keeps (training.learn.baseline), and the flip averaging and int8 decisions its
-training recorded (training.learn.flips, training.learn.int8)."""
+training pixels the model file keeps (training.learn.baseline), and the per-pixel blend, flip averaging and int8
+decisions its training recorded (training.learn.pixel_blend, training.learn.flips, training.learn.int8)."""
 from __future__ import annotations
 
 from pathlib import Path
@@ -17,6 +17,7 @@ from ..models.bundle import read_pixels
 from ..models.flips import RECORD as FLIP_RECORD
 from ..models.flips import summary as flip_summary
 from ..models.int8 import summary as int8_summary
+from ..models.pixel_blend import summary as blend_summary
 from ..models.onnx_metadata import is_onnx, read_model_info
 from ..outputs import atomic_path
 from ..progress import Progress
@@ -59,9 +60,9 @@ def evaluate_model(config: EvaluateConfig, progress: Progress | None = None) -> 
     else:
         why = why or NO_PIXELS
         progress.update(0.9, why)
-    flips, int8 = flip_summary(info.metrics), int8_summary(info.metrics)
-    progress.update(0.9, flips)
-    progress.update(0.9, int8)
+    blend, flips, int8 = blend_summary(info.metrics), flip_summary(info.metrics), int8_summary(info.metrics)
+    for note in (blend, flips, int8):
+        progress.update(0.9, note)
     table = class_table(metrics, baseline)
     if config.output_csv:
         write_csv(config.output_csv, table)
@@ -81,7 +82,8 @@ def evaluate_model(config: EvaluateConfig, progress: Progress | None = None) -> 
         notes = [f"Model: {config.model_path}.", f"Chips: {config.chips_dir}, {len(pairs)} of them, "
                  f"{metrics['pixels']:,} labelled pixels scored; pixel accuracy {metrics['pixel_accuracy']:.4f}, "
                  f"mean IoU {metrics['mean_iou']:.4f}{_object_note(metrics)}.",
-                 baseline_note(baseline, "the model", metrics["mean_iou"]) if baseline else why, flips, int8]
+                 baseline_note(baseline, "the model", metrics["mean_iou"]) if baseline else why, blend, flips,
+                 int8]
         write_report(config.output_html, "GeoSeg evaluation", notes,
                      [score, *([baseline_score(baseline)] if baseline else [])], info.classes, picture,
                      [pairs[i][0].stem for i in shown], scored_on="chips")

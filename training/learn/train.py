@@ -32,6 +32,10 @@ from ..models.flips import summary as flip_summary
 from ..models.imagenet import transfer_from
 from ..models.int8 import RECORD as INT8_RECORD
 from ..models.int8 import summary as int8_summary
+from ..models.pixel_blend import RECORD as BLEND_RECORD
+from ..models.pixel_blend import blended
+from ..models.pixel_blend import not_measured as not_blended
+from ..models.pixel_blend import summary as blend_summary
 from ..outputs import check_output
 from ..progress import Progress
 from ..reports.model_report import report_path_for
@@ -42,6 +46,7 @@ from .decision import fold_factors, tune_factors
 from .distribution import distribute, fit_across_workers, is_chief, strategy_for
 from .flips import flip_decision
 from .int8 import CALIBRATION_WINDOWS, int8_decision, not_made
+from .pixel_blend import blend_decision
 from .losses import SegmentationLoss, balanced_class_weights
 from .metrics import class_counts, majority_baseline, timed_scores
 from .precision import training_policy
@@ -127,12 +132,13 @@ def train(config: TrainConfig, progress: Progress | None = None) -> TrainResult:
                                              "The network")
     if decision:
         fold_factors(saved, factors)
+    sample = data.train.pixels(SAMPLE_PIXELS, config.seed)  # kept in the model file, for evaluate and compare
+    blend, saved = _blend(config, data, saved, sample, progress, fit_progress.cancelled)
     held_out = data.test or data.validation
     metrics, speed = timed_scores(saved.predict_on_batch, held_out.dataset(config.batch_size), data.scheme)
     metrics["split"] = "test" if data.test else "validation"
     baseline = majority_baseline(data.train_counts, np.sum(metrics["confusion_matrix"], axis=1))
     progress.update(0.95, f"Fitting the per-pixel baseline on up to {SAMPLE_PIXELS:,} training pixels…")
-    sample = data.train.pixels(SAMPLE_PIXELS, config.seed)  # kept in the model file, for evaluate and compare
     pixel = None if missing() else fit_baseline(*sample, len(data.scheme))
     if pixel:
         pixel.decide(_decide_rare_classes(config, data, pixel.probabilities, progress, "The per-pixel baseline")[1],
@@ -143,7 +149,8 @@ def train(config: TrainConfig, progress: Progress | None = None) -> TrainResult:
                     "averaged_epochs": averaged, "rare_decision": decision,
                     "held_out": metrics, "majority_baseline": baseline, "pixel_baseline": pixel_scores,
                     "training_seconds": training_seconds,
-                    "megapixels_per_second": speed, FLIP_RECORD: flips}
+                    "megapixels_per_second": speed, BLEND_RECORD: blend, FLIP_RECORD: flips}
+    progress.update(0.97, blend_summary(info.metrics))
     progress.update(0.97, flip_summary(info.metrics))
     info.metrics[INT8_RECORD], int8 = _int8_copy(config, data, saved, progress, fit_progress.cancelled)
     progress.update(0.97, int8_summary(info.metrics))
@@ -179,6 +186,22 @@ def _decide_rare_classes(config: TrainConfig, data: Prepared, predict, progress:
         progress.update(0.95, f"{who}: {data.scheme[c].name}'s probability weighed ×{rule['factor']:g} against the "
                               f"others (validation F1 {before:.3f} → {after:.3f}).")
     return factors, {data.scheme[c].name: rule for c, rule in tuned.items()}
+
+
+def _blend(config: TrainConfig, data: Prepared, model: keras.Model, pixels: tuple[np.ndarray, np.ndarray],
+           progress: Progress, cancelled: bool) -> tuple[dict, keras.Model]:
+    """The per-pixel blend's decision (training.learn.pixel_blend), fitted on the training ``pixels`` and measured
+    on the validation windows, and the model to save: ``model`` blended, or ``model`` itself where the blend is
+    not kept, not asked for or the run was cancelled."""
+    if not config.pixel_blend:
+        return not_blended("not asked for: training ran with the per-pixel blend off"), model
+    if cancelled:
+        return not_blended("training was cancelled"), model
+    progress.update(0.95, f"Fitting a per-pixel network on {len(pixels[1]):,} training pixels and weighing it "
+                          "against the network on the validation windows…")
+    record, pixel_network = blend_decision(model, pixels, data.validation.dataset(config.batch_size), data.scheme,
+                                           config.seed, progress.is_cancelled)
+    return record, blended(model, pixel_network, record["weight"]) if pixel_network else model
 
 
 def _flip_record(config: TrainConfig, data: Prepared, model: keras.Model, progress: Progress,

@@ -9,6 +9,7 @@ import numpy as np
 from ..models.bundle import ModelInfo
 from ..models.flips import summary as flip_summary
 from ..models.int8 import summary as int8_summary
+from ..models.pixel_blend import summary as blend_summary
 from .model_report import ModelScore, baseline_note, baseline_score, read_history, rules_text, write_report
 from .preview import chip_gallery, rgb_composite, rgb_positions
 
@@ -32,7 +33,7 @@ def write_training_report(model, info: ModelInfo, held_out, history_path: str, p
              f"{saved_weights(info.metrics)}; "
              f"scored on the held-out {metrics['split']} part: pixel accuracy {metrics['pixel_accuracy']:.4f} against "
              f"{baseline['pixel_accuracy']:.4f} for always predicting the most frequent training class.",
-             flip_summary(info.metrics), int8_summary(info.metrics)]
+             blend_summary(info.metrics), flip_summary(info.metrics), int8_summary(info.metrics)]
     if rules := info.metrics.get("rare_decision"):
         notes.append(decision_note(rules))
     scores, predictions = [score], [predicted]

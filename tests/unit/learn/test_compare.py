@@ -30,7 +30,7 @@ def compared(tmp_path_factory):
         result = run_job("compare", {
             "output_html": str(folder / "compare.html"), "chips_dir": str(folder / "chips"), "preview_chips": 3,
             "runs": f"architecture=unet {TINY}; architecture=unet bands=rgb {TINY}\narchitecture=unet_vgg16",
-            "shared": "epochs=2 batch_size=8 validation_split=3 test_split=4 seed=1"})
+            "shared": "epochs=2 batch_size=8 validation_split=3 test_split=4 seed=1 pixel_blend=false"})
     return folder, result
 
 

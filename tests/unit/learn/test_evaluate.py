@@ -1,4 +1,5 @@
 import csv
+import html
 import sys
 
 import numpy as np
@@ -16,6 +17,7 @@ from training.learn.evaluate import evaluate_model
 from training.models.bundle import load_bundle, read_info, read_pixels, save_bundle
 from training.models.flips import summary as flip_summary
 from training.models.int8 import summary as int8_summary
+from training.models.pixel_blend import summary as blend_summary
 from training.progress import Progress
 from training.learn.train import train
 
@@ -73,6 +75,8 @@ def test_evaluate_writes_scores_a_report_and_pictures(tmp_path, monkeypatch):
     assert result.flip_note == flip_summary(read_info(model).metrics) in said and result.flip_note in seen["text"]
     assert f"mean IoU {result.flip_average['mean_iou_plain']:.4f} without" in result.flip_note
     assert int8_summary(read_info(model).metrics) in said and int8_summary(read_info(model).metrics) in page
+    blend = blend_summary(read_info(model).metrics)  # measured in training (on by default), said again
+    assert blend.startswith("Per-pixel blend: ") and blend in said and html.escape(blend) in page
 
     old = str(tmp_path / "old.keras")  # a model file written before GeoSeg kept training pixels or judged flips
     network, info = load_bundle(model)

@@ -1,4 +1,5 @@
 import csv
+import html
 import re
 import types
 import zipfile
@@ -16,8 +17,11 @@ from training.learn.baseline import recorded_decision
 from training.learn.flips import MIN_GAIN
 from training.models.flips import summary as flip_summary
 from training.models.int8 import summary as int8_summary
-from training.models.bundle import METADATA_ENTRY, ModelInfo, load_bundle, read_info, read_int8
-from training.config import INT8_MAX_LOSS, TrainConfig
+from training.models.bundle import METADATA_ENTRY, ModelInfo, load_bundle, read_info, read_int8, read_pixels
+from training.models.pixel_blend import PREFIX as BLEND_PREFIX
+from training.models.pixel_blend import RECORD as BLEND_RECORD
+from training.models.pixel_blend import summary as blend_summary
+from training.config import BLEND_MIN_GAIN, BLEND_WEIGHTS, INT8_MAX_LOSS, TrainConfig
 from training.data.windows import EVAL_TILE, Block, tile_arrays
 from training.errors import GeoSegError
 from training.progress import Progress
@@ -33,12 +37,12 @@ def chips(tmp_path_factory):
 
 def config(chips, tmp_path, **overrides):
     values = dict(chips_dir=str(chips), output_model=str(tmp_path / "model.keras"), bands="rgb", epochs=4,
-                  batch_size=8, learning_rate=0.01, model_options=TINY)
+                  batch_size=8, learning_rate=0.01, model_options=TINY, pixel_blend=False)  # its cost where not tested
     return TrainConfig(**{**values, **overrides})
 
 
 def test_training_lowers_the_loss_and_saves_a_complete_bundle(chips, tmp_path):
-    result = train(config(chips, tmp_path))
+    result = train(config(chips, tmp_path, pixel_blend=True))
     with open(result.history_path) as handle:
         history = list(csv.DictReader(handle))
     assert len(history) == result.epochs_run == 4
@@ -53,6 +57,12 @@ def test_training_lowers_the_loss_and_saves_a_complete_bundle(chips, tmp_path):
     assert flips["windows"] == 13 and flips["gain"] == flips["mean_iou_flipped"] - flips["mean_iou_plain"]
     assert flips["on"] == (flips["gain"] > max(MIN_GAIN, flips["noise"]))
     assert flip_summary(info.metrics) in Path(result.report_path).read_text()
+    blend = info.metrics[BLEND_RECORD]  # a per-pixel network fitted on the kept pixels, weighed on validation
+    assert blend["pixels"] == len(read_pixels(result.model_path)[1]) and blend["weight"] in BLEND_WEIGHTS
+    best = max(blend["mean_iou_by_weight"], key=blend["mean_iou_by_weight"].get)
+    assert blend["weight"] == (float(best) if blend["gain"] > BLEND_MIN_GAIN else 0.0)
+    assert (BLEND_PREFIX in [layer.name for layer in model.layers]) == (blend["weight"] > 0)
+    assert html.escape(blend_summary(info.metrics)) in Path(result.report_path).read_text()
     int8 = info.metrics["int8"]  # quantized, calibrated on training windows, checked on the validation chips
     assert int8["windows"] == 13 and int8["calibration_windows"] == 8
     assert int8["used"] == (int8["loss"] <= INT8_MAX_LOSS) and int8["agreement"] > 0.9
@@ -71,13 +81,14 @@ def test_the_same_seed_gives_the_same_weights(chips, tmp_path):
 def test_cancel_keeps_the_best_model_so_far(chips, tmp_path):
     messages = []
     progress = Progress(lambda p, m: messages.append(m), lambda: any(m.startswith("Epoch 2/") for m in messages))
-    result = train(config(chips, tmp_path, epochs=50), progress)
+    result = train(config(chips, tmp_path, epochs=50, pixel_blend=True), progress)
     assert result.cancelled and result.epochs_run <= 3
     metrics = read_info(result.model_path).metrics
     assert metrics["best_epoch"] == result.best_epoch
     assert not list(tmp_path.glob(".*partial*"))
     assert not any(m.startswith(("Scoring the validation windows with and without", "Quantizing")) for m in messages)
     assert flip_summary(metrics).endswith("off for the automatic choice, not measured (training was cancelled).")
+    assert blend_summary(metrics) == "Per-pixel blend: none, not measured (training was cancelled)."
     assert int8_summary(metrics) == "int8: no int8 copy (training was cancelled)."
 
 
