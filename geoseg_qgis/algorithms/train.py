@@ -6,7 +6,7 @@ from qgis.core import (QgsProcessing, QgsProcessingException, QgsProcessingOutpu
 
 from ..runner import run
 from ..training.architectures import INPUT_MULTIPLE
-from ..training.config import BAND_SETS, INT8_MAX_LOSS, RARE_CLASS, TrainConfig
+from ..training.config import BAND_SETS, BLEND_MIN_GAIN, BLEND_WEIGHTS, INT8_MAX_LOSS, RARE_CLASS, TrainConfig
 from .base import GeoSegAlgorithm, declared_default, declared_help, raster_file
 
 
@@ -84,8 +84,12 @@ class TrainAlgorithm(GeoSegAlgorithm):
         "boosting on each pixel's own band values, no neighbourhood) fitted on up to 50,000 labelled training "
         "pixels and scored on the same held-out pixels, so you see whether the network's view of context pays on "
         "your data. The model file keeps those training pixels, so <i>Evaluate model</i> and <i>Compare models</i> "
-        "show the same baseline. Training also quantizes the network to <b>int8</b> (ONNX Runtime, calibrated on a "
-        "few training windows) and keeps the int8 copy in the model file where it scores within "
+        "show the same baseline. On those training pixels training also fits a small <b>per-pixel network</b> "
+        "and blends its class probabilities into the network's at the weight "
+        f"({BLEND_WEIGHTS[1]:g}–{BLEND_WEIGHTS[-1]:g}) with the best validation mean IoU, where that gains more "
+        f"than {BLEND_MIN_GAIN:g}; the blend is built into the saved model. It also quantizes the network to "
+        "<b>int8</b> (ONNX Runtime, calibrated on a few training windows) and keeps the int8 copy in the model file "
+        "where it scores within "
         f"{INT8_MAX_LOSS:g} mean IoU of float32 on the validation windows: <i>Classify raster</i> then runs it on "
         "CPUs without native bfloat16 (the report says what was decided)."
     )
