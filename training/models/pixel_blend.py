@@ -35,11 +35,6 @@ def blended(model: keras.Model, pixel_network: keras.Model, weight: float) -> ke
     return keras.Model(model.input, keras.layers.Add(name=PREFIX)(shares), name=model.name)
 
 
-def weight_of(metrics: dict) -> float:
-    """The weight of the per-pixel network in a model whose ``ModelInfo.metrics`` are ``metrics`` (0: none)."""
-    return float((metrics.get(RECORD) or {}).get("weight") or 0.0)
-
-
 def not_measured(reason: str) -> dict:
     """The record of a model whose blend was not measured, and why: no per-pixel network in it."""
     return {"weight": 0.0, "reason": reason}
