@@ -17,8 +17,8 @@ from ..models.bundle import read_pixels
 from ..models.flips import RECORD as FLIP_RECORD
 from ..models.flips import summary as flip_summary
 from ..models.int8 import summary as int8_summary
-from ..models.pixel_blend import summary as blend_summary
 from ..models.onnx_metadata import is_onnx, read_model_info
+from ..models.pixel_blend import summary as blend_summary
 from ..outputs import atomic_path
 from ..progress import Progress
 from ..reports.model_report import ModelScore, baseline_note, baseline_score, write_csv, write_report

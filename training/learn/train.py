@@ -46,9 +46,9 @@ from .decision import fold_factors, tune_factors
 from .distribution import distribute, fit_across_workers, is_chief, strategy_for
 from .flips import flip_decision
 from .int8 import CALIBRATION_WINDOWS, int8_decision, not_made
-from .pixel_blend import blend_decision
 from .losses import SegmentationLoss, balanced_class_weights
 from .metrics import class_counts, majority_baseline, timed_scores
+from .pixel_blend import blend_decision
 from .precision import training_policy
 
 
