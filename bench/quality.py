@@ -188,7 +188,7 @@ def scene_set(args) -> Set:
     return Set("scene", ["Water", "Forest & scrub", "Open land"], "all", (2, 10), fit_pixels, fit_labels,
                image[None, :, cut:], label[None, :, cut:],
                {"image_raster": str(crops / "scene.tif"), "label_raster": str(crops / "labels.tif"),
-                "validation_split": 0.2, "test_split": 0.0},
+                "test_split": 0.0},
                f"demo scene {width}×{height} px, 12 bands; training and validation columns 0–{cut - 1}, "
                f"test columns {cut}–{width - 1} ({(label[:, cut:] != 255).sum()} labelled test pixels)")
 

@@ -156,7 +156,7 @@ class TrainConfig:
     weight_decay: float = option(0.0, "AdamW's decoupled weight decay", minimum=0)
     patience: int = option(0, "stop after this many epochs without a better validation mean IoU (0: never)",
                            minimum=0)
-    validation_split: float = option(0.2, "validation share (a fraction, or a count of chips when ≥ 1)", minimum=0)
+    validation_split: float = option(0.1, "validation share (a fraction, or a count of chips when ≥ 1)", minimum=0)
     test_split: float = option(0.1, "held-out test share (a fraction, or a count of chips when ≥ 1)", minimum=0)
     seed: int = option(0, "random seed: the same seed gives the same split and run", minimum=0)
     normalization: str = option("standard", "how bands are scaled (fitted on the training data)", NORMALIZATIONS)
