@@ -49,12 +49,12 @@ def test_training_lowers_the_loss_and_saves_a_complete_bundle(chips, tmp_path):
     assert float(history[-1]["loss"]) < float(history[0]["loss"])
     model, info = load_bundle(result.model_path)  # safe_mode=True
     assert info.bands == [4, 3, 2] and [c.name for c in info.classes] == CLASS_NAMES
-    assert info.chip_size == 32 and info.training["chips"] == {"train": 45, "validation": 13, "test": 6}
+    assert info.chip_size == 32 and info.training["chips"] == {"train": 52, "validation": 6, "test": 6}
     assert info.metrics["held_out"]["pixel_accuracy"] == result.test_metrics["pixel_accuracy"]
     assert model.predict(np.zeros((1, 32, 32, 3), np.float32), verbose=0).shape == (1, 32, 32, 3)
     assert METADATA_ENTRY in zipfile.ZipFile(result.model_path).namelist()
     flips = info.metrics["flip_average"]  # the validation chips scored without and with flip averaging
-    assert flips["windows"] == 13 and flips["gain"] == flips["mean_iou_flipped"] - flips["mean_iou_plain"]
+    assert flips["windows"] == 6 and flips["gain"] == flips["mean_iou_flipped"] - flips["mean_iou_plain"]
     assert flips["on"] == (flips["gain"] > max(MIN_GAIN, flips["noise"]))
     assert flip_summary(info.metrics) in Path(result.report_path).read_text()
     blend = info.metrics[BLEND_RECORD]  # a per-pixel network fitted on the kept pixels, weighed on validation
@@ -64,7 +64,7 @@ def test_training_lowers_the_loss_and_saves_a_complete_bundle(chips, tmp_path):
     assert (BLEND_PREFIX in [layer.name for layer in model.layers]) == (blend["weight"] > 0)
     assert html.escape(blend_summary(info.metrics)) in Path(result.report_path).read_text()
     int8 = info.metrics["int8"]  # quantized, calibrated on training windows, checked on the validation chips
-    assert int8["windows"] == 13 and int8["calibration_windows"] == 8
+    assert int8["windows"] == 6 and int8["calibration_windows"] == 8
     assert int8["used"] == (int8["loss"] <= INT8_MAX_LOSS) and int8["agreement"] > 0.9
     assert (read_int8(result.model_path) is not None) == int8["used"]
     assert int8_summary(info.metrics) in Path(result.report_path).read_text()
@@ -98,7 +98,7 @@ def test_the_job_says_what_it_does_before_the_first_epoch_ends(chips, tmp_path):
     assert reports[0] == (0.0, "Reading 64 chips…")
     messages = [message for _, message in reports if message]
     assert messages[1:3] == ["Building the U-Net (from scratch) for 3 bands and 3 classes…",
-                             "Training on 45 chips (13 for validation, 6 held out): epoch 1 of 1…"]
+                             "Training on 52 chips (6 for validation, 6 held out): epoch 1 of 1…"]
     assert messages[3].startswith("Epoch 1/1:")
 
 
