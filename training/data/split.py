@@ -16,13 +16,13 @@ MIN_PLACES = 10  # chips in fewer places are split chip by chip
 
 def split_indices(count: int, validation: float, test: float, seed: int, need_validation: bool = True,
                   groups: Sequence[int] | None = None) -> tuple[np.ndarray, ...]:
-    """Deterministic train/validation/test indices; shares below 1 are fractions, 1 or more are counts. With
-    ``groups`` (a group number per chip) whole groups, in a seeded order, fill test then validation until
-    each holds at least its count."""
+    """Deterministic train/validation/test indices; shares below 1 are fractions (a positive validation fraction
+    gives at least one chip), 1 or more are counts. With ``groups`` (a group number per chip) whole groups, in a
+    seeded order, fill test then validation until each holds at least its count."""
     def size(share: float) -> int:
         return int(share) if share >= 1 else int(round(share * count))
 
-    n_val, n_test = size(validation), size(test)
+    n_val, n_test = max(size(validation), 1 if validation > 0 else 0), size(test)
     if n_val < 1 and need_validation:
         raise GeoSegError(f"A validation share of {validation} leaves no validation chip out of {count}: raise it.")
     if count - n_val - n_test < 1:

@@ -19,6 +19,13 @@ def test_groups_go_whole_to_one_part():
         split_indices(8, 0.2, 0.2, seed=0, groups=[0, 0, 0, 0, 1, 1, 1, 1])
 
 
+def test_a_small_validation_fraction_still_gives_one_chip():
+    train, validation, test = split_indices(4, 0.1, 0.0, seed=0)  # 0.4 of a chip
+    assert len(validation) == 1 and len(train) == 3 and len(test) == 0
+    with pytest.raises(ValueError, match="no validation chip"):
+        split_indices(4, 0.0, 0.0, seed=0)
+
+
 def test_chips_are_grouped_by_their_place_on_the_map(tmp_path):
     corners = [(0, 0), (320, 0), (2560, 0), (2880, 640)] + [(0, 2560 * row) for row in range(2, 11)]  # metres
     paths = [write_raster(tmp_path / f"{i}.tif", np.zeros((32, 32), np.uint8),
